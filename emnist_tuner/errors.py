@@ -1,0 +1,25 @@
+"""The project's user-facing errors.
+
+Every message says what went wrong, where (file, folder, option) and what to do.
+The CLI prints them as one line on stderr, without a traceback.
+"""
+
+
+class EmnistTunerError(Exception):
+    """Base class of every error meant for the user."""
+
+    exit_code = 1
+
+
+class DataError(EmnistTunerError):
+    """A data file is missing, corrupt, of the wrong format or fails its checksum."""
+
+
+class ConfigError(EmnistTunerError):
+    """A setting is invalid (bad value, unknown name, incompatible options)."""
+
+    exit_code = 2
+
+
+class RunError(EmnistTunerError):
+    """A run folder cannot be used as asked (locked, mismatched, damaged)."""

@@ -1,0 +1,1 @@
+"""rich renderings of datasets, presets, runs and leaderboards."""

@@ -1,0 +1,32 @@
+"""The table printed by `emnist-tuner data`: one row per dataset, then the reasons and notes."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..datastatus import DatasetStatus
+
+_STATE_STYLE = {"verified": "green", "missing": "yellow", "invalid": "bold red"}
+
+
+def datasets_table(statuses: list[DatasetStatus]) -> Group:
+    table = Table(title="Datasets", title_justify="left")
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("train", justify="right", no_wrap=True)
+    table.add_column("val", justify="right", no_wrap=True)
+    table.add_column("test", justify="right", no_wrap=True)
+    table.add_column("found in", overflow="fold")
+    notes = []
+    for s in statuses:
+        sizes = [f"{n:,}" for n in s.sizes] if s.sizes else ["-", "-", "-"]
+        where = ", ".join(str(f) for f in s.folders) or ("(generated)" if s.state == "verified" else "-")
+        style = _STATE_STYLE[s.state]
+        table.add_row(s.name, Text(s.state, style=style), *sizes, where)
+        if s.state != "verified":
+            notes.append(Text.assemble((f"{s.name}: ", style), s.message))
+        elif s.note:
+            notes.append(Text(f"{s.name}: {s.note}", style="dim"))
+    return Group(table, *notes)
