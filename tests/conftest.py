@@ -1,0 +1,92 @@
+"""Shared fixtures: an isolated data environment, the real data folder, synthetic IDX files."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emnist_tuner import datasets
+from emnist_tuner.datafiles import DataFile
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _shared_data() -> Path | None:
+    for candidate in (os.environ.get("EMNIST_TUNER_DATA"), REPO.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "mnist").is_dir():
+            return Path(candidate).resolve()
+    return None
+
+
+SHARED_DATA = _shared_data()
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_env(tmp_path_factory, monkeypatch):
+    """No test sees the user's cache or data folder unless it asks for it."""
+    monkeypatch.delenv("EMNIST_TUNER_DATA", raising=False)
+    monkeypatch.delenv("EMNIST_TUNER_MIRROR", raising=False)
+    monkeypatch.setenv("EMNIST_TUNER_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real data folder (../shared/data). Missing is a failure in CI, a skip elsewhere."""
+    if SHARED_DATA is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have the real data folder ../shared/data (or EMNIST_TUNER_DATA)")
+        pytest.skip("real data folder ../shared/data not present")
+    return SHARED_DATA
+
+
+def write_idx_gz(path: Path, array: np.ndarray) -> Path:
+    """Write a uint8 array as a gzipped IDX file (labels 1-D, images 3-D)."""
+    magic = 0x0801 if array.ndim == 1 else 0x0803
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+    return path
+
+
+def spec_for(path: Path, like: DataFile) -> DataFile:
+    """A copy of ``like`` whose checksum and size are those of ``path``."""
+    data = path.read_bytes()
+    return dataclasses.replace(like, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def glyph_f() -> np.ndarray:
+    """An asymmetric 28x28 glyph (an 'F'): upright, top bar at the top, stem on the left."""
+    img = np.zeros((28, 28), dtype=np.uint8)
+    img[4:24, 6:9] = 255   # stem, left
+    img[4:7, 6:20] = 255   # top bar
+    img[12:15, 6:16] = 255  # middle bar
+    return img
+
+
+@pytest.fixture
+def fake_emnist(tmp_path, monkeypatch) -> Path:
+    """Synthetic EMNIST Letters IDX files written the NIST way (transposed), registered with their sums.
+
+    Train: 26 classes x 12 images, test 26 x 4; every image is the 'F' glyph plus its class index
+    written into pixel (27, 27) of the upright image.
+    """
+    folder = tmp_path / "emnist-data"
+    info = datasets.DATASETS["emnist-letters"]
+    arrays = []
+    for per_class in (12, 4):
+        labels = np.repeat(np.arange(1, 27, dtype=np.uint8), per_class)
+        images = np.stack([glyph_f() for _ in labels])
+        images[:, 27, 27] = labels
+        arrays += [images.transpose(0, 2, 1), labels]  # NIST stores images transposed
+    specs = []
+    for spec, array in zip(info.files, arrays):
+        specs.append(spec_for(write_idx_gz(folder / spec.subdir / spec.name, array), spec))
+    monkeypatch.setitem(datasets.DATASETS, "emnist-letters", dataclasses.replace(info, files=tuple(specs)))
+    return folder

@@ -1,0 +1,63 @@
+"""`emnist-tuner data`: the table, and one-line errors without a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from emnist_tuner.cli import main
+
+
+def run_cli(capsys, *args):
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err
+
+
+@pytest.mark.realdata
+def test_data_table_on_the_real_folder(capsys, shared_data, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    code, out, err = run_cli(capsys, "data", "--data-dir", str(shared_data))
+    assert code == 0, err
+    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("│")}
+    assert "verified" in lines["mnist"] and "54,001" in lines["mnist"] and "10,000" in lines["mnist"]
+    assert "verified" in lines["binary-alphadigits"] and "288" in lines["binary-alphadigits"]
+    assert "missing" in lines["emnist-letters"]
+    assert "emnist-letters: missing emnist-letters-train-images-idx3-ubyte.gz" in " ".join(out.split())
+
+
+def test_data_on_an_empty_folder_says_missing_and_exits_zero(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run_cli(capsys, "data", "--data-dir", str(tmp_path))
+    assert code == 0
+    assert "mnist: missing train-images-idx3-ubyte.gz" in out
+
+
+@pytest.mark.realdata
+def test_truncated_mnist_exits_nonzero_with_one_line_and_no_traceback(shared_data, tmp_path):
+    folder = tmp_path / "data"
+    shutil.copytree(shared_data / "mnist", folder / "mnist")
+    target = folder / "mnist" / "train-images-idx3-ubyte.gz"
+    target.chmod(0o644)
+    with open(target, "r+b") as handle:
+        handle.truncate(4_000_000)
+    env = {k: v for k, v in os.environ.items() if k != "EMNIST_TUNER_DATA"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "emnist_tuner.cli", "data", "--data-dir", str(folder)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "train-images-idx3-ubyte.gz" in error_lines[0]
+    assert "truncated" in error_lines[0]
+
+
+def test_bad_option_value_exits_2(capsys):
+    code, _, err = run_cli(capsys, "data", "--no-such-flag")
+    assert code == 2 and "No such option" in err
