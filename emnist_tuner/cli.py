@@ -51,12 +51,121 @@ def data(
         raise typer.Exit(1)
 
 
+DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample or synthetic."
+
+
+@app.command()
+def presets() -> None:
+    """List the named presets (the study's models) with their settings and parameter counts."""
+    from .reports.presets_table import presets_table
+
+    console.print(presets_table())
+
+
+@app.command()
+def train(
+    preset: str = typer.Option(..., "--preset", help="Preset name (see `emnist-tuner presets`)."),
+    dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
+    run_dir: Path = typer.Option(..., "--run-dir", help="Folder for config, history, metrics and model."),
+    epochs: int = typer.Option(15, "--epochs", help="Maximum epochs (early stopping may end sooner)."),
+    batch_size: int = typer.Option(128, "--batch-size"),
+    subset: Optional[int] = typer.Option(None, "--subset", help="Train on a stratified subset of N images."),
+    seed: int = typer.Option(0, "--seed"),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience (0 = off)."),
+    data_dir: Optional[Path] = DataDirOption,
+) -> None:
+    """Train one preset, evaluate it once on the held-out test split, save the run folder."""
+    from .tuning.train import TrainConfig, train_preset
+
+    config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
+                         data_dir=str(data_dir) if data_dir else None)
+    train_preset(config, run_dir, console)
+
+
+@app.command()
+def search(
+    dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
+    run_dir: Path = typer.Option(..., "--run-dir", help="The run folder (created, or resumed if it holds this search)."),
+    profile: str = typer.Option("quick", "--profile", help="quick (2-core CPU, ~10 min) or full (GPU, all data)."),
+    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Hyperband's max epochs per model."),
+    factor: Optional[int] = typer.Option(None, "--factor", help="Hyperband's reduction factor (>= 2)."),
+    iterations: Optional[int] = typer.Option(None, "--iterations", help="Hyperband iterations."),
+    subset: Optional[int] = typer.Option(None, "--subset", help="Stratified subset of N training images."),
+    all_data: bool = typer.Option(False, "--all-data", help="Use every training image (no subset)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early stopping inside trials (0 = off)."),
+    trials_per_worker: Optional[int] = typer.Option(None, "--trials-per-worker",
+                                                    help="Trials per worker process (bounds memory)."),
+    data_dir: Optional[Path] = DataDirOption,
+) -> None:
+    """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
+    from .tuning.config import SearchConfig
+    from .tuning.search import start_search
+
+    config = SearchConfig.from_profile(
+        dataset, profile, max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset,
+        batch_size=batch_size, seed=seed, patience=patience, trials_per_worker=trials_per_worker,
+        data_dir=str(data_dir) if data_dir else None,
+    )
+    if all_data:
+        config.subset = None
+    final = start_search(config, run_dir, console)
+    _print_leaderboard(run_dir, final)
+
+
+@app.command()
+def resume(
+    run_dir: Path = typer.Argument(..., help="The run folder of an interrupted search."),
+    data_dir: Optional[Path] = DataDirOption,
+) -> None:
+    """Continue an interrupted search from its run folder, with its saved config."""
+    from .tuning.search import resume_search
+
+    final = resume_search(run_dir, console, data_dir=str(data_dir) if data_dir else None)
+    _print_leaderboard(run_dir, final)
+
+
+@app.command()
+def leaderboard(
+    run_dir: Path = typer.Argument(..., help="A run folder (running, interrupted or done)."),
+    top: int = typer.Option(10, "--top", help="Rows to show (0 = all)."),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
+) -> None:
+    """Show a run's trials, best first. Reads the run folder only; never writes to it."""
+    from .reports.leaderboard import leaderboard_table, leaderboard_text
+    from .reports.trials import read_trials
+    from .errors import ConfigError, RunError
+
+    if fmt not in ("table", "json", "csv", "markdown"):
+        raise ConfigError(f"--format must be table, json, csv or markdown, got '{fmt}'")
+    if not (run_dir / "config.json").is_file():
+        raise RunError(f"{run_dir} is not a run folder (no config.json)")
+    records = read_trials(run_dir)
+    if fmt == "table":
+        console.print(leaderboard_table(records, top or None))
+    else:
+        sys.stdout.write(leaderboard_text(records, fmt, top or None))
+
+
+def _print_leaderboard(run_dir: Path, final: dict) -> None:
+    from .reports.leaderboard import leaderboard_table
+    from .reports.trials import read_trials
+
+    console.print(leaderboard_table(read_trials(run_dir), top=5))
+    console.print(f"winner: trial {final['trial_id']} (val acc {final['val_accuracy']:.4f}), retrained for "
+                  f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
+                  f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
+                  f"{run_dir / final['model']}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
         app(args=argv, prog_name="emnist-tuner")
     except EmnistTunerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        prefix = "" if exc.exit_code == 130 else "error: "  # an interruption is not an error
+        print(f"{prefix}{exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
 
 

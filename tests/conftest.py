@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import gzip
-import hashlib
 import os
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import numpy as np
 import pytest
 
 from emnist_tuner import datasets
-from emnist_tuner.datafiles import DataFile
+from helpers import glyph_f, spec_for, write_idx_gz
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,31 +41,6 @@ def shared_data() -> Path:
             pytest.fail("CI must have the real data folder ../shared/data (or EMNIST_TUNER_DATA)")
         pytest.skip("real data folder ../shared/data not present")
     return SHARED_DATA
-
-
-def write_idx_gz(path: Path, array: np.ndarray) -> Path:
-    """Write a uint8 array as a gzipped IDX file (labels 1-D, images 3-D)."""
-    magic = 0x0801 if array.ndim == 1 else 0x0803
-    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wb") as handle:
-        handle.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
-    return path
-
-
-def spec_for(path: Path, like: DataFile) -> DataFile:
-    """A copy of ``like`` whose checksum and size are those of ``path``."""
-    data = path.read_bytes()
-    return dataclasses.replace(like, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-
-
-def glyph_f() -> np.ndarray:
-    """An asymmetric 28x28 glyph (an 'F'): upright, top bar at the top, stem on the left."""
-    img = np.zeros((28, 28), dtype=np.uint8)
-    img[4:24, 6:9] = 255   # stem, left
-    img[4:7, 6:20] = 255   # top bar
-    img[12:15, 6:16] = 255  # middle bar
-    return img
 
 
 @pytest.fixture

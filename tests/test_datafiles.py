@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import spec_for, write_idx_gz
+from helpers import spec_for, write_idx_gz
 from emnist_tuner.datafiles import DataFile, cache_dir, download_files, locate_all
 from emnist_tuner.errors import DataError
 

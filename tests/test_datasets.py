@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from conftest import glyph_f, spec_for, write_idx_gz
+from helpers import glyph_f, spec_for, write_idx_gz
 from emnist_tuner import datasets
 from emnist_tuner.datafiles import verify_file
 from emnist_tuner.datasets import load_dataset, read_idx, stratified_split, stratified_subset

@@ -1,0 +1,108 @@
+"""The leaderboard of a run: a rich table, or JSON / CSV / Markdown, read from disk only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rich.table import Table
+
+from .trials import TrialRecord, ranked
+
+STATUS_STYLE = {"COMPLETED": "green", "RUNNING": "yellow", "FAILED": "red", "INVALID": "red", "UNREADABLE": "red"}
+# Short column titles for the hyperparameters, so the table stays readable at 80 columns.
+SHORT = {
+    "conv_blocks": "blocks", "convs_per_block": "convs", "kernel_size": "kernel", "batch_norm": "bn",
+    "conv_dropout": "cdrop", "head_dropout": "hdrop", "dense_layers": "dense", "dense_dropout": "ddrop",
+    "initializer": "init", "activation": "act", "optimizer": "opt", "learning_rate": "lr",
+    "translation": "transl", "rotation": "rot", "l1_strength": "l1_s", "l2_strength": "l2_s",
+}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2e}" if 0 < abs(value) < 1e-2 else f"{value:.3g}"
+    return str(value)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}"
+
+
+def split_columns(records: list[TrialRecord]) -> tuple[list[str], dict]:
+    """Hyperparameter names that vary across trials, and those with one value everywhere."""
+    names: list[str] = []
+    for r in records:
+        names += [k for k in r.hyperparameters if k not in names]
+    varying, constant = [], {}
+    for name in names:
+        values = {json.dumps(r.hyperparameters.get(name)) for r in records}
+        if len(values) > 1:
+            varying.append(name)
+        else:
+            constant[name] = records[0].hyperparameters.get(name) if records else None
+    return varying, constant
+
+
+def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: str = "Leaderboard") -> Table:
+    rows = ranked(records)
+    shown = rows[:top] if top else rows
+    varying, constant = split_columns(shown)
+    done = sum(r.status == "COMPLETED" for r in records)
+    table = Table(title=f"{title} ({done} of {len(records)} trials completed)", title_justify="left")
+    for name, justify in (("#", "right"), ("trial", "left"), ("status", "left"), ("val acc", "right"),
+                          ("epochs", "right"), ("time", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for name in varying:
+        table.add_column(SHORT.get(name, name), justify="right")
+    for rank, r in enumerate(shown, 1):
+        style = STATUS_STYLE.get(r.status, "")
+        score = f"{r.score:.4f}" if r.score is not None and r.status == "COMPLETED" else ""
+        epochs = "" if r.epochs is None else (f"{r.initial_epoch}→{r.epochs}" if r.initial_epoch else str(r.epochs))
+        status = r.status.lower()
+        cells = [str(rank) if r.status == "COMPLETED" else "", r.trial_id, f"[{style}]{status}[/{style}]", score,
+                 epochs, _duration(r.seconds)]
+        table.add_row(*cells, *[_fmt(r.hyperparameters.get(name)) for name in varying])
+    if constant:
+        table.caption = "same in every trial shown: " + ", ".join(f"{k}={_fmt(v)}" for k, v in constant.items())
+        table.caption_justify = "left"
+    return table
+
+
+def leaderboard_rows(records: list[TrialRecord]) -> list[dict]:
+    return [
+        {"rank": i + 1 if r.status == "COMPLETED" else None, "trial_id": r.trial_id, "status": r.status,
+         "score": r.score, "epochs": r.epochs, "initial_epoch": r.initial_epoch, "bracket": r.bracket,
+         "round": r.round, "seconds": r.seconds, "hyperparameters": r.hyperparameters, "message": r.message}
+        for i, r in enumerate(ranked(records))
+    ]
+
+
+def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = None) -> str:
+    rows = leaderboard_rows(records)[:top] if top else leaderboard_rows(records)
+    if fmt == "json":
+        return json.dumps(rows, indent=2)
+    names, _ = split_columns(records)
+    names = names or sorted({k for r in records for k in r.hyperparameters})
+    base = ["rank", "trial_id", "status", "score", "epochs", "seconds"]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(base + names)
+        for row in rows:
+            writer.writerow([row[k] if row[k] is not None else "" for k in base]
+                            + [row["hyperparameters"].get(n, "") for n in names])
+        return out.getvalue()
+    lines = ["| " + " | ".join(base + names) + " |", "|" + "---|" * (len(base) + len(names))]
+    for row in rows:
+        cells = [_fmt(row[k]) if k != "score" or row[k] is None else f"{row[k]:.4f}" for k in base]
+        lines.append("| " + " | ".join(cells + [_fmt(row["hyperparameters"].get(n)) for n in names]) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,83 @@
+"""Read a run folder's trials from disk, without writing anything and without importing TensorFlow.
+
+Works on a run in any state: running, interrupted, failed or done. A trial file that cannot be
+read (e.g. being replaced at this instant) is reported as "unreadable" rather than failing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TUNER_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
+STATUS_ORDER = {"COMPLETED": 0, "RUNNING": 1, "INVALID": 2, "FAILED": 3, "UNREADABLE": 4}
+
+
+@dataclass
+class TrialRecord:
+    trial_id: str
+    status: str
+    score: float | None = None
+    hyperparameters: dict = field(default_factory=dict)
+    epochs: int | None = None  # total epochs this trial reached (Hyperband's tuner/epochs)
+    initial_epoch: int = 0
+    bracket: int | None = None
+    round: int | None = None
+    continued_from: str | None = None
+    best_step: int | None = None
+    seconds: float | None = None
+    message: str = ""
+
+    @property
+    def new_epochs(self) -> int | None:
+        return None if self.epochs is None else self.epochs - self.initial_epoch
+
+
+def _read(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def read_trials(run_path: Path | str) -> list[TrialRecord]:
+    run_path = Path(run_path)
+    project = run_path / "tuner"
+    records = []
+    for trial_dir in sorted(project.glob("trial_*")) if project.is_dir() else []:
+        trial_id = trial_dir.name[len("trial_"):]
+        state = _read(trial_dir / "trial.json")
+        if not isinstance(state, dict):
+            records.append(TrialRecord(trial_id, "UNREADABLE", message="trial.json could not be read"))
+            continue
+        values = dict((state.get("hyperparameters") or {}).get("values") or {})
+        message = (state.get("message") or "").strip().splitlines()
+        record = TrialRecord(
+            trial_id=state.get("trial_id", trial_id),
+            status=state.get("status", "UNKNOWN"),
+            score=state.get("score"),
+            hyperparameters={k: v for k, v in values.items() if k not in TUNER_KEYS},
+            epochs=values.get("tuner/epochs"),
+            initial_epoch=int(values.get("tuner/initial_epoch") or 0),
+            bracket=values.get("tuner/bracket"),
+            round=values.get("tuner/round"),
+            continued_from=values.get("tuner/trial_id"),
+            best_step=state.get("best_step"),
+            message=message[-1] if message else "",
+        )
+        timing = _read(run_path / "timings" / f"{record.trial_id}.json")
+        if isinstance(timing, dict) and timing.get("ended") and timing.get("started"):
+            record.seconds = float(timing["ended"]) - float(timing["started"])
+        records.append(record)
+    return records
+
+
+def ranked(records: list[TrialRecord]) -> list[TrialRecord]:
+    """Completed trials first, best score first; then running, failed and unreadable ones."""
+    return sorted(records, key=lambda r: (STATUS_ORDER.get(r.status, 5), -(r.score or 0.0), r.trial_id))
+
+
+def read_json_file(path: Path):
+    data = _read(path)
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,60 @@
+"""After the search: retrain the winner on train + validation, evaluate once on the held-out test split.
+
+The winner is retrained for the number of epochs at which its best validation score was reached
+during the search (Hyperband's continued trials included), on the training and validation
+images together: validation was only needed to choose, and more data helps the final model.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import keras
+import numpy as np
+
+from ..errors import RunError
+from .atomic import write_json_atomic
+from .tuner import EventCallback, best_completed_trial, epochs_reached
+
+
+def save_model_atomic(model: keras.Model, path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def retrain_best(tuner, config, data, emit) -> dict:
+    run = tuner.run
+    trial = best_completed_trial(tuner.oracle)
+    if trial is None:
+        raise RunError(f"{run.path}: no completed trial to retrain; resume the search first")
+    epochs = epochs_reached(trial)
+    x, y = data.train_and_val()
+    emit({"event": "final_begin", "trial_id": trial.trial_id, "epochs": epochs, "images": len(y)})
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(config.seed)
+    model = tuner.hypermodel.build(trial.hyperparameters)
+    started = time.time()
+    model.fit(x, y, epochs=epochs, batch_size=config.batch_size, callbacks=[EventCallback(emit)], verbose=0)
+    train_seconds = time.time() - started
+    probabilities = model.predict(data.x_test, batch_size=1024, verbose=0)
+    predictions = np.argmax(probabilities, axis=1)
+    test_accuracy = float(np.mean(predictions == data.y_test))
+    save_model_atomic(model, run.model_file)
+    final = {
+        "trial_id": trial.trial_id,
+        "val_accuracy": trial.score,
+        "epochs": epochs,
+        "train_images": int(len(y)),
+        "test_images": int(len(data.y_test)),
+        "test_accuracy": test_accuracy,
+        "train_seconds": train_seconds,
+        "parameters": int(model.count_params()),
+        "hyperparameters": {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")},
+        "model": run.model_file.name,
+    }
+    np.save(run.path / "test_predictions.npy", predictions.astype(np.int16))
+    write_json_atomic(run.final_file, final)
+    emit({"event": "final_end", "test_accuracy": test_accuracy, "epochs": epochs})
+    return final

@@ -1,0 +1,186 @@
+"""A run folder: its layout, its status file, its single-writer lock, and KerasTuner's state in it.
+
+Layout::
+
+    RUN/config.json        the run's config (SearchConfig)
+    RUN/status.json        state: running | interrupted | failed | completed, with pid and times
+    RUN/run.lock           held (flock) by the one process writing to the run
+    RUN/tuner/             KerasTuner's project folder, unmodified (reopen with overwrite=False)
+    RUN/timings/           start and end time of each trial
+    RUN/logs/              TensorBoard logs (with HParams) and the worker log
+    RUN/best_model.keras   the retrained winner;  RUN/final.json  its held-out test accuracy
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from pathlib import Path
+
+from ..errors import RunError
+from .atomic import read_json, write_json_atomic
+
+PROJECT = "tuner"
+TUNER_ID = "tuner0"
+LAST_GOOD = ".last-good"
+
+
+class RunFolder:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    # paths
+    @property
+    def project(self) -> Path:
+        return self.path / PROJECT
+
+    @property
+    def oracle_file(self) -> Path:
+        return self.project / "oracle.json"
+
+    @property
+    def tuner_file(self) -> Path:
+        return self.project / f"{os.environ.get('KERASTUNER_TUNER_ID', TUNER_ID)}.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def timings(self) -> Path:
+        return self.path / "timings"
+
+    @property
+    def final_file(self) -> Path:
+        return self.path / "final.json"
+
+    @property
+    def model_file(self) -> Path:
+        return self.path / "best_model.keras"
+
+    def exists(self) -> bool:
+        return (self.path / "config.json").is_file()
+
+    def trial_dirs(self) -> list[Path]:
+        return sorted(self.project.glob("trial_*")) if self.project.is_dir() else []
+
+    # status
+    def write_status(self, state: str, message: str = "", **extra) -> None:
+        previous = self.read_status()
+        status = {
+            "state": state,
+            "message": message,
+            "pid": os.getpid(),
+            "started": previous.get("started") or time.time(),
+            "updated": time.time(),
+            **extra,
+        }
+        write_json_atomic(self.path / "status.json", status)
+
+    def read_status(self) -> dict:
+        try:
+            return read_json(self.path / "status.json")
+        except (OSError, ValueError):
+            return {}
+
+
+class RunLock:
+    """An exclusive flock on RUN/run.lock. The kernel releases it when its holder dies, so a lock
+    left by a killed process is simply taken over."""
+
+    def __init__(self, run: RunFolder):
+        self.file = run.path / "run.lock"
+        self.handle = None
+        self.took_over_from: int | None = None
+
+    def acquire(self) -> "RunLock":
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.file, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise RunError(
+                f"{self.file.parent} is in use by another emnist-tuner process (pid {holder}); "
+                f"wait for it to finish or stop it (Ctrl-C in its terminal, or `kill {holder}`)"
+            ) from None
+        handle.seek(0)
+        previous = handle.read().strip()
+        if previous.isdigit() and int(previous) != os.getpid():
+            self.took_over_from = int(previous)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def release(self) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def check_tuner_state(run: RunFolder) -> list[str]:
+    """Check KerasTuner's files before a resume; repair what can be repaired safely.
+
+    Returns notes on what was repaired; raises RunError (changing nothing) where the state
+    cannot be trusted. Guards two KerasTuner traps: a damaged ``oracle.json`` (it is written in
+    place by KerasTuner itself) and a missing ``tuner0.json`` (KerasTuner would then silently
+    start a fresh search over the old trials).
+    """
+    notes: list[str] = []
+    if not run.project.is_dir() or not (run.trial_dirs() or run.oracle_file.exists()):
+        return notes
+    oracle_ok = _json_ok(run.oracle_file)
+    if not oracle_ok:
+        backup = _last_good(run.oracle_file)
+        if not _json_ok(backup):
+            raise RunError(
+                f"KerasTuner's state {run.oracle_file} is missing or damaged and there is no good copy "
+                f"({backup.name}); nothing was changed. Move the run folder aside and start a new search"
+            )
+        damaged = run.oracle_file.with_name("oracle.json.damaged")
+        if run.oracle_file.exists():
+            shutil.copy2(run.oracle_file, damaged)
+        shutil.copy2(backup, run.oracle_file)
+        notes.append(f"{run.oracle_file} was damaged; restored the last good copy (damaged one kept as {damaged.name})")
+    if not _json_ok(run.tuner_file):
+        backup = _last_good(run.tuner_file)
+        if _json_ok(backup):
+            shutil.copy2(backup, run.tuner_file)
+        else:
+            write_json_atomic(run.tuner_file, {})  # KerasTuner's Tuner state is an empty dict
+        notes.append(f"{run.tuner_file.name} was missing or damaged; recreated it so the search resumes "
+                     "instead of starting over")
+    for trial_dir in run.trial_dirs():
+        trial_file = trial_dir / "trial.json"
+        if trial_file.exists() and not _json_ok(trial_file):
+            raise RunError(
+                f"{trial_file} is damaged; nothing was changed. Restore it, or move {trial_dir.name} out of "
+                f"{run.project} if that trial was still running"
+            )
+    return notes
+
+
+def _last_good(path: Path) -> Path:
+    return path.with_name(path.name + LAST_GOOD)
+
+
+def _json_ok(path: Path) -> bool:
+    try:
+        read_json(path)
+        return True
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,134 @@
+"""`emnist-tuner train`: train one named preset, evaluate it once on the held-out test split.
+
+The run folder gets ``config.json`` (TrainConfig), ``history.json`` (per-epoch metrics and
+seconds), ``metrics.json`` (``test_accuracy``, parameters, epochs) and ``model.keras``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from ..errors import ConfigError, RunError
+from .atomic import write_json_atomic
+from .runfolder import RunFolder, RunLock
+
+DEFAULT_PATIENCE = 5
+
+
+@dataclass
+class TrainConfig:
+    preset: str
+    dataset: str
+    epochs: int = 15
+    batch_size: int = 128
+    subset: int | None = None
+    seed: int = 0
+    patience: int | None = None  # None: the preset's own, else DEFAULT_PATIENCE; 0: no early stopping
+    val_fraction: float = 0.1
+    data_dir: str | None = None
+    kind: str = "train"
+
+    def validate(self) -> None:
+        from ..datasets import get_info
+        from ..searchspace import get_preset
+
+        get_preset(self.preset)
+        get_info(self.dataset)
+        for name, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
+                                 ("--subset", self.subset, 10), ("--patience", self.patience, 0)):
+            if value is not None and value < low:
+                raise ConfigError(f"{name} must be at least {low}, got {value}")
+
+    def effective_patience(self) -> int:
+        from ..searchspace import get_preset
+
+        if self.patience is not None:
+            return self.patience
+        return get_preset(self.preset).early_stopping_patience or DEFAULT_PATIENCE
+
+
+def train_preset(config: TrainConfig, run_dir: Path | str, console: Console) -> dict:
+    config.validate()
+    run = RunFolder(run_dir)
+    if (run.path / "metrics.json").exists():
+        raise RunError(f"{run.path} already holds a finished training run; choose another --run-dir")
+    if run.path.exists() and any(run.path.iterdir()) and not run.exists():
+        raise RunError(f"{run.path} exists and is not an emnist-tuner run folder; choose an empty or new --run-dir")
+    with RunLock(run):
+        write_json_atomic(run.path / "config.json", dataclasses.asdict(config))
+        run.write_status("running")
+        try:
+            metrics = _train(config, run, console)
+        except KeyboardInterrupt:
+            run.write_status("interrupted", "stopped by the user")
+            raise
+        run.write_status("completed")
+        return metrics
+
+
+def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
+    import keras
+    import numpy as np
+
+    from ..searchspace import build_preset
+    from .data import prepare_data
+    from .devices import configure_devices
+    from .final import save_model_atomic
+    from .tuner import EventCallback
+
+    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
+    setup = configure_devices()
+    console.print(f"devices: {setup.describe()}")
+    keras.utils.set_random_seed(config.seed)
+    model = build_preset(config.preset, input_shape=data.info.image_shape, num_classes=data.info.num_classes)
+    patience = config.effective_patience()
+    console.print(f"preset {config.preset} on {config.dataset}: {model.count_params():,} parameters; "
+                  f"{len(data.y_train):,} train / {len(data.y_val):,} val / {len(data.y_test):,} test images; "
+                  f"early stopping patience {patience or 'off'}")
+    epoch_seconds: list[float] = []
+    clock = {"start": time.perf_counter()}
+
+    def on_event(event: dict) -> None:
+        if event["event"] == "epoch_begin":
+            clock["start"] = time.perf_counter()
+        elif event["event"] == "epoch_end":
+            epoch_seconds.append(time.perf_counter() - clock["start"])
+            metrics = "  ".join(f"{k} {event[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                                if k in event)
+            console.print(f"epoch {event['epoch'] + 1}/{config.epochs}  {metrics}  ({epoch_seconds[-1]:.1f} s)",
+                          highlight=False)
+
+    callbacks = [EventCallback(on_event)]
+    if patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                                       restore_best_weights=True))
+    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+                        epochs=config.epochs, batch_size=config.batch_size, callbacks=callbacks, verbose=0)
+    predictions = np.argmax(model.predict(data.x_test, batch_size=1024, verbose=0), axis=1)
+    test_accuracy = float(np.mean(predictions == data.y_test))
+    save_model_atomic(model, run.path / "model.keras")
+    val = history.history.get("val_accuracy", [])
+    hist = {k: [float(v) for v in values] for k, values in history.history.items()}
+    write_json_atomic(run.path / "history.json", {**hist, "epoch_seconds": epoch_seconds})
+    metrics = {
+        "preset": config.preset,
+        "dataset": config.dataset,
+        "test_accuracy": test_accuracy,
+        "best_val_accuracy": max(val) if val else None,
+        "best_epoch": int(np.argmax(val)) + 1 if val else None,
+        "epochs_trained": len(epoch_seconds),
+        "parameters": int(model.count_params()),
+        "seconds_per_epoch": float(np.median(epoch_seconds)) if epoch_seconds else None,
+        "train_images": int(len(data.y_train)),
+        "test_images": int(len(data.y_test)),
+    }
+    np.save(run.path / "test_predictions.npy", predictions.astype(np.int16))
+    write_json_atomic(run.path / "metrics.json", metrics)
+    console.print(f"test accuracy {test_accuracy:.4f} on {len(data.y_test):,} held-out images "
+                  f"({metrics['parameters']:,} parameters)")
+    return metrics

@@ -1,0 +1,168 @@
+"""The Hyperband tuner of a run: ``kt.Hyperband`` with durable state and progress events.
+
+Nothing of KerasTuner's search logic is re-implemented. What is added:
+
+- KerasTuner's JSON files (oracle.json, tuner0.json, trial.json) are written atomically, and
+  oracle.json / tuner0.json keep a ``.last-good`` copy, so a SIGKILL never leaves half a file;
+- after a reload, a trial whose trial.json says COMPLETED but which oracle.json still lists as
+  running (a kill between KerasTuner's two writes) is not retrained;
+- each trial's start/end time goes to ``RUN/timings``; progress goes to an ``emit`` function;
+- a worker process can stop after a budget of trials (bounded memory: see ``worker``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import keras_tuner as kt
+from keras_tuner.src import utils as kt_utils
+
+from .atomic import write_json_atomic, write_text_atomic
+from .runfolder import LAST_GOOD, PROJECT, RunFolder
+
+_KEEP_LAST_GOOD = ("oracle.json", "tuner0.json")
+
+
+def _save_json_atomically(path, obj):
+    text = json.dumps(obj)
+    path = Path(path)
+    if path.name in _KEEP_LAST_GOOD and path.exists() and path.stat().st_size > 0:
+        shutil.copy2(path, path.with_name(path.name + LAST_GOOD))
+    write_text_atomic(path, text)
+    return text
+
+
+kt_utils.save_json = _save_json_atomically  # every KerasTuner state write goes through utils.save_json
+
+
+class TrialBudgetReached(Exception):
+    """Raised after a worker has finished its budget of trials (state already saved)."""
+
+
+def space_fingerprint(hypermodel) -> str:
+    """A hash of the search space (every hyperparameter's name, type and range) and fixed settings."""
+    hp = kt.HyperParameters()
+    hypermodel.build(hp)
+    keras.backend.clear_session()
+    space = [p.get_config() for p in hp.space]
+    fixed = {k: v for k, v in vars(hypermodel).items() if isinstance(v, (int, str, tuple, list))}
+    blob = json.dumps([space, fixed], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class EventCallback(keras.callbacks.Callback):
+    """Sends epoch and (throttled) batch progress to ``emit``. Deep-copying returns itself, so
+    the one callback given to ``search`` keeps its sink inside every trial."""
+
+    def __init__(self, emit, batch_interval: float = 0.5):
+        super().__init__()
+        self.emit = emit
+        self.batch_interval = batch_interval
+        self._last = 0.0
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def on_epoch_begin(self, epoch, logs=None):
+        steps = self.params.get("steps") if self.params else None
+        self.emit({"event": "epoch_begin", "epoch": epoch, "steps": steps})
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.monotonic()
+        if now - self._last >= self.batch_interval:
+            self._last = now
+            self.emit({"event": "batch", "batch": batch + 1})
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        self.emit({"event": "epoch_end", "epoch": epoch, **logs})
+
+
+class RunHyperband(kt.Hyperband):
+    """``kt.Hyperband`` over the run folder's KerasTuner project."""
+
+    def __init__(self, hypermodel, config, run: RunFolder, emit=lambda event: None, budget: int | None = None,
+                 **kwargs):
+        self.run = run
+        self.emit = emit
+        self.budget = budget
+        self.finished_here = 0
+        self._started: dict[str, float] = {}
+        super().__init__(
+            hypermodel=hypermodel,
+            objective="val_accuracy",
+            max_epochs=config.max_epochs,
+            factor=config.factor,
+            hyperband_iterations=config.iterations,
+            seed=config.seed,
+            directory=str(run.path),
+            project_name=PROJECT,
+            overwrite=False,
+            max_consecutive_failed_trials=10,
+            **kwargs,
+        )
+
+    def reload(self):
+        super().reload()
+        oracle = self.oracle
+        for trial_id in list(oracle._retry_queue):
+            trial = oracle.trials.get(trial_id)
+            if trial is not None and trial.status == "COMPLETED":
+                oracle._retry_queue.remove(trial_id)
+                if trial_id not in oracle.end_order:
+                    oracle.end_order.append(trial_id)
+        known = set(oracle.start_order)
+        for trial_id in [t for t, trial in oracle.trials.items() if t not in known and trial.status == "RUNNING"]:
+            del oracle.trials[trial_id]  # created on disk, never recorded by the oracle: its id is reused
+
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        self._started[trial.trial_id] = time.time()
+        values = trial.hyperparameters.values
+        self.emit({
+            "event": "trial_begin",
+            "trial_id": trial.trial_id,
+            "number": len(self.oracle.start_order),
+            "bracket": values.get("tuner/bracket"),
+            "round": values.get("tuner/round"),
+            "epochs": values.get("tuner/epochs"),
+            "initial_epoch": values.get("tuner/initial_epoch", 0),
+        })
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)  # KerasTuner ends the trial and saves its state
+        trial = self.oracle.trials[trial.trial_id]
+        started = self._started.pop(trial.trial_id, time.time())
+        timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status}
+        write_json_atomic(self.run.timings / f"{trial.trial_id}.json", timing)
+        message = (trial.message or "").strip().splitlines()
+        self.emit({
+            "event": "trial_end",
+            "trial_id": trial.trial_id,
+            "status": trial.status,
+            "score": trial.score,
+            "seconds": timing["ended"] - started,
+            "message": message[-1] if message else "",
+        })
+        self.finished_here += 1
+        if self.budget is not None and self.finished_here >= self.budget:
+            raise TrialBudgetReached()
+
+
+def best_completed_trial(oracle):
+    """The completed trial with the best score (KerasTuner's get_best_trials can return running ones)."""
+    done = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
+    return max(done, key=lambda t: t.score) if done else None
+
+
+def epochs_reached(trial) -> int:
+    """Epochs the trial's best model had trained in total (continued trials start at initial_epoch)."""
+    values = trial.hyperparameters.values
+    start = int(values.get("tuner/initial_epoch", 0))
+    best = int(trial.best_step or 0) + 1
+    return min(start + best, int(values.get("tuner/epochs", start + best)))

@@ -1,0 +1,111 @@
+"""A worker process: runs a budget of Hyperband trials (or the final retrain) of one run, then exits.
+
+TensorFlow keeps 12-15 MiB of memory per trained model even after ``clear_session()``, so a
+long search in one process grows without bound. The search command therefore runs trials in
+workers of bounded lifetime that resume KerasTuner's saved state one after the other; the
+parent process renders progress from the JSON events a worker writes to ``--events-fd``.
+
+    python -m emnist_tuner.tuning.worker RUN --mode search --budget 8 --events-fd 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import signal
+import sys
+import traceback
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the parent dies, so a killed search leaves no orphan training."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+def _emitter(fd: int | None):
+    if fd is None:
+        return lambda event: None
+    stream = os.fdopen(fd, "w", buffering=1)
+
+    def emit(event: dict) -> None:
+        try:
+            stream.write(json.dumps(event) + "\n")
+        except BrokenPipeError:  # the parent is gone
+            os._exit(1)
+
+    return emit
+
+
+def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
+    import keras
+
+    from ..searchspace import CharacterHyperModel
+    from .config import load_config
+    from .data import prepare_data
+    from .devices import configure_devices
+    from .runfolder import RunFolder
+    from .tuner import EventCallback, RunHyperband, TrialBudgetReached
+
+    run = RunFolder(run_path)
+    config = load_config(run.path)
+    setup = configure_devices()
+    emit({"event": "devices", "description": setup.describe()})
+    keras.utils.set_random_seed(config.seed)
+    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
+    hypermodel = CharacterHyperModel(input_shape=data.info.image_shape, num_classes=data.info.num_classes,
+                                     augmentations=tuple(config.augmentations))
+    tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=budget,
+                         distribution_strategy=setup.strategy)
+    if mode == "final":
+        from .final import retrain_best
+
+        retrain_best(tuner, config, data, emit)
+        return
+    callbacks = [EventCallback(emit), keras.callbacks.TensorBoard(log_dir=str(run.logs / "tensorboard"),
+                                                                  write_graph=False, profile_batch=0)]
+    if config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience))
+    try:
+        tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+                     batch_size=config.batch_size, epochs=config.max_epochs, callbacks=callbacks, verbose=0)
+    except TrialBudgetReached:
+        emit({"event": "budget"})
+        return
+    emit({"event": "search_done"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emnist_tuner.tuning.worker")
+    parser.add_argument("run")
+    parser.add_argument("--mode", choices=["search", "final"], default="search")
+    parser.add_argument("--budget", type=int, default=None)
+    parser.add_argument("--events-fd", type=int, default=None)
+    args = parser.parse_args(argv)
+    _die_with_parent()
+    emit = _emitter(args.events_fd)
+    try:
+        run_worker(args.run, args.mode, args.budget, emit)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # reported to the parent, full traceback in the worker log
+        traceback.print_exc()
+        from ..errors import EmnistTunerError
+
+        message = str(exc) if isinstance(exc, EmnistTunerError) else f"{type(exc).__name__}: {exc}"
+        emit({"event": "error", "message": message})
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
