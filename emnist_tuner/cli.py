@@ -143,7 +143,7 @@ def leaderboard(
         raise RunError(f"{run_dir} is not a run folder (no config.json)")
     records = read_trials(run_dir)
     if fmt == "table":
-        console.print(leaderboard_table(records, top or None))
+        console.print(leaderboard_table(records, top or None, width=console.width))
     else:
         sys.stdout.write(leaderboard_text(records, fmt, top or None))
 
@@ -152,7 +152,7 @@ def _print_leaderboard(run_dir: Path, final: dict) -> None:
     from .reports.leaderboard import leaderboard_table
     from .reports.trials import read_trials
 
-    console.print(leaderboard_table(read_trials(run_dir), top=5))
+    console.print(leaderboard_table(read_trials(run_dir), top=5, width=console.width))
     console.print(f"winner: trial {final['trial_id']} (val acc {final['val_accuracy']:.4f}), retrained for "
                   f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
                   f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "

@@ -52,17 +52,36 @@ def split_columns(records: list[TrialRecord]) -> tuple[list[str], dict]:
     return varying, constant
 
 
-def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: str = "Leaderboard") -> Table:
+def _fit_columns(varying: list[str], rows: list[TrialRecord], width: int | None, used: int) -> list[str]:
+    """The hyperparameter columns that fit in ``width`` (in declaration order, the space's main knobs first)."""
+    if width is None:
+        return varying
+    chosen = []
+    for name in varying:
+        need = max([len(SHORT.get(name, name))] + [len(_fmt(r.hyperparameters.get(name))) for r in rows]) + 3
+        if used + need > width:
+            break
+        chosen.append(name)
+        used += need
+    return chosen
+
+
+def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: str = "Leaderboard",
+                      width: int | None = None) -> Table:
+    """The leaderboard as a rich table. With ``width``, only the hyperparameter columns that fit are
+    shown (the caption says how many were left out)."""
     rows = ranked(records)
     shown = rows[:top] if top else rows
     varying, constant = split_columns(shown)
+    base_width = 6 + max([len(r.trial_id) for r in shown] + [5]) + 3 + 13 + 10 + 9 + 9
+    columns = _fit_columns(varying, shown, width, base_width)
     done = sum(r.status == "COMPLETED" for r in records)
     table = Table(title=f"{title} ({done} of {len(records)} trials completed)", title_justify="left")
     for name, justify in (("#", "right"), ("trial", "left"), ("status", "left"), ("val acc", "right"),
                           ("epochs", "right"), ("time", "right")):
         table.add_column(name, justify=justify, no_wrap=True)
-    for name in varying:
-        table.add_column(SHORT.get(name, name), justify="right")
+    for name in columns:
+        table.add_column(SHORT.get(name, name), justify="right", no_wrap=True)
     for rank, r in enumerate(shown, 1):
         style = STATUS_STYLE.get(r.status, "")
         score = f"{r.score:.4f}" if r.score is not None and r.status == "COMPLETED" else ""
@@ -70,9 +89,15 @@ def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: s
         status = r.status.lower()
         cells = [str(rank) if r.status == "COMPLETED" else "", r.trial_id, f"[{style}]{status}[/{style}]", score,
                  epochs, _duration(r.seconds)]
-        table.add_row(*cells, *[_fmt(r.hyperparameters.get(name)) for name in varying])
+        table.add_row(*cells, *[_fmt(r.hyperparameters.get(name)) for name in columns])
+    notes = []
+    if len(columns) < len(varying):
+        notes.append(f"{len(varying) - len(columns)} more varying hyperparameters not shown "
+                     "(a wider terminal, or --format json/csv/markdown, shows them)")
     if constant:
-        table.caption = "same in every trial shown: " + ", ".join(f"{k}={_fmt(v)}" for k, v in constant.items())
+        notes.append("same in every trial shown: " + ", ".join(f"{k}={_fmt(v)}" for k, v in constant.items()))
+    if notes:
+        table.caption = "\n".join(notes)
         table.caption_justify = "left"
     return table
 

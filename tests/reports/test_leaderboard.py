@@ -1,0 +1,106 @@
+"""Leaderboards read from a run folder built by the test: completed, running and failed trials."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+import pytest
+from rich.console import Console
+
+from emnist_tuner.cli import main
+from emnist_tuner.reports.leaderboard import leaderboard_table, leaderboard_text
+from emnist_tuner.reports.trials import read_trials
+
+
+def _trial(project, trial_id, status, score=None, **values):
+    folder = project / f"trial_{trial_id}"
+    folder.mkdir(parents=True)
+    state = {"trial_id": trial_id, "status": status, "score": score, "best_step": 1,
+             "hyperparameters": {"values": {"tuner/epochs": 3, "tuner/initial_epoch": 0, "tuner/bracket": 1,
+                                            "tuner/round": 0, **values}},
+             "message": "Traceback...\nFailedTrialError: image too small for kernel 5" if status == "FAILED" else None}
+    (folder / "trial.json").write_text(json.dumps(state))
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    run = tmp_path / "run"
+    project = run / "tuner"
+    _trial(project, "0000", "COMPLETED", 0.91, conv_blocks=2, optimizer="adam", learning_rate=0.001, filters_2=64)
+    _trial(project, "0001", "COMPLETED", 0.95, conv_blocks=1, optimizer="adam", learning_rate=0.003)
+    _trial(project, "0002", "FAILED", None, conv_blocks=4, optimizer="adam", learning_rate=0.001, filters_2=32)
+    _trial(project, "0003", "RUNNING", None, conv_blocks=3, optimizer="adam", learning_rate=0.0001, filters_2=16)
+    (run / "timings").mkdir()
+    (run / "timings" / "0001.json").write_text(json.dumps({"started": 100.0, "ended": 175.0}))
+    (run / "config.json").write_text(json.dumps({"dataset": "synthetic"}))
+    return run
+
+
+def _render(renderable, width=100):
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+def _snapshot(folder):
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_table_ranks_completed_first_and_marks_the_rest(run_dir):
+    text = _render(leaderboard_table(read_trials(run_dir)))
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert [row.split("│")[2].strip() for row in rows] == ["0001", "0000", "0003", "0002"]
+    assert rows[0].split("│")[1].strip() == "1" and "0.9500" in rows[0] and "1:15" in rows[0]
+    assert "running" in rows[2] and rows[2].split("│")[1].strip() == ""  # no rank for a running trial
+    assert "failed" in rows[3]
+    assert "(2 of 4 trials completed)" in text
+    assert "same in every trial shown: optimizer=adam" in " ".join(text.split())  # constant column collapsed
+
+
+def test_inactive_hyperparameter_is_blank(run_dir):
+    text = _render(leaderboard_table(read_trials(run_dir)), width=140)
+    header = next(line for line in text.splitlines() if "filters_2" in line)
+    col = [c.strip() for c in header.split("┃")].index("filters_2")
+    row_0001 = next(line for line in text.splitlines() if "0001" in line)
+    assert row_0001.split("│")[col].strip() == ""
+
+
+def test_json_and_csv_parse_back_to_the_same_trials(run_dir):
+    records = read_trials(run_dir)
+    data = json.loads(leaderboard_text(records, "json"))
+    assert [d["trial_id"] for d in data] == ["0001", "0000", "0003", "0002"]
+    assert data[0]["score"] == 0.95 and data[0]["hyperparameters"]["learning_rate"] == 0.003
+    assert data[3]["status"] == "FAILED" and "image too small" in data[3]["message"]
+    rows = list(csv.DictReader(io.StringIO(leaderboard_text(records, "csv"))))
+    assert [r["trial_id"] for r in rows] == [d["trial_id"] for d in data]
+    assert float(rows[1]["score"]) == 0.91 and rows[1]["filters_2"] == "64" and rows[0]["filters_2"] == ""
+    markdown = leaderboard_text(records, "markdown")
+    assert markdown.splitlines()[2].startswith("| 1 | 0001 | COMPLETED | 0.9500")
+
+
+def test_cli_leaderboard_reads_without_writing(run_dir, capsys):
+    before = _snapshot(run_dir)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", str(run_dir), "--format", "json"])
+    assert (exit_info.value.code or 0) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 4
+    assert _snapshot(run_dir) == before
+
+
+def test_cli_leaderboard_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", str(tmp_path), "--format", "xml"])
+    assert exit_info.value.code == 2 and "--format must be table, json, csv or markdown" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", str(tmp_path)])
+    assert exit_info.value.code == 1 and "not a run folder" in capsys.readouterr().err
+
+
+def test_unreadable_trial_file_is_shown_not_fatal(run_dir):
+    (run_dir / "tuner" / "trial_0000" / "trial.json").write_text("")
+    statuses = {r.trial_id: r.status for r in read_trials(run_dir)}
+    assert statuses["0000"] == "UNREADABLE"
+    assert os.path.exists(run_dir / "tuner" / "trial_0000" / "trial.json")
