@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from .errors import EmnistTunerError
+from .quiet import import_keras_quietly
 
 app = typer.Typer(
     add_completion=False,
@@ -57,6 +58,7 @@ DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample
 @app.command()
 def presets() -> None:
     """List the named presets (the study's models) with their settings and parameter counts."""
+    import_keras_quietly()
     from .reports.presets_table import presets_table
 
     console.print(presets_table())
@@ -75,6 +77,7 @@ def train(
     data_dir: Optional[Path] = DataDirOption,
 ) -> None:
     """Train one preset, evaluate it once on the held-out test split, save the run folder."""
+    import_keras_quietly()
     from .tuning.train import TrainConfig, train_preset
 
     config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
@@ -100,6 +103,7 @@ def search(
     data_dir: Optional[Path] = DataDirOption,
 ) -> None:
     """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
+    import_keras_quietly()
     from .tuning.config import SearchConfig
     from .tuning.search import start_search
 
@@ -120,6 +124,7 @@ def resume(
     data_dir: Optional[Path] = DataDirOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
+    import_keras_quietly()
     from .tuning.search import resume_search
 
     final = resume_search(run_dir, console, data_dir=str(data_dir) if data_dir else None)

@@ -121,6 +121,8 @@ class RunLock:
 
     def release(self) -> None:
         if self.handle is not None:
+            self.handle.seek(0)
+            self.handle.truncate()  # a clean exit leaves no pid: only a killed holder's lock is "taken over"
             fcntl.flock(self.handle, fcntl.LOCK_UN)
             self.handle.close()
             self.handle = None
