@@ -1,11 +1,14 @@
 # Two commands do all set-up on a fresh machine:
-#   make run    -> venv, install, a quick real search and its leaderboard
+#   make run    -> venv, install, a quick real search (MNIST) and its leaderboard
 #   make test   -> venv, install, the test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-RUN_DIR ?= runs/quick-mnist
-DATA_ARG := $(if $(EMNIST_TUNER_DATA),--data-dir $(EMNIST_TUNER_DATA),)
+DATASET ?= mnist
+RUN_DIR ?= runs/quick-$(DATASET)
+# The real data folder beside the repo is used when present; else files are downloaded to the cache.
+EMNIST_TUNER_DATA ?= $(wildcard $(CURDIR)/../shared/data)
+export EMNIST_TUNER_DATA
 
 .PHONY: install run test data clean
 
@@ -18,13 +21,14 @@ $(BIN)/emnist-tuner: pyproject.toml
 install: $(BIN)/emnist-tuner
 
 run: install
-	$(BIN)/emnist-tuner data $(DATA_ARG)
+	$(BIN)/emnist-tuner search --dataset $(DATASET) --profile quick --run-dir $(RUN_DIR) --download
+	$(BIN)/emnist-tuner leaderboard $(RUN_DIR)
 
 test: install
 	$(BIN)/python -m pytest -q
 
 data: install
-	$(BIN)/emnist-tuner data $(DATA_ARG)
+	$(BIN)/emnist-tuner data
 
 clean:
 	rm -rf $(VENV) .pytest_cache

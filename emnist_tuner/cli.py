@@ -29,6 +29,17 @@ DataDirOption = typer.Option(
 )
 
 
+DownloadOption = typer.Option(False, "--download", help="Download missing data files from the official sources.")
+
+
+def _fetch(dataset: str, data_dir, download: bool) -> None:
+    """Verify the dataset's files before any work starts (downloading them first if asked)."""
+    from .datafiles import locate_all
+    from .datasets import get_info
+
+    locate_all(get_info(dataset).files, data_dir=data_dir, download=download)
+
+
 @app.callback()
 def _root() -> None:
     """Hyperband architecture search for handwritten-character CNNs."""
@@ -75,6 +86,7 @@ def train(
     seed: int = typer.Option(0, "--seed"),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience (0 = off)."),
     data_dir: Optional[Path] = DataDirOption,
+    download: bool = DownloadOption,
 ) -> None:
     """Train one preset, evaluate it once on the held-out test split, save the run folder."""
     import_keras_quietly()
@@ -82,6 +94,7 @@ def train(
 
     config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
                          data_dir=str(data_dir) if data_dir else None)
+    _fetch(dataset, data_dir, download)
     train_preset(config, run_dir, console)
 
 
@@ -101,6 +114,7 @@ def search(
     trials_per_worker: Optional[int] = typer.Option(None, "--trials-per-worker",
                                                     help="Trials per worker process (bounds memory)."),
     data_dir: Optional[Path] = DataDirOption,
+    download: bool = DownloadOption,
 ) -> None:
     """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
     import_keras_quietly()
@@ -114,6 +128,7 @@ def search(
     )
     if all_data:
         config.subset = None
+    _fetch(dataset, data_dir, download)
     final = start_search(config, run_dir, console)
     _print_leaderboard(run_dir, final)
 
