@@ -111,6 +111,10 @@ def search(
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
     seed: Optional[int] = typer.Option(None, "--seed"),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early stopping inside trials (0 = off)."),
+    max_params: Optional[int] = typer.Option(None, "--max-params",
+                                             help="Models with more parameters fail their trial."),
+    seed_presets: bool = typer.Option(True, "--seed-presets/--no-seed-presets",
+                                      help="Start from the study's presets (those in the space)."),
     trials_per_worker: Optional[int] = typer.Option(None, "--trials-per-worker",
                                                     help="Trials per worker process (bounds memory)."),
     data_dir: Optional[Path] = DataDirOption,
@@ -123,11 +127,14 @@ def search(
 
     config = SearchConfig.from_profile(
         dataset, profile, max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset,
-        batch_size=batch_size, seed=seed, patience=patience, trials_per_worker=trials_per_worker,
+        batch_size=batch_size, seed=seed, patience=patience, max_params=max_params,
+        trials_per_worker=trials_per_worker,
         data_dir=str(data_dir) if data_dir else None,
     )
     if all_data:
         config.subset = None
+    if not seed_presets:
+        config.seed_presets = []
     _fetch(dataset, data_dir, download)
     final = start_search(config, run_dir, console)
     _print_leaderboard(run_dir, final)

@@ -17,7 +17,10 @@ SHORT = {
     "conv_dropout": "cdrop", "head_dropout": "hdrop", "dense_layers": "dense", "dense_dropout": "ddrop",
     "initializer": "init", "activation": "act", "optimizer": "opt", "learning_rate": "lr",
     "translation": "transl", "rotation": "rot", "l1_strength": "l1_s", "l2_strength": "l2_s",
+    **{f"dense_units_{k}": f"units_{k}" for k in range(1, 5)},
 }
+SHORT_VALUES = {"glorot_uniform": "glorot", "he_normal": "he_n", "he_uniform": "he_u", "lecun_normal": "lecun",
+                "leaky_relu": "lrelu", "average": "avg"}
 
 
 def _fmt(value) -> str:
@@ -26,8 +29,8 @@ def _fmt(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.2e}" if 0 < abs(value) < 1e-2 else f"{value:.3g}"
-    return str(value)
+        return f"{value:.2g}"
+    return SHORT_VALUES.get(value, str(value)) if isinstance(value, str) else str(value)
 
 
 def _duration(seconds: float | None) -> str:

@@ -105,3 +105,18 @@ def check_augmentations(names) -> tuple[str, ...]:
             raise ConfigError(f"unknown augmentation '{name}'; allowed: {', '.join(AUGMENTATIONS)}")
     # Keep the canonical order and drop repeats, so the space does not depend on order.
     return tuple(name for name in AUGMENTATIONS if name in chosen)
+
+
+def check_restrict(restrict, restrictable) -> dict[str, tuple]:
+    """Validate narrower choices: known names, non-empty subsets of the full choices."""
+    checked = {}
+    for name, values in dict(restrict).items():
+        if name not in restrictable:
+            raise ConfigError(f"cannot restrict '{name}'; restrictable: {', '.join(restrictable)}")
+        values = tuple(values)
+        unknown = [v for v in values if v not in restrictable[name]]
+        if not values or unknown:
+            raise ConfigError(f"restriction of '{name}' must be a non-empty subset of "
+                              f"{restrictable[name]}, got {list(values)}")
+        checked[name] = values
+    return checked

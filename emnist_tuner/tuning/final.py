@@ -1,8 +1,9 @@
 """After the search: retrain the winner on train + validation, evaluate once on the held-out test split.
 
 The winner is retrained for the number of epochs at which its best validation score was reached
-during the search (Hyperband's continued trials included), on the training and validation
-images together: validation was only needed to choose, and more data helps the final model.
+during the search (Hyperband's continued trials included), on all the training and validation
+images together, also when the search used a subset: validation was only needed to choose, and
+more data helps the final model.
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ def retrain_best(tuner, config, data, emit) -> dict:
     run = tuner.run
     trial = best_completed_trial(tuner.oracle)
     if trial is None:
-        raise RunError(f"{run.path}: no completed trial to retrain; resume the search first")
+        failed = [t for t in tuner.oracle.trials.values() if t.status == "FAILED"]
+        reason = (failed[-1].message or "").strip().splitlines()[-1:] if failed else []
+        raise RunError(
+            f"{run.path}: no completed trial to retrain"
+            + (f": all {len(failed)} trials failed (last reason: {reason[0] if reason else 'unknown'}); "
+               "widen the limits (e.g. --max-params) and start a new run" if failed else "; resume the search first")
+        )
     epochs = epochs_reached(trial)
     x, y = data.train_and_val()
     emit({"event": "final_begin", "trial_id": trial.trial_id, "epochs": epochs, "images": len(y)})

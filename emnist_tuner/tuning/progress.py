@@ -28,6 +28,7 @@ class SearchProgress:
         self.trial = None
         self.trial_epochs_run = 0
         self.current_val = None
+        self.data_shown = False
         self.started = time.time()
         self.progress = Progress(
             TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -64,6 +65,10 @@ class SearchProgress:
         kind = event.get("event")
         if kind == "devices":
             self.say(f"devices: {event['description']}")
+        elif kind == "data" and not self.data_shown:
+            self.data_shown = True
+            self.say(f"data: {event['dataset']}: {event['train']:,} train / {event['val']:,} validation images "
+                     f"(search); {event['test']:,} test images (held out)")
         elif kind == "trial_begin":
             self.trial = event
             self.trial_epochs_run = 0

@@ -36,7 +36,8 @@ def fingerprint_for(config: SearchConfig) -> str:
 
     info = get_info(config.dataset)
     return space_fingerprint(CharacterHyperModel(input_shape=info.image_shape, num_classes=info.num_classes,
-                                                 augmentations=tuple(config.augmentations)))
+                                                 augmentations=tuple(config.augmentations),
+                                                 restrict=config.restrict))
 
 
 def start_search(config: SearchConfig, run_dir: Path | str, console: Console) -> dict:
@@ -105,8 +106,7 @@ def _run(run: RunFolder, config: SearchConfig, console: Console) -> dict:
         save_config(run.path, config)
         run.logs.mkdir(parents=True, exist_ok=True)
         rounds = print_schedule(config, console)
-        console.print(f"run folder: {run.path}   data: {config.dataset}"
-                      f"{f' (subset of {config.subset:,} training images)' if config.subset else ''}")
+        console.print(f"run folder: {run.path}")
         run.write_status("running")
         try:
             if not run.final_file.exists():

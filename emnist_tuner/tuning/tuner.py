@@ -7,13 +7,15 @@ Nothing of KerasTuner's search logic is re-implemented. What is added:
 - after a reload, a trial whose trial.json says COMPLETED but which oracle.json still lists as
   running (a kill between KerasTuner's two writes) is not retrained;
 - each trial's start/end time goes to ``RUN/timings``; progress goes to an ``emit`` function;
-- a worker process can stop after a budget of trials (bounded memory: see ``worker``).
+- a worker process can stop after a budget of trials (bounded memory: see ``worker``);
+- the study's presets can be the first points Hyperband samples (``seed_presets``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -83,6 +85,43 @@ class EventCallback(keras.callbacks.Callback):
         self.emit({"event": "epoch_end", "epoch": epoch, **logs})
 
 
+def preset_starting_points(hypermodel, names) -> list[dict]:
+    """The values of each named preset that is a point of ``hypermodel``'s space (others are skipped,
+    e.g. a preset with 128 filters in a space restricted to 64)."""
+    from ..errors import ConfigError
+    from ..searchspace import preset_hyperparameters
+
+    points = []
+    for name in names:
+        try:
+            hp = preset_hyperparameters(name, hypermodel)
+        except ConfigError:
+            continue
+        hp.ensure_active_values()
+        points.append(dict(hp.values))
+    return points
+
+
+def seed_random_sampling(oracle, points: list[dict]) -> None:
+    """Make the oracle's random sampling return each of ``points`` first, once each.
+
+    Stateless across processes: a point counts as used once KerasTuner has recorded its values
+    (``_tried_so_far`` is part of oracle.json), so a resumed search never repeats it.
+    """
+    sample = oracle._random_values
+    issued: set[str] = set()
+
+    def seeded_random_values():
+        for values in points:
+            key = oracle._compute_values_hash(values)
+            if key not in issued and not oracle._duplicate(values):
+                issued.add(key)
+                return dict(values)
+        return sample()
+
+    oracle._random_values = seeded_random_values
+
+
 class RunHyperband(kt.Hyperband):
     """``kt.Hyperband`` over the run folder's KerasTuner project."""
 
@@ -104,8 +143,11 @@ class RunHyperband(kt.Hyperband):
             project_name=PROJECT,
             overwrite=False,
             max_consecutive_failed_trials=10,
+            max_model_size=config.max_params,
             **kwargs,
         )
+        if config.seed_presets:
+            seed_random_sampling(self.oracle, preset_starting_points(hypermodel, config.seed_presets))
 
     def reload(self):
         super().reload()
@@ -138,7 +180,8 @@ class RunHyperband(kt.Hyperband):
         super().on_trial_end(trial)  # KerasTuner ends the trial and saves its state
         trial = self.oracle.trials[trial.trial_id]
         started = self._started.pop(trial.trial_id, time.time())
-        timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status}
+        timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status,
+                  "rss_mib": _rss_mib(), "pid": os.getpid()}
         write_json_atomic(self.run.timings / f"{trial.trial_id}.json", timing)
         message = (trial.message or "").strip().splitlines()
         self.emit({
@@ -152,6 +195,18 @@ class RunHyperband(kt.Hyperband):
         self.finished_here += 1
         if self.budget is not None and self.finished_here >= self.budget:
             raise TrialBudgetReached()
+
+
+def _rss_mib() -> float | None:
+    """This process's resident memory (Linux), recorded with each trial's timing."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def best_completed_trial(oracle):

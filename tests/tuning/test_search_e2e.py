@@ -154,3 +154,17 @@ def test_ctrl_c_exits_cleanly_and_a_second_process_is_refused(tmp_path):
     assert_search_finished(run)
     after = completed_files(run)
     assert {k: after[k] for k in before} == before
+
+
+def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(tmp_path):
+    run = tmp_path / "run"
+    proc = cli("search", *SEARCH, "--run-dir", str(run), "--max-params", "100")  # every model is too large
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    # 2 + 2 trials: bracket 1's second round cannot start (KerasTuner promotes only completed trials)
+    assert "no completed trial to retrain: all 4 trials failed (last reason: " in proc.stderr
+    assert "Oversized model" in proc.stderr
+    states = trial_states(run)
+    assert len(states) == 4 and {s["status"] for s in states.values()} == {"FAILED"}  # the search went on
+    board = cli("leaderboard", str(run), "--format", "json")
+    assert all("Oversized model" in t["message"] for t in json.loads(board.stdout))
+    assert json.loads((run / "status.json").read_text())["state"] == "failed"
