@@ -3,11 +3,15 @@
 The winner is retrained for the number of epochs at which its best validation score was reached
 during the search (Hyperband's continued trials included), on all the training and validation
 images together, also when the search used a subset: validation was only needed to choose, and
-more data helps the final model.
+more data helps the final model. With no validation data left to pick the best epoch, the learning
+rate is annealed (cosine, per epoch) to near zero over those epochs, so the last epoch's weights are
+the settled ones: with a constant rate, the last epoch of a BatchNorm model was measured to land
+anywhere in a band of about 0.4 points of test accuracy.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -23,6 +27,11 @@ def save_model_atomic(model: keras.Model, path) -> None:
     tmp = path.with_name(f".{path.stem}.tmp.keras")
     model.save(tmp)
     os.replace(tmp, path)
+
+
+def cosine_rate(base: float, epoch: int, epochs: int) -> float:
+    """The learning rate of ``epoch`` (0-based): ``base`` at the first, falling to a few percent of it."""
+    return base * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))) if epochs > 1 else base
 
 
 def retrain_best(tuner, config, data, emit) -> dict:
@@ -43,7 +52,10 @@ def retrain_best(tuner, config, data, emit) -> dict:
     keras.utils.set_random_seed(config.seed)
     model = tuner.hypermodel.build(trial.hyperparameters)
     started = time.time()
-    model.fit(x, y, epochs=epochs, batch_size=config.batch_size, callbacks=[EventCallback(emit)], verbose=0)
+    base_rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    anneal = keras.callbacks.LearningRateScheduler(lambda epoch: cosine_rate(base_rate, epoch, epochs))
+    model.fit(x, y, epochs=epochs, batch_size=config.batch_size, callbacks=[EventCallback(emit), anneal],
+              verbose=0)
     train_seconds = time.time() - started
     probabilities = model.predict(data.x_test, batch_size=1024, verbose=0)
     predictions = np.argmax(probabilities, axis=1)
@@ -57,6 +69,7 @@ def retrain_best(tuner, config, data, emit) -> dict:
         "test_images": int(len(data.y_test)),
         "test_accuracy": test_accuracy,
         "train_seconds": train_seconds,
+        "learning_rate": f"cosine from {base_rate:g} over {epochs} epochs",
         "parameters": int(model.count_params()),
         "hyperparameters": {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")},
         "model": run.model_file.name,
