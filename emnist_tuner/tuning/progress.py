@@ -74,14 +74,14 @@ class SearchProgress:
             self.trial_epochs_run = 0
             self.current_val = None
             planned = (event.get("epochs") or 1) - (event.get("initial_epoch") or 0)
-            self.progress.update(self.trial_task, total=planned, completed=0, visible=True)
+            self.progress.reset(self.trial_task, total=planned, completed=0, visible=True)
             self._status_line()
             if not self.live_mode:
                 self.say(f"trial {event['trial_id']} ({self.done_trials + 1} of {self.total_trials}): "
                          f"bracket {event.get('bracket')} round {event.get('round')}, "
                          f"epochs {event.get('initial_epoch')}→{event.get('epochs')}")
         elif kind == "epoch_begin":
-            self.progress.update(self.epoch_task, total=event.get("steps") or 1, completed=0, visible=True)
+            self.progress.reset(self.epoch_task, total=event.get("steps") or 1, completed=0, visible=True)
         elif kind == "batch":
             self.progress.update(self.epoch_task, completed=event["batch"])
         elif kind == "epoch_end":
@@ -90,8 +90,8 @@ class SearchProgress:
             self._trial_end(event)
         elif kind == "final_begin":
             self.trial = None
-            self.progress.update(self.trial_task, total=event["epochs"], completed=0, visible=True,
-                                 description="final")
+            self.progress.reset(self.trial_task, total=event["epochs"], completed=0, visible=True,
+                                description="final")
             self.status.plain = (f"retraining trial {event['trial_id']} on {event['images']:,} images "
                                  f"(train + validation) for {event['epochs']} epochs")
             self.say(self.status.plain) if not self.live_mode else None

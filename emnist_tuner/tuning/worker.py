@@ -62,8 +62,9 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
     emit({"event": "devices", "description": setup.describe()})
     keras.utils.set_random_seed(config.seed)
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
-    emit({"event": "data", "dataset": config.dataset, "train": len(data.y_train), "val": len(data.y_val),
-          "test": len(data.y_test)})
+    if mode == "search":
+        emit({"event": "data", "dataset": config.dataset, "train": len(data.y_train), "val": len(data.y_val),
+              "test": len(data.y_test)})
     hypermodel = CharacterHyperModel(input_shape=data.info.image_shape, num_classes=data.info.num_classes,
                                      augmentations=tuple(config.augmentations), restrict=config.restrict)
     tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=budget,
