@@ -7,6 +7,7 @@ without a traceback; bad option values exit with code 2.
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -38,6 +39,17 @@ def _fetch(dataset: str, data_dir, download: bool) -> None:
     from .datasets import get_info
 
     locate_all(get_info(dataset).files, data_dir=data_dir, download=download)
+
+
+@contextmanager
+def _interruptible(how_to_go_on: str):
+    """Ctrl-C anywhere in a long command: one line saying how to go on, exit code 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        from .tuning.search import SearchInterrupted
+
+        raise SearchInterrupted(f"interrupted. {how_to_go_on}") from None
 
 
 @app.callback()
@@ -94,8 +106,10 @@ def train(
 
     config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
                          data_dir=str(data_dir) if data_dir else None)
+    config.validate()
     _fetch(dataset, data_dir, download)
-    train_preset(config, run_dir, console)
+    with _interruptible("A training run is not resumable: run it again with a new --run-dir"):
+        train_preset(config, run_dir, console)
 
 
 @app.command()
@@ -136,7 +150,8 @@ def search(
     if not seed_presets:
         config.seed_presets = []
     _fetch(dataset, data_dir, download)
-    final = start_search(config, run_dir, console)
+    with _interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
+        final = start_search(config, run_dir, console)
     _print_leaderboard(run_dir, final)
 
 
@@ -149,7 +164,8 @@ def resume(
     import_keras_quietly()
     from .tuning.search import resume_search
 
-    final = resume_search(run_dir, console, data_dir=str(data_dir) if data_dir else None)
+    with _interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
+        final = resume_search(run_dir, console, data_dir=str(data_dir) if data_dir else None)
     _print_leaderboard(run_dir, final)
 
 
@@ -164,13 +180,18 @@ def leaderboard(
     from .reports.trials import read_trials
     from .errors import ConfigError, RunError
 
+    if top < 0:
+        raise ConfigError(f"--top must be 0 (all) or more, got {top}")
     if fmt not in ("table", "json", "csv", "markdown"):
         raise ConfigError(f"--format must be table, json, csv or markdown, got '{fmt}'")
     if not (run_dir / "config.json").is_file():
         raise RunError(f"{run_dir} is not a run folder (no config.json)")
+    from .tuning.runfolder import RunFolder
+
     records = read_trials(run_dir)
     if fmt == "table":
-        console.print(leaderboard_table(records, top or None, width=console.width))
+        state = RunFolder(run_dir).state()
+        console.print(leaderboard_table(records, top or None, title=f"Leaderboard · {state}", width=console.width))
     else:
         sys.stdout.write(leaderboard_text(records, fmt, top or None))
 

@@ -88,7 +88,10 @@ def verify_file(spec: DataFile, path: Path) -> None:
             f"(truncated or a different file); delete it and download it again "
             f"(`emnist-tuner data --download`) or copy a good copy there"
         )
-    actual = sha256_of(path)
+    try:
+        actual = sha256_of(path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from None
     if actual != spec.sha256:
         raise DataError(
             f"{path}: sha256 {actual} does not match the real {spec.name} ({spec.sha256}); "
@@ -207,7 +210,10 @@ def _extract_verified(archive: Path, spec: DataFile, dest_root: Path, url: str) 
 
 
 def _temp_beside(dest: Path) -> Path:
+    from .tuning.atomic import current_umask
+
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    os.fchmod(fd, 0o666 & ~current_umask())
     os.close(fd)
     return Path(name)
 

@@ -74,6 +74,7 @@ class SearchConfig:
             (self.iterations >= 1, f"--iterations must be at least 1, got {self.iterations}"),
             (self.subset is None or self.subset >= 10, f"--subset must be at least 10, got {self.subset}"),
             (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
+            (0 <= self.seed < 2**32, f"--seed must be between 0 and 2**32 - 1, got {self.seed}"),
             (self.max_params >= 1, f"--max-params must be at least 1, got {self.max_params}"),
             (self.patience >= 0, f"--patience must be 0 (off) or more, got {self.patience}"),
             (0 < self.val_fraction < 1, f"validation fraction must be in (0, 1), got {self.val_fraction}"),
@@ -106,5 +107,5 @@ def load_config(run_dir: Path) -> SearchConfig:
         values = json.loads(path.read_text())
         known = {f.name for f in dataclasses.fields(SearchConfig)}
         return SearchConfig(**{k: v for k, v in values.items() if k in known})
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError, OSError) as exc:
         raise RunError(f"{path} is damaged ({exc}); restore it or start a new run folder") from None

@@ -85,6 +85,26 @@ class RunFolder:
         except (OSError, ValueError):
             return {}
 
+    def state(self) -> str:
+        """running / interrupted / failed / completed, read without writing: a status that says
+        "running" while nobody holds the run's lock was left by a killed process (interrupted)."""
+        state = self.read_status().get("state", "unknown")
+        if state == "running" and not self.lock_is_held():
+            return "interrupted"
+        return state
+
+    def lock_is_held(self) -> bool:
+        try:
+            with open(self.path / "run.lock") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return True
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except OSError:
+            pass
+        return False
+
 
 class RunLock:
     """An exclusive flock on RUN/run.lock. The kernel releases it when its holder dies, so a lock
@@ -96,11 +116,19 @@ class RunLock:
         self.took_over_from: int | None = None
 
     def acquire(self) -> "RunLock":
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.file, "a+")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.file, "a+")
+        except OSError as exc:
+            raise RunError(f"cannot use {self.file.parent} as a run folder ({exc.strerror or exc}); "
+                           "choose a writable folder for --run-dir") from None
+        for attempt in range(5):  # a reader's brief shared lock (RunFolder.lock_is_held) is not a writer
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(0.05)
+        else:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
@@ -148,6 +176,13 @@ def check_tuner_state(run: RunFolder) -> list[str]:
     oracle_ok = _json_ok(run.oracle_file)
     if not oracle_ok:
         backup = _last_good(run.oracle_file)
+        if not run.oracle_file.exists() and not backup.exists() and not _any_trial_ended(run):
+            # killed while the very first trial was being created: nothing was trained yet
+            aside = run.path / f"{PROJECT}.abandoned-{int(time.time())}"
+            run.project.rename(aside)
+            notes.append(f"the search was stopped before its first trial was recorded; started it afresh "
+                         f"(the unfinished start is kept as {aside.name})")
+            return notes
         if not _json_ok(backup):
             raise RunError(
                 f"KerasTuner's state {run.oracle_file} is missing or damaged and there is no good copy "
@@ -174,6 +209,16 @@ def check_tuner_state(run: RunFolder) -> list[str]:
                 f"{run.project} if that trial was still running"
             )
     return notes
+
+
+def _any_trial_ended(run: RunFolder) -> bool:
+    for trial_dir in run.trial_dirs():
+        try:
+            if read_json(trial_dir / "trial.json").get("status") in ("COMPLETED", "FAILED"):
+                return True
+        except (OSError, ValueError, AttributeError):
+            return True  # unreadable: be careful, treat as precious
+    return False
 
 
 def _last_good(path: Path) -> Path:

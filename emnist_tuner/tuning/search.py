@@ -43,6 +43,8 @@ def fingerprint_for(config: SearchConfig) -> str:
 def start_search(config: SearchConfig, run_dir: Path | str, console: Console) -> dict:
     """Start a search in ``run_dir``, or resume it when it holds the same search."""
     run = RunFolder(run_dir)
+    if run.path.exists() and not run.path.is_dir():
+        raise RunError(f"--run-dir {run.path} is a file; choose a folder")
     config.space = fingerprint_for(config)
     if run.exists():
         saved = load_config(run.path)
@@ -141,7 +143,7 @@ def _worker(run: RunFolder, mode: str, budget: int | None, display) -> str:
     """Run one worker to its end; return its last event ("budget", "search_done", "final_end")."""
     read_fd, write_fd = os.pipe()
     command = [sys.executable, "-m", "emnist_tuner.tuning.worker", str(run.path), "--mode", mode,
-               "--events-fd", str(write_fd)]
+               "--events-fd", str(write_fd), "--parent-pid", str(os.getpid())]
     if budget:
         command += ["--budget", str(budget)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
@@ -158,19 +160,34 @@ def _worker(run: RunFolder, mode: str, budget: int | None, display) -> str:
                 except ValueError:
                     continue
                 last = event
-                if event.get("event") == "error":
+                if event.get("event") in FINAL_EVENTS:
                     break
                 display.handle(event)
-        code = proc.wait()
+            if last and last.get("event") != "error":
+                display.handle(last)
+        code = _wait(proc)
     except BaseException:
         _stop(proc)
         raise
     if last and last.get("event") == "error":
-        proc.wait()
-        raise RunError(f"{mode} worker failed: {last['message']} (details: {run.logs / 'worker.log'})")
+        lines = [line for line in last["message"].splitlines() if line.strip()] or ["unknown error"]
+        raise RunError(f"{mode} worker failed: {lines[0]} (details: {run.logs / 'worker.log'})")
     if code != 0 or last is None or last.get("event") not in ("budget", "search_done", "final_end"):
         raise RunError(f"{mode} worker exited with code {code} (details: {run.logs / 'worker.log'})")
     return last["event"]
+
+
+FINAL_EVENTS = ("budget", "search_done", "final_end", "error")
+
+
+def _wait(proc: subprocess.Popen, timeout: float = 120) -> int:
+    """Wait for a worker that has said its last word; kill it if its teardown hangs."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return 0
 
 
 def _stop(proc: subprocess.Popen) -> None:

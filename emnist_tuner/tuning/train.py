@@ -39,6 +39,8 @@ class TrainConfig:
 
         get_preset(self.preset)
         get_info(self.dataset)
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"--seed must be between 0 and 2**32 - 1, got {self.seed}")
         for name, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
                                  ("--subset", self.subset, 10), ("--patience", self.patience, 0)):
             if value is not None and value < low:
@@ -52,11 +54,24 @@ class TrainConfig:
         return get_preset(self.preset).early_stopping_patience or DEFAULT_PATIENCE
 
 
+def _saved_kind(run: RunFolder) -> str | None:
+    from .atomic import read_json
+
+    try:
+        return read_json(run.path / "config.json").get("kind", "search")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def train_preset(config: TrainConfig, run_dir: Path | str, console: Console) -> dict:
     config.validate()
     run = RunFolder(run_dir)
+    if run.path.exists() and not run.path.is_dir():
+        raise RunError(f"--run-dir {run.path} is a file; choose a folder")
     if (run.path / "metrics.json").exists():
         raise RunError(f"{run.path} already holds a finished training run; choose another --run-dir")
+    if run.exists() and _saved_kind(run) != "train":
+        raise RunError(f"{run.path} holds a search run; choose another --run-dir for training")
     if run.path.exists() and any(run.path.iterdir()) and not run.exists():
         raise RunError(f"{run.path} exists and is not an emnist-tuner run folder; choose an empty or new --run-dir")
     with RunLock(run):

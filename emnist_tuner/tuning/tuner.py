@@ -23,6 +23,7 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 from keras_tuner.src import utils as kt_utils
+from keras_tuner.src.engine.metrics_tracking import MetricsTracker
 
 from .atomic import write_json_atomic, write_text_atomic
 from .runfolder import LAST_GOOD, PROJECT, RunFolder
@@ -142,7 +143,9 @@ class RunHyperband(kt.Hyperband):
             directory=str(run.path),
             project_name=PROJECT,
             overwrite=False,
-            max_consecutive_failed_trials=10,
+            # None disables KerasTuner's stop after N failures in a row: its check raises before the
+            # trial is saved, leaving a run that can never finish. Failed trials are cheap; go on.
+            max_consecutive_failed_trials=None,
             max_model_size=config.max_params,
             **kwargs,
         )
@@ -152,15 +155,24 @@ class RunHyperband(kt.Hyperband):
     def reload(self):
         super().reload()
         oracle = self.oracle
+        changed = False
         for trial_id in list(oracle._retry_queue):
             trial = oracle.trials.get(trial_id)
-            if trial is not None and trial.status == "COMPLETED":
+            if trial is None:
+                continue
+            if trial.status in ("COMPLETED", "FAILED"):  # ended on disk; the kill came before oracle.json
                 oracle._retry_queue.remove(trial_id)
                 if trial_id not in oracle.end_order:
                     oracle.end_order.append(trial_id)
+                changed = True
+            else:  # rerun from scratch: forget metrics a killed run may have reported
+                trial.metrics = MetricsTracker()
+                trial.best_step = 0
         known = set(oracle.start_order)
         for trial_id in [t for t, trial in oracle.trials.items() if t not in known and trial.status == "RUNNING"]:
             del oracle.trials[trial_id]  # created on disk, never recorded by the oracle: its id is reused
+        if changed:
+            oracle.save()
 
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)

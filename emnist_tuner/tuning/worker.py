@@ -21,14 +21,14 @@ import traceback
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent_pid: int | None) -> None:
     """Linux: get SIGKILL when the parent dies, so a killed search leaves no orphan training."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-    if os.getppid() == 1:
+    if parent_pid is not None and os.getppid() != parent_pid:  # it died before prctl took effect
         os._exit(1)
 
 
@@ -94,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["search", "final"], default="search")
     parser.add_argument("--budget", type=int, default=None)
     parser.add_argument("--events-fd", type=int, default=None)
+    parser.add_argument("--parent-pid", type=int, default=None)
     args = parser.parse_args(argv)
-    _die_with_parent()
+    _die_with_parent(args.parent_pid)
     emit = _emitter(args.events_fd)
     try:
         run_worker(args.run, args.mode, args.budget, emit)

@@ -95,6 +95,9 @@ def test_cli_leaderboard_errors(tmp_path, capsys):
         main(["leaderboard", str(tmp_path), "--format", "xml"])
     assert exit_info.value.code == 2 and "--format must be table, json, csv or markdown" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", str(tmp_path), "--top", "-3"])
+    assert exit_info.value.code == 2 and "--top must be 0 (all) or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
         main(["leaderboard", str(tmp_path)])
     assert exit_info.value.code == 1 and "not a run folder" in capsys.readouterr().err
 

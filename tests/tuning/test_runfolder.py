@@ -96,3 +96,36 @@ def test_status_file_keeps_the_start_time(tmp_path):
     run.write_status("interrupted", "stopped")
     status = run.read_status()
     assert status["state"] == "interrupted" and status["started"] == started
+
+
+def test_state_reads_a_killed_run_as_interrupted(tmp_path):
+    run = RunFolder(tmp_path)
+    with RunLock(run):
+        run.write_status("running")
+        assert run.state() == "running"
+    assert run.state() == "interrupted"  # "running" on disk, but nobody holds the lock
+    run.write_status("completed")
+    assert run.state() == "completed"
+
+
+def test_a_run_killed_before_its_first_trial_was_recorded_starts_afresh(tmp_path):
+    run = _project(tmp_path, oracle=None, tuner=None)  # a trial folder, no oracle.json, no copy of it
+    (run.project / "trial_0000" / "trial.json").write_text(json.dumps({"trial_id": "0000", "status": "RUNNING"}))
+    notes = check_tuner_state(run)
+    assert "started it afresh" in notes[0]
+    assert not run.project.exists() and len(list(tmp_path.glob("tuner.abandoned-*"))) == 1
+
+
+def test_a_run_with_an_ended_trial_but_no_oracle_is_refused(tmp_path):
+    run = _project(tmp_path, oracle=None)
+    (run.project / "trial_0000" / "trial.json").write_text(json.dumps({"trial_id": "0000", "status": "COMPLETED"}))
+    with pytest.raises(RunError, match="no good copy"):
+        check_tuner_state(run)
+    assert run.project.exists()
+
+
+def test_a_file_is_not_a_run_folder(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(RunError, match="cannot use .* as a run folder"):
+        RunLock(RunFolder(path)).acquire()

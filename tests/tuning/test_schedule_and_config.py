@@ -37,6 +37,7 @@ def test_profile_values_and_overrides():
     (dict(max_epochs=0), "--max-epochs must be at least 1"),
     (dict(subset=3), "--subset must be at least 10"),
     (dict(batch_size=-1), "--batch-size must be at least 1"),
+    (dict(seed=-1), "--seed must be between 0 and 2\\*\\*32 - 1"),
 ])
 def test_bad_values_are_config_errors(overrides, message):
     with pytest.raises(ConfigError, match=message):

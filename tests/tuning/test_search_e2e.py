@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from emnist_tuner.tuning.runfolder import RunFolder
+
 pytestmark = pytest.mark.slow
 
 SEARCH = ["--dataset", "synthetic", "--max-epochs", "2", "--factor", "2"]
@@ -90,6 +92,22 @@ def assert_search_finished(run: Path) -> None:
     assert json.loads((run / "status.json").read_text())["state"] == "completed"
 
 
+@pytest.fixture
+def start_proc(tmp_path):
+    """Start a CLI subprocess; it is killed at the end of the test whatever happens."""
+    procs = []
+
+    def _start(*args):
+        procs.append(start(tmp_path, *args))
+        return procs[-1]
+
+    yield _start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
     run = tmp_path / "run"
     proc = cli("search", *SEARCH, "--run-dir", str(run))
@@ -109,18 +127,32 @@ def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
     assert "holds a different search: factor=2 (you asked 3)" in changed.stderr and "Traceback" not in changed.stderr
     assert completed_files(run) == before
 
+    # A kill between KerasTuner's two writes at the end of a trial: trial.json says COMPLETED, while
+    # oracle.json still lists the trial as running. The resume must not train it again.
+    oracle_file = run / "tuner" / "oracle.json"
+    oracle = json.loads(oracle_file.read_text())
+    oracle["end_order"].remove("0004")
+    oracle["ongoing_trials"] = {"tuner0": "0004"}
+    oracle_file.write_text(json.dumps(oracle))
+    (run / "final.json").unlink()
+    resumed = cli("resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr
+    assert_search_finished(run)
+    assert completed_files(run) == before  # trial 0004 included: not retrained
 
-def test_sigkill_mid_trial_then_resume_loses_and_redoes_nothing(tmp_path):
+
+def test_sigkill_mid_trial_then_resume_loses_and_redoes_nothing(tmp_path, start_proc):
     run = tmp_path / "run"
-    proc = start(tmp_path, "search", *SEARCH, "--run-dir", str(run), "--trials-per-worker", "2")
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--trials-per-worker", "2")
     wait_until(lambda: running_trial_after(run, 2) or proc.poll() is not None, what="a third trial to start")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     wait_until(lambda: not workers_of(run), timeout=20, what="the worker to die with its parent")
+    assert RunFolder(run).state() == "interrupted"
     before = completed_files(run)
-    interrupted = [t for t, s in trial_states(run).items() if s["status"] == "RUNNING"]
-    assert len(before) >= 2 * 3 and interrupted  # (trial.json, checkpoint, build config) per completed trial
+    assert len(before) >= 2 * 3  # (trial.json, checkpoint, build config) per completed trial
+    assert any(s["status"] == "RUNNING" for s in trial_states(run).values())  # killed mid-trial
 
     # Damage KerasTuner's state the way a kill inside its own writes could: an empty oracle.json,
     # a missing tuner0.json (KerasTuner alone would silently start over).
@@ -135,12 +167,19 @@ def test_sigkill_mid_trial_then_resume_loses_and_redoes_nothing(tmp_path):
     assert {k: after[k] for k in before} == before  # completed trials untouched, byte for byte
 
 
-def test_ctrl_c_exits_cleanly_and_a_second_process_is_refused(tmp_path):
+def test_ctrl_c_exits_cleanly_and_a_second_process_is_refused(tmp_path, start_proc):
     run = tmp_path / "run"
-    proc = start(tmp_path, "search", *SEARCH, "--run-dir", str(run))
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run))
     wait_until(lambda: running_trial_after(run, 1) or proc.poll() is not None, what="a second trial to start")
-    second = cli("resume", str(run))
-    assert second.returncode == 1 and "is in use by another emnist-tuner process" in second.stderr
+    workers = workers_of(run)
+    for pid in workers:  # hold the search still while a second process tries the same folder
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        second = cli("resume", str(run))
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    assert second.returncode == 1 and f"is in use by another emnist-tuner process (pid {proc.pid})" in second.stderr
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 130
     err = (tmp_path / "err.txt").read_text()

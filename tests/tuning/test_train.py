@@ -42,6 +42,8 @@ def test_train_convnet_on_synthetic_writes_the_run_folder(tmp_path, capsys):
     (["--preset", "model9", "--dataset", "synthetic"], "unknown preset 'model9'; known: dense, convnet"),
     (["--preset", "dense", "--dataset", "emnist"], "unknown dataset 'emnist'"),
     (["--preset", "dense", "--dataset", "synthetic", "--epochs", "0"], "--epochs must be at least 1"),
+    (["--preset", "dense", "--dataset", "synthetic", "--seed", "-1"], "--seed must be between 0"),
+    (["--preset", "model9", "--dataset", "mnist", "--data-dir", "/nonexistent"], "unknown preset 'model9'"),
 ])
 def test_bad_values_exit_2_with_one_line(tmp_path, capsys, args, message):
     code, _, err = run_cli(capsys, "train", *args, "--run-dir", str(tmp_path / "run"))
@@ -54,3 +56,13 @@ def test_missing_data_is_a_one_line_error_naming_the_file(tmp_path, capsys):
                            str(tmp_path / "run"), "--data-dir", str(tmp_path))
     assert code == 1 and "missing data file train-images-idx3-ubyte.gz" in err
     assert not (tmp_path / "run").exists()  # data is checked before anything is written
+
+
+def test_train_refuses_a_search_run_folder(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"dataset": "synthetic", "kind": "search"}))
+    before = (run / "config.json").read_text()
+    code, _, err = run_cli(capsys, "train", "--preset", "dense", "--dataset", "synthetic", "--run-dir", str(run))
+    assert code == 1 and "holds a search run" in err
+    assert (run / "config.json").read_text() == before
