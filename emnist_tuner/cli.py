@@ -196,6 +196,29 @@ def leaderboard(
         sys.stdout.write(leaderboard_text(records, fmt, top or None))
 
 
+@app.command()
+def runs(folder: Path = typer.Argument(Path("runs"), help="A folder of run folders (or one run folder).")) -> None:
+    """List the runs under a folder: kind, dataset, state, trials, best validation and test accuracy."""
+    from .errors import RunError
+    from .reports.runs_table import find_runs, runs_table
+
+    if not folder.is_dir():
+        raise RunError(f"{folder} is not a folder")
+    console.print(runs_table(find_runs(folder), title=f"Runs in {folder}"))
+
+
+@app.command()
+def compare(run_dirs: list[Path] = typer.Argument(..., help="Two or more run folders.")) -> None:
+    """Show runs side by side: settings, trials, best validation and held-out test accuracy."""
+    from .errors import RunError
+    from .reports.runs_table import compare_table, run_summary
+
+    for run_dir in run_dirs:
+        if not (run_dir / "config.json").is_file():
+            raise RunError(f"{run_dir} is not a run folder (no config.json)")
+    console.print(compare_table([run_summary(r) for r in run_dirs]))
+
+
 def _print_leaderboard(run_dir: Path, final: dict) -> None:
     from .reports.leaderboard import leaderboard_table
     from .reports.trials import read_trials

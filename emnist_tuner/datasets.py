@@ -147,6 +147,9 @@ class Dataset:
     def sizes(self) -> tuple[int, int, int]:
         return len(self.y_train), len(self.y_val), len(self.y_test)
 
+    def train_and_val(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate([self.x_train, self.x_val]), np.concatenate([self.y_train, self.y_val])
+
 
 def get_info(name: str) -> DatasetInfo:
     try:

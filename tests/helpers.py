@@ -8,6 +8,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from emnist_tuner.datafiles import DataFile
 
@@ -35,3 +36,13 @@ def glyph_f() -> np.ndarray:
     img[4:7, 6:20] = 255   # top bar
     img[12:15, 6:16] = 255  # middle bar
     return img
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    from emnist_tuner.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err

@@ -9,14 +9,7 @@ import sys
 
 import pytest
 
-from emnist_tuner.cli import main
-
-
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
+from helpers import run_cli
 
 
 @pytest.mark.realdata

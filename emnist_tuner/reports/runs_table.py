@@ -1,0 +1,72 @@
+"""`emnist-tuner runs` and `compare`: one summary per run folder (search or train), read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from .trials import read_json_file, read_trials
+
+
+def run_summary(path: Path | str) -> dict:
+    """What a run folder holds, in any state. Reads only."""
+    from ..tuning.runfolder import RunFolder
+
+    path = Path(path)
+    config = read_json_file(path / "config.json") or {}
+    kind = config.get("kind", "search")
+    summary = {"run": str(path), "name": path.name, "kind": kind, "dataset": config.get("dataset"),
+               "state": RunFolder(path).state(), "setting": None, "trials": None, "best_val": None,
+               "test_accuracy": None, "parameters": None, "epochs": None}
+    if kind == "train":
+        metrics = read_json_file(path / "metrics.json") or {}
+        summary.update(setting=f"preset {config.get('preset')}", best_val=metrics.get("best_val_accuracy"),
+                       test_accuracy=metrics.get("test_accuracy"), parameters=metrics.get("parameters"),
+                       epochs=metrics.get("epochs_trained"))
+        return summary
+    records = read_trials(path)
+    done = [r for r in records if r.status == "COMPLETED" and r.score is not None]
+    final = read_json_file(path / "final.json") or {}
+    summary.update(
+        setting=f"{config.get('profile')} (max_epochs {config.get('max_epochs')}, factor {config.get('factor')})",
+        trials=f"{len(done)}/{len(records)}", best_val=max((r.score for r in done), default=None),
+        test_accuracy=final.get("test_accuracy"), parameters=final.get("parameters"), epochs=final.get("epochs"),
+    )
+    return summary
+
+
+def find_runs(folder: Path | str) -> list[dict]:
+    folder = Path(folder)
+    candidates = [folder] if (folder / "config.json").is_file() else sorted(folder.iterdir())
+    return [run_summary(p) for p in candidates if (p / "config.json").is_file()]
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{100 * value:.2f} %"
+
+
+def runs_table(summaries: list[dict], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name, justify in (("run", "left"), ("kind", "left"), ("dataset", "left"), ("state", "left"),
+                          ("trials", "right"), ("best val", "right"), ("test acc", "right")):
+        table.add_column(name, justify=justify, no_wrap=name not in ("run", "dataset"), overflow="fold")
+    for s in summaries:
+        table.add_row(s["name"], s["kind"], s["dataset"] or "", s["state"], s["trials"] or "",
+                      _pct(s["best_val"]), _pct(s["test_accuracy"]))
+    if not summaries:
+        table.caption = "no run folders here (a run folder holds a config.json)"
+    return table
+
+
+def compare_table(summaries: list[dict]) -> Table:
+    table = Table(title="Runs side by side", title_justify="left")
+    table.add_column("", no_wrap=True)
+    for s in summaries:
+        table.add_column(s["name"], justify="right")
+    rows = (("kind", "kind", str), ("dataset", "dataset", str), ("state", "state", str), ("setting", "setting", str),
+            ("trials done", "trials", str), ("best val acc", "best_val", _pct), ("test accuracy", "test_accuracy", _pct),
+            ("parameters", "parameters", lambda v: f"{v:,}"), ("epochs (final)", "epochs", str))
+    for label, key, fmt in rows:
+        table.add_row(label, *["" if s[key] is None else fmt(s[key]) for s in summaries])
+    return table
