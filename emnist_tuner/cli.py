@@ -197,6 +197,26 @@ def leaderboard(
 
 
 @app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="A search or train run folder."),
+    svg: Optional[Path] = typer.Option(None, "--svg", help="Also save the report as SVG."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also save the report as HTML."),
+    data_dir: Optional[Path] = DataDirOption,
+) -> None:
+    """One page: summary, winner's architecture, test accuracy, per-class errors, the study's figures."""
+    import_keras_quietly()
+    from .errors import RunError
+    from .reports.report import build_report, save_report
+
+    if not (run_dir / "config.json").is_file():
+        raise RunError(f"{run_dir} is not a run folder (no config.json)")
+    group = build_report(run_dir, data_dir=data_dir)
+    console.print(group)
+    if svg or html:
+        save_report(group, svg=svg, html=html)
+
+
+@app.command()
 def runs(folder: Path = typer.Argument(Path("runs"), help="A folder of run folders (or one run folder).")) -> None:
     """List the runs under a folder: kind, dataset, state, trials, best validation and test accuracy."""
     from .errors import RunError

@@ -1,0 +1,223 @@
+"""A run's full report: search (or training) summary, the winner and its architecture, per-class
+accuracy with a confusion heatmap, optional MNIST-retrain and transfer sections, and the study's
+reference figures. Read-only on the run folder, except for the RUN/confusion.json cache."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from ..tuning.runfolder import RunFolder
+from .confusion import ConfusionHeatmap, ConfusionUnavailable, load_confusion, most_confused, pairs_text, per_class_table
+from .leaderboard import _duration
+from .trials import read_json_file, read_trials, ranked
+
+EMNIST = ("emnist-letters", "emnist-letters-sample")
+# The study's figures (validation accuracy, %): key -> (row label, dataset, figure). Transfer and
+# scratch are Binary AlphaDigits figures (the winner's backbone reused there).
+STUDY = {
+    "dense": [("dense network", "EMNIST letters", 89.0), ("dense network", "MNIST", 98.0)],
+    "convnet": [("keras convnet", "EMNIST letters", 93.0), ("keras convnet", "MNIST", 99.0)],
+    "model1": [("Model 1", "EMNIST letters", 94.37)],
+    "transfer": [("transfer from MNIST", "AlphaDigits", 91.0)],
+    "scratch": [("from scratch", "AlphaDigits", 88.0)],
+}
+
+
+def _pct(value, digits: int = 2) -> str:
+    """A fraction (or percentage) as a fixed-precision percentage; blank when unknown."""
+    if value is None:
+        return ""
+    value = float(value)
+    return f"{100 * value if value <= 1.0 else value:.{digits}f} %"
+
+
+def _facts(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2, 0, 0))
+    table.add_column("what", style="bold", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _count(value) -> str:
+    return "" if value is None else f"{int(value):,}"
+
+
+def _search_summary(run: RunFolder, config: dict) -> Table:
+    records = read_trials(run.path)
+    done = [r for r in records if r.status == "COMPLETED"]
+    try:
+        from ..tuning.schedule import hyperband_schedule, total_trials
+
+        scheduled = str(total_trials(hyperband_schedule(int(config["max_epochs"]), int(config["factor"]),
+                                                        int(config.get("iterations", 1)))))
+    except Exception:  # noqa: BLE001 - an old or partial config: show what is known
+        scheduled = "?"
+    seconds = [r.seconds for r in records if r.seconds is not None]
+    best = ranked(done)[0] if done else None
+    return _facts("Search summary", [
+        ("dataset", str(config.get("dataset", "?"))),
+        ("run state", run.state()),
+        ("trials completed / scheduled", f"{len(done)} / {scheduled}"),
+        ("total trial time", _duration(sum(seconds)) if seconds else "—"),
+        ("best val accuracy", f"{_pct(best.score)} (trial {best.trial_id})" if best and best.score is not None else "—"),
+    ])
+
+
+def _search_winner(run: RunFolder) -> list:
+    final = read_json_file(run.final_file)
+    if not final:
+        return [Text("No final model yet: the winner has not been retrained and tested (no final.json).")]
+    return [_facts("The winner", [
+        ("trial", str(final.get("trial_id", "?"))),
+        ("held-out test accuracy", _pct(final.get("test_accuracy"))),
+        ("val accuracy (search)", _pct(final.get("val_accuracy"))),
+        ("epochs", _count(final.get("epochs"))),
+        ("parameters", _count(final.get("parameters"))),
+        ("train / test images", f"{_count(final.get('train_images'))} / {_count(final.get('test_images'))}"),
+    ])]
+
+
+def _train_summary(run: RunFolder, config: dict) -> list:
+    metrics = read_json_file(run.path / "metrics.json")
+    head = _facts("Training summary", [("dataset", str(config.get("dataset", "?"))),
+                                        ("preset", str(config.get("preset", "?"))), ("run state", run.state())])
+    if not metrics:
+        return [head, Text("No metrics.json yet: the model has not been tested.")]
+    return [head, _facts("The model", [
+        ("held-out test accuracy", _pct(metrics.get("test_accuracy"))),
+        ("best val accuracy", _pct(metrics.get("best_val_accuracy"))),
+        ("epochs", _count(metrics.get("epochs_trained"))),
+        ("parameters", _count(metrics.get("parameters"))),
+        ("train / test images", f"{_count(metrics.get('train_images'))} / {_count(metrics.get('test_images'))}"),
+    ])]
+
+
+def architecture_table(model_file: Path):
+    """The saved model's layers (name, type, output shape, parameters), or one line saying why not."""
+    if not model_file.is_file():
+        return Text(f"Model file {model_file.name} is missing: architecture not shown.")
+    try:
+        import keras
+
+        model = keras.models.load_model(model_file, compile=False)
+    except Exception as exc:  # noqa: BLE001
+        return Text(f"Model file {model_file.name} could not be loaded ({type(exc).__name__}: {exc}).")
+    table = Table(title="Architecture", title_justify="left")
+    for name, justify in (("layer", "left"), ("type", "left"), ("output shape", "left"), ("params", "right")):
+        table.add_column(name, justify=justify, no_wrap=justify == "right")
+    for layer in model.layers:
+        try:
+            shape = str(tuple(layer.output.shape)).replace("None", "·")
+        except Exception:  # noqa: BLE001 - a layer without a single output
+            shape = "?"
+        table.add_row(layer.name, type(layer).__name__, shape, f"{layer.count_params():,}")
+    table.caption = f"total {model.count_params():,} parameters"
+    table.caption_justify = "left"
+    return table
+
+
+def _confusion_section(run: RunFolder, config: dict, data_dir) -> list:
+    try:
+        matrix, names = load_confusion(run.path, config, data_dir)
+    except ConfusionUnavailable as exc:
+        return [Text(f"Per-class accuracy not shown: {exc}")]
+    return [per_class_table(matrix, names), ConfusionHeatmap(matrix, names), Text(pairs_text(most_confused(matrix, names)))]
+
+
+def _extra_sections(run: RunFolder) -> tuple[list, dict]:
+    parts, ours = [], {}
+    mnist = read_json_file(run.path / "mnist" / "metrics.json")
+    if mnist:
+        ours["mnist"] = mnist.get("test_accuracy")
+        rows = [("held-out test accuracy", _pct(mnist.get("test_accuracy")))]
+        rows += [(label, _count(mnist[key])) for key, label in (("epochs", "epochs"), ("epochs_trained", "epochs"),
+                                                                 ("parameters", "parameters")) if mnist.get(key)]
+        parts.append(_facts("The winner retrained on MNIST", rows))
+    transfer = read_json_file(run.path / "transfer" / "results.json")
+    if transfer:
+        table = Table(title="Transfer from MNIST vs training from scratch", title_justify="left")
+        for name, justify in (("start", "left"), ("mean", "right"), ("std", "right")):
+            table.add_column(name, justify=justify, no_wrap=True)
+        for key in ("transfer", "scratch"):
+            entry = transfer.get(key) or {}
+            ours[key] = entry.get("mean")
+            table.add_row(key, _pct(entry.get("mean")), _pct(entry.get("std")))
+        parts.append(table)
+    return parts, ours
+
+
+def reference_table(config: dict, test_accuracy, ours: dict) -> Table:
+    """The study's figures next to this run's, where they apply (same model, same dataset)."""
+    dataset, kind = config.get("dataset"), config.get("kind", "search")
+    mine = config.get("preset") if kind == "train" else "search"
+    ds_label = {"mnist": "MNIST", "emnist-letters": "EMNIST letters",
+                "emnist-letters-sample": "EMNIST letters sample"}.get(dataset)
+    rows = [[label, ds, study, None] for key, entries in STUDY.items() for label, ds, study in entries]
+    placed = False
+    for row, (key, _) in zip(rows, [(k, e) for k, entries in STUDY.items() for e in entries]):
+        if key == mine and row[1] == ds_label:
+            row[3], placed = test_accuracy, True
+        if key in ("transfer", "scratch"):
+            row[3] = ours.get(key)
+    if not placed and ds_label and test_accuracy is not None:
+        label = "this search's winner" if mine == "search" else f"preset {mine}"
+        rows.append([label, ds_label, None, test_accuracy])
+    if ours.get("mnist") is not None:
+        rows.append(["winner retrained on MNIST", "MNIST", None, ours["mnist"]])
+    table = Table(title="Against the study", title_justify="left")
+    table.add_column("model", no_wrap=True)
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("study %", justify="right", no_wrap=True)
+    table.add_column("ours %", justify="right", no_wrap=True)
+    for label, ds, study, value in rows:
+        table.add_row(label, ds, *[_pct(v).rstrip(" %") if v is not None else "—" for v in (study, value)])
+    notes = ["The study's figures are validation accuracy; ours are held-out test accuracy."]
+    if ds_label is None:
+        notes.append(f"This run's dataset ({dataset}) has no study figure to compare with.")
+    elif dataset == "emnist-letters-sample":
+        notes.append("The EMNIST letters sample is not the full EMNIST letters: not comparable with the study.")
+    table.caption, table.caption_justify = "\n".join(notes), "left"
+    return table
+
+
+def build_report(run_path: Path | str, data_dir=None) -> Group:
+    """The report of a run folder (search or train) as one rich renderable."""
+    run = RunFolder(run_path)
+    config = read_json_file(run.path / "config.json")
+    if not config:
+        return Group(Text(f"{run.path} has no readable config.json: not a run folder."))
+    title = Text(f"Report: {run.path.name}", style="bold underline")
+    if config.get("kind") == "train":
+        parts = _train_summary(run, config)
+        test_accuracy = (read_json_file(run.path / "metrics.json") or {}).get("test_accuracy")
+        model_file = run.path / "model.keras"
+    else:
+        parts = [_search_summary(run, config), *_search_winner(run)]
+        test_accuracy = (read_json_file(run.final_file) or {}).get("test_accuracy")
+        model_file = run.model_file
+    parts.append(architecture_table(model_file))
+    parts += _confusion_section(run, config, data_dir)
+    extra, ours = _extra_sections(run)
+    parts += extra
+    parts.append(reference_table(config, test_accuracy, ours))
+    spaced = [title]
+    for part in parts:
+        spaced += [Text(""), part]
+    return Group(*spaced)
+
+
+def save_report(group, svg=None, html=None, width: int = 100) -> None:
+    """Render the report once and save it as SVG and/or HTML."""
+    console = Console(record=True, width=width, file=io.StringIO())
+    console.print(group)
+    if svg:
+        console.save_svg(str(svg), title="emnist-tuner report", clear=False)
+    if html:
+        console.save_html(str(html), clear=False)
