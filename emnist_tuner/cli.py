@@ -174,6 +174,9 @@ def leaderboard(
     run_dir: Path = typer.Argument(..., help="A run folder (running, interrupted or done)."),
     top: int = typer.Option(10, "--top", help="Rows to show (0 = all)."),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="score (default), trial, time, epochs or a "
+                                                            "hyperparameter's name."),
+    show_all: bool = typer.Option(False, "--all", help="Every trial and every hyperparameter column."),
 ) -> None:
     """Show a run's trials, best first. Reads the run folder only; never writes to it."""
     from .reports.leaderboard import leaderboard_table, leaderboard_text
@@ -191,9 +194,10 @@ def leaderboard(
     records = read_trials(run_dir)
     if fmt == "table":
         state = RunFolder(run_dir).state()
-        console.print(leaderboard_table(records, top or None, title=f"Leaderboard · {state}", width=console.width))
+        console.print(leaderboard_table(records, None if show_all else top or None, title=f"Leaderboard · {state}",
+                                        width=None if show_all else console.width, sort=sort))
     else:
-        sys.stdout.write(leaderboard_text(records, fmt, top or None))
+        sys.stdout.write(leaderboard_text(records, fmt, None if show_all else top or None, sort=sort))
 
 
 @app.command()

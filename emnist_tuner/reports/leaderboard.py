@@ -8,7 +8,7 @@ import json
 
 from rich.table import Table
 
-from .trials import TrialRecord, ranked
+from .trials import TrialRecord, score_ranks, sort_records
 
 STATUS_STYLE = {"COMPLETED": "green", "RUNNING": "yellow", "FAILED": "red", "INVALID": "red", "UNREADABLE": "red"}
 # Short column titles for the hyperparameters, so the table stays readable at 80 columns.
@@ -70,12 +70,16 @@ def _fit_columns(varying: list[str], rows: list[TrialRecord], width: int | None,
 
 
 def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: str = "Leaderboard",
-                      width: int | None = None) -> Table:
+                      width: int | None = None, sort: str | None = None) -> Table:
     """The leaderboard as a rich table. With ``width``, only the hyperparameter columns that fit are
-    shown (the caption says how many were left out)."""
-    rows = ranked(records)
+    shown (the caption says how many were left out). ``sort``: see ``sort_records``."""
+    rows = sort_records(records, sort)
+    ranks = score_ranks(records)
     shown = rows[:top] if top else rows
     varying, constant = split_columns(shown)
+    if sort in varying:  # the sorted column comes first, so it is always shown
+        varying.remove(sort)
+        varying.insert(0, sort)
     base_width = 6 + max([len(r.trial_id) for r in shown] + [5]) + 3 + 13 + 10 + 9 + 9
     columns = _fit_columns(varying, shown, width, base_width)
     done = sum(r.status == "COMPLETED" for r in records)
@@ -85,12 +89,12 @@ def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: s
         table.add_column(name, justify=justify, no_wrap=True)
     for name in columns:
         table.add_column(SHORT.get(name, name), justify="right", no_wrap=True)
-    for rank, r in enumerate(shown, 1):
+    for r in shown:
         style = STATUS_STYLE.get(r.status, "")
         score = f"{r.score:.4f}" if r.score is not None and r.status == "COMPLETED" else ""
         epochs = "" if r.epochs is None else (f"{r.initial_epoch}→{r.epochs}" if r.initial_epoch else str(r.epochs))
         status = r.status.lower()
-        cells = [str(rank) if r.status == "COMPLETED" else "", r.trial_id, f"[{style}]{status}[/{style}]", score,
+        cells = [str(ranks[r.trial_id]) if r.trial_id in ranks else "", r.trial_id, f"[{style}]{status}[/{style}]", score,
                  epochs, _duration(r.seconds)]
         table.add_row(*cells, *[_fmt(r.hyperparameters.get(name)) for name in columns])
     notes = []
@@ -105,17 +109,19 @@ def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: s
     return table
 
 
-def leaderboard_rows(records: list[TrialRecord]) -> list[dict]:
+def leaderboard_rows(records: list[TrialRecord], sort: str | None = None) -> list[dict]:
+    ranks = score_ranks(records)
     return [
-        {"rank": i + 1 if r.status == "COMPLETED" else None, "trial_id": r.trial_id, "status": r.status,
+        {"rank": ranks.get(r.trial_id), "trial_id": r.trial_id, "status": r.status,
          "score": r.score, "epochs": r.epochs, "initial_epoch": r.initial_epoch, "bracket": r.bracket,
          "round": r.round, "seconds": r.seconds, "hyperparameters": r.hyperparameters, "message": r.message}
-        for i, r in enumerate(ranked(records))
+        for r in sort_records(records, sort)
     ]
 
 
-def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = None) -> str:
-    rows = leaderboard_rows(records)[:top] if top else leaderboard_rows(records)
+def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = None, sort: str | None = None) -> str:
+    rows = leaderboard_rows(records, sort)
+    rows = rows[:top] if top else rows
     if fmt == "json":
         return json.dumps(rows, indent=2)
     names, _ = split_columns(records)

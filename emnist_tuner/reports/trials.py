@@ -78,6 +78,36 @@ def ranked(records: list[TrialRecord]) -> list[TrialRecord]:
     return sorted(records, key=lambda r: (STATUS_ORDER.get(r.status, 5), -(r.score or 0.0), r.trial_id))
 
 
+SORT_ALIASES = {"score": "score", "val_acc": "score", "trial": "trial_id", "trial_id": "trial_id",
+                "time": "seconds", "seconds": "seconds", "duration": "seconds", "epochs": "epochs"}
+
+
+def sort_records(records: list[TrialRecord], column: str | None = None) -> list[TrialRecord]:
+    """``ranked`` order, or ordered by ``column`` (score, trial, time, epochs or a hyperparameter's
+    name; unknown values last). Raises ConfigError for an unknown column."""
+    from ..errors import ConfigError
+
+    base = ranked(records)
+    if column is None or SORT_ALIASES.get(column) == "score":
+        return base
+    hp_names = {k for r in records for k in r.hyperparameters}
+    if column not in SORT_ALIASES and column not in hp_names:
+        known = ", ".join(sorted(set(SORT_ALIASES) | hp_names))
+        raise ConfigError(f"--sort: unknown column '{column}'; known: {known}")
+
+    def key(r: TrialRecord):
+        value = getattr(r, SORT_ALIASES[column]) if column in SORT_ALIASES else r.hyperparameters.get(column)
+        return (value is None, value if value is not None else 0)
+
+    return sorted(base, key=key)
+
+
+def score_ranks(records: list[TrialRecord]) -> dict[str, int]:
+    """Rank by validation score of each completed trial (1 = best)."""
+    done = [r for r in ranked(records) if r.status == "COMPLETED"]
+    return {r.trial_id: i for i, r in enumerate(done, 1)}
+
+
 def read_json_file(path: Path):
     data = _read(path)
     return data if isinstance(data, dict) else None

@@ -107,3 +107,27 @@ def test_unreadable_trial_file_is_shown_not_fatal(run_dir):
     statuses = {r.trial_id: r.status for r in read_trials(run_dir)}
     assert statuses["0000"] == "UNREADABLE"
     assert os.path.exists(run_dir / "tuner" / "trial_0000" / "trial.json")
+
+
+def test_sort_by_a_column_keeps_the_score_ranks(run_dir):
+    text = _render(leaderboard_table(read_trials(run_dir), sort="learning_rate"), width=80)
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert [row.split("│")[2].strip() for row in rows] == ["0003", "0000", "0002", "0001"]  # 1e-4, 1e-3 x2, 3e-3
+    assert rows[3].split("│")[1].strip() == "1"  # 0001 is still the best by score
+    header = next(line for line in text.splitlines() if "trial" in line and "┃" in line)
+    assert [c.strip() for c in header.split("┃")][7] == "lr"  # the sorted column is shown first
+    by_trial = [d["trial_id"] for d in json.loads(leaderboard_text(read_trials(run_dir), "json", sort="trial"))]
+    assert by_trial == ["0000", "0001", "0002", "0003"]
+
+
+def test_sort_and_all_from_the_cli(run_dir, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", str(run_dir), "--sort", "colour"])
+    assert exit_info.value.code == 2 and "unknown column 'colour'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", str(run_dir), "--all", "--top", "1"])
+    out = capsys.readouterr().out
+    assert (exit_info.value.code or 0) == 0
+    assert len([line for line in out.splitlines() if line.startswith("│")]) == 4  # --all beats --top
+    header = next(line for line in out.splitlines() if line.startswith("┃"))
+    assert len(header.split("┃")) - 2 == 6 + 3 and "not shown" not in out  # blocks, lr, filters_2 all there
