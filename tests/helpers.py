@@ -46,3 +46,19 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
         main(list(args))
     out, err = capsys.readouterr()
     return exit_info.value.code or 0, out, err
+
+
+def render(renderable, width: int = 100) -> str:
+    """A rich renderable as plain text at a fixed width, without color."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+def snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict:
+    """Bytes and mtime of every file under ``folder`` (except names in ``skip``)."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file() and p.name not in skip}

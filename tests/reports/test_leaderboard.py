@@ -8,9 +8,9 @@ import json
 import os
 
 import pytest
-from rich.console import Console
 
 from emnist_tuner.cli import main
+from helpers import render, snapshot
 from emnist_tuner.reports.leaderboard import leaderboard_table, leaderboard_text
 from emnist_tuner.reports.trials import read_trials
 
@@ -39,14 +39,8 @@ def run_dir(tmp_path):
     return run
 
 
-def _render(renderable, width=100):
-    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
-    console.print(renderable)
-    return console.file.getvalue()
-
-
-def _snapshot(folder):
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+_render = render
+_snapshot = snapshot
 
 
 def test_table_ranks_completed_first_and_marks_the_rest(run_dir):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
 import pytest
-from rich.console import Console
+from helpers import render, snapshot
 
 from emnist_tuner import datasets
 from emnist_tuner.reports.confusion import ConfusionHeatmap, confusion_matrix, most_confused
@@ -53,14 +52,11 @@ def run_dir(tmp_path, test_labels):
 
 
 def _render(renderable, width=80):
-    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
-    console.print(renderable)
-    return console.file.getvalue()
+    return render(renderable, width)
 
 
 def _snapshot(folder):
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*")
-            if p.is_file() and p.name != "confusion.json"}
+    return snapshot(folder, skip=("confusion.json",))
 
 
 def _row(text, first_cell):
