@@ -281,8 +281,10 @@ def load_dataset(
     val_fraction: float = 0.1,
     seed: int = 0,
     mirror: str | None = None,
+    files: dict[str, Path] | None = None,
 ) -> Dataset:
-    """Load, verify and split a dataset (see the module docstring)."""
+    """Load, verify and split a dataset (see the module docstring). ``files``: paths already located
+    and verified (by file name), to skip the search and the checksums."""
     info = get_info(name)
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"validation fraction must be between 0 and 1, got {val_fraction}")
@@ -292,7 +294,7 @@ def load_dataset(
         files: dict[str, Path] = {}
         x_all, y_all, x_test, y_test = synthetic_arrays()
     else:
-        files = locate_all(info.files, data_dir=data_dir, download=download, mirror=mirror)
+        files = files or locate_all(info.files, data_dir=data_dir, download=download, mirror=mirror)
         x_all, y_all, x_test, y_test = _raw_arrays(info, files)
     if y_all.min() < 0 or y_all.max() >= info.num_classes:
         raise DataError(f"{name}: labels outside 0..{info.num_classes - 1}; the label file is not for this dataset")

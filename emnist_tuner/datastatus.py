@@ -33,7 +33,7 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
         status.message = "generated in memory"
         return status
     folders = search_folders(data_dir)
-    missing, verified = [], []
+    missing, verified = [], {}
     for spec in info.files:
         path = find_file(spec, folders)
         if path is None:
@@ -44,14 +44,16 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
         except DataError as exc:
             status.state, status.message = "invalid", str(exc)
             return status
-        verified.append(spec.name)
+        verified[spec.name] = path
         if path.parent not in status.folders:
             status.folders.append(path.parent)
     try:
         if missing and download:
-            for path in locate_all(missing, data_dir=data_dir, download=True).values():
+            downloaded = locate_all(missing, data_dir=data_dir, download=True)
+            for path in downloaded.values():
                 if path.parent not in status.folders:
                     status.folders.append(path.parent)
+            verified.update(downloaded)
             missing = []
         if missing:
             status.state = "missing"
@@ -60,7 +62,7 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
             how = "`emnist-tuner data --download`" if all(m.downloadable for m in missing) else "see the README"
             status.message = f"missing {names}{found}; to get it: {how}"
             return status
-        status.sizes = load_dataset(name, data_dir=data_dir).sizes()
+        status.sizes = load_dataset(name, files=verified).sizes()  # already verified: not hashed again
     except DataError as exc:
         status.state, status.message = "invalid", str(exc)
     return status

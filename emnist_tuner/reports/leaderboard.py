@@ -8,38 +8,10 @@ import json
 
 from rich.table import Table
 
+from .formatting import SHORT, duration, fmt_value
 from .trials import TrialRecord, score_ranks, sort_records
 
 STATUS_STYLE = {"COMPLETED": "green", "RUNNING": "yellow", "FAILED": "red", "INVALID": "red", "UNREADABLE": "red"}
-# Short column titles for the hyperparameters, so the table stays readable at 80 columns.
-SHORT = {
-    "conv_blocks": "blocks", "convs_per_block": "convs", "kernel_size": "kernel", "batch_norm": "bn",
-    "conv_dropout": "cdrop", "head_dropout": "hdrop", "dense_layers": "dense", "dense_dropout": "ddrop",
-    "initializer": "init", "activation": "act", "optimizer": "opt", "learning_rate": "lr",
-    "translation": "transl", "rotation": "rot", "l1_strength": "l1_s", "l2_strength": "l2_s",
-    **{f"dense_units_{k}": f"units_{k}" for k in range(1, 5)},
-}
-SHORT_VALUES = {"glorot_uniform": "glorot", "he_normal": "he_n", "he_uniform": "he_u", "lecun_normal": "lecun",
-                "leaky_relu": "lrelu", "average": "avg"}
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.2g}"
-    return SHORT_VALUES.get(value, str(value)) if isinstance(value, str) else str(value)
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}"
-
-
 def split_columns(records: list[TrialRecord]) -> tuple[list[str], dict]:
     """Hyperparameter names that vary across trials, and those with one value everywhere."""
     names: list[str] = []
@@ -61,7 +33,7 @@ def _fit_columns(varying: list[str], rows: list[TrialRecord], width: int | None,
         return varying
     chosen = []
     for name in varying:
-        need = max([len(SHORT.get(name, name))] + [len(_fmt(r.hyperparameters.get(name))) for r in rows]) + 3
+        need = max([len(SHORT.get(name, name))] + [len(fmt_value(r.hyperparameters.get(name))) for r in rows]) + 3
         if used + need > width:
             break
         chosen.append(name)
@@ -95,14 +67,14 @@ def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: s
         epochs = "" if r.epochs is None else (f"{r.initial_epoch}→{r.epochs}" if r.initial_epoch else str(r.epochs))
         status = r.status.lower()
         cells = [str(ranks[r.trial_id]) if r.trial_id in ranks else "", r.trial_id, f"[{style}]{status}[/{style}]", score,
-                 epochs, _duration(r.seconds)]
-        table.add_row(*cells, *[_fmt(r.hyperparameters.get(name)) for name in columns])
+                 epochs, duration(r.seconds)]
+        table.add_row(*cells, *[fmt_value(r.hyperparameters.get(name)) for name in columns])
     notes = []
     if len(columns) < len(varying):
         notes.append(f"{len(varying) - len(columns)} more varying hyperparameters not shown "
                      "(a wider terminal, or --format json/csv/markdown, shows them)")
     if constant:
-        notes.append("same in every trial shown: " + ", ".join(f"{k}={_fmt(v)}" for k, v in constant.items()))
+        notes.append("same in every trial shown: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in constant.items()))
     if notes:
         table.caption = "\n".join(notes)
         table.caption_justify = "left"
@@ -137,6 +109,6 @@ def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = Non
         return out.getvalue()
     lines = ["| " + " | ".join(base + names) + " |", "|" + "---|" * (len(base) + len(names))]
     for row in rows:
-        cells = [_fmt(row[k]) if k != "score" or row[k] is None else f"{row[k]:.4f}" for k in base]
-        lines.append("| " + " | ".join(cells + [_fmt(row["hyperparameters"].get(n)) for n in names]) + " |")
+        cells = [fmt_value(row[k]) if k != "score" or row[k] is None else f"{row[k]:.4f}" for k in base]
+        lines.append("| " + " | ".join(cells + [fmt_value(row["hyperparameters"].get(n)) for n in names]) + " |")
     return "\n".join(lines) + "\n"

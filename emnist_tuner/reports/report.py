@@ -13,28 +13,9 @@ from rich.text import Text
 
 from ..tuning.runfolder import RunFolder
 from .confusion import ConfusionHeatmap, ConfusionUnavailable, load_confusion, most_confused, pairs_text, per_class_table
-from .leaderboard import _duration
+from ..study import FIGURES
+from .formatting import duration, pct
 from .trials import read_json_file, read_trials, ranked
-
-EMNIST = ("emnist-letters", "emnist-letters-sample")
-# The study's figures (validation accuracy, %): key -> (row label, dataset, figure). Transfer and
-# scratch are Binary AlphaDigits figures (the winner's backbone reused there).
-STUDY = {
-    "dense": [("dense network", "EMNIST letters", 89.0), ("dense network", "MNIST", 98.0)],
-    "convnet": [("keras convnet", "EMNIST letters", 93.0), ("keras convnet", "MNIST", 99.0)],
-    "model1": [("Model 1", "EMNIST letters", 94.37)],
-    "transfer": [("transfer from MNIST", "AlphaDigits", 91.0)],
-    "scratch": [("from scratch", "AlphaDigits", 88.0)],
-}
-
-
-def _pct(value, digits: int = 2) -> str:
-    """A fraction (or percentage) as a fixed-precision percentage; blank when unknown."""
-    if value is None:
-        return ""
-    value = float(value)
-    return f"{100 * value if value <= 1.0 else value:.{digits}f} %"
-
 
 def _facts(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2, 0, 0))
@@ -65,8 +46,8 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
         ("dataset", str(config.get("dataset", "?"))),
         ("run state", run.state()),
         ("trials completed / scheduled", f"{len(done)} / {scheduled}"),
-        ("total trial time", _duration(sum(seconds)) if seconds else "—"),
-        ("best val accuracy", f"{_pct(best.score)} (trial {best.trial_id})" if best and best.score is not None else "—"),
+        ("total trial time", duration(sum(seconds)) if seconds else "—"),
+        ("best val accuracy", f"{pct(best.score)} (trial {best.trial_id})" if best and best.score is not None else "—"),
     ])
 
 
@@ -76,8 +57,8 @@ def _search_winner(run: RunFolder) -> list:
         return [Text("No final model yet: the winner has not been retrained and tested (no final.json).")]
     return [_facts("The winner", [
         ("trial", str(final.get("trial_id", "?"))),
-        ("held-out test accuracy", _pct(final.get("test_accuracy"))),
-        ("val accuracy (search)", _pct(final.get("val_accuracy"))),
+        ("held-out test accuracy", pct(final.get("test_accuracy"))),
+        ("val accuracy (search)", pct(final.get("val_accuracy"))),
         ("epochs", _count(final.get("epochs"))),
         ("parameters", _count(final.get("parameters"))),
         ("train / test images", f"{_count(final.get('train_images'))} / {_count(final.get('test_images'))}"),
@@ -91,8 +72,8 @@ def _train_summary(run: RunFolder, config: dict) -> list:
     if not metrics:
         return [head, Text("No metrics.json yet: the model has not been tested.")]
     return [head, _facts("The model", [
-        ("held-out test accuracy", _pct(metrics.get("test_accuracy"))),
-        ("best val accuracy", _pct(metrics.get("best_val_accuracy"))),
+        ("held-out test accuracy", pct(metrics.get("test_accuracy"))),
+        ("best val accuracy", pct(metrics.get("best_val_accuracy"))),
         ("epochs", _count(metrics.get("epochs_trained"))),
         ("parameters", _count(metrics.get("parameters"))),
         ("train / test images", f"{_count(metrics.get('train_images'))} / {_count(metrics.get('test_images'))}"),
@@ -136,7 +117,7 @@ def _extra_sections(run: RunFolder) -> tuple[list, dict]:
     mnist = read_json_file(run.path / "mnist" / "metrics.json")
     if mnist:
         ours["mnist"] = mnist.get("test_accuracy")
-        rows = [("held-out test accuracy", _pct(mnist.get("test_accuracy")))]
+        rows = [("held-out test accuracy", pct(mnist.get("test_accuracy")))]
         rows += [(label, _count(mnist[key])) for key, label in (("epochs", "epochs"), ("epochs_trained", "epochs"),
                                                                  ("parameters", "parameters")) if mnist.get(key)]
         parts.append(_facts("The winner retrained on MNIST", rows))
@@ -148,7 +129,7 @@ def _extra_sections(run: RunFolder) -> tuple[list, dict]:
         for key in ("transfer", "scratch"):
             entry = transfer.get(key) or {}
             ours[key] = entry.get("mean")
-            table.add_row(key, _pct(entry.get("mean")), _pct(entry.get("std")))
+            table.add_row(key, pct(entry.get("mean")), pct(entry.get("std")))
         parts.append(table)
     return parts, ours
 
@@ -159,13 +140,13 @@ def reference_table(config: dict, test_accuracy, ours: dict) -> Table:
     mine = config.get("preset") if kind == "train" else "search"
     ds_label = {"mnist": "MNIST", "emnist-letters": "EMNIST letters",
                 "emnist-letters-sample": "EMNIST letters sample"}.get(dataset)
-    rows = [[label, ds, study, None] for key, entries in STUDY.items() for label, ds, study in entries]
+    rows = []
     placed = False
-    for row, (key, _) in zip(rows, [(k, e) for k, entries in STUDY.items() for e in entries]):
-        if key == mine and row[1] == ds_label:
-            row[3], placed = test_accuracy, True
-        if key in ("transfer", "scratch"):
-            row[3] = ours.get(key)
+    for key, label, ds, study in FIGURES:
+        value = ours.get(key) if key in ("transfer", "scratch") else None
+        if key == mine and ds == ds_label:
+            value, placed = test_accuracy, True
+        rows.append([label, ds, study, value])
     if not placed and ds_label and test_accuracy is not None:
         label = "this search's winner" if mine == "search" else f"preset {mine}"
         rows.append([label, ds_label, None, test_accuracy])
@@ -177,7 +158,7 @@ def reference_table(config: dict, test_accuracy, ours: dict) -> Table:
     table.add_column("study %", justify="right", no_wrap=True)
     table.add_column("ours %", justify="right", no_wrap=True)
     for label, ds, study, value in rows:
-        table.add_row(label, ds, *[_pct(v).rstrip(" %") if v is not None else "—" for v in (study, value)])
+        table.add_row(label, ds, *[pct(v).rstrip(" %") if v is not None else "—" for v in (study, value)])
     notes = ["The study's figures are validation accuracy; ours are held-out test accuracy."]
     if ds_label is None:
         notes.append(f"This run's dataset ({dataset}) has no study figure to compare with.")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from .formatting import pct
 from .trials import read_json_file, read_trials
 
 
@@ -42,10 +43,6 @@ def find_runs(folder: Path | str) -> list[dict]:
     return [run_summary(p) for p in candidates if (p / "config.json").is_file()]
 
 
-def _pct(value) -> str:
-    return "" if value is None else f"{100 * value:.2f} %"
-
-
 def runs_table(summaries: list[dict], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for name, justify in (("run", "left"), ("kind", "left"), ("dataset", "left"), ("state", "left"),
@@ -53,7 +50,7 @@ def runs_table(summaries: list[dict], title: str) -> Table:
         table.add_column(name, justify=justify, no_wrap=name not in ("run", "dataset"), overflow="fold")
     for s in summaries:
         table.add_row(s["name"], s["kind"], s["dataset"] or "", s["state"], s["trials"] or "",
-                      _pct(s["best_val"]), _pct(s["test_accuracy"]))
+                      pct(s["best_val"]), pct(s["test_accuracy"]))
     if not summaries:
         table.caption = "no run folders here (a run folder holds a config.json)"
     return table
@@ -65,7 +62,7 @@ def compare_table(summaries: list[dict]) -> Table:
     for s in summaries:
         table.add_column(s["name"], justify="right")
     rows = (("kind", "kind", str), ("dataset", "dataset", str), ("state", "state", str), ("setting", "setting", str),
-            ("trials done", "trials", str), ("best val acc", "best_val", _pct), ("test accuracy", "test_accuracy", _pct),
+            ("trials done", "trials", str), ("best val acc", "best_val", pct), ("test accuracy", "test_accuracy", pct),
             ("parameters", "parameters", lambda v: f"{v:,}"), ("epochs (final)", "epochs", str))
     for label, key, fmt in rows:
         table.add_row(label, *["" if s[key] is None else fmt(s[key]) for s in summaries])

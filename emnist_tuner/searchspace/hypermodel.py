@@ -217,14 +217,12 @@ class CharacterHyperModel(keras_tuner.HyperModel):
         geometry = conv_geometry(self.input_shape, arch)
         for b, (filters, (paddings, pools)) in enumerate(zip(arch.filters, geometry), start=1):
             for c, padding in enumerate(paddings, start=1):
-                x = keras.layers.Conv2D(
+                conv = keras.layers.Conv2D(
                     filters, arch.kernel_size, padding=padding, use_bias=not arch.batch_norm,
                     activation=None if arch.batch_norm else arch.activation,
                     name=f"block{b}_conv{c}", **dense_options,
-                )(x)
-                if arch.batch_norm:
-                    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{b}_bn{c}")(x)
-                    x = keras.layers.Activation(arch.activation, name=f"block{b}_act{c}")(x)
+                )
+                x = _normalized(conv(x), arch, bn_name=f"block{b}_bn{c}", act_name=f"block{b}_act{c}")
             if pools and arch.pooling == "max":
                 x = keras.layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
             elif pools and arch.pooling == "average":
@@ -235,14 +233,12 @@ class CharacterHyperModel(keras_tuner.HyperModel):
         if arch.head_dropout:
             x = keras.layers.Dropout(arch.head_dropout, name="head_dropout")(x)
         for k, units in enumerate(arch.dense_units, start=1):
-            x = keras.layers.Dense(
+            dense = keras.layers.Dense(
                 units, use_bias=not arch.batch_norm,
                 activation=None if arch.batch_norm else arch.activation,
                 name=f"dense{k}", **dense_options,
-            )(x)
-            if arch.batch_norm:
-                x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"dense{k}_bn")(x)
-                x = keras.layers.Activation(arch.activation, name=f"dense{k}_act")(x)
+            )
+            x = _normalized(dense(x), arch, bn_name=f"dense{k}_bn", act_name=f"dense{k}_act")
             if arch.dense_dropout:
                 x = keras.layers.Dropout(arch.dense_dropout, name=f"dense{k}_dropout")(x)
         # float32 output even under a mixed-precision policy (stable softmax and loss).
@@ -276,6 +272,14 @@ def conv_geometry(input_shape: tuple[int, int], arch: Architecture) -> list[tupl
             height, width = height // 2, width // 2
         blocks.append((paddings, pools))
     return blocks
+
+
+def _normalized(x, arch: Architecture, bn_name: str, act_name: str):
+    """With BatchNorm: BN then the activation (the weighted layer had none); else ``x`` as it is."""
+    if not arch.batch_norm:
+        return x
+    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=bn_name)(x)
+    return keras.layers.Activation(arch.activation, name=act_name)(x)
 
 
 def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:

@@ -29,6 +29,14 @@ def save_model_atomic(model: keras.Model, path) -> None:
     os.replace(tmp, path)
 
 
+def evaluate_on_test(model: keras.Model, data, run_path) -> float:
+    """The one evaluation on the held-out test split: saves the predictions (the report's confusion
+    matrix reads them) and returns the accuracy."""
+    predictions = np.argmax(model.predict(data.x_test, batch_size=1024, verbose=0), axis=1)
+    np.save(run_path / "test_predictions.npy", predictions.astype(np.int16))
+    return float(np.mean(predictions == data.y_test))
+
+
 def cosine_rate(base: float, epoch: int, epochs: int) -> float:
     """The learning rate of ``epoch`` (0-based): ``base`` at the first, falling to a few percent of it."""
     return base * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))) if epochs > 1 else base
@@ -57,9 +65,7 @@ def retrain_best(tuner, config, data, emit) -> dict:
     model.fit(x, y, epochs=epochs, batch_size=config.batch_size, callbacks=[EventCallback(emit), anneal],
               verbose=0)
     train_seconds = time.time() - started
-    probabilities = model.predict(data.x_test, batch_size=1024, verbose=0)
-    predictions = np.argmax(probabilities, axis=1)
-    test_accuracy = float(np.mean(predictions == data.y_test))
+    test_accuracy = evaluate_on_test(model, data, run.path)
     save_model_atomic(model, run.model_file)
     final = {
         "trial_id": trial.trial_id,
@@ -74,7 +80,6 @@ def retrain_best(tuner, config, data, emit) -> dict:
         "hyperparameters": {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")},
         "model": run.model_file.name,
     }
-    np.save(run.path / "test_predictions.npy", predictions.astype(np.int16))
     write_json_atomic(run.final_file, final)
     emit({"event": "final_end", "test_accuracy": test_accuracy, "epochs": epochs})
     return final

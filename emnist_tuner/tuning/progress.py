@@ -94,7 +94,8 @@ class SearchProgress:
                                 description="final")
             self.status.plain = (f"retraining trial {event['trial_id']} on {event['images']:,} images "
                                  f"(train + validation) for {event['epochs']} epochs")
-            self.say(self.status.plain) if not self.live_mode else None
+            if not self.live_mode:
+                self.say(self.status.plain)
         elif kind == "final_end":
             self.say(f"held-out test accuracy: {event['test_accuracy']:.4f}")
 

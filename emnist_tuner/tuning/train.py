@@ -93,7 +93,7 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
     from ..searchspace import build_preset
     from .data import prepare_data
     from .devices import configure_devices
-    from .final import save_model_atomic
+    from .final import evaluate_on_test, save_model_atomic
     from .tuner import EventCallback
 
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
@@ -124,8 +124,7 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
                                                        restore_best_weights=True))
     history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
                         epochs=config.epochs, batch_size=config.batch_size, callbacks=callbacks, verbose=0)
-    predictions = np.argmax(model.predict(data.x_test, batch_size=1024, verbose=0), axis=1)
-    test_accuracy = float(np.mean(predictions == data.y_test))
+    test_accuracy = evaluate_on_test(model, data, run.path)
     save_model_atomic(model, run.path / "model.keras")
     val = history.history.get("val_accuracy", [])
     hist = {k: [float(v) for v in values] for k, values in history.history.items()}
@@ -142,7 +141,6 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
         "train_images": int(len(data.y_train)),
         "test_images": int(len(data.y_test)),
     }
-    np.save(run.path / "test_predictions.npy", predictions.astype(np.int16))
     write_json_atomic(run.path / "metrics.json", metrics)
     console.print(f"test accuracy {test_accuracy:.4f} on {len(data.y_test):,} held-out images "
                   f"({metrics['parameters']:,} parameters)")

@@ -61,7 +61,8 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
     setup = configure_devices()
     emit({"event": "devices", "description": setup.describe()})
     keras.utils.set_random_seed(config.seed)
-    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
+    subset = config.subset if mode == "search" else None  # the final retrain uses all the data
+    data = prepare_data(config.dataset, subset, config.seed, config.val_fraction, config.data_dir)
     if mode == "search":
         emit({"event": "data", "dataset": config.dataset, "train": len(data.y_train), "val": len(data.y_val),
               "test": len(data.y_test)})
@@ -72,8 +73,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
     if mode == "final":
         from .final import retrain_best
 
-        full = prepare_data(config.dataset, None, config.seed, config.val_fraction, config.data_dir)
-        retrain_best(tuner, config, full, emit)
+        retrain_best(tuner, config, data, emit)
         return
     callbacks = [EventCallback(emit), keras.callbacks.TensorBoard(log_dir=str(run.logs / "tensorboard"),
                                                                   write_graph=False, profile_batch=0)]
