@@ -7,13 +7,13 @@ without a traceback; bad option values exit with code 2.
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
+from . import cli_transfer
+from .cli_common import DATASET_HELP, DataDirOption, DownloadOption, console, fetch, interruptible
 from .errors import EmnistTunerError
 from .quiet import import_keras_quietly
 
@@ -23,33 +23,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Hyperband architecture search for handwritten-character CNNs (EMNIST Letters, MNIST, Binary AlphaDigits).",
 )
-console = Console()
-
-DataDirOption = typer.Option(
-    None, "--data-dir", help="Folder with the data files (else $EMNIST_TUNER_DATA, then the user cache)."
-)
-
-
-DownloadOption = typer.Option(False, "--download", help="Download missing data files from the official sources.")
-
-
-def _fetch(dataset: str, data_dir, download: bool) -> None:
-    """Verify the dataset's files before any work starts (downloading them first if asked)."""
-    from .datafiles import locate_all
-    from .datasets import get_info
-
-    locate_all(get_info(dataset).files, data_dir=data_dir, download=download)
-
-
-@contextmanager
-def _interruptible(how_to_go_on: str):
-    """Ctrl-C anywhere in a long command: one line saying how to go on, exit code 130."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        from .tuning.search import SearchInterrupted
-
-        raise SearchInterrupted(f"interrupted. {how_to_go_on}") from None
 
 
 @app.callback()
@@ -73,9 +46,6 @@ def data(
         print(f"error: {s.name}: {s.message}", file=sys.stderr)
     if failed:
         raise typer.Exit(1)
-
-
-DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample or synthetic."
 
 
 @app.command()
@@ -107,8 +77,8 @@ def train(
     config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
                          data_dir=str(data_dir) if data_dir else None)
     config.validate()
-    _fetch(dataset, data_dir, download)
-    with _interruptible("A training run is not resumable: run it again with a new --run-dir"):
+    fetch(dataset, data_dir, download)
+    with interruptible("A training run is not resumable: run it again with a new --run-dir"):
         train_preset(config, run_dir, console)
 
 
@@ -149,8 +119,8 @@ def search(
         config.subset = None
     if not seed_presets:
         config.seed_presets = []
-    _fetch(dataset, data_dir, download)
-    with _interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
+    fetch(dataset, data_dir, download)
+    with interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
         final = start_search(config, run_dir, console)
     _print_leaderboard(run_dir, final)
 
@@ -164,7 +134,7 @@ def resume(
     import_keras_quietly()
     from .tuning.search import resume_search
 
-    with _interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
+    with interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
         final = resume_search(run_dir, console, data_dir=str(data_dir) if data_dir else None)
     _print_leaderboard(run_dir, final)
 
@@ -241,6 +211,11 @@ def compare(run_dirs: list[Path] = typer.Argument(..., help="Two or more run fol
         if not (run_dir / "config.json").is_file():
             raise RunError(f"{run_dir} is not a run folder (no config.json)")
     console.print(compare_table([run_summary(r) for r in run_dirs]))
+
+
+# Commands defined in their own modules (one module per feature), registered here.
+app.command()(cli_transfer.retrain)
+app.command()(cli_transfer.transfer)
 
 
 def _print_leaderboard(run_dir: Path, final: dict) -> None:
