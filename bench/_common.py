@@ -1,0 +1,53 @@
+"""Helpers shared by the bench scripts: the data they run on, timing, tables.
+
+Every bench script runs from the repository root (``.venv/bin/python bench/NAME.py``); this module
+puts the repository on ``sys.path`` so ``emnist_tuner`` imports without an install.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def default_data_dir() -> str | None:
+    """``EMNIST_TUNER_DATA``, else ``../shared/data`` beside the checkout, else None."""
+    for candidate in (os.environ.get("EMNIST_TUNER_DATA"), REPO.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "mnist").is_dir():
+            return str(candidate)
+    return None
+
+
+def bench_data(tiny: bool, subset: int, data_dir: str | None = None, seed: int = 0):
+    """A fixed, stratified slice of real MNIST (``subset`` training images) when the data folder is
+    there and ``tiny`` is off; else the synthetic dataset. Returns (Dataset, description)."""
+    from emnist_tuner.tuning.data import prepare_data
+
+    data_dir = data_dir or default_data_dir()
+    if tiny or data_dir is None:
+        data = prepare_data("synthetic", None, seed)
+        why = "--tiny" if tiny else "no real data folder found"
+        return data, f"synthetic ({len(data.y_train):,} train / {len(data.y_val):,} val; {why})"
+    data = prepare_data("mnist", subset, seed, data_dir=data_dir)
+    return data, f"real MNIST, stratified slice: {len(data.y_train):,} train / {len(data.y_val):,} val"
+
+
+def median(values) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def machine() -> str:
+    """One line on where the figures come from."""
+    import platform
+
+    import keras
+
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"keras {keras.__version__}, backend {keras.backend.backend()}")

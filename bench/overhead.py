@@ -1,0 +1,164 @@
+"""Overhead of a search trial: one epoch of a preset inside our trial machinery vs plain ``model.fit``.
+
+A (trial): a fresh run folder and ``RunHyperband`` seeded with the preset (so its first trial is that
+preset), the worker's callbacks (``trial_callbacks``: progress events, TensorBoard with HParams, early
+stopping), events serialised as JSON and drawn by a live ``SearchProgress`` (4 redraws/s into a buffer),
+KerasTuner's best-epoch checkpoint, trial/oracle JSON writes and the timing file; timed from
+``tuner.search`` to the end of the trial (the tuner's construction is a per-worker cost, shown apart).
+B (plain): build and compile the same model from the same HyperModel, ``model.fit`` with the same
+validation data, batch size and epochs, ``verbose=0``, no callbacks.
+
+A and B alternate (A B A B ...) in one process after one untimed warm-up of each; medians are compared.
+The last line is ``ratio X.XX`` = median(A) / median(B). Goal: <= 1.05.
+
+    .venv/bin/python bench/overhead.py [--quick] [--tiny] [--preset convnet] [--repeats 7] [--subset 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import _common
+from rich.console import Console
+from rich.table import Table
+
+
+def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, folder: Path, profiler=None) -> dict:
+    """One search trial of ``preset`` for ``epochs`` epochs; seconds of each phase."""
+    from emnist_tuner.tuning.config import SearchConfig
+    from emnist_tuner.tuning.progress import SearchProgress
+    from emnist_tuner.tuning.runfolder import RunFolder
+    from emnist_tuner.tuning.tuner import RunHyperband, TrialBudgetReached, trial_callbacks
+
+    # factor > max_epochs: one Hyperband bracket whose trials all train max_epochs epochs
+    config = SearchConfig(dataset=data.info.name, max_epochs=epochs, factor=epochs + 1, subset=None,
+                          batch_size=batch_size, seed_presets=[preset])
+    run = RunFolder(folder)
+    run.logs.mkdir(parents=True, exist_ok=True)
+    marks: dict[str, float] = {}
+    display = SearchProgress(Console(file=io.StringIO(), force_terminal=True, width=100), 1, epochs, live=True)
+
+    def emit(event: dict) -> None:
+        now = time.perf_counter()
+        if event["event"] == "epoch_begin":
+            marks.setdefault("first_epoch", now)
+        elif event["event"] == "epoch_end":
+            marks["last_epoch_end"] = now
+        display.handle(json.loads(json.dumps(event)))  # what the worker's pipe and the parent do
+
+    started = time.perf_counter()
+    tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=1)
+    built = time.perf_counter()
+    with display:
+        if profiler:
+            profiler.enable()
+        try:
+            tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+                         batch_size=batch_size, epochs=epochs, callbacks=trial_callbacks(run, config, emit),
+                         verbose=0)
+        except TrialBudgetReached:
+            pass
+        ended = time.perf_counter()
+        if profiler:
+            profiler.disable()
+    trial = next(iter(tuner.oracle.trials.values()))
+    if trial.status != "COMPLETED":
+        raise SystemExit(f"the trial did not complete: {trial.status} {trial.message}")
+    return {"total": ended - built, "tuner": built - started, "build": marks["first_epoch"] - built,
+            "fit": marks["last_epoch_end"] - marks["first_epoch"], "after": ended - marks["last_epoch_end"]}
+
+
+def plain_once(hypermodel, data, preset: str, epochs: int, batch_size: int) -> dict:
+    """The same model built and fitted with plain Keras."""
+    import keras
+
+    from emnist_tuner.searchspace import preset_hyperparameters
+
+    marks: dict[str, float] = {}
+
+    class Marks(keras.callbacks.Callback):  # epoch-level hooks only: Keras calls those anyway
+        def on_epoch_begin(self, epoch, logs=None):
+            marks.setdefault("first_epoch", time.perf_counter())
+
+    keras.backend.clear_session()  # as KerasTuner does before each build (untimed here)
+    gc.collect()
+    started = time.perf_counter()
+    model = hypermodel.build(preset_hyperparameters(preset, hypermodel))
+    model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), batch_size=batch_size,
+              epochs=epochs, verbose=0, callbacks=[Marks()])
+    ended = time.perf_counter()
+    return {"total": ended - started, "build": marks["first_epoch"] - started, "fit": ended - marks["first_epoch"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5 pairs on a 5,000-image slice (about a minute)")
+    parser.add_argument("--tiny", action="store_true", help="2 pairs on the synthetic dataset (checks the script)")
+    parser.add_argument("--preset", default="convnet")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=None, help="timed A/B pairs (default 7; --quick 5)")
+    parser.add_argument("--subset", type=int, default=None, help="training images (default 10,000; --quick 5,000)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--profile", metavar="FILE", default=None,
+                        help="also write cProfile stats of the timed trials (A, from tuner.search on) to FILE")
+    args = parser.parse_args()
+    repeats = args.repeats or (2 if args.tiny else 5 if args.quick else 7)
+    subset = args.subset or (5_000 if args.quick else 10_000)
+
+    import keras
+
+    from emnist_tuner.searchspace import CharacterHyperModel
+    from emnist_tuner.tuning.config import SearchConfig
+
+    data, described = _common.bench_data(args.tiny, subset, args.data_dir)
+    augmentations = tuple(SearchConfig(dataset=data.info.name).augmentations)
+    hypermodel = CharacterHyperModel(input_shape=data.info.image_shape, num_classes=data.info.num_classes,
+                                     augmentations=augmentations)
+    keras.utils.set_random_seed(0)
+    trials: list[dict] = []
+    plains: list[dict] = []
+    profiler = cProfile.Profile() if args.profile else None
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeats + 1):  # round 0 is the untimed warm-up
+            a = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size, Path(tmp) / f"run{i}",
+                           profiler if i else None)
+            b = plain_once(hypermodel, data, args.preset, args.epochs, args.batch_size)
+            if i:
+                trials.append(a)
+                plains.append(b)
+    med = {key: _common.median([t[key] for t in trials]) for key in trials[0]}
+    pmed = {key: _common.median([p[key] for p in plains]) for key in plains[0]}
+    ratio = med["total"] / pmed["total"]
+
+    table = Table(title=f"{args.preset}, {args.epochs} epoch(s), batch {args.batch_size}: search trial (A) vs "
+                        f"plain model.fit (B), median of {repeats} interleaved pairs")
+    for name in ("phase", "A: trial (s)", "B: plain (s)", "A - B (s)"):
+        table.add_column(name, justify="right" if name != "phase" else "left")
+    table.add_row("until the first epoch: build, compile, fit set-up (A: + trial set-up)", f"{med['build']:.3f}", f"{pmed['build']:.3f}",
+                  f"{med['build'] - pmed['build']:+.3f}")
+    table.add_row("epochs (fit incl. validation)", f"{med['fit']:.3f}", f"{pmed['fit']:.3f}",
+                  f"{med['fit'] - pmed['fit']:+.3f}")
+    table.add_row("after the last epoch (A: checkpoint, trial end, writes)", f"{med['after']:.3f}", "",
+                  f"{med['after']:+.3f}")
+    table.add_row("total", f"{med['total']:.3f}", f"{pmed['total']:.3f}", f"{med['total'] - pmed['total']:+.3f}")
+    table.add_row("per worker, not in A: RunHyperband construction", f"{med['tuner']:.3f}", "", "")
+    a_totals = ", ".join(f"{t['total']:.2f}" for t in trials)
+    b_totals = ", ".join(f"{p['total']:.2f}" for p in plains)
+    table.caption = f"data: {described}; totals: A {a_totals}; B {b_totals}; {_common.machine()}"
+    Console().print(table)
+    if profiler:
+        profiler.dump_stats(args.profile)
+        print(f"cProfile stats of A: {args.profile} (python -m pstats {args.profile})")
+    print(f"ratio {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
