@@ -86,6 +86,15 @@ class EventCallback(keras.callbacks.Callback):
         self.emit({"event": "epoch_end", "epoch": epoch, **logs})
 
 
+def trial_callbacks(run: RunFolder, config, emit) -> list:
+    """The callbacks of every search trial: progress events, TensorBoard, early stopping."""
+    callbacks = [EventCallback(emit), keras.callbacks.TensorBoard(log_dir=str(run.logs / "tensorboard"),
+                                                                  write_graph=False, profile_batch=0)]
+    if config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience))
+    return callbacks
+
+
 def preset_starting_points(hypermodel, names) -> list[dict]:
     """The values of each named preset that is a point of ``hypermodel``'s space (others are skipped,
     e.g. a preset with 128 filters in a space restricted to 64)."""

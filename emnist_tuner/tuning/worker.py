@@ -54,7 +54,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
     from .data import prepare_data
     from .devices import configure_devices
     from .runfolder import RunFolder
-    from .tuner import EventCallback, RunHyperband, TrialBudgetReached
+    from .tuner import RunHyperband, TrialBudgetReached, trial_callbacks
 
     run = RunFolder(run_path)
     config = load_config(run.path)
@@ -75,10 +75,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
 
         retrain_best(tuner, config, data, emit)
         return
-    callbacks = [EventCallback(emit), keras.callbacks.TensorBoard(log_dir=str(run.logs / "tensorboard"),
-                                                                  write_graph=False, profile_batch=0)]
-    if config.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience))
+    callbacks = trial_callbacks(run, config, emit)
     try:
         tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
                      batch_size=config.batch_size, epochs=config.max_epochs, callbacks=callbacks, verbose=0)
