@@ -1,0 +1,123 @@
+"""`emnist-tuner retrain`: the run's winning architecture, trained anew on another dataset (MNIST).
+
+The winner is rebuilt with the new dataset's head (10 classes for MNIST) and fresh weights, trained
+with early stopping on a validation split (best weights restored), evaluated once on the dataset's
+held-out test split and saved as ``RUN/<dataset>/backbone.keras``: the backbone ``transfer`` reuses.
+Beside it: ``retrain.json`` (RetrainConfig), ``history.json``, ``metrics.json``, ``test_predictions.npy``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from ..errors import ConfigError, RunError
+from .atomic import read_json, write_json_atomic
+from .runfolder import RunFolder, RunLock
+from .winner import read_winner
+
+BACKBONE_FILE = "backbone.keras"
+
+
+@dataclass
+class RetrainConfig:
+    dataset: str = "mnist"
+    epochs: int = 15
+    batch_size: int = 128
+    subset: int | None = None
+    seed: int = 0
+    patience: int = 3  # epochs without a better validation accuracy; 0 = no early stopping
+    val_fraction: float = 0.1
+    data_dir: str | None = None
+    kind: str = "retrain"
+
+    def validate(self) -> None:
+        from ..datasets import get_info
+
+        get_info(self.dataset)
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"--seed must be between 0 and 2**32 - 1, got {self.seed}")
+        for name, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
+                                 ("--subset", self.subset, 10), ("--patience", self.patience, 0)):
+            if value is not None and value < low:
+                raise ConfigError(f"--{name.lstrip('-')} must be at least {low}, got {value}")
+
+
+def retrain_folder(run_dir: Path | str, dataset: str) -> Path:
+    return Path(run_dir) / dataset
+
+
+def retrain_winner(config: RetrainConfig, run_dir: Path | str, console: Console) -> dict:
+    """Train the winner of ``run_dir`` on ``config.dataset``; returns (and saves) its metrics."""
+    config.validate()
+    winner = read_winner(run_dir)
+    run = RunFolder(run_dir)
+    out = retrain_folder(run.path, config.dataset)
+    if (out / "metrics.json").is_file():
+        done = read_json(out / "metrics.json")
+        raise RunError(f"{out} already holds the winner retrained on {config.dataset} (test accuracy "
+                       f"{done.get('test_accuracy', 0):.4f}); to retrain it, delete or rename {out} first")
+    with RunLock(run):
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out / "retrain.json", {**dataclasses.asdict(config), "winner": winner.label,
+                                                 "searched_on": winner.dataset})
+        return _retrain(config, winner, out, console)
+
+
+def _retrain(config: RetrainConfig, winner, out: Path, console: Console) -> dict:
+    import keras
+    import numpy as np
+
+    from .data import prepare_data
+    from .devices import configure_devices
+    from .final import evaluate_on_test, save_model_atomic
+    from .tuner import EventCallback
+
+    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
+    console.print(f"devices: {configure_devices().describe()}")
+    keras.utils.set_random_seed(config.seed)
+    model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{config.dataset}")
+    console.print(f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
+                  f"{model.count_params():,} parameters; {len(data.y_train):,} train / {len(data.y_val):,} val / "
+                  f"{len(data.y_test):,} test images; early stopping patience {config.patience or 'off'}")
+    seconds: list[float] = []
+    clock = {"start": 0.0}
+
+    def on_event(event: dict) -> None:
+        if event["event"] == "epoch_begin":
+            clock["start"] = time.perf_counter()
+        elif event["event"] == "epoch_end":
+            seconds.append(time.perf_counter() - clock["start"])
+            console.print(f"epoch {event['epoch'] + 1}/{config.epochs}  accuracy {event.get('accuracy', 0):.4f}  "
+                          f"val_accuracy {event.get('val_accuracy', 0):.4f}  ({seconds[-1]:.1f} s)", highlight=False)
+
+    callbacks = [EventCallback(on_event)]
+    if config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience,
+                                                       restore_best_weights=True))
+    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+                        epochs=config.epochs, batch_size=config.batch_size, callbacks=callbacks, verbose=0)
+    test_accuracy = evaluate_on_test(model, data, out)
+    save_model_atomic(model, out / BACKBONE_FILE)
+    val = [float(v) for v in history.history.get("val_accuracy", [])]
+    write_json_atomic(out / "history.json", {**{k: [float(v) for v in vs] for k, vs in history.history.items()},
+                                             "epoch_seconds": seconds})
+    metrics = {
+        "dataset": config.dataset,
+        "winner": winner.label,
+        "test_accuracy": test_accuracy,
+        "best_val_accuracy": max(val) if val else None,
+        "best_epoch": int(np.argmax(val)) + 1 if val else None,
+        "epochs_trained": len(seconds),
+        "parameters": int(model.count_params()),
+        "train_seconds": float(sum(seconds)),
+        "train_images": int(len(data.y_train)),
+        "test_images": int(len(data.y_test)),
+        "backbone": f"{out.name}/{BACKBONE_FILE}",
+    }
+    write_json_atomic(out / "metrics.json", metrics)
+    return metrics
