@@ -101,14 +101,24 @@ def search(
                                       help="Start from the study's presets (those in the space)."),
     trials_per_worker: Optional[int] = typer.Option(None, "--trials-per-worker",
                                                     help="Trials per worker process (bounds memory)."),
+    role: Optional[str] = typer.Option(None, "--role", help="Distributed search: chief (serves the oracle, "
+                                                            "retrains the winner) or worker (trains trials)."),
+    oracle: Optional[str] = typer.Option(None, "--oracle", help="HOST:PORT of the chief's oracle (distributed)."),
+    worker_id: Optional[str] = typer.Option(None, "--worker-id", help="This worker's id (--role worker)."),
+    worker_timeout: float = typer.Option(120.0, "--worker-timeout",
+                                         help="Chief: seconds of silence after which a worker's trial goes to "
+                                              "another worker."),
     data_dir: Optional[Path] = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
     """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
     import_keras_quietly()
+    from .tuning import distributed
     from .tuning.config import SearchConfig
+    from .tuning.runfolder import check_run_dir_writable
     from .tuning.search import start_search
 
+    address = distributed.check_roles(role, oracle, worker_id, worker_timeout)
     config = SearchConfig.from_profile(
         dataset, profile, max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset,
         batch_size=batch_size, seed=seed, patience=patience, max_params=max_params,
@@ -119,9 +129,19 @@ def search(
         config.subset = None
     if not seed_presets:
         config.seed_presets = []
+    if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder
+        check_run_dir_writable(run_dir)
+    if role == "chief":
+        distributed.check_port_free(address)
     fetch(dataset, data_dir, download)
+    if role == "worker":
+        with interruptible(f"Start it again with the same --worker-id to go on; its trial waits for it "
+                           f"(or goes to another worker after the chief's --worker-timeout)"):
+            distributed.run_worker_role(config, run_dir, console, address, worker_id)
+        return
+    chief = distributed.ChiefRole(address, worker_timeout) if role == "chief" else None
     with interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
-        final = start_search(config, run_dir, console)
+        final = start_search(config, run_dir, console, chief)
     _print_leaderboard(run_dir, final)
 
 

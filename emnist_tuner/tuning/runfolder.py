@@ -16,10 +16,11 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
-from ..errors import RunError
+from ..errors import ConfigError, RunError
 from .atomic import read_json, write_json_atomic
 
 PROJECT = "tuner"
@@ -42,7 +43,11 @@ class RunFolder:
 
     @property
     def tuner_file(self) -> Path:
-        return self.project / f"{os.environ.get('KERASTUNER_TUNER_ID', TUNER_ID)}.json"
+        return self.tuner_file_of(os.environ.get("KERASTUNER_TUNER_ID", TUNER_ID))
+
+    def tuner_file_of(self, tuner_id: str) -> Path:
+        """KerasTuner's state file of one tuner (tuner0, or a distributed search's chief/worker ids)."""
+        return self.project / f"{tuner_id}.json"
 
     @property
     def logs(self) -> Path:
@@ -106,6 +111,20 @@ class RunFolder:
         return False
 
 
+def check_run_dir_writable(path: Path | str) -> None:
+    """--run-dir must be a folder this process can write (created if missing): ConfigError if not."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except FileExistsError:
+        raise ConfigError(f"--run-dir {path} is a file (or under one); choose a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"--run-dir {path} is not writable ({exc.strerror or exc}); choose a folder you can "
+                          "write to") from None
+
+
 class RunLock:
     """An exclusive flock on RUN/run.lock. The kernel releases it when its holder dies, so a lock
     left by a killed process is simply taken over."""
@@ -162,15 +181,17 @@ class RunLock:
         self.release()
 
 
-def check_tuner_state(run: RunFolder) -> list[str]:
+def check_tuner_state(run: RunFolder, tuner_id: str | None = None) -> list[str]:
     """Check KerasTuner's files before a resume; repair what can be repaired safely.
 
     Returns notes on what was repaired; raises RunError (changing nothing) where the state
     cannot be trusted. Guards two KerasTuner traps: a damaged ``oracle.json`` (it is written in
     place by KerasTuner itself) and a missing ``tuner0.json`` (KerasTuner would then silently
-    start a fresh search over the old trials).
+    start a fresh search over the old trials). ``tuner_id``: whose tuner file to check (default: this
+    process's KerasTuner id, tuner0 unless distributed).
     """
     notes: list[str] = []
+    tuner_file = run.tuner_file_of(tuner_id) if tuner_id else run.tuner_file
     if not run.project.is_dir() or not (run.trial_dirs() or run.oracle_file.exists()):
         return notes
     oracle_ok = _json_ok(run.oracle_file)
@@ -193,13 +214,13 @@ def check_tuner_state(run: RunFolder) -> list[str]:
             shutil.copy2(run.oracle_file, damaged)
         shutil.copy2(backup, run.oracle_file)
         notes.append(f"{run.oracle_file} was damaged; restored the last good copy (damaged one kept as {damaged.name})")
-    if not _json_ok(run.tuner_file):
-        backup = _last_good(run.tuner_file)
+    if not _json_ok(tuner_file):
+        backup = _last_good(tuner_file)
         if _json_ok(backup):
-            shutil.copy2(backup, run.tuner_file)
+            shutil.copy2(backup, tuner_file)
         else:
-            write_json_atomic(run.tuner_file, {})  # KerasTuner's Tuner state is an empty dict
-        notes.append(f"{run.tuner_file.name} was missing or damaged; recreated it so the search resumes "
+            write_json_atomic(tuner_file, {})  # KerasTuner's Tuner state is an empty dict
+        notes.append(f"{tuner_file.name} was missing or damaged; recreated it so the search resumes "
                      "instead of starting over")
     for trial_dir in run.trial_dirs():
         trial_file = trial_dir / "trial.json"

@@ -40,8 +40,9 @@ def fingerprint_for(config: SearchConfig) -> str:
                                                  restrict=config.restrict))
 
 
-def start_search(config: SearchConfig, run_dir: Path | str, console: Console) -> dict:
-    """Start a search in ``run_dir``, or resume it when it holds the same search."""
+def start_search(config: SearchConfig, run_dir: Path | str, console: Console, chief=None) -> dict:
+    """Start a search in ``run_dir``, or resume it when it holds the same search. With ``chief`` (a
+    ``distributed.ChiefRole``), the search runs as the oracle server of a distributed search."""
     run = RunFolder(run_dir)
     if run.path.exists() and not run.path.is_dir():
         raise RunError(f"--run-dir {run.path} is a file; choose a folder")
@@ -60,7 +61,7 @@ def start_search(config: SearchConfig, run_dir: Path | str, console: Console) ->
         config = saved
     elif run.path.exists() and any(run.path.iterdir()):
         raise RunError(f"{run.path} exists and is not an emnist-tuner run folder; choose an empty or new --run-dir")
-    return _run(run, config, console)
+    return _run(run, config, console, chief)
 
 
 def resume_search(run_dir: Path | str, console: Console, data_dir: str | None = None) -> dict:
@@ -97,23 +98,27 @@ def print_schedule(config: SearchConfig, console: Console) -> list:
     return rounds
 
 
-def _run(run: RunFolder, config: SearchConfig, console: Console) -> dict:
+def _run(run: RunFolder, config: SearchConfig, console: Console, chief=None) -> dict:
     from ..reports.trials import read_trials
 
     with RunLock(run) as lock:
         if lock.took_over_from:
             console.print(f"took over the lock left by process {lock.took_over_from}, which is no longer running")
-        for note in check_tuner_state(run):
+        for note in check_tuner_state(run, tuner_id=chief.tuner_id if chief else None):
             console.print(f"[yellow]repaired:[/yellow] {note}")
         save_config(run.path, config)
         run.logs.mkdir(parents=True, exist_ok=True)
         rounds = print_schedule(config, console)
         console.print(f"run folder: {run.path}")
-        run.write_status("running")
+        run.write_status("running", **(chief.status() if chief else {}))
         try:
             if not run.final_file.exists():
-                _search_until_done(run, config, console, rounds, read_trials(run.path))
-                _worker(run, "final", None, SearchProgress(console, 1, 1, live=False))
+                if chief:
+                    chief.serve(run, config, console, rounds)
+                else:
+                    _search_until_done(run, config, console, rounds, read_trials(run.path))
+                run_worker_process(run, "final", None, SearchProgress(console, 1, 1, live=False),
+                                   **(chief.final_process() if chief else {}))
             else:
                 console.print("the search and its final retrain are already complete")
         except KeyboardInterrupt:
@@ -135,19 +140,23 @@ def _search_until_done(run, config, console, rounds, records) -> None:
         console.print(f"resuming: {len(done)} trials already done, {len(records) - len(done)} to rerun or continue")
     with SearchProgress(console, total_trials(rounds), total_epochs(rounds), len(done), done_epochs,
                         best.score if best else None, best.trial_id if best else None) as display:
-        while _worker(run, "search", config.trials_per_worker, display) != "search_done":
+        while run_worker_process(run, "search", config.trials_per_worker, display) != "search_done":
             pass
 
 
-def _worker(run: RunFolder, mode: str, budget: int | None, display) -> str:
-    """Run one worker to its end; return its last event ("budget", "search_done", "final_end")."""
+def run_worker_process(run: RunFolder, mode: str, budget: int | None, display, env: dict | None = None,
+                       log_name: str = "worker.log", args: tuple[str, ...] = ()) -> str:
+    """Run one worker process to its end; return its last event ("budget", "search_done", "final_end").
+    ``env`` is added to this process's environment (None values remove a variable); ``args`` go to the worker."""
     read_fd, write_fd = os.pipe()
     command = [sys.executable, "-m", "emnist_tuner.tuning.worker", str(run.path), "--mode", mode,
-               "--events-fd", str(write_fd), "--parent-pid", str(os.getpid())]
+               "--events-fd", str(write_fd), "--parent-pid", str(os.getpid()), *args]
     if budget:
         command += ["--budget", str(budget)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
-    with open(run.logs / "worker.log", "ab") as log:
+    env = {k: v for k, v in {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1",
+                             **(env or {})}.items() if v is not None}
+    run.logs.mkdir(parents=True, exist_ok=True)
+    with open(run.logs / log_name, "ab") as log:
         proc = subprocess.Popen(command, pass_fds=(write_fd,), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                 env=env)
     os.close(write_fd)
@@ -171,9 +180,9 @@ def _worker(run: RunFolder, mode: str, budget: int | None, display) -> str:
         raise
     if last and last.get("event") == "error":
         lines = [line for line in last["message"].splitlines() if line.strip()] or ["unknown error"]
-        raise RunError(f"{mode} worker failed: {lines[0]} (details: {run.logs / 'worker.log'})")
+        raise RunError(f"{mode} worker failed: {lines[0]} (details: {run.logs / log_name})")
     if code != 0 or last is None or last.get("event") not in ("budget", "search_done", "final_end"):
-        raise RunError(f"{mode} worker exited with code {code} (details: {run.logs / 'worker.log'})")
+        raise RunError(f"{mode} worker exited with code {code} (details: {run.logs / log_name})")
     return last["event"]
 
 

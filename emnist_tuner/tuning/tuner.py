@@ -28,7 +28,7 @@ from keras_tuner.src.engine.metrics_tracking import MetricsTracker
 from .atomic import write_json_atomic, write_text_atomic
 from .runfolder import LAST_GOOD, PROJECT, RunFolder
 
-_KEEP_LAST_GOOD = ("oracle.json", "tuner0.json")
+_KEEP_LAST_GOOD = ("oracle.json", "tuner0.json", "chief.json")
 
 
 def _save_json_atomically(path, obj):
@@ -158,7 +158,7 @@ class RunHyperband(kt.Hyperband):
             max_model_size=config.max_params,
             **kwargs,
         )
-        if config.seed_presets:
+        if config.seed_presets and not self._is_worker():  # a distributed worker's oracle is the chief's
             seed_random_sampling(self.oracle, preset_starting_points(hypermodel, config.seed_presets))
 
     def reload(self):
@@ -190,7 +190,7 @@ class RunHyperband(kt.Hyperband):
         self.emit({
             "event": "trial_begin",
             "trial_id": trial.trial_id,
-            "number": len(self.oracle.start_order),
+            "number": len(self.oracle.start_order) if hasattr(self.oracle, "start_order") else None,
             "bracket": values.get("tuner/bracket"),
             "round": values.get("tuner/round"),
             "epochs": values.get("tuner/epochs"),
@@ -199,10 +199,11 @@ class RunHyperband(kt.Hyperband):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)  # KerasTuner ends the trial and saves its state
-        trial = self.oracle.trials[trial.trial_id]
+        trial = self.oracle.get_trial(trial.trial_id)  # the oracle's copy (the chief's, when distributed)
         started = self._started.pop(trial.trial_id, time.time())
         timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status,
-                  "rss_mib": _rss_mib(), "pid": os.getpid()}
+                  "rss_mib": _rss_mib(), "pid": os.getpid(),
+                  "tuner": self.tuner_id}
         write_json_atomic(self.run.timings / f"{trial.trial_id}.json", timing)
         message = (trial.message or "").strip().splitlines()
         self.emit({

@@ -46,7 +46,7 @@ def _emitter(fd: int | None):
     return emit
 
 
-def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
+def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str | None = None) -> None:
     import keras
 
     from ..searchspace import CharacterHyperModel
@@ -58,6 +58,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
 
     run = RunFolder(run_path)
     config = load_config(run.path)
+    config.data_dir = data_dir or config.data_dir  # a distributed worker's own data folder
     setup = configure_devices()
     emit({"event": "devices", "description": setup.describe()})
     keras.utils.set_random_seed(config.seed)
@@ -70,6 +71,10 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
                                      augmentations=tuple(config.augmentations), restrict=config.restrict)
     tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=budget,
                          distribution_strategy=setup.strategy)
+    if tuner._is_worker():  # a worker of a distributed search (KERASTUNER_* set, see distributed.py)
+        from .oracle_client import attach
+
+        attach(tuner, emit)
     if mode == "final":
         from .final import retrain_best
 
@@ -88,7 +93,9 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emnist_tuner.tuning.worker")
     parser.add_argument("run")
-    parser.add_argument("--mode", choices=["search", "final"], default="search")
+    parser.add_argument("--mode", choices=["search", "final", "chief"], default="search")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--worker-timeout", type=float, default=120.0)
     parser.add_argument("--budget", type=int, default=None)
     parser.add_argument("--events-fd", type=int, default=None)
     parser.add_argument("--parent-pid", type=int, default=None)
@@ -96,17 +103,30 @@ def main(argv: list[str] | None = None) -> int:
     _die_with_parent(args.parent_pid)
     emit = _emitter(args.events_fd)
     try:
-        run_worker(args.run, args.mode, args.budget, emit)
+        if args.mode == "chief":  # the oracle server of a distributed search
+            from .oracle_server import run_chief
+
+            run_chief(args.run, emit, args.worker_timeout)
+        else:
+            run_worker(args.run, args.mode, args.budget, emit, args.data_dir)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # reported to the parent, full traceback in the worker log
         traceback.print_exc()
         from ..errors import EmnistTunerError
 
-        message = str(exc) if isinstance(exc, EmnistTunerError) else f"{type(exc).__name__}: {exc}"
+        message = str(exc) if isinstance(exc, EmnistTunerError) else _grpc_reason(exc) or f"{type(exc).__name__}: {exc}"
         emit({"event": "error", "message": message})
         return 1
     return 0
+
+
+def _grpc_reason(exc: BaseException) -> str | None:
+    if "grpc" not in sys.modules:
+        return None
+    from .oracle_client import rpc_message
+
+    return rpc_message(exc)
 
 
 if __name__ == "__main__":
