@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from . import cli_transfer
+from . import cli_ablate, cli_transfer
 from .cli_common import DATASET_HELP, DataDirOption, DownloadOption, console, fetch, interruptible
 from .errors import EmnistTunerError
 from .quiet import import_keras_quietly
@@ -235,6 +235,7 @@ def compare(run_dirs: list[Path] = typer.Argument(..., help="Two or more run fol
 
 # Commands defined in their own modules (one module per feature), registered here.
 app.command()(cli_transfer.retrain)
+app.command()(cli_ablate.ablate)
 app.command()(cli_transfer.transfer)
 
 

@@ -113,24 +113,22 @@ def _confusion_section(run: RunFolder, config: dict, data_dir) -> list:
 
 
 def _extra_sections(run: RunFolder) -> tuple[list, dict]:
+    """The winner retrained on MNIST and the transfer comparison, when the run has them."""
+    from .transfer_table import retrain_table, transfer_table
+
     parts, ours = [], {}
     mnist = read_json_file(run.path / "mnist" / "metrics.json")
     if mnist:
         ours["mnist"] = mnist.get("test_accuracy")
-        rows = [("held-out test accuracy", pct(mnist.get("test_accuracy")))]
-        rows += [(label, _count(mnist[key])) for key, label in (("epochs", "epochs"), ("epochs_trained", "epochs"),
-                                                                 ("parameters", "parameters")) if mnist.get(key)]
-        parts.append(_facts("The winner retrained on MNIST", rows))
+        parts.append(retrain_table(mnist))
     transfer = read_json_file(run.path / "transfer" / "results.json")
     if transfer:
-        table = Table(title="Transfer from MNIST vs training from scratch", title_justify="left")
-        for name, justify in (("start", "left"), ("mean", "right"), ("std", "right")):
-            table.add_column(name, justify=justify, no_wrap=True)
-        for key in ("transfer", "scratch"):
-            entry = transfer.get(key) or {}
-            ours[key] = entry.get("mean")
-            table.add_row(key, pct(entry.get("mean")), pct(entry.get("std")))
-        parts.append(table)
+        try:
+            parts.append(transfer_table(transfer))
+            ours.update(transfer=transfer["transfer"]["mean"], scratch=transfer["scratch"]["mean"])
+        except (KeyError, TypeError, ValueError):
+            parts.append(Text(f"{run.path / 'transfer' / 'results.json'} is incomplete: rerun `emnist-tuner "
+                              f"transfer {run.path}` with its settings to rebuild it."))
     return parts, ours
 
 
@@ -175,6 +173,10 @@ def build_report(run_path: Path | str, data_dir=None) -> Group:
     if not config:
         return Group(Text(f"{run.path} has no readable config.json: not a run folder."))
     title = Text(f"Report: {run.path.name}", style="bold underline")
+    if config.get("kind") == "ablation":
+        from .ablation_table import ablation_section
+
+        return Group(title, Text(""), *ablation_section(run.path))
     if config.get("kind") == "train":
         parts = _train_summary(run, config)
         test_accuracy = (read_json_file(run.path / "metrics.json") or {}).get("test_accuracy")

@@ -26,6 +26,11 @@ def run_summary(path: Path | str) -> dict:
                        test_accuracy=metrics.get("test_accuracy"), parameters=metrics.get("parameters"),
                        epochs=metrics.get("epochs_trained"))
         return summary
+    if kind == "ablation":
+        from .ablation_table import ablation_run_summary
+
+        summary.update(ablation_run_summary(path, config))
+        return summary
     records = read_trials(path)
     done = [r for r in records if r.status == "COMPLETED" and r.score is not None]
     final = read_json_file(path / "final.json") or {}

@@ -94,7 +94,6 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
     from .data import prepare_data
     from .devices import configure_devices
     from .final import evaluate_on_test, save_model_atomic
-    from .tuner import EventCallback
 
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
     setup = configure_devices()
@@ -105,29 +104,17 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
     console.print(f"preset {config.preset} on {config.dataset}: {model.count_params():,} parameters; "
                   f"{len(data.y_train):,} train / {len(data.y_val):,} val / {len(data.y_test):,} test images; "
                   f"early stopping patience {patience or 'off'}")
-    epoch_seconds: list[float] = []
-    clock = {"start": time.perf_counter()}
 
-    def on_event(event: dict) -> None:
-        if event["event"] == "epoch_begin":
-            clock["start"] = time.perf_counter()
-        elif event["event"] == "epoch_end":
-            epoch_seconds.append(time.perf_counter() - clock["start"])
-            metrics = "  ".join(f"{k} {event[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-                                if k in event)
-            console.print(f"epoch {event['epoch'] + 1}/{config.epochs}  {metrics}  ({epoch_seconds[-1]:.1f} s)",
-                          highlight=False)
+    def print_epoch(event: dict, seconds: float) -> None:
+        metrics = "  ".join(f"{k} {event[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                            if k in event)
+        console.print(f"epoch {event['epoch'] + 1}/{config.epochs}  {metrics}  ({seconds:.1f} s)", highlight=False)
 
-    callbacks = [EventCallback(on_event)]
-    if patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                                       restore_best_weights=True))
-    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-                        epochs=config.epochs, batch_size=config.batch_size, callbacks=callbacks, verbose=0)
+    history, epoch_seconds = fit_model(model, data, config.epochs, config.batch_size, patience, print_epoch)
     test_accuracy = evaluate_on_test(model, data, run.path)
     save_model_atomic(model, run.path / "model.keras")
-    val = history.history.get("val_accuracy", [])
-    hist = {k: [float(v) for v in values] for k, values in history.history.items()}
+    val = history.get("val_accuracy", [])
+    hist = {k: [float(v) for v in values] for k, values in history.items()}
     write_json_atomic(run.path / "history.json", {**hist, "epoch_seconds": epoch_seconds})
     metrics = {
         "preset": config.preset,
@@ -145,3 +132,31 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
     console.print(f"test accuracy {test_accuracy:.4f} on {len(data.y_test):,} held-out images "
                   f"({metrics['parameters']:,} parameters)")
     return metrics
+
+
+def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, on_epoch=None):
+    """Fit ``model`` on ``data``'s training split, validating on its validation split. With a
+    ``patience``, early stopping on validation accuracy keeps the best epoch's weights.
+    ``on_epoch(event, seconds)`` is called after each epoch. Returns (history dict, epoch seconds)."""
+    import keras
+
+    from .tuner import EventCallback
+
+    epoch_seconds: list[float] = []
+    clock = {"start": time.perf_counter()}
+
+    def on_event(event: dict) -> None:
+        if event["event"] == "epoch_begin":
+            clock["start"] = time.perf_counter()
+        elif event["event"] == "epoch_end":
+            epoch_seconds.append(time.perf_counter() - clock["start"])
+            if on_epoch is not None:
+                on_epoch(event, epoch_seconds[-1])
+
+    callbacks = [EventCallback(on_event)]
+    if patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                                       restore_best_weights=True))
+    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+                        epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
+    return history.history, epoch_seconds

@@ -1,0 +1,43 @@
+"""`emnist-tuner ablate`: each optimization method alone and all combined, against a base preset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .cli_common import DATASET_HELP, DataDirOption, DownloadOption, console, fetch, interruptible
+
+METHODS_HELP = ("Comma-separated: init, activation, optimizer, batchnorm, augmentation, l1l2, dropout, "
+                "early-stopping, pooling, combined (default: all).")
+
+
+def ablate(
+    run_dir: Path = typer.Option(..., "--run-dir", help="The run folder (created, or resumed if it holds "
+                                                        "this ablation)."),
+    base: Optional[str] = typer.Option(None, "--base", help="Base preset (default model1)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help=DATASET_HELP + " Required for a new run."),
+    methods: Optional[str] = typer.Option(None, "--methods", help=METHODS_HELP),
+    seeds: Optional[int] = typer.Option(None, "--seeds", help="Trainings per variant, seeds 0..N-1 (default 3)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs per training (default 10)."),
+    subset: Optional[int] = typer.Option(None, "--subset", help="Stratified subset of N training images."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Default 128."),
+    data_dir: Optional[Path] = DataDirOption,
+    download: bool = DownloadOption,
+) -> None:
+    """Vary one optimization method at a time (and all combined) from a base preset; N seeds each;
+    paired differences to the base on the held-out test split. Options left out when resuming come
+    from the run folder."""
+    from .quiet import import_keras_quietly
+
+    import_keras_quietly()
+    from .reports.ablation_table import ablation_table
+    from .tuning.ablation import config_from_options, run_ablation
+
+    config = config_from_options(run_dir, base=base, dataset=dataset, methods=methods, seeds=seeds, epochs=epochs,
+                                 subset=subset, batch_size=batch_size, data_dir=str(data_dir) if data_dir else None)
+    fetch(config.dataset, data_dir, download)
+    with interruptible(f"Finished trainings are kept. Continue with: emnist-tuner ablate --run-dir {run_dir}"):
+        summary = run_ablation(config, run_dir, console)
+    console.print(ablation_table(summary))
