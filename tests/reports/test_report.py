@@ -110,22 +110,31 @@ def test_missing_labels_is_one_line(run_dir, monkeypatch):
 
 def test_optional_sections_only_when_their_files_exist(run_dir):
     text = _render(build_report(run_dir))
-    assert "retrained on MNIST" not in text and "Transfer from MNIST vs" not in text
+    assert "retrained on MNIST" not in text and "transfer from the MNIST backbone" not in text
     (run_dir / "mnist").mkdir()
-    (run_dir / "mnist" / "metrics.json").write_text(json.dumps({"test_accuracy": 0.9911, "parameters": 7850}))
+    (run_dir / "mnist" / "metrics.json").write_text(json.dumps(
+        {"test_accuracy": 0.9911, "parameters": 7850, "winner": "trial 0003", "test_images": 10000,
+         "epochs_trained": 9, "best_epoch": 6, "train_seconds": 95.0}))
     (run_dir / "transfer").mkdir()
-    (run_dir / "transfer" / "results.json").write_text(json.dumps(
-        {"transfer": {"mean": 0.912, "std": 0.004}, "scratch": {"mean": 0.881, "std": 0.006}}))
+    (run_dir / "transfer" / "results.json").write_text(json.dumps({
+        "transfer": {"mean": 0.912, "std": 0.004, "folds": [0.91, 0.914], "seconds": 60.0},
+        "scratch": {"mean": 0.881, "std": 0.006, "folds": [0.877, 0.885], "seconds": 50.0},
+        "difference": {"mean": 0.031, "std": 0.001, "folds": [0.033, 0.029], "ci95": [0.022, 0.040]},
+        "folds": 2, "epochs": 40, "size": 20, "backbone": "mnist", "winner": "trial 0003"}))
     text = _render(build_report(run_dir), 100)
-    assert "The winner retrained on MNIST" in text
-    transfer = _row(text, "transfer").split("│")
-    assert transfer[2].strip() == "91.20 %" and transfer[3].strip() == "0.40 %"
+    assert "The winner retrained on MNIST" in text and "ours: trial 0003" in text
+    mean_row = _row_text(text, "│ mean ± std").split("│")
+    assert mean_row[2].strip() == "91.20 ± 0.40" and mean_row[3].strip() == "88.10 ± 0.60"
+    assert _row_text(text, "│ 95 % CI of the difference").split("│")[4].strip() == "[+2.20, +4.00]"
+    assert "beyond the fold-to-fold noise" in " ".join(text.split())
     study_row = [line for line in text.splitlines() if "AlphaDigits" in line and "91.00" in line][0].split("│")
     assert study_row[1].strip().startswith("transfer from")
     assert study_row[3].strip() == "91.00" and study_row[4].strip() == "91.20"
     winner_row = [line for line in text.splitlines() if line.startswith("│ winner retrained on MNIST")][0].split("│")
     assert winner_row[2].strip() == "MNIST" and winner_row[4].strip() == "99.11"
     assert "this search's winner" not in text  # synthetic data: no study figure to stand beside
+    (run_dir / "transfer" / "results.json").write_text(json.dumps({"transfer": {"mean": 0.9}}))
+    assert "is incomplete: rerun `emnist-tuner transfer" in " ".join(_render(build_report(run_dir), 100).split())
 
 
 def test_reading_changes_no_file(run_dir):
