@@ -165,9 +165,10 @@ def run_worker_role(config: SearchConfig, run_dir: Path | str, console: Console,
     with _worker_lock(run, worker_id):
         console.print(f"worker {worker_id}: oracle at {address}, run folder {run.path}, log "
                       f"{run.logs / f'worker-{worker_id}.log'}")
-        while run_worker_process(run, "search", config.trials_per_worker, display, env=env,
-                                 log_name=f"worker-{worker_id}.log", args=args) != "search_done":
-            pass
+        while not search_is_over(run):  # checked before each new process: the chief may be gone
+            if run_worker_process(run, "search", config.trials_per_worker, display, env=env,
+                                  log_name=f"worker-{worker_id}.log", args=args) == "search_done":
+                break
     console.print(f"worker {worker_id}: the oracle has no trial left; {display.finished} trials finished here")
     return display.finished
 

@@ -13,6 +13,7 @@ Layout::
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
@@ -82,7 +83,10 @@ class RunFolder:
             "updated": time.time(),
             **extra,
         }
-        write_json_atomic(self.path / "status.json", status)
+        try:
+            write_json_atomic(self.path / "status.json", status)
+        except OSError as exc:
+            raise write_error(self.path / "status.json", exc) from None
 
     def read_status(self) -> dict:
         try:
@@ -109,6 +113,21 @@ class RunFolder:
         except OSError:
             pass
         return False
+
+
+STORAGE_ERRORS = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded",
+                  errno.EROFS: "Read-only file system"}
+
+
+def storage_problem(message: str | None) -> str | None:
+    """Which storage error (disk full, quota, read-only) a failure message reports, if any."""
+    return next((text for text in STORAGE_ERRORS.values() if text in (message or "")), None)
+
+
+def write_error(path: Path | str, exc: OSError) -> RunError:
+    """A one-line error for a failed write in a run folder (e.g. a full disk): what, where, what to do."""
+    return RunError(f"cannot write {path} ({exc.strerror or exc}); free space (or make the run folder writable) "
+                    "and resume: completed trials are kept")
 
 
 def check_run_dir_writable(path: Path | str) -> None:
@@ -139,8 +158,8 @@ class RunLock:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             handle = open(self.file, "a+")
         except OSError as exc:
-            raise RunError(f"cannot use {self.file.parent} as a run folder ({exc.strerror or exc}); "
-                           "choose a writable folder for --run-dir") from None
+            raise RunError(f"cannot use {self.file.parent} as a run folder ({exc.strerror or exc}); make it writable "
+                           "(or copy it somewhere writable and use the copy), or choose another --run-dir") from None
         for attempt in range(5):  # a reader's brief shared lock (RunFolder.lock_is_held) is not a writer
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -194,6 +213,12 @@ def check_tuner_state(run: RunFolder, tuner_id: str | None = None) -> list[str]:
     tuner_file = run.tuner_file_of(tuner_id) if tuner_id else run.tuner_file
     if not run.project.is_dir() or not (run.trial_dirs() or run.oracle_file.exists()):
         return notes
+    from .state_checks import check_checkpoints, restore_trial_files, trial_file_repairs
+
+    oracle_state = next((s for s in map(_read_dict, (run.oracle_file, _last_good(run.oracle_file))) if s), None)
+    trial_repairs = trial_file_repairs(run.project, oracle_state)  # these two raise before any change
+    if not run.final_file.exists():
+        check_checkpoints(run.project, oracle_state)
     oracle_ok = _json_ok(run.oracle_file)
     if not oracle_ok:
         backup = _last_good(run.oracle_file)
@@ -222,14 +247,16 @@ def check_tuner_state(run: RunFolder, tuner_id: str | None = None) -> list[str]:
             write_json_atomic(tuner_file, {})  # KerasTuner's Tuner state is an empty dict
         notes.append(f"{tuner_file.name} was missing or damaged; recreated it so the search resumes "
                      "instead of starting over")
-    for trial_dir in run.trial_dirs():
-        trial_file = trial_dir / "trial.json"
-        if trial_file.exists() and not _json_ok(trial_file):
-            raise RunError(
-                f"{trial_file} is damaged; nothing was changed. Restore it, or move {trial_dir.name} out of "
-                f"{run.project} if that trial was still running"
-            )
+    notes += restore_trial_files(trial_repairs)
     return notes
+
+
+def _read_dict(path: Path) -> dict | None:
+    try:
+        state = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def _any_trial_ended(run: RunFolder) -> bool:

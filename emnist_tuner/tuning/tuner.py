@@ -25,8 +25,9 @@ import keras_tuner as kt
 from keras_tuner.src import utils as kt_utils
 from keras_tuner.src.engine.metrics_tracking import MetricsTracker
 
+from ..errors import RunError
 from .atomic import write_json_atomic, write_text_atomic
-from .runfolder import LAST_GOOD, PROJECT, RunFolder
+from .runfolder import LAST_GOOD, PROJECT, RunFolder, storage_problem, write_error
 
 _KEEP_LAST_GOOD = ("oracle.json", "tuner0.json", "chief.json")
 
@@ -34,9 +35,14 @@ _KEEP_LAST_GOOD = ("oracle.json", "tuner0.json", "chief.json")
 def _save_json_atomically(path, obj):
     text = json.dumps(obj)
     path = Path(path)
-    if path.name in _KEEP_LAST_GOOD and path.exists() and path.stat().st_size > 0:
-        shutil.copy2(path, path.with_name(path.name + LAST_GOOD))
-    write_text_atomic(path, text)
+    try:
+        if path.name in _KEEP_LAST_GOOD and path.exists() and path.stat().st_size > 0:
+            shutil.copy2(path, path.with_name(path.name + LAST_GOOD))
+        write_text_atomic(path, text)
+        if path.name == "trial.json":  # a mirror, restored if trial.json is ever damaged (see state_checks)
+            write_text_atomic(path.with_name(path.name + LAST_GOOD), text)
+    except OSError as exc:
+        raise write_error(path, exc) from None
     return text
 
 
@@ -182,6 +188,13 @@ class RunHyperband(kt.Hyperband):
             del oracle.trials[trial_id]  # created on disk, never recorded by the oracle: its id is reused
         if changed:
             oracle.save()
+
+    def _try_run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
+        super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
+        problem = storage_problem(trial.message) if trial.status in ("INVALID", "FAILED") else None
+        if problem:  # a full disk is no reason to record the trial as failed: stop, it is rerun on resume
+            raise RunError(f"trial {trial.trial_id} could not save its files ({problem}); free space (or make "
+                           f"{self.run.path} writable) and resume: completed trials are kept, this one is rerun")
 
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)

@@ -13,13 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from helpers import run_cli
-from test_search_e2e import SEARCH, _env, assert_search_finished, trial_states, wait_until
+from test_search_e2e import SEARCH, _env, assert_search_finished, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -86,3 +85,51 @@ def test_chief_and_two_workers_finish_although_one_worker_is_killed_mid_trial(tm
     assert code == 0 and {t["status"] for t in json.loads(out)} == {"COMPLETED"} and len(json.loads(out)) == 5
     code, out, _ = run_cli(capsys, "runs", str(tmp_path))
     assert code == 0 and "completed" in out and "5/5" in out
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_silent_worker_loses_its_trial_and_a_restarted_one_gets_its_own_back(tmp_path):
+    """The chief's bookkeeping on KerasTuner's real Hyperband oracle, with a fake clock (no gRPC)."""
+    import keras_tuner as kt
+
+    from emnist_tuner.tuning.oracle_server import Refused, WatchedOracle
+
+    oracle = kt.oracles.HyperbandOracle(objective=kt.Objective("val_accuracy", "max"), max_epochs=2, factor=2, seed=1)
+    oracle._set_project_dir(str(tmp_path), "tuner")
+    hp = kt.HyperParameters()
+    hp.Int("units", 1, 100)
+    oracle.update_space(hp)
+    now, events = [0.0], []
+    watch = WatchedOracle(oracle, events.append, worker_timeout=10, clock=lambda: now[0])
+
+    def create(tuner, session):
+        watch.seen(tuner, session)
+        again = watch.before_create(tuner, session)
+        trial = oracle.create_trial(tuner)
+        watch.after_create(tuner, session, trial.status, again)
+        return trial
+
+    first_a, first_b = create("worker-a", "a1"), create("worker-b", "b1")
+    assert first_a.trial_id != first_b.trial_id
+    restarted = create("worker-a", "a2")  # KerasTuner hands a worker id its ongoing trial back
+    assert restarted.trial_id == first_a.trial_id and events[-1]["again"] is True
+    with pytest.raises(Refused, match="started again elsewhere"):
+        watch.seen("worker-a", "a1")  # the old process of worker-a
+
+    now[0] = 6
+    watch.seen("worker-a", "a2")
+    now[0] = 11
+    assert not watch.tick()  # worker-b silent for 11 s > 10: its trial goes back to the oracle
+    assert events[-1] == {"event": "worker_lost", "worker": "worker-b", "trial_id": first_b.trial_id, "seconds": 10}
+    assert "worker-b" not in oracle.ongoing_trials and oracle._retry_queue == [first_b.trial_id]
+    with pytest.raises(Refused, match="was given to another worker"):
+        watch.seen("worker-b", "b1")
+
+    oracle.update_trial(first_a.trial_id, {"val_accuracy": 0.5})
+    watch.check_owner("worker-a", first_a.trial_id)
+    finished = oracle.trials[first_a.trial_id]
+    finished.status = "COMPLETED"
+    oracle.end_trial(finished)
+    assert create("worker-a", "a2").trial_id == first_b.trial_id  # worker-a reruns worker-b's trial
+    with pytest.raises(Refused, match="is now run by worker-a"):
+        watch.check_owner("worker-b", first_b.trial_id)
