@@ -159,6 +159,7 @@ def run_worker_role(config: SearchConfig, run_dir: Path | str, console: Console,
     if search_is_over(run):
         console.print(f"the search in {run.path} is over: nothing left for worker {worker_id}")
         return 0
+    _check_chief(run, address)
     display = WorkerLog(console, worker_id)
     env = address.env(WORKER_PREFIX + worker_id)
     args = ("--data-dir", str(config.data_dir)) if config.data_dir else ()
@@ -171,6 +172,23 @@ def run_worker_role(config: SearchConfig, run_dir: Path | str, console: Console,
                 break
     console.print(f"worker {worker_id}: the oracle has no trial left; {display.finished} trials finished here")
     return display.finished
+
+
+def _check_chief(run: RunFolder, address: OracleAddress, wait: float = 10.0) -> None:
+    """The run's status (written by its chief just after config.json) must name a chief on this port:
+    else the worker would wait an hour for an oracle that is not there."""
+    deadline = time.monotonic() + wait
+    status = run.read_status()
+    while "oracle" not in status and status.get("state") != "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = run.read_status()
+    if status.get("role") != "chief":
+        raise RunError(f"{run.path} is not run by a chief (its status says {status.get('state', 'nothing')}, with "
+                       "no oracle): start its chief with --role chief, or resume it on one machine")
+    served = parse_oracle(status["oracle"])
+    if served.port != address.port:
+        raise RunError(f"the chief of {run.path} serves on port {served.port} ({served}), not {address.port}; "
+                       f"use --oracle <the chief's host>:{served.port}")
 
 
 class _worker_lock:

@@ -133,3 +133,26 @@ def test_silent_worker_loses_its_trial_and_a_restarted_one_gets_its_own_back(tmp
     assert create("worker-a", "a2").trial_id == first_b.trial_id  # worker-a reruns worker-b's trial
     with pytest.raises(Refused, match="is now run by worker-a"):
         watch.check_owner("worker-b", first_b.trial_id)
+
+
+def test_a_worker_refuses_a_folder_that_is_not_its_chiefs(tmp_path, capsys):
+    from emnist_tuner.tuning.config import SearchConfig, save_config
+    from emnist_tuner.tuning.search import fingerprint_for
+
+    run = tmp_path / "run"
+    config = SearchConfig.from_profile("synthetic", max_epochs=2, factor=2)
+    config.space = fingerprint_for(config)
+    save_config(run, config)
+    worker = ("search", *SEARCH, "--run-dir", str(run), "--role", "worker", "--worker-id", "a")
+
+    (run / "status.json").write_text(json.dumps({"state": "running", "role": "chief", "oracle": "0.0.0.0:9999"}))
+    code, _, err = run_cli(capsys, *worker, "--oracle", "127.0.0.1:9998")
+    assert code == 1 and "serves on port 9999 (0.0.0.0:9999), not 9998" in err
+    code, _, err = run_cli(capsys, *worker[:-6], "--factor", "3", *worker[-6:], "--oracle", "127.0.0.1:9999")
+    assert code == 1 and "this worker's options differ: factor=2 (you asked 3)" in err
+    (run / "status.json").write_text(json.dumps({"state": "running"}))  # a one-machine search
+    code, _, err = run_cli(capsys, *worker, "--oracle", "127.0.0.1:9999")
+    assert code == 1 and "is not run by a chief" in err and len(err.strip().splitlines()) == 1
+    (run / "status.json").write_text(json.dumps({"state": "completed"}))
+    code, out, _ = run_cli(capsys, *worker, "--oracle", "127.0.0.1:9999")
+    assert code == 0 and "is over: nothing left for worker a" in " ".join(out.split())
