@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..study import ABLATION_QUOTE, ablation_claim
-from .formatting import duration, pct
+from .formatting import duration
 from .trials import read_json_file
 
 
@@ -62,13 +62,15 @@ def ablation_table(summary: dict) -> Table:
         diff = _points(row["diff"])
         if row["low"] is not None:
             diff += f" [{_points(row['low'])}, {_points(row['high'])}]"
-        seeds = "" if row["seeds_done"] == summary.get("seeds") else f" ({row['seeds_done']} seeds so far)"
+        done, seeds = row["seeds_done"], summary.get("seeds")
+        seeds = "" if done == seeds else f" ({done} of {seeds} seeds)"
         label = f"base {summary.get('base')}" if row["variant"] == "base" else row["label"]
         table.add_row(label + seeds, acc, diff, method_effect(row),
                       "" if row["variant"] == "base" else ablation_claim(row["variant"]),
                       "" if row["seconds"] is None else f"{duration(row['seconds'])} ({row['epochs']:.3g})")
     table.caption = (
-        "variant: what changed from the base. test acc: mean ± std over seeds, held-out test split. Δ: variant − base in percentage points, paired by "
+        "variant: what changed from the base. test acc: mean ± std over seeds, held-out test split. "
+        "Δ: variant − base in percentage points, paired by "
         f"seed (same data subset and initial state), with a paired-t {confidence} % interval. method: the method's "
         "own effect (with − without; a '−' variant removes it): helps/hurts where the interval excludes 0, else "
         f"n.s. (not significant). time (ep): mean time and epochs per training. The study: {ABLATION_QUOTE}.")

@@ -85,7 +85,8 @@ def base_variants(base: str, dataset: str, methods: list[str]) -> list[Variant]:
         try:
             hypermodel.hyperparameters_for(variant.values)
         except ConfigError as error:
-            raise ConfigError(f"variant '{variant.name}' of preset {base} is not a point of the space: {error}") from None
+            raise ConfigError(f"variant '{variant.name}' of preset {base} is not a point of the space: "
+                              f"{error}") from None
     return variants
 
 
@@ -205,7 +206,8 @@ def _train_missing(config: AblationConfig, run: RunFolder, console: Console) -> 
     todo = [(seed, v) for seed in range(config.seeds) for v in variants if (v.name, seed) not in done]
     total = config.seeds * len(variants)
     console.print(f"ablation of {config.base} on {config.dataset}: {len(variants)} variants x {config.seeds} seeds "
-                  f"= {total} trainings; {total - len(todo)} finished, {len(todo)} to go", highlight=False)
+                  f"= {total} trainings; {total - len(todo)} finished, {len(todo)} to go",
+                  highlight=False, soft_wrap=True)
     if not todo:
         return
     console.print(f"devices: {configure_devices().describe()}")
@@ -217,7 +219,7 @@ def _train_missing(config: AblationConfig, run: RunFolder, console: Console) -> 
         result = train_variant(variant, seed, data, config, run.path)
         console.print(f"[{number}/{total}] seed {seed} {variant.name:<14} test acc {result['test_accuracy']:.4f}  "
                       f"({result['epochs_trained']} epochs, {result['train_seconds']:.0f} s)  {variant.label}",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
         write_summary(run.path)
 
 
@@ -250,7 +252,7 @@ def train_variant(variant: Variant, seed: int, data, config: AblationConfig, run
     return result
 
 
-def paired_interval(differences: list[float], confidence: float = CONFIDENCE) -> tuple[float | None, float | None, float | None]:
+def paired_interval(differences: list[float], confidence: float = CONFIDENCE) -> tuple:
     """(low, high, p) of a paired t test on per-seed differences; Nones with fewer than two pairs."""
     import numpy as np
     from scipy import stats
