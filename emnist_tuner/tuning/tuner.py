@@ -209,7 +209,6 @@ class RunHyperband(kt.Hyperband):
         gc.collect()
         gc.freeze()
 
-
     def _activate_all_conditions(self):
         # KerasTuner builds the model again and again (about 30 builds, 1 s) until every conditional
         # scope has been active once; CharacterHyperModel.declare_hyperparameters has already declared
