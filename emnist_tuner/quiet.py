@@ -7,6 +7,7 @@ import fails.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -30,3 +31,6 @@ def import_keras_quietly() -> None:
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+    # TensorFlow's Python warnings (e.g. "triggered tf.function retracing" when one process builds
+    # model after model, as K-fold training does) are advice for TensorFlow developers, not our users.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
