@@ -53,6 +53,9 @@ def transfer_table(results: dict) -> Table:
                   f"{_signed(diff['mean'])} ± {100 * diff['std']:.2f}", style="bold")
     low, high = diff["ci95"]
     table.add_row("95 % CI of the difference", "", "", f"[{_signed(low)}, {_signed(high)}]")
+    for group, label in (("digits", "digits 0-9 (mean)"), ("letters", "letters A-Z (mean)")):
+        if group in tr and group in sc:
+            table.add_row(label, f"{100 * tr[group]:.2f}", f"{100 * sc[group]:.2f}", _signed(tr[group] - sc[group]))
     table.add_row("time", duration(tr.get("seconds")), duration(sc.get("seconds")), "")
     study = {key: figure for key, _, _, figure in FIGURES if key in ("transfer", "scratch")}
     table.add_section()

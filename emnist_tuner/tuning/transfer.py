@@ -28,6 +28,7 @@ from .winner import read_winner
 
 BACKBONES = ("mnist", "emnist")
 NUM_CLASSES = 36
+DIGITS = 10  # classes 0-9 are the digits, 10-35 the letters A-Z
 
 
 @dataclass
@@ -131,10 +132,13 @@ def _run_folds(config: TransferConfig, winner, backbone_path: Path, out: Path, c
                   "test_indices_sha256": hashlib.sha256(test.tobytes()).hexdigest()}
         for name in ("transfer", "scratch"):
             started = time.perf_counter()
-            accuracy, extra = _train_one(name, config, fold, backbone_path, winner, canvas,
-                                         x[train], labels[train], x[test], labels[test])
-            result[f"{name}_accuracy"] = accuracy
+            predicted, extra = _train_one(name, config, fold, backbone_path, winner, canvas,
+                                          x[train], labels[train], x[test])
             result[f"{name}_seconds"] = time.perf_counter() - started
+            right, digit = predicted == labels[test], labels[test] < DIGITS
+            result[f"{name}_accuracy"] = float(right.mean())
+            result[f"{name}_digits_accuracy"] = float(right[digit].mean())
+            result[f"{name}_letters_accuracy"] = float(right[~digit].mean())
             result.update(extra)
         write_json_atomic(path, result)
         console.print(f"fold {fold + 1}/{config.folds}: transfer {result['transfer_accuracy']:.4f} "
@@ -146,7 +150,8 @@ def _run_folds(config: TransferConfig, winner, backbone_path: Path, out: Path, c
 
 
 def _train_one(name, config: TransferConfig, fold: int, backbone_path: Path, winner, canvas,
-               x_train, y_train, x_test, y_test) -> tuple[float, dict]:
+               x_train, y_train, x_test) -> tuple[np.ndarray, dict]:
+    """Train ``name`` (transfer or scratch) on the fold's training images; its predicted classes."""
     import keras
 
     from .transfer_model import build_transfer_model, compile_for, freeze_backbone, unfreeze_top
@@ -171,8 +176,7 @@ def _train_one(name, config: TransferConfig, fold: int, backbone_path: Path, win
         model = build_transfer_model(fresh, NUM_CLASSES, False)
         compile_for(model, keras.optimizers.schedules.CosineDecay(config.learning_rate, config.epochs * steps))
         model.fit(x_train, y_train, epochs=config.epochs, **fit)
-    predictions = np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1)
-    return float(np.mean(predictions == y_test)), extra
+    return np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1), extra
 
 
 def summarize(folds: list[dict], config: TransferConfig, winner) -> dict:
@@ -189,9 +193,17 @@ def summarize(folds: list[dict], config: TransferConfig, winner) -> dict:
     difference = stat(np.subtract(transfer["folds"], scratch["folds"]))
     half = float(stats.t.ppf(0.975, len(folds) - 1) * difference["std"] / np.sqrt(len(folds)))
     difference["ci95"] = [difference["mean"] - half, difference["mean"] + half]
+    def extra(name):
+        entry = {"seconds": float(sum(f[f"{name}_seconds"] for f in folds))}
+        for group in ("digits", "letters"):
+            values = [f.get(f"{name}_{group}_accuracy") for f in folds]
+            if None not in values:
+                entry[group] = float(np.mean(values))
+        return entry
+
     return {
-        "transfer": {**transfer, "seconds": float(sum(f["transfer_seconds"] for f in folds))},
-        "scratch": {**scratch, "seconds": float(sum(f["scratch_seconds"] for f in folds))},
+        "transfer": {**transfer, **extra("transfer")},
+        "scratch": {**scratch, **extra("scratch")},
         "difference": difference,
         "folds": config.folds, "epochs": config.epochs, "size": config.size, "backbone": config.backbone,
         "winner": winner.label,

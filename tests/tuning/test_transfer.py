@@ -163,7 +163,11 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     assert results["scratch"]["mean"] == pytest.approx(np.mean([f["scratch_accuracy"] for f in folds]))
     assert results["difference"]["folds"] == pytest.approx([f["transfer_accuracy"] - f["scratch_accuracy"]
                                                             for f in folds])
-    assert "mean ± std" in out and "91.00" in out and "88.00" in out
+    assert "mean ± std" in out and "91.00" in out and "88.00" in out and "letters A-Z" in out
+    for fold in folds:  # 10 digit classes and 26 letter classes: the groups add up to the whole
+        for name in ("transfer", "scratch"):
+            digits, letters = fold[f"{name}_digits_accuracy"], fold[f"{name}_letters_accuracy"]
+            assert (10 * digits + 26 * letters) / 36 == pytest.approx(fold[f"{name}_accuracy"], abs=0.02)
     # The same folds for both models, and the saved indices are the seed's folds.
     labels = np.repeat(np.arange(36), 39)
     import hashlib
