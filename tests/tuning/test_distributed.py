@@ -54,7 +54,7 @@ def procs(tmp_path):
 def test_chief_and_two_workers_finish_although_one_worker_is_killed_mid_trial(tmp_path, procs, capsys):
     run = tmp_path / "run"
     oracle = f"127.0.0.1:{free_port()}"
-    chief = procs("chief", "--run-dir", str(run), "--role", "chief", "--oracle", oracle, "--worker-timeout", "4")
+    chief = procs("chief", "--run-dir", str(run), "--role", "chief", "--oracle", oracle, "--worker-timeout", "8")
     a = procs("a", "--run-dir", str(run), "--role", "worker", "--worker-id", "a", "--oracle", oracle)
     b = procs("b", "--run-dir", str(run), "--role", "worker", "--worker-id", "b", "--oracle", oracle)
 
@@ -72,7 +72,7 @@ def test_chief_and_two_workers_finish_although_one_worker_is_killed_mid_trial(tm
 
     assert_search_finished(run)
     said = " ".join((tmp_path / "chief.out").read_text().split())
-    assert "worker-a silent for 4 s: trial" in said and "held-out test accuracy" in said
+    assert "worker-a silent for 8 s: trial" in said and "held-out test accuracy" in said
     by = {trial: t["tuner"] for trial, t in timings(run).items()}
     assert set(by.values()) == {"worker-a", "worker-b"}  # both workers trained trials
     oracle_state = json.loads((run / "tuner" / "oracle.json").read_text())
@@ -156,3 +156,13 @@ def test_a_worker_refuses_a_folder_that_is_not_its_chiefs(tmp_path, capsys):
     (run / "status.json").write_text(json.dumps({"state": "completed"}))
     code, out, _ = run_cli(capsys, *worker, "--oracle", "127.0.0.1:9999")
     assert code == 0 and "is over: nothing left for worker a" in " ".join(out.split())
+
+    # the chief restarts: KerasTuner's reload queues the ongoing trial again; adopt gives it back to its worker
+    restarted_oracle = kt.oracles.HyperbandOracle(objective=kt.Objective("val_accuracy", "max"), max_epochs=2,
+                                                  factor=2, seed=1)
+    restarted_oracle._set_project_dir(str(tmp_path), "tuner")
+    restarted_oracle.reload()
+    assert restarted_oracle._retry_queue == [first_b.trial_id] and not restarted_oracle.ongoing_trials
+    WatchedOracle(restarted_oracle, events.append, worker_timeout=10).adopt({"worker-a": first_b.trial_id})
+    assert restarted_oracle.ongoing_trials["worker-a"].trial_id == first_b.trial_id
+    assert restarted_oracle._retry_queue == [] and "worker-a" in restarted_oracle.tuner_ids
