@@ -94,8 +94,10 @@ def check_port_free(address: OracleAddress) -> None:
         raise ConfigError(f"--oracle {address}: cannot resolve '{host}' ({exc.strerror})") from None
     family, kind, proto, _, sockaddr = infos[0]
     with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restarted chief: old connections linger
         try:
             probe.bind(sockaddr)
+            probe.listen()
         except OSError as exc:
             why = ("the port is in use; choose another port" if exc.errno == errno.EADDRINUSE else
                    f"{exc.strerror}; use an address of this machine, or 0.0.0.0 for all of them")
@@ -241,8 +243,9 @@ class ChiefLog:
                 self.best = (score, event["trial_id"])
             shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
             best = f"; best {self.best[0]:.4f} (trial {self.best[1]})" if self.best else ""
-            say(f"trial {event['trial_id']} {event['status'].lower()} on {event['worker']}: {shown} "
-                f"({event['seconds']:.0f} s); {event['done']} of {self.total} done{best}")
+            took = f" ({event['seconds']:.0f} s)" if event.get("seconds") is not None else ""
+            say(f"trial {event['trial_id']} {event['status'].lower()} on {event['worker']}: {shown}{took}; "
+                f"{event['done']} of {self.total} done{best}")
         elif kind == "worker_lost":
             say(f"[yellow]{event['worker']} silent for {event['seconds']:g} s: trial {event['trial_id']} goes back "
                 "to the oracle for another worker[/yellow]")

@@ -128,7 +128,8 @@ class WatchedOracle:
         trial = self.oracle.trials[trial_id]
         message = (trial.message or "").strip().splitlines()
         self.emit({"event": "trial_end", "trial_id": trial_id, "worker": tuner_id, "status": trial.status,
-                   "score": trial.score, "seconds": time.time() - self.began.pop(trial_id, time.time()),
+                   "score": trial.score, "seconds": time.time() - self.began.pop(trial_id) if trial_id in self.began
+                   else None,  # handed out by a chief before a restart
                    "message": message[-1] if message else "", "done": len(self.oracle.end_order)})
 
     def requeue(self, tuner_id: str, trial) -> None:

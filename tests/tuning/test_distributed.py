@@ -134,6 +134,16 @@ def test_silent_worker_loses_its_trial_and_a_restarted_one_gets_its_own_back(tmp
     with pytest.raises(Refused, match="is now run by worker-a"):
         watch.check_owner("worker-b", first_b.trial_id)
 
+    # the chief restarts: KerasTuner's reload queues the ongoing trial again; adopt gives it back to its worker
+    restarted_oracle = kt.oracles.HyperbandOracle(objective=kt.Objective("val_accuracy", "max"), max_epochs=2,
+                                                  factor=2, seed=1)
+    restarted_oracle._set_project_dir(str(tmp_path), "tuner")
+    restarted_oracle.reload()
+    assert restarted_oracle._retry_queue == [first_b.trial_id] and not restarted_oracle.ongoing_trials
+    WatchedOracle(restarted_oracle, events.append, worker_timeout=10).adopt({"worker-a": first_b.trial_id})
+    assert restarted_oracle.ongoing_trials["worker-a"].trial_id == first_b.trial_id
+    assert restarted_oracle._retry_queue == [] and "worker-a" in restarted_oracle.tuner_ids
+
 
 def test_a_worker_refuses_a_folder_that_is_not_its_chiefs(tmp_path, capsys):
     from emnist_tuner.tuning.config import SearchConfig, save_config
@@ -156,13 +166,3 @@ def test_a_worker_refuses_a_folder_that_is_not_its_chiefs(tmp_path, capsys):
     (run / "status.json").write_text(json.dumps({"state": "completed"}))
     code, out, _ = run_cli(capsys, *worker, "--oracle", "127.0.0.1:9999")
     assert code == 0 and "is over: nothing left for worker a" in " ".join(out.split())
-
-    # the chief restarts: KerasTuner's reload queues the ongoing trial again; adopt gives it back to its worker
-    restarted_oracle = kt.oracles.HyperbandOracle(objective=kt.Objective("val_accuracy", "max"), max_epochs=2,
-                                                  factor=2, seed=1)
-    restarted_oracle._set_project_dir(str(tmp_path), "tuner")
-    restarted_oracle.reload()
-    assert restarted_oracle._retry_queue == [first_b.trial_id] and not restarted_oracle.ongoing_trials
-    WatchedOracle(restarted_oracle, events.append, worker_timeout=10).adopt({"worker-a": first_b.trial_id})
-    assert restarted_oracle.ongoing_trials["worker-a"].trial_id == first_b.trial_id
-    assert restarted_oracle._retry_queue == [] and "worker-a" in restarted_oracle.tuner_ids
