@@ -10,7 +10,7 @@ worker). The last line is ``ratio X.XX`` = last / first trial's RSS of the defau
 
     .venv/bin/python bench/memory.py [--iterations 7] [--tiny]
 
---tiny: one iteration (5 trials), the default variant only (checks the script).
+--tiny: 3 one-epoch trials (max_epochs 1, 3 iterations), the default variant only (checks the script).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from rich.console import Console
 from rich.table import Table
 
 
-def run_search(run: Path, iterations: int, per_worker: int) -> list[dict]:
+def run_search(run: Path, iterations: int, per_worker: int, max_epochs: int = 2) -> list[dict]:
     subprocess.run([sys.executable, "-m", "emnist_tuner.cli", "search", "--dataset", "synthetic", "--run-dir",
-                    str(run), "--max-epochs", "2", "--factor", "2", "--iterations", str(iterations),
+                    str(run), "--max-epochs", str(max_epochs), "--factor", "2", "--iterations", str(iterations),
                     "--trials-per-worker", str(per_worker)], check=True, stdout=subprocess.DEVNULL,
                    cwd=_common.REPO)
     timings = [json.loads(p.read_text()) for p in (run / "timings").glob("*.json")]
@@ -59,16 +59,17 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=7, help="Hyperband iterations (5 trials each)")
-    parser.add_argument("--tiny", action="store_true", help="1 iteration, default variant only: checks the script")
+    parser.add_argument("--tiny", action="store_true", help="3 one-epoch trials, default variant only: checks the script")
     args = parser.parse_args()
-    iterations = 1 if args.tiny else args.iterations
+    iterations = 3 if args.tiny else args.iterations
     default_size = SearchConfig(dataset="synthetic").trials_per_worker
     default = f"workers of {default_size} (default)"
     variants = {default: default_size} if args.tiny else {"one process": 1000, default: default_size}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, per_worker in variants.items():
-            results[label] = run_search(Path(tmp) / f"run-{per_worker}", iterations, per_worker)
+            results[label] = run_search(Path(tmp) / f"run-{per_worker}", iterations, per_worker,
+                                        1 if args.tiny else 2)
     table = Table(title="RSS (MiB) at the end of each trial")
     table.add_column("trial", justify="right")
     for label in results:

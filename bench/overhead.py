@@ -9,14 +9,17 @@ B (plain): build and compile the same model from the same HyperModel, ``model.fi
 validation data, batch size and epochs, ``verbose=0``, no callbacks.
 
 A and B alternate (A B A B ...) in one process after one untimed warm-up of each; medians are compared.
-The last line is ``ratio X.XX`` = median(A) / median(B). Goal: <= 1.05.
+The last line is ``ratio X.XX``: the median over pairs of A / B (each A beside its B, so slow drifts in
+the load of a shared machine cancel). Goal: <= 1.05.
 
     .venv/bin/python bench/overhead.py [--quick] [--tiny] [--preset convnet] [--repeats 7] [--subset 10000]
+                                       [--kerastuner-default] [--profile FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gc
 import io
@@ -75,6 +78,26 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
             "fit": marks["last_epoch_end"] - marks["first_epoch"], "after": ended - marks["last_epoch_end"]}
 
 
+@contextlib.contextmanager
+def kerastuner_default():
+    """RunHyperband without the speed and memory changes of issue 7 (for before/after figures)."""
+    import gc
+    import types
+
+    import keras_tuner as kt
+
+    from emnist_tuner.tuning import tuner
+
+    saved = (tuner.RunHyperband.__dict__["_activate_all_conditions"], tuner.gc, tuner.release_memory)
+    tuner.RunHyperband._activate_all_conditions = kt.Hyperband._activate_all_conditions
+    tuner.gc = types.SimpleNamespace(collect=gc.collect, freeze=lambda: None, unfreeze=lambda: None)
+    tuner.release_memory = lambda: None
+    try:
+        yield
+    finally:
+        tuner.RunHyperband._activate_all_conditions, tuner.gc, tuner.release_memory = saved
+
+
 def plain_once(hypermodel, data, preset: str, epochs: int, batch_size: int) -> dict:
     """The same model built and fitted with plain Keras."""
     import keras
@@ -107,6 +130,9 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=None, help="training images (default 10,000; --quick 5,000)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--kerastuner-default", action="store_true",
+                        help="also time A with KerasTuner's own behaviour where RunHyperband changes it (no "
+                             "gc.freeze, all its exploratory builds, no memory release after a trial)")
     parser.add_argument("--profile", metavar="FILE", default=None,
                         help="also write cProfile stats of the timed trials (A, from tuner.search on) to FILE")
     args = parser.parse_args()
@@ -125,9 +151,16 @@ def main() -> None:
     keras.utils.set_random_seed(0)
     trials: list[dict] = []
     plains: list[dict] = []
+    defaults: list[dict] = []
     profiler = cProfile.Profile() if args.profile else None
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeats + 1):  # round 0 is the untimed warm-up
+            if args.kerastuner_default:
+                with kerastuner_default():
+                    before = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size,
+                                        Path(tmp) / f"default{i}")
+                if i:
+                    defaults.append(before)
             a = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size, Path(tmp) / f"run{i}",
                            profiler if i else None)
             b = plain_once(hypermodel, data, args.preset, args.epochs, args.batch_size)
@@ -136,13 +169,15 @@ def main() -> None:
                 plains.append(b)
     med = {key: _common.median([t[key] for t in trials]) for key in trials[0]}
     pmed = {key: _common.median([p[key] for p in plains]) for key in plains[0]}
-    ratio = med["total"] / pmed["total"]
+    pair_ratios = [a["total"] / b["total"] for a, b in zip(trials, plains)]
+    ratio = _common.median(pair_ratios)  # paired: each A beside its B, so load drifts cancel
 
     table = Table(title=f"{args.preset}, {args.epochs} epoch(s), batch {args.batch_size}: search trial (A) vs "
                         f"plain model.fit (B), median of {repeats} interleaved pairs")
     for name in ("phase", "A: trial (s)", "B: plain (s)", "A - B (s)"):
         table.add_column(name, justify="right" if name != "phase" else "left")
-    table.add_row("until the first epoch: build, compile, fit set-up (A: + trial set-up)", f"{med['build']:.3f}", f"{pmed['build']:.3f}",
+    table.add_row("until the first epoch: build, compile, fit set-up (A: + trial set-up)", f"{med['build']:.3f}",
+                  f"{pmed['build']:.3f}",
                   f"{med['build'] - pmed['build']:+.3f}")
     table.add_row("epochs (fit incl. validation)", f"{med['fit']:.3f}", f"{pmed['fit']:.3f}",
                   f"{med['fit'] - pmed['fit']:+.3f}")
@@ -150,9 +185,16 @@ def main() -> None:
                   f"{med['after']:+.3f}")
     table.add_row("total", f"{med['total']:.3f}", f"{pmed['total']:.3f}", f"{med['total'] - pmed['total']:+.3f}")
     table.add_row("per worker, not in A: RunHyperband construction", f"{med['tuner']:.3f}", "", "")
+    if defaults:
+        dmed = {key: _common.median([d[key] for d in defaults]) for key in defaults[0]}
+        table.add_row("A with KerasTuner's defaults (before issue 7): total / construction",
+                      f"{dmed['total']:.3f} / {dmed['tuner']:.3f}", "", f"{dmed['total'] - pmed['total']:+.3f}")
     a_totals = ", ".join(f"{t['total']:.2f}" for t in trials)
     b_totals = ", ".join(f"{p['total']:.2f}" for p in plains)
-    table.caption = f"data: {described}; totals: A {a_totals}; B {b_totals}; {_common.machine()}"
+    minima = min(t["total"] for t in trials) / min(p["total"] for p in plains)
+    table.caption = (f"data: {described}; totals: A {a_totals}; B {b_totals}; ratio of medians "
+                     f"{med['total'] / pmed['total']:.2f}, of minima {minima:.2f}; "
+                     f"ratio below: median of the {repeats} pairs' A/B; {_common.machine()}")
     Console().print(table)
     if profiler:
         profiler.dump_stats(args.profile)

@@ -1,0 +1,66 @@
+"""The bench scripts run, as real subprocesses, in their tiny modes (synthetic data) and print their tables.
+
+No timing goal is checked here (machines are noisy): only that each script works end to end and
+reports what it measured.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def run_bench(script: str, *args: str, env: dict | None = None) -> list[str]:
+    proc = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "COLUMNS": "160", **(env or {})}, cwd=BENCH.parent)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip().splitlines()
+
+
+def test_overhead_prints_its_phases_and_a_ratio_last():
+    lines = run_bench("overhead.py", "--tiny", "--repeats", "1")
+    text = "\n".join(lines)
+    for phase in ("until the first epoch", "epochs (fit incl. validation)", "after the last epoch", "total"):
+        assert phase in text
+    assert "synthetic" in text
+    match = re.fullmatch(r"ratio (\d+\.\d\d)", lines[-1])
+    assert match and 0.2 < float(match.group(1)) < 20
+
+
+def test_pipeline_prints_pipeline_and_training_rates():
+    lines = run_bench("pipeline.py", "--tiny", "--presets", "dense")
+    text = "\n".join(lines)
+    assert "Keras array adapter" in text and "in-model preprocessing" in text and "fit dense" in text
+    assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
+
+
+def test_gpu_cpu_mode_prints_images_per_second_per_preset():
+    lines = run_bench("gpu.py", "--cpu", "--tiny", "--presets", "dense")
+    text = "\n".join(lines)
+    assert "images/s" in text and "dense" in text and "CPU" in text
+    assert re.search(r"│ dense\s+│\s+101,770 │", text)  # the dense preset's parameter count at 10 classes
+
+
+def test_memory_reports_rss_per_trial_and_a_ratio_last():
+    lines = run_bench("memory.py", "--tiny")
+    text = "\n".join(lines)
+    assert "RSS (MiB) at the end of each trial" in text and "last / first" in text
+    rows = [line for line in lines if re.match(r"│\s+\d+ │\s+\d+ │", line)]
+    assert len(rows) == 3  # --tiny: 3 Hyperband iterations of one one-epoch trial each
+    assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
+
+
+def test_quick_profile_tiny_prints_its_table_and_minutes_last():
+    lines = run_bench("quick_profile.py", "--tiny")
+    text = "\n".join(lines)
+    assert "trials run / scheduled" in text and "held-out test accuracy" in text
+    assert re.fullmatch(r"minutes \d+\.\d", lines[-1])
