@@ -61,9 +61,9 @@ def transfer_table(results: dict) -> Table:
     table.add_section()
     table.add_row("study (one validation split)", f"{study['transfer']:.2f}", f"{study['scratch']:.2f}",
                   _signed((study["transfer"] - study["scratch"]) / 100))
-    verdict = ("transfer is better than scratch beyond the fold-to-fold noise (the interval excludes 0)"
-               if low > 0 else "scratch is better beyond the noise (the interval excludes 0)" if high < 0
-               else "the difference is within the fold-to-fold noise (the interval includes 0)")
+    verdict = ("Transfer is better than scratch beyond the fold-to-fold noise (the interval excludes 0)"
+               if low > 0 else "Scratch is better beyond the noise (the interval excludes 0)" if high < 0
+               else "The difference is within the fold-to-fold noise (the interval includes 0)")
     table.caption = (f"Ours: accuracy on each held-out fold, {results['epochs']} epochs per model, glyphs "
                      f"{results['size']} px tall; {results['winner']}. {verdict}.")
     table.caption_justify = "left"
