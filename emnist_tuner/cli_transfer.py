@@ -27,14 +27,13 @@ def retrain(
     """Retrain the run's winning architecture on MNIST: test accuracy, and the backbone for `transfer`."""
     import_keras_quietly()
     from .reports.transfer_table import retrain_table
-    from .tuning.retrain import RetrainConfig, retrain_folder, retrain_winner
+    from .tuning.retrain import RetrainConfig, retrain_winner
 
     config = RetrainConfig(dataset, epochs, batch_size, subset, seed, patience,
                            data_dir=str(data_dir) if data_dir else None)
     config.validate()
     fetch(dataset, data_dir, download)
-    out = retrain_folder(run_dir, dataset)
-    with interruptible(f"Nothing was saved; run the same command again (delete {out} first if it is left)."):
+    with interruptible("The retrain was not finished and nothing was kept; run the same command again."):
         metrics = retrain_winner(config, run_dir, console)
     console.print(retrain_table(metrics))
     console.print(f"backbone: {run_dir / metrics['backbone']}")

@@ -9,7 +9,6 @@ Beside it: ``retrain.json`` (RetrainConfig), ``history.json``, ``metrics.json``,
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +74,7 @@ def _retrain(config: RetrainConfig, winner, out: Path, console: Console) -> dict
     from .data import prepare_data
     from .devices import configure_devices
     from .final import evaluate_on_test, save_model_atomic
-    from .tuner import EventCallback
+    from .train import epoch_printer, fit_model
 
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
     console.print(f"devices: {configure_devices().describe()}")
@@ -84,27 +83,12 @@ def _retrain(config: RetrainConfig, winner, out: Path, console: Console) -> dict
     console.print(f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
                   f"{model.count_params():,} parameters; {len(data.y_train):,} train / {len(data.y_val):,} val / "
                   f"{len(data.y_test):,} test images; early stopping patience {config.patience or 'off'}")
-    seconds: list[float] = []
-    clock = {"start": 0.0}
-
-    def on_event(event: dict) -> None:
-        if event["event"] == "epoch_begin":
-            clock["start"] = time.perf_counter()
-        elif event["event"] == "epoch_end":
-            seconds.append(time.perf_counter() - clock["start"])
-            console.print(f"epoch {event['epoch'] + 1}/{config.epochs}  accuracy {event.get('accuracy', 0):.4f}  "
-                          f"val_accuracy {event.get('val_accuracy', 0):.4f}  ({seconds[-1]:.1f} s)", highlight=False)
-
-    callbacks = [EventCallback(on_event)]
-    if config.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience,
-                                                       restore_best_weights=True))
-    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-                        epochs=config.epochs, batch_size=config.batch_size, callbacks=callbacks, verbose=0)
+    history, seconds = fit_model(model, data, config.epochs, config.batch_size, config.patience,
+                                 epoch_printer(console, config.epochs))
     test_accuracy = evaluate_on_test(model, data, out)
     save_model_atomic(model, out / BACKBONE_FILE)
-    val = [float(v) for v in history.history.get("val_accuracy", [])]
-    write_json_atomic(out / "history.json", {**{k: [float(v) for v in vs] for k, vs in history.history.items()},
+    val = [float(v) for v in history.get("val_accuracy", [])]
+    write_json_atomic(out / "history.json", {**{k: [float(v) for v in vs] for k, vs in history.items()},
                                              "epoch_seconds": seconds})
     metrics = {
         "dataset": config.dataset,

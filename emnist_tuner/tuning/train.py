@@ -105,12 +105,8 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
                   f"{len(data.y_train):,} train / {len(data.y_val):,} val / {len(data.y_test):,} test images; "
                   f"early stopping patience {patience or 'off'}")
 
-    def print_epoch(event: dict, seconds: float) -> None:
-        metrics = "  ".join(f"{k} {event[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-                            if k in event)
-        console.print(f"epoch {event['epoch'] + 1}/{config.epochs}  {metrics}  ({seconds:.1f} s)", highlight=False)
-
-    history, epoch_seconds = fit_model(model, data, config.epochs, config.batch_size, patience, print_epoch)
+    history, epoch_seconds = fit_model(model, data, config.epochs, config.batch_size, patience,
+                                       epoch_printer(console, config.epochs))
     test_accuracy = evaluate_on_test(model, data, run.path)
     save_model_atomic(model, run.path / "model.keras")
     val = history.get("val_accuracy", [])
@@ -132,6 +128,17 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
     console.print(f"test accuracy {test_accuracy:.4f} on {len(data.y_test):,} held-out images "
                   f"({metrics['parameters']:,} parameters)")
     return metrics
+
+
+def epoch_printer(console: Console, epochs: int):
+    """An ``on_epoch`` for ``fit_model`` that prints one line per epoch."""
+
+    def print_epoch(event: dict, seconds: float) -> None:
+        metrics = "  ".join(f"{k} {event[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                            if k in event)
+        console.print(f"epoch {event['epoch'] + 1}/{epochs}  {metrics}  ({seconds:.1f} s)", highlight=False)
+
+    return print_epoch
 
 
 def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, on_epoch=None):

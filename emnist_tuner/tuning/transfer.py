@@ -52,8 +52,6 @@ class TransferConfig:
                                  ("--batch-size", self.batch_size, 1)):
             if value < low:
                 raise ConfigError(f"{name} must be at least {low}, got {value}")
-        if not 0 < self.learning_rate < 1:
-            raise ConfigError(f"--learning-rate must be between 0 and 1, got {self.learning_rate}")
 
     def identity(self) -> dict:
         """What must match to continue a saved transfer (where the data lives may change)."""
