@@ -26,9 +26,7 @@ def ablate(
     data_dir: Optional[Path] = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
-    """Vary one optimization method at a time (and all combined) from a base preset; N seeds each;
-    paired differences to the base on the held-out test split. Options left out when resuming come
-    from the run folder."""
+    """Each optimization method alone and all combined against a base preset, N seeds, paired intervals."""
     from .quiet import import_keras_quietly
 
     import_keras_quietly()

@@ -9,6 +9,7 @@ import typer
 
 from .cli_common import DataDirOption, DownloadOption, console, fetch, interruptible
 from .quiet import import_keras_quietly
+from .tuning.winner import read_winner
 
 RunArgument = typer.Argument(..., help="A finished search or train run folder.")
 
@@ -32,6 +33,7 @@ def retrain(
     config = RetrainConfig(dataset, epochs, batch_size, subset, seed, patience,
                            data_dir=str(data_dir) if data_dir else None)
     config.validate()
+    read_winner(run_dir)  # a finished run, before any data is fetched
     fetch(dataset, data_dir, download)
     with interruptible("The retrain was not finished and nothing was kept; run the same command again."):
         metrics = retrain_winner(config, run_dir, console)
@@ -61,6 +63,7 @@ def transfer(
     config = TransferConfig(backbone, folds, epochs, size, seed, batch_size,
                             data_dir=str(data_dir) if data_dir else None)
     config.validate()
+    read_winner(run_dir)
     fetch("binary-alphadigits", data_dir, download)
     with interruptible("Finished folds are saved; run the same command again to continue."):
         results = run_transfer(config, run_dir, console)

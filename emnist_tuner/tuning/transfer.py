@@ -82,10 +82,21 @@ def run_transfer(config: TransferConfig, run_dir: Path | str, console: Console) 
     winner = read_winner(run_dir)
     run = RunFolder(run_dir)
     backbone_path = _backbone_file(run.path, config, winner)
+    _check_size_fits(config.size, backbone_path)
     out = transfer_folder(run.path, config.backbone)
     with RunLock(run):
         _check_or_write_config(out, config, backbone_path)
         return _run_folds(config, winner, backbone_path, out, console)
+
+
+def _check_size_fits(size: int, backbone_path: Path) -> None:
+    """Before anything is written: the glyph height must fit the backbone's input."""
+    import keras
+
+    from .transfer_data import check_size
+
+    shape = keras.models.load_model(backbone_path, compile=False).input_shape
+    check_size(size, tuple(shape[1:3]))
 
 
 def _check_or_write_config(out: Path, config: TransferConfig, backbone_path: Path) -> None:

@@ -28,16 +28,24 @@ def load_alphadigits(data_dir=None, download: bool = False) -> tuple[np.ndarray,
     return read_alphadigits(files[info.files[0].name])
 
 
+def check_size(size: int, canvas: tuple[int, int], glyph: tuple[int, int] = GLYPH_SHAPE) -> int:
+    """ConfigError unless a ``glyph``-shaped image scaled to ``size`` pixels tall fits on ``canvas``;
+    returns the scaled width."""
+    height, width = glyph
+    new_w = max(1, round(width * size / height))
+    if size < 4 or size > canvas[0] or new_w > canvas[1]:
+        raise ConfigError(f"--size must be between 4 and {min(canvas[0], canvas[1] * height // width)} for the "
+                          f"backbone's {canvas[0]}x{canvas[1]} input, got {size}")
+    return new_w
+
+
 def fit_to_canvas(images: np.ndarray, canvas: tuple[int, int], size: int = 20) -> np.ndarray:
     """0/1 glyphs (N, h, w) scaled to ``size`` pixels tall (aspect kept) and centred on a zero
     ``canvas``, as uint8 0..255."""
     from scipy.ndimage import zoom
 
     height, width = images.shape[1:]
-    new_w = max(1, round(width * size / height))
-    if size < 4 or size > canvas[0] or new_w > canvas[1]:
-        raise ConfigError(f"--size must be between 4 and {min(canvas[0], canvas[1] * height // width)} for the "
-                          f"backbone's {canvas[0]}x{canvas[1]} input, got {size}")
+    new_w = check_size(size, canvas, (height, width))
     glyphs = images.astype(np.float32)
     if (size, new_w) != (height, width):
         glyphs = zoom(glyphs, (1, size / height, new_w / width), order=1, grid_mode=True, mode="nearest")

@@ -185,6 +185,10 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     assert (out_dir / "folds" / "fold-2.json").is_file() and (out_dir / "results.json").is_file()
     code, _, err = run_cli(capsys, "transfer", str(run), "--folds", "3", "--epochs", "2", "--data-dir", data)
     assert code == 1 and "other settings (folds 2 -> 3)" in err
+    before = snapshot(run)
+    code, _, err = run_cli(capsys, "transfer", str(run), "--size", "40", "--data-dir", data)
+    assert code == 2 and "--size must be between 4 and 28 for the backbone's 28x28 input" in err
+    assert snapshot(run) == before  # checked before anything is written
 
 
 @pytest.mark.parametrize("args, code, message", [
