@@ -69,12 +69,11 @@ def retrain_winner(config: RetrainConfig, run_dir: Path | str, console: Console)
 
 def _retrain(config: RetrainConfig, winner, out: Path, console: Console) -> dict:
     import keras
-    import numpy as np
 
     from .data import prepare_data
     from .devices import configure_devices
     from .final import evaluate_on_test, save_model_atomic
-    from .train import epoch_printer, fit_model
+    from .train import epoch_printer, fit_model, save_fit_record
 
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
     console.print(f"devices: {configure_devices().describe()}")
@@ -87,20 +86,11 @@ def _retrain(config: RetrainConfig, winner, out: Path, console: Console) -> dict
                                  epoch_printer(console, config.epochs))
     test_accuracy = evaluate_on_test(model, data, out)
     save_model_atomic(model, out / BACKBONE_FILE)
-    val = [float(v) for v in history.get("val_accuracy", [])]
-    write_json_atomic(out / "history.json", {**{k: [float(v) for v in vs] for k, vs in history.items()},
-                                             "epoch_seconds": seconds})
     metrics = {
         "dataset": config.dataset,
         "winner": winner.label,
-        "test_accuracy": test_accuracy,
-        "best_val_accuracy": max(val) if val else None,
-        "best_epoch": int(np.argmax(val)) + 1 if val else None,
-        "epochs_trained": len(seconds),
-        "parameters": int(model.count_params()),
+        **save_fit_record(out, history, seconds, model, data, test_accuracy),
         "train_seconds": float(sum(seconds)),
-        "train_images": int(len(data.y_train)),
-        "test_images": int(len(data.y_test)),
         "backbone": f"{out.name}/{BACKBONE_FILE}",
     }
     write_json_atomic(out / "metrics.json", metrics)

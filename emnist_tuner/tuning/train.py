@@ -109,25 +109,36 @@ def _train(config: TrainConfig, run: RunFolder, console: Console) -> dict:
                                        epoch_printer(console, config.epochs))
     test_accuracy = evaluate_on_test(model, data, run.path)
     save_model_atomic(model, run.path / "model.keras")
-    val = history.get("val_accuracy", [])
-    hist = {k: [float(v) for v in values] for k, values in history.items()}
-    write_json_atomic(run.path / "history.json", {**hist, "epoch_seconds": epoch_seconds})
     metrics = {
         "preset": config.preset,
         "dataset": config.dataset,
-        "test_accuracy": test_accuracy,
-        "best_val_accuracy": max(val) if val else None,
-        "best_epoch": int(np.argmax(val)) + 1 if val else None,
-        "epochs_trained": len(epoch_seconds),
-        "parameters": int(model.count_params()),
+        **save_fit_record(run.path, history, epoch_seconds, model, data, test_accuracy),
         "seconds_per_epoch": float(np.median(epoch_seconds)) if epoch_seconds else None,
-        "train_images": int(len(data.y_train)),
-        "test_images": int(len(data.y_test)),
     }
     write_json_atomic(run.path / "metrics.json", metrics)
     console.print(f"test accuracy {test_accuracy:.4f} on {len(data.y_test):,} held-out images "
                   f"({metrics['parameters']:,} parameters)")
     return metrics
+
+
+def save_fit_record(folder: Path, history: dict, epoch_seconds: list[float], model, data,
+                    test_accuracy: float) -> dict:
+    """Writes ``history.json`` (per-epoch metrics and seconds) into ``folder``; returns the metrics every
+    training run reports (test and best validation accuracy, epochs, parameters, image counts)."""
+    import numpy as np
+
+    val = [float(v) for v in history.get("val_accuracy", [])]
+    write_json_atomic(folder / "history.json", {**{k: [float(v) for v in vs] for k, vs in history.items()},
+                                                "epoch_seconds": epoch_seconds})
+    return {
+        "test_accuracy": test_accuracy,
+        "best_val_accuracy": max(val) if val else None,
+        "best_epoch": int(np.argmax(val)) + 1 if val else None,
+        "epochs_trained": len(epoch_seconds),
+        "parameters": int(model.count_params()),
+        "train_images": int(len(data.y_train)),
+        "test_images": int(len(data.y_test)),
+    }
 
 
 def epoch_printer(console: Console, epochs: int):
