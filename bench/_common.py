@@ -51,3 +51,30 @@ def machine() -> str:
 
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"keras {keras.__version__}, backend {keras.backend.backend()}")
+
+
+def two_epochs(preset: str, data, fit_args: tuple, fit_kwargs: dict) -> tuple:
+    """A fresh ``preset`` model for ``data`` fitted for two epochs:
+    (model, start time, [epoch 1 begin, epoch 1 end, epoch 2 begin, epoch 2 end]) in perf_counter seconds.
+    The second epoch is the steady one (the first includes tracing)."""
+    import time
+
+    import keras
+
+    from emnist_tuner.searchspace import build_preset
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    model = build_preset(preset, data.info.image_shape, data.info.num_classes)
+    marks: list[float] = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            marks.append(time.perf_counter())
+
+        def on_epoch_end(self, epoch, logs=None):
+            marks.append(time.perf_counter())
+
+    started = time.perf_counter()
+    model.fit(*fit_args, epochs=2, verbose=0, callbacks=[Clock()], **fit_kwargs)
+    return model, started, marks

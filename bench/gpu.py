@@ -22,7 +22,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ALL_PRESETS = "dense,convnet,model1,model2,model3,model4"
@@ -63,24 +62,9 @@ def load(args):
 
 
 def preset_rate(name: str, data, batch_size: int) -> dict:
-    import keras
+    import _common
 
-    from emnist_tuner.searchspace import build_preset
-
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(0)
-    model = build_preset(name, data.info.image_shape, data.info.num_classes)
-    marks: list[float] = []
-
-    class Clock(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            marks.append(time.perf_counter())
-
-        def on_epoch_end(self, epoch, logs=None):
-            marks.append(time.perf_counter())
-
-    started = time.perf_counter()
-    model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=2, verbose=0, callbacks=[Clock()])
+    model, started, marks = _common.two_epochs(name, data, (data.x_train, data.y_train), {"batch_size": batch_size})
     first = marks[1] - started
     second = marks[3] - marks[2]
     return {"params": model.count_params(), "first": first, "second": second, "rate": len(data.y_train) / second}

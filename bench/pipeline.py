@@ -64,7 +64,7 @@ def preprocessing_rate(x, batch_size: int, augment: bool, epochs: int = 2) -> fl
     """Images/s of the model's own preprocessing layers alone (training mode), compiled by Keras."""
     import keras
 
-    from emnist_tuner.searchspace.hypermodel import _augmentation_layers
+    from emnist_tuner.searchspace.hypermodel import augmentation_layers
 
     height, width = x.shape[1:]
 
@@ -79,7 +79,7 @@ def preprocessing_rate(x, batch_size: int, augment: bool, epochs: int = 2) -> fl
     inputs = keras.Input(shape=(height, width))
     z = keras.layers.Reshape((height, width, 1))(inputs)
     z = keras.layers.Rescaling(1.0 / 255.0)(z)
-    inner = keras.Model(inputs, _augmentation_layers(z, {"rotation": 0.05, "translation": 0.1, "zoom": 0.1})
+    inner = keras.Model(inputs, augmentation_layers(z, {"rotation": 0.05, "translation": 0.1, "zoom": 0.1})
                         if augment else z)
     outer_in = keras.Input(shape=(height, width))
     model = keras.Model(outer_in, keras.layers.GlobalAveragePooling2D()(Train(inner)(outer_in)))
@@ -92,26 +92,8 @@ def preprocessing_rate(x, batch_size: int, augment: bool, epochs: int = 2) -> fl
 
 def training_rate(preset: str, data, batch_size: int, dataset=None) -> float:
     """Images/s of ``model.fit`` in its second epoch (the first includes tracing)."""
-    import keras
-
-    from emnist_tuner.searchspace import build_preset
-
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(0)
-    model = build_preset(preset, data.info.image_shape, data.info.num_classes)
-    marks: list[float] = []
-
-    class Clock(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            marks.append(time.perf_counter())
-
-        def on_epoch_end(self, epoch, logs=None):
-            marks.append(time.perf_counter())
-
-    if dataset is None:
-        model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=2, verbose=0, callbacks=[Clock()])
-    else:
-        model.fit(dataset, epochs=2, verbose=0, callbacks=[Clock()])
+    args, kwargs = ((data.x_train, data.y_train), {"batch_size": batch_size}) if dataset is None else ((dataset,), {})
+    _, _, marks = _common.two_epochs(preset, data, args, kwargs)
     return len(data.y_train) / (marks[3] - marks[2])
 
 

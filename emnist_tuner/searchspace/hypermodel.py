@@ -209,7 +209,7 @@ class CharacterHyperModel(keras_tuner.HyperModel):
         inputs = keras.Input(shape=(height, width), name="image")
         x = keras.layers.Reshape((height, width, 1), name="add_channel")(inputs)
         x = keras.layers.Rescaling(1.0 / 255.0, name="rescale")(x)
-        x = _augmentation_layers(x, arch.augmentation)
+        x = augmentation_layers(x, arch.augmentation)
         regularizer = None
         if arch.l1 is not None or arch.l2 is not None:
             regularizer = keras.regularizers.L1L2(l1=arch.l1 or 0.0, l2=arch.l2 or 0.0)
@@ -295,7 +295,7 @@ def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimize
     raise ConfigError(f"unknown optimizer '{name}'; known: {', '.join(OPTIMIZERS)}")
 
 
-def _augmentation_layers(x, factors: Mapping[str, float]):
+def augmentation_layers(x, factors: Mapping[str, float]):
     """Random image transforms (active only in training); a zero factor adds no layer."""
     fill = dict(fill_mode="constant", fill_value=0.0)
     if factors.get("rotation"):

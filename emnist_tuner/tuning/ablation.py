@@ -30,6 +30,7 @@ from ..errors import ConfigError, RunError
 from .ablation_methods import METHOD_TITLES, METHODS, Variant, applicable, make_variants, parse_methods
 from .atomic import read_json, write_json_atomic
 from .runfolder import RunFolder, RunLock
+from .train import check_options
 
 DEFAULTS = {"base": "model1", "seeds": 3, "epochs": 10, "batch_size": 128, "subset": None}
 CONFIDENCE = 0.95
@@ -55,10 +56,8 @@ class AblationConfig:
 
         get_preset(self.base)
         get_info(self.dataset)
-        for name, value, low in (("--seeds", self.seeds, 1), ("--epochs", self.epochs, 1),
-                                 ("--batch-size", self.batch_size, 1), ("--subset", self.subset, 10)):
-            if value is not None and value < low:
-                raise ConfigError(f"{name} must be at least {low}, got {value}")
+        check_options(None, (("--seeds", self.seeds, 1), ("--epochs", self.epochs, 1),
+                             ("--batch-size", self.batch_size, 1), ("--subset", self.subset, 10)))
 
     def resolve(self) -> "AblationConfig":
         """Validate and write each variant's values into the config."""

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..errors import ConfigError, RunError
+from ..errors import RunError
 from .atomic import read_json, write_json_atomic
 from .runfolder import RunFolder, RunLock
+from .train import check_options
 from .winner import read_winner
 
 BACKBONE_FILE = "backbone.keras"
@@ -38,12 +39,8 @@ class RetrainConfig:
         from ..datasets import get_info
 
         get_info(self.dataset)
-        if not 0 <= self.seed < 2**32:
-            raise ConfigError(f"--seed must be between 0 and 2**32 - 1, got {self.seed}")
-        for name, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
-                                 ("--subset", self.subset, 10), ("--patience", self.patience, 0)):
-            if value is not None and value < low:
-                raise ConfigError(f"--{name.lstrip('-')} must be at least {low}, got {value}")
+        check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
+                                  ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
 
 
 def retrain_folder(run_dir: Path | str, dataset: str) -> Path:

@@ -20,6 +20,16 @@ from .runfolder import RunFolder, RunLock
 DEFAULT_PATIENCE = 5
 
 
+def check_options(seed: int | None, minimums) -> None:
+    """ConfigError for a seed outside 0..2**32-1 or an option below its minimum: ``minimums`` holds
+    (option name, value or None, lowest allowed value)."""
+    if seed is not None and not 0 <= seed < 2**32:
+        raise ConfigError(f"--seed must be between 0 and 2**32 - 1, got {seed}")
+    for name, value, low in minimums:
+        if value is not None and value < low:
+            raise ConfigError(f"{name} must be at least {low}, got {value}")
+
+
 @dataclass
 class TrainConfig:
     preset: str
@@ -39,12 +49,8 @@ class TrainConfig:
 
         get_preset(self.preset)
         get_info(self.dataset)
-        if not 0 <= self.seed < 2**32:
-            raise ConfigError(f"--seed must be between 0 and 2**32 - 1, got {self.seed}")
-        for name, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
-                                 ("--subset", self.subset, 10), ("--patience", self.patience, 0)):
-            if value is not None and value < low:
-                raise ConfigError(f"{name} must be at least {low}, got {value}")
+        check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
+                                  ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
 
     def effective_patience(self) -> int:
         from ..searchspace import get_preset

@@ -24,6 +24,7 @@ from ..errors import ConfigError, RunError
 from .atomic import read_json, write_json_atomic
 from .retrain import BACKBONE_FILE, retrain_folder
 from .runfolder import RunFolder, RunLock
+from .train import check_options
 from .winner import read_winner
 
 BACKBONES = ("mnist", "emnist")
@@ -46,12 +47,8 @@ class TransferConfig:
     def validate(self) -> None:
         if self.backbone not in BACKBONES:
             raise ConfigError(f"--backbone must be one of {', '.join(BACKBONES)}, got '{self.backbone}'")
-        if not 0 <= self.seed < 2**32:
-            raise ConfigError(f"--seed must be between 0 and 2**32 - 1, got {self.seed}")
-        for name, value, low in (("--folds", self.folds, 2), ("--epochs", self.epochs, 2),
-                                 ("--batch-size", self.batch_size, 1)):
-            if value < low:
-                raise ConfigError(f"{name} must be at least {low}, got {value}")
+        check_options(self.seed, (("--folds", self.folds, 2), ("--epochs", self.epochs, 2),
+                                  ("--batch-size", self.batch_size, 1)))
 
     def identity(self) -> dict:
         """What must match to continue a saved transfer (where the data lives may change)."""
@@ -82,21 +79,23 @@ def run_transfer(config: TransferConfig, run_dir: Path | str, console: Console) 
     winner = read_winner(run_dir)
     run = RunFolder(run_dir)
     backbone_path = _backbone_file(run.path, config, winner)
-    _check_size_fits(config.size, backbone_path)
+    canvas = _canvas_fitting(config.size, backbone_path)
     out = transfer_folder(run.path, config.backbone)
     with RunLock(run):
         _check_or_write_config(out, config, backbone_path)
-        return _run_folds(config, winner, backbone_path, out, console)
+        return _run_folds(config, winner, backbone_path, canvas, out, console)
 
 
-def _check_size_fits(size: int, backbone_path: Path) -> None:
-    """Before anything is written: the glyph height must fit the backbone's input."""
+def _canvas_fitting(size: int, backbone_path: Path) -> tuple[int, int]:
+    """The backbone's input (height, width), checked before anything is written: glyphs ``size``
+    pixels tall must fit on it."""
     import keras
 
     from .transfer_data import check_size
 
-    shape = keras.models.load_model(backbone_path, compile=False).input_shape
-    check_size(size, tuple(shape[1:3]))
+    canvas = tuple(keras.models.load_model(backbone_path, compile=False).input_shape[1:3])
+    check_size(size, canvas)
+    return canvas
 
 
 def _check_or_write_config(out: Path, config: TransferConfig, backbone_path: Path) -> None:
@@ -116,14 +115,11 @@ def _fold_file(out: Path, fold: int) -> Path:
     return out / "folds" / f"fold-{fold + 1}.json"
 
 
-def _run_folds(config: TransferConfig, winner, backbone_path: Path, out: Path, console: Console) -> dict:
-    import keras
-
+def _run_folds(config: TransferConfig, winner, backbone_path: Path, canvas: tuple[int, int], out: Path,
+               console: Console) -> dict:
     from .transfer_data import fit_to_canvas, load_alphadigits, stratified_folds
 
     images, labels = load_alphadigits(config.data_dir)
-    backbone = keras.models.load_model(backbone_path, compile=False)
-    canvas = tuple(backbone.input_shape[1:3])
     x = fit_to_canvas(images, canvas, config.size)
     folds = stratified_folds(labels, config.folds, config.seed)
     console.print(f"Binary AlphaDigits: {len(labels):,} images as {config.size}-pixel glyphs on a "

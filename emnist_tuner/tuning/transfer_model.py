@@ -29,12 +29,10 @@ def feature_extractor(model: keras.Model) -> keras.Model:
 
 
 def _augmentation(x, height: int, width: int):
+    from ..searchspace.hypermodel import augmentation_layers
+
     x = keras.layers.Reshape((height, width, 1), name="add_channel")(x)
-    fill = {"fill_mode": "constant", "fill_value": 0.0}
-    x = keras.layers.RandomRotation(AUGMENTATION["rotation"], name="augment_rotation", **fill)(x)
-    shift = AUGMENTATION["translation"]
-    x = keras.layers.RandomTranslation(shift, shift, name="augment_translation", **fill)(x)
-    x = keras.layers.RandomZoom(AUGMENTATION["zoom"], name="augment_zoom", **fill)(x)
+    x = augmentation_layers(x, AUGMENTATION)
     return keras.layers.Reshape((height, width), name="drop_channel")(x)
 
 
