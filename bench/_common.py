@@ -28,7 +28,7 @@ def default_data_dir() -> str | None:
 def bench_data(tiny: bool, subset: int, data_dir: str | None = None, seed: int = 0):
     """A fixed, stratified slice of real MNIST (``subset`` training images) when the data folder is
     there and ``tiny`` is off; else the synthetic dataset. Returns (Dataset, description)."""
-    from emnist_tuner.tuning.data import prepare_data
+    from emnist_tuner.data.prepare import prepare_data
 
     data_dir = data_dir or default_data_dir()
     if tiny or data_dir is None:

@@ -91,7 +91,7 @@ def workers_of(run: Path) -> list[int]:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "emnist_tuner.tuning.worker" in cmdline and str(run) in cmdline:
+        if "emnist_tuner.hyperband.worker" in cmdline and str(run) in cmdline:
             pids.append(int(proc.name))
     return pids
 

@@ -46,7 +46,7 @@ def load(args):
     import numpy as np
 
     import _common
-    from emnist_tuner.tuning.data import prepare_data
+    from emnist_tuner.data.prepare import prepare_data
 
     data_dir = args.data_dir or _common.default_data_dir()
     if not args.tiny and data_dir is not None:
@@ -82,8 +82,8 @@ def main() -> None:
     from rich.table import Table
 
     from emnist_tuner.searchspace import CharacterHyperModel
-    from emnist_tuner.tuning.config import PROFILES, SearchConfig
-    from emnist_tuner.tuning.devices import configure_devices
+    from emnist_tuner.runs.configs import PROFILES, SearchConfig
+    from emnist_tuner.training.devices import configure_devices
 
     full = PROFILES["full"]
     batch_size = args.batch_size or full["batch_size"]

@@ -35,10 +35,11 @@ from rich.table import Table
 
 def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, folder: Path, profiler=None) -> dict:
     """One search trial of ``preset`` for ``epochs`` epochs; seconds of each phase."""
-    from emnist_tuner.tuning.config import SearchConfig
-    from emnist_tuner.tuning.progress import SearchProgress
-    from emnist_tuner.tuning.runfolder import RunFolder
-    from emnist_tuner.tuning.tuner import RunHyperband, TrialBudgetReached, trial_callbacks
+    from emnist_tuner.runs.configs import SearchConfig
+    from emnist_tuner.reports.progress import SearchProgress
+    from emnist_tuner.runs.layout import RunFolder
+    from emnist_tuner.hyperband.space import preset_starting_points
+    from emnist_tuner.hyperband.tuner import RunHyperband, TrialBudgetReached, trial_callbacks
 
     # factor > max_epochs: one Hyperband bracket whose trials all train max_epochs epochs
     config = SearchConfig(dataset=data.info.name, max_epochs=epochs, factor=epochs + 1, subset=None,
@@ -57,7 +58,8 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
         display.handle(json.loads(json.dumps(event)))  # what the worker's pipe and the parent do
 
     started = time.perf_counter()
-    tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=1)
+    tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=1,
+                         starting_points=preset_starting_points(hypermodel, [preset]))
     built = time.perf_counter()
     with display:
         if profiler:
@@ -86,7 +88,7 @@ def kerastuner_default():
 
     import keras_tuner as kt
 
-    from emnist_tuner.tuning import tuner
+    from emnist_tuner.hyperband import tuner
 
     saved = (tuner.RunHyperband.__dict__["_activate_all_conditions"], tuner.gc, tuner.release_memory)
     tuner.RunHyperband._activate_all_conditions = kt.Hyperband._activate_all_conditions
@@ -142,7 +144,7 @@ def main() -> None:
     import keras
 
     from emnist_tuner.searchspace import CharacterHyperModel
-    from emnist_tuner.tuning.config import SearchConfig
+    from emnist_tuner.runs.configs import SearchConfig
 
     data, described = _common.bench_data(args.tiny, subset, args.data_dir)
     augmentations = tuple(SearchConfig(dataset=data.info.name).augmentations)

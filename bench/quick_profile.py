@@ -43,7 +43,7 @@ def main() -> None:
         final = json.loads((run / "final.json").read_text())
         trials = [json.loads(p.read_text()) for p in (run / "tuner").glob("trial_*/trial.json")]
         config = json.loads((run / "config.json").read_text())
-    from emnist_tuner.tuning.schedule import hyperband_schedule, total_trials
+    from emnist_tuner.hyperband.schedule import hyperband_schedule, total_trials
 
     scheduled = total_trials(hyperband_schedule(config["max_epochs"], config["factor"], config["iterations"]))
     table = Table(title=f"quick profile on {config['dataset']}")

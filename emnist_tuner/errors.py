@@ -23,3 +23,9 @@ class ConfigError(EmnistTunerError):
 
 class RunError(EmnistTunerError):
     """A run folder cannot be used as asked (locked, mismatched, damaged)."""
+
+
+class Interrupted(EmnistTunerError):
+    """The user stopped a command (Ctrl-C or SIGTERM); the message says how to go on. Not an error."""
+
+    exit_code = 130

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emnist_tuner import datasets
+from emnist_tuner.data import datasets
 from helpers import glyph_f, spec_for, write_idx_gz
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emnist_tuner.datafiles import DataFile
+from emnist_tuner.data.files import DataFile
 
 
 def write_idx_gz(path: Path, array: np.ndarray) -> Path:

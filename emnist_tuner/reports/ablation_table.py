@@ -9,7 +9,8 @@ from rich.text import Text
 
 from ..study import ABLATION_QUOTE, ablation_claim
 from .formatting import duration
-from .trials import read_json_file
+from ..runs.layout import RunFolder
+from ..runs.trials import read_json_file
 
 
 def _points(value, sign: bool = True) -> str:
@@ -80,10 +81,10 @@ def ablation_table(summary: dict) -> Table:
 
 def ablation_section(run_path: Path | str) -> list:
     """The report's part for an ablation run folder: the table from its finished trainings."""
-    from ..tuning.ablation import read_results, summarize
+    from ..experiments.ablation import read_results, summarize
 
     run_path = Path(run_path)
-    config = read_json_file(run_path / "config.json") or {}
+    config = read_json_file(RunFolder(run_path).config_file) or {}
     results = read_results(run_path)
     if not results:
         return [Text(f"No training of this ablation has finished yet ({run_path / 'variants'} is empty).")]
@@ -92,7 +93,7 @@ def ablation_section(run_path: Path | str) -> list:
 
 def ablation_run_summary(run_path: Path | str, config: dict) -> dict:
     """The `runs`/`compare` fields of an ablation run: trainings done, the base's mean test accuracy."""
-    from ..tuning.ablation import read_results, summarize
+    from ..experiments.ablation import read_results, summarize
 
     summary = summarize(config, read_results(run_path))
     base = next((r for r in summary["variants"] if r["variant"] == "base"), {})

@@ -10,11 +10,9 @@ import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 
-from ..tuning.atomic import write_json_atomic
-from .trials import read_json_file
-
-CACHE = "confusion.json"
-PREDICTIONS = "test_predictions.npy"
+from ..io import write_json_atomic
+from ..runs.layout import PREDICTIONS, TrainingFolder
+from ..runs.trials import read_json_file
 # Background shades for off-diagonal counts, lightest (few errors) to strongest (many).
 SHADES = ("on grey23", "on dark_orange3", "on red3", "on bright_red")
 DIAGONAL = "on dark_green"
@@ -38,15 +36,15 @@ def _digest(path: Path) -> str:
 def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[np.ndarray, list[str]]:
     """The run's confusion matrix and class names, from RUN/confusion.json when it matches the
     predictions file, else computed from the dataset's test labels and cached (the only write)."""
-    run_path = Path(run_path)
-    predictions_file = run_path / PREDICTIONS
+    folder = TrainingFolder(run_path)
+    predictions_file = folder.predictions_file
     if not predictions_file.is_file():
         raise ConfusionUnavailable(f"no {PREDICTIONS} in the run (no test predictions saved yet)")
     digest = _digest(predictions_file)
-    cached = read_json_file(run_path / CACHE)
+    cached = read_json_file(folder.confusion_file)
     if cached and cached.get("predictions_sha256") == digest and cached.get("matrix"):
         return np.asarray(cached["matrix"], dtype=np.int64), list(cached["class_names"])
-    from ..datasets import DATASETS, load_dataset
+    from ..data.datasets import DATASETS, load_dataset
 
     name = config.get("dataset")
     if name not in DATASETS:
@@ -64,7 +62,7 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
                                    f"has {len(labels)} images")
     matrix = confusion_matrix(labels, predictions, len(class_names))
     try:
-        write_json_atomic(run_path / CACHE, {"dataset": name, "class_names": class_names,
+        write_json_atomic(folder.confusion_file, {"dataset": name, "class_names": class_names,
                                              "predictions_sha256": digest, "matrix": matrix.tolist()})
     except OSError:
         pass  # a read-only run folder: recompute next time

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..datastatus import DatasetStatus
+from ..data.status import DatasetStatus
 
 _STATE_STYLE = {"verified": "green", "missing": "yellow", "invalid": "bold red"}
 

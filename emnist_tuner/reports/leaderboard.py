@@ -8,8 +8,8 @@ import json
 
 from rich.table import Table
 
+from ..runs.trials import TrialRecord, leaderboard_rows, score_ranks, sort_records
 from .formatting import SHORT, duration, fmt_value
-from .trials import TrialRecord, score_ranks, sort_records
 
 STATUS_STYLE = {"COMPLETED": "green", "RUNNING": "yellow", "FAILED": "red", "INVALID": "red", "UNREADABLE": "red"}
 def split_columns(records: list[TrialRecord]) -> tuple[list[str], dict]:
@@ -79,16 +79,6 @@ def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: s
         table.caption = "\n".join(notes)
         table.caption_justify = "left"
     return table
-
-
-def leaderboard_rows(records: list[TrialRecord], sort: str | None = None) -> list[dict]:
-    ranks = score_ranks(records)
-    return [
-        {"rank": ranks.get(r.trial_id), "trial_id": r.trial_id, "status": r.status,
-         "score": r.score, "epochs": r.epochs, "initial_epoch": r.initial_epoch, "bracket": r.bracket,
-         "round": r.round, "seconds": r.seconds, "hyperparameters": r.hyperparameters, "message": r.message}
-        for r in sort_records(records, sort)
-    ]
 
 
 def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = None, sort: str | None = None) -> str:

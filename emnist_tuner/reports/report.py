@@ -11,11 +11,12 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..tuning.runfolder import RunFolder
-from .confusion import ConfusionHeatmap, ConfusionUnavailable, load_confusion, most_confused, pairs_text, per_class_table
+from ..runs.layout import RunFolder
+from ..runs.trials import read_json_file, read_trials, ranked
 from ..study import FIGURES
+from .confusion import ConfusionHeatmap, ConfusionUnavailable, load_confusion, most_confused, pairs_text, per_class_table
 from .formatting import duration, pct
-from .trials import read_json_file, read_trials, ranked
+
 
 def _facts(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2, 0, 0))
@@ -34,7 +35,7 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
     records = read_trials(run.path)
     done = [r for r in records if r.status == "COMPLETED"]
     try:
-        from ..tuning.schedule import hyperband_schedule, total_trials
+        from ..hyperband.schedule import hyperband_schedule, total_trials
 
         scheduled = str(total_trials(hyperband_schedule(int(config["max_epochs"]), int(config["factor"]),
                                                         int(config.get("iterations", 1)))))
@@ -66,7 +67,7 @@ def _search_winner(run: RunFolder) -> list:
 
 
 def _train_summary(run: RunFolder, config: dict) -> list:
-    metrics = read_json_file(run.path / "metrics.json")
+    metrics = read_json_file(run.metrics_file)
     head = _facts("Training summary", [("dataset", str(config.get("dataset", "?"))),
                                         ("preset", str(config.get("preset", "?"))), ("run state", run.state())])
     if not metrics:
@@ -117,17 +118,18 @@ def _extra_sections(run: RunFolder) -> tuple[list, dict]:
     from .transfer_table import retrain_table, transfer_table
 
     parts, ours = [], {}
-    mnist = read_json_file(run.path / "mnist" / "metrics.json")
+    mnist = read_json_file(run.retrain_folder("mnist").metrics_file)
     if mnist:
         ours["mnist"] = mnist.get("test_accuracy")
         parts.append(retrain_table(mnist))
-    transfer = read_json_file(run.path / "transfer" / "results.json")
+    transfer_folder = run.transfer_folder("mnist")
+    transfer = read_json_file(transfer_folder.results_file)
     if transfer:
         try:
             parts.append(transfer_table(transfer))
             ours.update(transfer=transfer["transfer"]["mean"], scratch=transfer["scratch"]["mean"])
         except (KeyError, TypeError, ValueError):
-            parts.append(Text(f"{run.path / 'transfer' / 'results.json'} is incomplete: rerun `emnist-tuner "
+            parts.append(Text(f"{transfer_folder.results_file} is incomplete: rerun `emnist-tuner "
                               f"transfer {run.path}` with its settings to rebuild it."))
     return parts, ours
 
@@ -169,7 +171,7 @@ def reference_table(config: dict, test_accuracy, ours: dict) -> Table:
 def build_report(run_path: Path | str, data_dir=None) -> Group:
     """The report of a run folder (search or train) as one rich renderable."""
     run = RunFolder(run_path)
-    config = read_json_file(run.path / "config.json")
+    config = read_json_file(run.config_file)
     if not config:
         return Group(Text(f"{run.path} has no readable config.json: not a run folder."))
     title = Text(f"Report: {run.path.name}", style="bold underline")
@@ -179,12 +181,12 @@ def build_report(run_path: Path | str, data_dir=None) -> Group:
         return Group(title, Text(""), *ablation_section(run.path))
     if config.get("kind") == "train":
         parts = _train_summary(run, config)
-        test_accuracy = (read_json_file(run.path / "metrics.json") or {}).get("test_accuracy")
-        model_file = run.path / "model.keras"
+        test_accuracy = (read_json_file(run.metrics_file) or {}).get("test_accuracy")
+        model_file = run.model_file
     else:
         parts = [_search_summary(run, config), *_search_winner(run)]
         test_accuracy = (read_json_file(run.final_file) or {}).get("test_accuracy")
-        model_file = run.model_file
+        model_file = run.best_model_file
     parts.append(architecture_table(model_file))
     parts += _confusion_section(run, config, data_dir)
     extra, ours = _extra_sections(run)

@@ -6,22 +6,22 @@ from pathlib import Path
 
 from rich.table import Table
 
+from ..runs.layout import RunFolder
+from ..runs.trials import read_json_file, read_trials
 from .formatting import pct
-from .trials import read_json_file, read_trials
 
 
 def run_summary(path: Path | str) -> dict:
     """What a run folder holds, in any state. Reads only."""
-    from ..tuning.runfolder import RunFolder
-
-    path = Path(path)
-    config = read_json_file(path / "config.json") or {}
+    run = RunFolder(path)
+    path = run.path
+    config = read_json_file(run.config_file) or {}
     kind = config.get("kind", "search")
     summary = {"run": str(path), "name": path.name, "kind": kind, "dataset": config.get("dataset"),
-               "state": RunFolder(path).state(), "setting": None, "trials": None, "best_val": None,
+               "state": run.state(), "setting": None, "trials": None, "best_val": None,
                "test_accuracy": None, "parameters": None, "epochs": None}
     if kind == "train":
-        metrics = read_json_file(path / "metrics.json") or {}
+        metrics = read_json_file(run.metrics_file) or {}
         summary.update(setting=f"preset {config.get('preset')}", best_val=metrics.get("best_val_accuracy"),
                        test_accuracy=metrics.get("test_accuracy"), parameters=metrics.get("parameters"),
                        epochs=metrics.get("epochs_trained"))
@@ -33,7 +33,7 @@ def run_summary(path: Path | str) -> dict:
         return summary
     records = read_trials(path)
     done = [r for r in records if r.status == "COMPLETED" and r.score is not None]
-    final = read_json_file(path / "final.json") or {}
+    final = read_json_file(run.final_file) or {}
     summary.update(
         setting=f"{config.get('profile')} (max_epochs {config.get('max_epochs')}, factor {config.get('factor')})",
         trials=f"{len(done)}/{len(records)}", best_val=max((r.score for r in done), default=None),
@@ -44,8 +44,8 @@ def run_summary(path: Path | str) -> dict:
 
 def find_runs(folder: Path | str) -> list[dict]:
     folder = Path(folder)
-    candidates = [folder] if (folder / "config.json").is_file() else sorted(folder.iterdir())
-    return [run_summary(p) for p in candidates if (p / "config.json").is_file()]
+    candidates = [folder] if RunFolder(folder).exists() else sorted(folder.iterdir())
+    return [run_summary(p) for p in candidates if RunFolder(p).exists()]
 
 
 def runs_table(summaries: list[dict], title: str) -> Table:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers import render, snapshot
 
-from emnist_tuner import datasets
+from emnist_tuner.data import datasets
 from emnist_tuner.reports.confusion import ConfusionHeatmap, confusion_matrix, most_confused
 from emnist_tuner.reports.report import build_report, save_report
 

@@ -1,0 +1,194 @@
+"""The Python API: every command of the CLI as a function, and ``open_run`` to read a run folder.
+
+    import emnist_tuner as et
+
+    final = et.search("mnist", "runs/quick-mnist", profile="quick")   # dict: the winner's test accuracy …
+    run = et.open_run("runs/quick-mnist")
+    run.state, run.kind, run.config            # "completed", "search", a typed SearchConfig
+    run.leaderboard()[:3]                      # one dict per trial, best first
+    model = run.best_model()                   # a keras.Model
+
+Errors are the project's exceptions (``emnist_tuner.errors``: ``ConfigError`` for a bad value,
+``RunError`` for an unusable run folder, ``DataError`` for bad data, ``Interrupted`` for Ctrl-C);
+the CLI turns each into one line and an exit code. Progress goes to ``console`` (a
+``rich.console.Console``; by default a new one on standard output, which notebooks render too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from .quiet import import_keras_quietly
+from .runs.configs import (AblationConfig, RetrainConfig, RunConfig, SearchConfig, TrainConfig, TransferConfig,
+                           load_config, read_run_config)
+from .runs.layout import RunFolder
+
+
+def _say(console: Console | None):
+    console = console or Console()
+    return lambda text: console.print(text, highlight=False)
+
+
+def fetch(dataset: str, data_dir=None, download: bool = False) -> None:
+    """Verify the dataset's files (downloading missing ones first if ``download``); DataError if not usable."""
+    from .data.datasets import get_info
+    from .data.files import locate_all
+
+    locate_all(get_info(dataset).files, data_dir=data_dir, download=download)
+
+
+def search(dataset: str, run_dir: Path | str, profile: str = "quick", *, all_data: bool = False,
+           seed_presets: bool = True, data_dir=None, download: bool = False, console: Console | None = None,
+           chief=None, **options) -> dict:
+    """Run a Hyperband search (or resume the same search in ``run_dir``), retrain the winner, test it once.
+    ``options``: the `search` command's options that a profile sets (max_epochs, factor, iterations, subset,
+    batch_size, seed, patience, max_params, trials_per_worker). Returns ``final.json`` as a dict."""
+    import_keras_quietly()
+    from .hyperband.search import start_search
+    from .reports.progress import ConsoleUI
+
+    config = search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, data_dir=data_dir,
+                           **options)
+    fetch(dataset, data_dir, download)
+    return start_search(config, run_dir, ConsoleUI(console or Console()), chief)
+
+
+def search_config(dataset: str, profile: str = "quick", *, all_data: bool = False, seed_presets: bool = True,
+                  data_dir=None, **options) -> SearchConfig:
+    """The config of a search: the profile's values, overridden by ``options`` (None: the profile's)."""
+    config = SearchConfig.from_profile(dataset, profile, data_dir=str(data_dir) if data_dir else None, **options)
+    if all_data:
+        config.subset = None
+    if not seed_presets:
+        config.seed_presets = []
+    return config
+
+
+def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None) -> dict:
+    """Continue an interrupted search with its saved settings; returns ``final.json`` as a dict."""
+    import_keras_quietly()
+    from .hyperband.search import resume_search
+    from .reports.progress import ConsoleUI
+
+    return resume_search(run_dir, ConsoleUI(console or Console()), data_dir=str(data_dir) if data_dir else None)
+
+
+def train(preset: str, dataset: str, run_dir: Path | str, *, epochs: int = 15, batch_size: int = 128,
+          subset: int | None = None, seed: int = 0, patience: int | None = None, data_dir=None,
+          download: bool = False, console: Console | None = None) -> dict:
+    """Train one preset and test it once on the held-out test split; returns its metrics."""
+    config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
+                         data_dir=str(data_dir) if data_dir else None)
+    config.validate()
+    fetch(dataset, data_dir, download)
+    import_keras_quietly()
+    from .training.train import train_preset
+
+    return train_preset(config, run_dir, _say(console))
+
+
+def retrain(run_dir: Path | str, dataset: str = "mnist", *, epochs: int = 15, batch_size: int = 128,
+            subset: int | None = None, seed: int = 0, patience: int = 3, data_dir=None, download: bool = False,
+            console: Console | None = None) -> dict:
+    """Train the winner of a finished run anew on ``dataset`` (the transfer backbone); returns its metrics."""
+    from .experiments.winner import read_winner
+
+    config = RetrainConfig(dataset, epochs, batch_size, subset, seed, patience,
+                           data_dir=str(data_dir) if data_dir else None)
+    config.validate()
+    read_winner(run_dir)  # a finished run, before any data is fetched
+    fetch(dataset, data_dir, download)
+    import_keras_quietly()
+    from .experiments.retrain import retrain_winner
+
+    return retrain_winner(config, run_dir, _say(console))
+
+
+def transfer(run_dir: Path | str, backbone: str = "mnist", *, folds: int = 5, epochs: int = 40, size: int = 20,
+             seed: int = 0, batch_size: int = 32, data_dir=None, download: bool = False,
+             console: Console | None = None) -> dict:
+    """Binary AlphaDigits, K-fold: the run's backbone transferred vs the same model from scratch."""
+    from .experiments.winner import read_winner
+
+    config = TransferConfig(backbone, folds, epochs, size, seed, batch_size,
+                            data_dir=str(data_dir) if data_dir else None)
+    config.validate()
+    read_winner(run_dir)
+    fetch("binary-alphadigits", data_dir, download)
+    import_keras_quietly()
+    from .experiments.transfer import run_transfer
+
+    return run_transfer(config, run_dir, _say(console))
+
+
+def ablate(run_dir: Path | str, dataset: str | None = None, *, base: str | None = None, methods: str | None = None,
+           seeds: int | None = None, epochs: int | None = None, subset: int | None = None,
+           batch_size: int | None = None, data_dir=None, download: bool = False,
+           console: Console | None = None) -> dict:
+    """Each optimization method alone and all combined against ``base``, N seeds; resumes ``run_dir``.
+    Options left out come from the run folder when it holds this ablation, else the defaults."""
+    import_keras_quietly()
+    from .experiments.ablation import config_from_options, run_ablation
+
+    config = config_from_options(run_dir, base=base, dataset=dataset, methods=methods, seeds=seeds, epochs=epochs,
+                                 subset=subset, batch_size=batch_size, data_dir=str(data_dir) if data_dir else None)
+    fetch(config.dataset, data_dir, download)
+    return run_ablation(config, run_dir, _say(console))
+
+
+@dataclass
+class Run:
+    """A run folder as read from disk (any kind, any state). Reading never writes to it."""
+
+    path: Path
+    kind: str
+    config: RunConfig
+
+    @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.path)
+
+    @property
+    def state(self) -> str:
+        """running, interrupted, failed or completed."""
+        return self.folder.state()
+
+    def leaderboard(self, sort: str | None = None) -> list[dict]:
+        """A search's trials as dicts, best first (or by ``sort``: score, trial, time, epochs, a hyperparameter)."""
+        from .runs.trials import leaderboard_rows, read_trials
+
+        return leaderboard_rows(read_trials(self.path), sort)
+
+    def result(self) -> dict | None:
+        """What the run concluded: a search's final.json, a train run's metrics.json, an ablation's summary."""
+        from .runs.trials import read_json_file
+
+        folder = self.folder
+        file = {"search": folder.final_file, "train": folder.metrics_file}.get(self.kind, folder.results_file)
+        return read_json_file(file)
+
+    def best_model(self):
+        """The run's final model (a search's retrained winner, a train run's model) as a ``keras.Model``."""
+        from .errors import RunError
+
+        file = self.folder.best_model_file if self.kind == "search" else self.folder.model_file
+        if not file.is_file():
+            raise RunError(f"{file} is missing: the run has no final model yet"
+                           + (f"; finish it with: emnist-tuner resume {self.path}" if self.kind == "search" else ""))
+        import_keras_quietly()
+        import keras
+
+        return keras.models.load_model(file)
+
+
+def open_run(path: Path | str) -> Run:
+    """The run in ``path``; RunError if it is not a readable run folder."""
+    run, saved = read_run_config(path)
+    return Run(run.path, saved.get("kind", "search"), load_config(run.path))
+
+
+__all__ = ["search", "resume", "train", "retrain", "transfer", "ablate", "open_run", "Run", "fetch",
+           "SearchConfig", "TrainConfig", "RetrainConfig", "TransferConfig", "AblationConfig"]

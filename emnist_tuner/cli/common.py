@@ -1,0 +1,33 @@
+"""What every `emnist-tuner` command module shares: the console, common options, and how a long
+command turns Ctrl-C into one line and exit code 130."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from ..errors import Interrupted
+
+console = Console()
+
+DataDirOption = typer.Option(
+    None, "--data-dir", help="Folder with the data files (else $EMNIST_TUNER_DATA, then the user cache)."
+)
+DownloadOption = typer.Option(False, "--download", help="Download missing data files from the official sources.")
+DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample or synthetic."
+
+
+def say(text: str) -> None:
+    console.print(text, highlight=False)
+
+
+@contextmanager
+def interruptible(how_to_go_on: str):
+    """Ctrl-C anywhere in a long command (also before its run folder is locked): one line saying how to
+    go on, exit code 130. A run's own life cycle (``runs.lifecycle``) says it first where it can."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted. {how_to_go_on}") from None

@@ -1,0 +1,37 @@
+"""`emnist-tuner data` and `emnist-tuner presets`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..quiet import import_keras_quietly
+from .common import DataDirOption, console
+
+
+def data(
+    data_dir: Optional[Path] = DataDirOption,
+    download: bool = typer.Option(False, "--download", help="Download missing files from the official sources."),
+) -> None:
+    """Show each dataset: where its files are, whether they verify, and its split sizes."""
+    from ..data.status import check_all
+    from ..reports.datasets_table import datasets_table
+
+    statuses = check_all(data_dir, download)
+    console.print(datasets_table(statuses))
+    failed = [s for s in statuses if s.failed]
+    for s in failed:
+        print(f"error: {s.name}: {s.message}", file=sys.stderr)
+    if failed:
+        raise typer.Exit(1)
+
+
+def presets() -> None:
+    """List the named presets (the study's models) with their settings and parameter counts."""
+    import_keras_quietly()
+    from ..reports.presets_table import presets_table
+
+    console.print(presets_table())

@@ -1,0 +1,77 @@
+"""`emnist-tuner leaderboard`, `report`, `runs` and `compare`: read run folders, never write them
+(except the report's confusion-matrix cache)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import ConfigError, RunError
+from ..runs.configs import read_run_config
+from .common import DataDirOption, console
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def leaderboard(
+    run_dir: Path = typer.Argument(..., help="A run folder (running, interrupted or done)."),
+    top: int = typer.Option(10, "--top", help="Rows to show (0 = all)."),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="score (default), trial, time, epochs or a "
+                                                            "hyperparameter's name."),
+    show_all: bool = typer.Option(False, "--all", help="Every trial and every hyperparameter column."),
+) -> None:
+    """Show a run's trials, best first. Reads the run folder only; never writes to it."""
+    from ..reports.leaderboard import leaderboard_table, leaderboard_text
+    from ..runs.trials import read_trials
+
+    if top < 0:
+        raise ConfigError(f"--top must be 0 (all) or more, got {top}")
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be table, json, csv or markdown, got '{fmt}'")
+    run, _ = read_run_config(run_dir)
+    records = read_trials(run.path)
+    if fmt == "table":
+        console.print(leaderboard_table(records, None if show_all else top or None, title=f"Leaderboard · {run.state()}",
+                                        width=None if show_all else console.width, sort=sort))
+    else:
+        sys.stdout.write(leaderboard_text(records, fmt, None if show_all else top or None, sort=sort))
+
+
+def report(
+    run_dir: Path = typer.Argument(..., help="A search or train run folder."),
+    svg: Optional[Path] = typer.Option(None, "--svg", help="Also save the report as SVG."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also save the report as HTML."),
+    data_dir: Optional[Path] = DataDirOption,
+) -> None:
+    """One page: summary, winner's architecture, test accuracy, per-class errors, the study's figures."""
+    from ..quiet import import_keras_quietly
+    from ..reports.report import build_report, save_report
+
+    read_run_config(run_dir)
+    import_keras_quietly()
+    group = build_report(run_dir, data_dir=data_dir)
+    console.print(group)
+    if svg or html:
+        save_report(group, svg=svg, html=html)
+
+
+def runs(folder: Path = typer.Argument(Path("runs"), help="A folder of run folders (or one run folder).")) -> None:
+    """List the runs under a folder: kind, dataset, state, trials, best validation and test accuracy."""
+    from ..reports.runs_table import find_runs, runs_table
+
+    if not folder.is_dir():
+        raise RunError(f"{folder} is not a folder")
+    console.print(runs_table(find_runs(folder), title=f"Runs in {folder}"))
+
+
+def compare(run_dirs: list[Path] = typer.Argument(..., help="Two or more run folders.")) -> None:
+    """Show runs side by side: settings, trials, best validation and held-out test accuracy."""
+    from ..reports.runs_table import compare_table, run_summary
+
+    for run_dir in run_dirs:
+        read_run_config(run_dir)
+    console.print(compare_table([run_summary(r) for r in run_dirs]))

@@ -1,0 +1,89 @@
+"""`emnist-tuner search` and `emnist-tuner resume` (one machine, or a distributed chief or worker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import api
+from ..quiet import import_keras_quietly
+from .common import DATASET_HELP, DataDirOption, DownloadOption, console, interruptible
+
+
+def search(
+    dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
+    run_dir: Path = typer.Option(..., "--run-dir", help="The run folder (created, or resumed if it holds this search)."),
+    profile: str = typer.Option("quick", "--profile", help="quick (2-core CPU, ~10 min) or full (GPU, all data)."),
+    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Hyperband's max epochs per model."),
+    factor: Optional[int] = typer.Option(None, "--factor", help="Hyperband's reduction factor (>= 2)."),
+    iterations: Optional[int] = typer.Option(None, "--iterations", help="Hyperband iterations."),
+    subset: Optional[int] = typer.Option(None, "--subset", help="Stratified subset of N training images."),
+    all_data: bool = typer.Option(False, "--all-data", help="Use every training image (no subset)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early stopping inside trials (0 = off)."),
+    max_params: Optional[int] = typer.Option(None, "--max-params",
+                                             help="Models with more parameters fail their trial."),
+    seed_presets: bool = typer.Option(True, "--seed-presets/--no-seed-presets",
+                                      help="Start from the study's presets (those in the space)."),
+    trials_per_worker: Optional[int] = typer.Option(None, "--trials-per-worker",
+                                                    help="Trials per worker process (bounds memory)."),
+    role: Optional[str] = typer.Option(None, "--role", help="Distributed search: chief (serves the oracle, "
+                                                            "retrains the winner) or worker (trains trials)."),
+    oracle: Optional[str] = typer.Option(None, "--oracle", help="HOST:PORT of the chief's oracle (distributed)."),
+    worker_id: Optional[str] = typer.Option(None, "--worker-id", help="This worker's id (--role worker)."),
+    worker_timeout: float = typer.Option(120.0, "--worker-timeout",
+                                         help="Chief: seconds of silence after which a worker's trial goes to "
+                                              "another worker."),
+    data_dir: Optional[Path] = DataDirOption,
+    download: bool = DownloadOption,
+) -> None:
+    """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
+    import_keras_quietly()
+    from ..hyperband.distributed import roles
+    from ..reports.progress import ConsoleUI
+    from ..runs.lifecycle import check_run_dir_writable
+
+    address = roles.check_roles(role, oracle, worker_id, worker_timeout)
+    options = dict(max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset, batch_size=batch_size,
+                   seed=seed, patience=patience, max_params=max_params, trials_per_worker=trials_per_worker)
+    config = api.search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, data_dir=data_dir,
+                               **options)
+    if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder
+        check_run_dir_writable(run_dir)
+    if role == "chief":
+        roles.check_port_free(address)
+    if role == "worker":
+        api.fetch(dataset, data_dir, download)
+        with interruptible("Start it again with the same --worker-id to go on; its trial waits for it "
+                           "(or goes to another worker after the chief's --worker-timeout)"):
+            roles.run_worker_role(config, run_dir, ConsoleUI(console), address, worker_id)
+        return
+    chief = roles.ChiefRole(address, worker_timeout) if role == "chief" else None
+    with interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
+        final = api.search(dataset, run_dir, profile, all_data=all_data, seed_presets=seed_presets,
+                           data_dir=data_dir, download=download, console=console, chief=chief, **options)
+    print_winner(run_dir, final)
+
+
+def resume(
+    run_dir: Path = typer.Argument(..., help="The run folder of an interrupted search."),
+    data_dir: Optional[Path] = DataDirOption,
+) -> None:
+    """Continue an interrupted search from its run folder, with its saved config."""
+    with interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
+        final = api.resume(run_dir, data_dir=data_dir, console=console)
+    print_winner(run_dir, final)
+
+
+def print_winner(run_dir: Path, final: dict) -> None:
+    from ..reports.leaderboard import leaderboard_table
+    from ..runs.trials import read_trials
+
+    console.print(leaderboard_table(read_trials(run_dir), top=5, width=console.width))
+    console.print(f"winner: trial {final['trial_id']} (val acc {final['val_accuracy']:.4f}), retrained for "
+                  f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
+                  f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
+                  f"{run_dir / final['model']}")

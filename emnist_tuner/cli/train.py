@@ -1,0 +1,29 @@
+"""`emnist-tuner train`: one preset, trained and tested once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import api
+from .common import DATASET_HELP, DataDirOption, DownloadOption, console, interruptible
+
+
+def train(
+    preset: str = typer.Option(..., "--preset", help="Preset name (see `emnist-tuner presets`)."),
+    dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
+    run_dir: Path = typer.Option(..., "--run-dir", help="Folder for config, history, metrics and model."),
+    epochs: int = typer.Option(15, "--epochs", help="Maximum epochs (early stopping may end sooner)."),
+    batch_size: int = typer.Option(128, "--batch-size"),
+    subset: Optional[int] = typer.Option(None, "--subset", help="Train on a stratified subset of N images."),
+    seed: int = typer.Option(0, "--seed"),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience (0 = off)."),
+    data_dir: Optional[Path] = DataDirOption,
+    download: bool = DownloadOption,
+) -> None:
+    """Train one preset, evaluate it once on the held-out test split, save the run folder."""
+    with interruptible("A training run is not resumable: run it again with a new --run-dir"):
+        api.train(preset, dataset, run_dir, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
+                  patience=patience, data_dir=data_dir, download=download, console=console)

@@ -1,0 +1,302 @@
+"""The datasets: EMNIST Letters, MNIST, Binary AlphaDigits, the real EMNIST sample, synthetic.
+
+``load_dataset(name)`` returns uint8 image arrays (N, H, W), upright like MNIST, with
+integer labels from 0, split into train / validation / test. The validation split is
+carved from train (stratified, seeded); the test split is never used for model selection.
+Every file is verified by sha256 before it is read (see ``datafiles``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import string
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .files import DataFile, locate_all
+from ..errors import ConfigError, DataError
+
+_MNIST_URLS = (
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+)
+_EMNIST_ZIP = ("https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",)
+_ALPHADIGITS_URL = ("https://cs.nyu.edu/~roweis/data/binaryalphadigs.mat",)
+
+
+def _mnist(name: str, sha256: str, size: int) -> DataFile:
+    return DataFile(name, "mnist", sha256, size, tuple(base + name for base in _MNIST_URLS))
+
+
+def _emnist(name: str, sha256: str, size: int) -> DataFile:
+    return DataFile(name, "emnist-letters", sha256, size, _EMNIST_ZIP, archive_member=f"gzip/{name}")
+
+
+def _local(name: str, subdir: str, sha256: str, size: int) -> DataFile:
+    return DataFile(name, subdir, sha256, size)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    description: str
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, int]
+    files: tuple[DataFile, ...] = ()
+    note: str = ""
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+LETTERS = tuple(string.ascii_uppercase)
+DIGITS = tuple(string.digits)
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            "emnist-letters",
+            "EMNIST Letters (NIST): 124,800 train / 20,800 test, 26 classes",
+            LETTERS,
+            (28, 28),
+            (
+                _emnist("emnist-letters-train-images-idx3-ubyte.gz",
+                        "6288f418a917e007bf5fddb823a2dc7a5c6a35031401b93292a539cb12bd881f", 30_804_864),
+                _emnist("emnist-letters-train-labels-idx1-ubyte.gz",
+                        "9759af91ea6bccdf07a6040fd085861f2ec88e37f7c3f5760f6feb57106fbe5c", 79_283),
+                _emnist("emnist-letters-test-images-idx3-ubyte.gz",
+                        "50f0e93d75b99b463e9760b8345866f22587fa2c2fba472730a5ba09c693412d", 5_039_157),
+                _emnist("emnist-letters-test-labels-idx1-ubyte.gz",
+                        "924955c31fe7fd809b7303b5c0141282955f4b8390c74cdfd5d80435e0f4b4cb", 144),
+            ),
+        ),
+        DatasetInfo(
+            "mnist",
+            "MNIST digits: 60,000 train / 10,000 test, 10 classes",
+            DIGITS,
+            (28, 28),
+            (
+                _mnist("train-images-idx3-ubyte.gz",
+                       "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9_912_422),
+                _mnist("train-labels-idx1-ubyte.gz",
+                       "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28_881),
+                _mnist("t10k-images-idx3-ubyte.gz",
+                       "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1_648_877),
+                _mnist("t10k-labels-idx1-ubyte.gz",
+                       "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4_542),
+            ),
+        ),
+        DatasetInfo(
+            "binary-alphadigits",
+            "Binary AlphaDigits (Roweis): 1,404 binary 20x16 images, 36 classes x 39",
+            DIGITS + LETTERS,
+            (20, 16),
+            (
+                DataFile("binaryalphadigs.mat", "binaryalphadigits",
+                         "3ee9392e64e4e3bb7b35502b69bf2555a0b4197c1b31048c4189b84bc0bc6ea7", 532_304,
+                         _ALPHADIGITS_URL),
+            ),
+            note="no official test split: a seeded stratified 20% is held out as test",
+        ),
+        DatasetInfo(
+            "emnist-letters-sample",
+            "10,013 real EMNIST Letters test images (800 each of A-L, 400 M, 1 each N-Z)",
+            LETTERS,
+            (28, 28),
+            (
+                _local("emnist-letters-sample-images-idx3-ubyte.gz", "emnist-letters",
+                       "6df9c6b410a1c0d97aa4a74abb39546ff1f820443977beaa3a11f5324c4c38ce", 2_352_920),
+                _local("emnist-letters-sample-labels-idx1-ubyte.gz", "emnist-letters",
+                       "46587a95c0e67a24bcb1d7d73ebb4d27eb6abedae983ae159fbcf7e0f35f2cf7", 132),
+            ),
+            note="a partial real sample, not the full EMNIST: its own train/val/test split, test covers A-M",
+        ),
+        DatasetInfo(
+            "synthetic",
+            "generated 28x28 glyphs, 10 classes (for tests and demos; no files)",
+            tuple(f"g{i}" for i in range(10)),
+            (28, 28),
+            note="not handwriting: never report its accuracy as a result",
+        ),
+    )
+}
+
+
+@dataclass
+class Dataset:
+    """Images (N, H, W) uint8 and labels (N,) int64, split three ways."""
+
+    info: DatasetInfo
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def sizes(self) -> tuple[int, int, int]:
+        return len(self.y_train), len(self.y_val), len(self.y_test)
+
+    def train_and_val(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate([self.x_train, self.x_val]), np.concatenate([self.y_train, self.y_val])
+
+
+def get_info(name: str) -> DatasetInfo:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown dataset '{name}'; known: {', '.join(DATASETS)}") from None
+
+
+# ---------------------------------------------------------------- file formats
+
+
+def _read_gzip(path: Path) -> bytes:
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: not a readable gzip file ({exc}); the file is truncated or corrupt") from None
+
+
+def read_idx(path: Path, expected_magic: int) -> np.ndarray:
+    """Read a gzipped IDX file (2049 labels, 2051 images) into a uint8 array."""
+    raw = _read_gzip(path)
+    kind = {2049: "labels (idx1)", 2051: "images (idx3)"}[expected_magic]
+    ndim = expected_magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: only {len(raw)} bytes after decompression, too short for an IDX header")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != expected_magic:
+        raise DataError(f"{path}: IDX magic {magic:#010x}, expected {expected_magic:#010x} for {kind}; wrong file")
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    expected = header + int(np.prod(dims))
+    if len(raw) != expected:
+        raise DataError(
+            f"{path}: header says shape {tuple(dims)} ({expected:,} bytes) but the file holds {len(raw):,} bytes; "
+            "the file is truncated or corrupt"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def read_idx_pair(images: Path, labels: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    x = read_idx(images, 2051)
+    y = read_idx(labels, 2049)
+    if x.shape[1:] != shape:
+        raise DataError(f"{images}: images are {x.shape[1]}x{x.shape[2]}, expected {shape[0]}x{shape[1]}")
+    if len(x) != len(y):
+        raise DataError(f"{images} has {len(x):,} images but {labels} has {len(y):,} labels; the pair does not match")
+    return x, y.astype(np.int64)
+
+
+def read_alphadigits(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    import scipy.io
+
+    try:
+        mat = scipy.io.loadmat(path)
+        cells = mat["dat"]
+        images = np.stack([np.asarray(cells[c, j], dtype=np.uint8) for c in range(cells.shape[0])
+                           for j in range(cells.shape[1])])
+    except Exception as exc:  # scipy raises many types for a bad .mat
+        raise DataError(f"{path}: not a readable Binary AlphaDigits .mat file ({type(exc).__name__}: {exc})") from None
+    if cells.shape != (36, 39) or images.shape[1:] != (20, 16):
+        raise DataError(f"{path}: expected 36x39 cells of 20x16 images, found {cells.shape} of {images.shape[1:]}")
+    labels = np.repeat(np.arange(36, dtype=np.int64), cells.shape[1])
+    return images, labels
+
+
+# ---------------------------------------------------------------- splits
+
+
+def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split indices per class: (kept, taken) with round(fraction * n) taken of each class.
+
+    A class keeps at least one image in ``kept``. Deterministic for a given seed.
+    """
+    rng = np.random.default_rng(seed)
+    kept, taken = [], []
+    for cls in np.unique(labels):
+        idx = np.flatnonzero(labels == cls)
+        rng.shuffle(idx)
+        n_take = min(len(idx) - 1, int(round(fraction * len(idx))))
+        taken.append(idx[:n_take])
+        kept.append(idx[n_take:])
+    return np.sort(np.concatenate(kept)), np.sort(np.concatenate(taken))
+
+
+def stratified_subset(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Indices of a stratified subset of ``size`` images (class proportions kept)."""
+    if size >= len(labels):
+        return np.arange(len(labels))
+    if size < 1:
+        raise ConfigError(f"--subset must be at least 1, got {size}")
+    _, taken = stratified_split(labels, size / len(labels), seed)
+    return taken
+
+
+# ---------------------------------------------------------------- loading
+
+
+HELD_OUT_SEED = 20_813  # fixed: the held-out test split never changes with --seed
+
+
+def _raw_arrays(info: DatasetInfo, files: dict[str, Path]):
+    """Return (x_trainval, y_trainval, x_test, y_test) for a file-backed dataset."""
+    p = [files[f.name] for f in info.files]
+    if info.name == "mnist":
+        return (*read_idx_pair(p[0], p[1], (28, 28)), *read_idx_pair(p[2], p[3], (28, 28)))
+    if info.name == "emnist-letters":
+        x_tr, y_tr = read_idx_pair(p[0], p[1], (28, 28))
+        x_te, y_te = read_idx_pair(p[2], p[3], (28, 28))
+        return _emnist_upright(x_tr), y_tr - 1, _emnist_upright(x_te), y_te - 1
+    if info.name == "emnist-letters-sample":
+        x, y = read_idx_pair(p[0], p[1], (28, 28))
+        x, y = _emnist_upright(x), y - 1
+    else:  # binary-alphadigits
+        x, y = read_alphadigits(p[0])
+    keep, test = stratified_split(y, 0.2, seed=HELD_OUT_SEED)
+    return x[keep], y[keep], x[test], y[test]
+
+
+def _emnist_upright(images: np.ndarray) -> np.ndarray:
+    """NIST stores EMNIST images transposed; return them upright (MNIST orientation)."""
+    return np.ascontiguousarray(images.transpose(0, 2, 1))
+
+
+def load_dataset(
+    name: str,
+    data_dir=None,
+    download: bool = False,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    mirror: str | None = None,
+    files: dict[str, Path] | None = None,
+) -> Dataset:
+    """Load, verify and split a dataset (see the module docstring). ``files``: paths already located
+    and verified (by file name), to skip the search and the checksums."""
+    info = get_info(name)
+    if not 0.0 < val_fraction < 1.0:
+        raise ConfigError(f"validation fraction must be between 0 and 1, got {val_fraction}")
+    if name == "synthetic":
+        from .synthetic import synthetic_arrays
+
+        files: dict[str, Path] = {}
+        x_all, y_all, x_test, y_test = synthetic_arrays()
+    else:
+        files = files or locate_all(info.files, data_dir=data_dir, download=download, mirror=mirror)
+        x_all, y_all, x_test, y_test = _raw_arrays(info, files)
+    if y_all.min() < 0 or y_all.max() >= info.num_classes:
+        raise DataError(f"{name}: labels outside 0..{info.num_classes - 1}; the label file is not for this dataset")
+    train, val = stratified_split(y_all, val_fraction, seed)
+    return Dataset(info, x_all[train], y_all[train], x_all[val], y_all[val], x_test, y_test, files)

@@ -1,0 +1,254 @@
+"""Data files: where they are looked for, how they are verified, how they are downloaded.
+
+A file is looked for, in order, in the ``--data-dir`` folder, the folder named by
+``EMNIST_TUNER_DATA`` and the user cache (``EMNIST_TUNER_CACHE``, else
+``$XDG_CACHE_HOME/emnist-tuner``, else ``~/.cache/emnist-tuner``); in each folder both
+directly and in the dataset's sub-folder (``mnist/``, ``emnist-letters/``, ...).
+Downloads go to the cache and are written atomically: a temporary file is verified by
+sha256 and only then renamed into place, so a failed download changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DataError
+
+ENV_DATA = "EMNIST_TUNER_DATA"
+ENV_CACHE = "EMNIST_TUNER_CACHE"
+ENV_MIRROR = "EMNIST_TUNER_MIRROR"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of a dataset, with the checksum of the real, official file."""
+
+    name: str
+    subdir: str
+    sha256: str
+    size: int
+    urls: tuple[str, ...] = ()
+    archive_member: str | None = None  # set when the urls point to a zip archive holding it
+
+    @property
+    def downloadable(self) -> bool:
+        return bool(self.urls)
+
+
+def cache_dir() -> Path:
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "emnist-tuner"
+
+
+def search_folders(data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for data files, in order, without duplicates."""
+    folders: list[Path] = []
+    for candidate in (data_dir, os.environ.get(ENV_DATA) or None, cache_dir()):
+        if candidate is None:
+            continue
+        path = Path(candidate).expanduser().resolve()
+        if path not in folders:
+            folders.append(path)
+    return folders
+
+
+def find_file(spec: DataFile, folders: list[Path]) -> Path | None:
+    for folder in folders:
+        for path in (folder / spec.name, folder / spec.subdir / spec.name):
+            if path.is_file():
+                return path
+    return None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_file(spec: DataFile, path: Path) -> None:
+    """Raise DataError unless ``path`` has the size and sha256 of the real file."""
+    size = path.stat().st_size
+    if size != spec.size:
+        raise DataError(
+            f"{path}: {size:,} bytes, but the real {spec.name} has {spec.size:,} bytes "
+            f"(truncated or a different file); delete it and download it again "
+            f"(`emnist-tuner data --download`) or copy a good copy there"
+        )
+    try:
+        actual = sha256_of(path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from None
+    if actual != spec.sha256:
+        raise DataError(
+            f"{path}: sha256 {actual} does not match the real {spec.name} ({spec.sha256}); "
+            f"the file is corrupt or not the official one: delete it and download it again "
+            f"(`emnist-tuner data --download`)"
+        )
+
+
+def missing_message(spec: DataFile, folders: list[Path]) -> str:
+    searched = ", ".join(str(f) for f in folders)
+    if spec.downloadable:
+        how = (
+            "run `emnist-tuner data --download` to fetch it from the official source "
+            f"({spec.urls[0]}), or put it in one of those folders"
+        )
+    else:
+        how = "it cannot be downloaded; copy it into one of those folders (see the README's data section)"
+    return f"missing data file {spec.name} (searched {searched}); {how}"
+
+
+def locate_all(specs, data_dir=None, download: bool = False, mirror: str | None = None) -> dict[str, Path]:
+    """Return the verified path of each file, downloading missing ones into the cache if asked."""
+    folders = search_folders(data_dir)
+    found: dict[str, Path] = {}
+    missing = []
+    for spec in specs:
+        path = find_file(spec, folders)
+        if path is None:
+            missing.append(spec)
+        else:
+            verify_file(spec, path)
+            found[spec.name] = path
+    if missing:
+        cannot = [s for s in missing if not (download and (s.downloadable or _mirror(mirror)))]
+        if cannot:
+            raise DataError(missing_message(cannot[0], folders))
+        found.update(download_files(missing, mirror=mirror))
+    return found
+
+
+def _mirror(mirror: str | None) -> str | None:
+    return mirror or os.environ.get(ENV_MIRROR) or None
+
+
+def download_files(specs, mirror: str | None = None, dest_root: Path | None = None) -> dict[str, Path]:
+    """Download files into the cache (or ``dest_root``), each verified and renamed into place.
+
+    With a mirror (argument or ``EMNIST_TUNER_MIRROR``) each file is fetched as
+    ``<mirror>/<file name>``. Otherwise from its official URLs, in order; files that
+    live inside one zip archive share a single download of it.
+    """
+    dest_root = dest_root or cache_dir()
+    base = _mirror(mirror)
+    done: dict[str, Path] = {}
+    archives: dict[tuple[str, ...], list[DataFile]] = {}
+    for spec in specs:
+        if base:
+            done[spec.name] = _try_sources(spec, [base.rstrip("/") + "/" + spec.name], dest_root)
+        elif spec.archive_member is None:
+            done[spec.name] = _try_sources(spec, list(spec.urls), dest_root)
+        else:
+            archives.setdefault(spec.urls, []).append(spec)
+    for urls, members in archives.items():
+        done.update(_download_from_archive(urls, members, dest_root))
+    return done
+
+
+def _try_sources(spec: DataFile, urls: list[str], dest_root: Path) -> Path:
+    dest = dest_root / spec.subdir / spec.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for url in urls:
+        tmp = _temp_beside(dest)
+        try:
+            with open(tmp, "wb") as out:
+                _stream(url, out, label=spec.name)
+            _install_verified(spec, tmp, dest, url)
+            return dest
+        except DataError as exc:
+            problems.append(str(exc))
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise DataError("; ".join(problems) + f"; nothing was written to {dest.parent}")
+
+
+def _download_from_archive(urls, members: list[DataFile], dest_root: Path) -> dict[str, Path]:
+    dest_root.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for url in urls:
+        archive = _temp_beside(dest_root / Path(url).name)
+        try:
+            with open(archive, "wb") as out:
+                _stream(url, out, label=Path(url).name)
+            return {spec.name: _extract_verified(archive, spec, dest_root, url) for spec in members}
+        except DataError as exc:
+            problems.append(str(exc))
+        finally:
+            archive.unlink(missing_ok=True)
+    raise DataError("; ".join(problems) + f"; nothing was written to {dest_root}")
+
+
+def _extract_verified(archive: Path, spec: DataFile, dest_root: Path, url: str) -> Path:
+    dest = dest_root / spec.subdir / spec.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_beside(dest)
+    try:
+        try:
+            with zipfile.ZipFile(archive) as zf, zf.open(spec.archive_member) as src, open(tmp, "wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise DataError(f"{url}: cannot read {spec.archive_member} from the downloaded archive ({exc})") from None
+        _install_verified(spec, tmp, dest, url)
+        return dest
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _temp_beside(dest: Path) -> Path:
+    from ..io import current_umask
+
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    os.fchmod(fd, 0o666 & ~current_umask())
+    os.close(fd)
+    return Path(name)
+
+
+def _install_verified(spec: DataFile, tmp: Path, dest: Path, url: str) -> None:
+    try:
+        verify_file(spec, tmp)
+    except DataError:
+        raise DataError(
+            f"downloaded {spec.name} from {url}, but it is not the real file "
+            f"(its size or sha256 differ: the server sent something else)"
+        ) from None
+    os.replace(tmp, dest)
+
+
+def _stream(url: str, out, label: str) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    try:
+        response = urllib.request.urlopen(url, timeout=60)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise DataError(f"cannot download {url}: {exc}") from None
+    with response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"downloading {label}", total=total)
+            try:
+                while chunk := response.read(_CHUNK):
+                    out.write(chunk)
+                    progress.advance(task, len(chunk))
+            except OSError as exc:
+                raise DataError(f"download of {url} broke off: {exc}") from None

@@ -1,0 +1,72 @@
+"""What `emnist-tuner data` reports: for each dataset, where its files are and whether they verify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .files import find_file, locate_all, search_folders, verify_file
+from .datasets import DATASETS, load_dataset
+from ..errors import DataError
+
+
+@dataclass
+class DatasetStatus:
+    name: str
+    description: str
+    state: str  # "verified", "missing" or "invalid"
+    folders: list[Path] = field(default_factory=list)
+    sizes: tuple[int, int, int] | None = None
+    message: str = ""
+    note: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "invalid"
+
+
+def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetStatus:
+    info = DATASETS[name]
+    status = DatasetStatus(name, info.description, "verified", note=info.note)
+    if not info.files:
+        status.sizes = load_dataset(name).sizes()
+        status.message = "generated in memory"
+        return status
+    folders = search_folders(data_dir)
+    missing, verified = [], {}
+    for spec in info.files:
+        path = find_file(spec, folders)
+        if path is None:
+            missing.append(spec)
+            continue
+        try:
+            verify_file(spec, path)
+        except DataError as exc:
+            status.state, status.message = "invalid", str(exc)
+            return status
+        verified[spec.name] = path
+        if path.parent not in status.folders:
+            status.folders.append(path.parent)
+    try:
+        if missing and download:
+            downloaded = locate_all(missing, data_dir=data_dir, download=True)
+            for path in downloaded.values():
+                if path.parent not in status.folders:
+                    status.folders.append(path.parent)
+            verified.update(downloaded)
+            missing = []
+        if missing:
+            status.state = "missing"
+            names = ", ".join(m.name for m in missing)
+            found = f"; found and verified: {', '.join(verified)}" if verified else ""
+            how = "`emnist-tuner data --download`" if all(m.downloadable for m in missing) else "see the README"
+            status.message = f"missing {names}{found}; to get it: {how}"
+            return status
+        status.sizes = load_dataset(name, files=verified).sizes()  # already verified: not hashed again
+    except DataError as exc:
+        status.state, status.message = "invalid", str(exc)
+    return status
+
+
+def check_all(data_dir=None, download: bool = False) -> list[DatasetStatus]:
+    return [check_dataset(name, data_dir, download) for name in DATASETS]

@@ -1,0 +1,64 @@
+"""`emnist-tuner retrain`: the run's winning architecture, trained anew on another dataset (MNIST).
+
+The winner is rebuilt with the new dataset's head (10 classes for MNIST) and fresh weights, trained
+with early stopping on a validation split (best weights restored), evaluated once on the dataset's
+held-out test split and saved as ``RUN/<dataset>/backbone.keras``: the backbone ``transfer`` reuses.
+Beside it: ``retrain.json`` (RetrainConfig), ``history.json``, ``metrics.json``, ``test_predictions.npy``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import RunError
+from ..io import read_json, write_json_atomic
+from ..runs.configs import RetrainConfig
+from ..runs.layout import RunFolder, TrainingFolder
+from ..runs.lifecycle import run_lifecycle
+from .winner import read_winner
+
+
+def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dict:
+    """Train the winner of ``run_dir`` on ``config.dataset``; returns (and saves) its metrics."""
+    config.validate()
+    winner = read_winner(run_dir)
+    run = RunFolder(run_dir)
+    out = run.retrain_folder(config.dataset)
+    if out.metrics_file.is_file():
+        done = read_json(out.metrics_file)
+        raise RunError(f"{out.path} already holds the winner retrained on {config.dataset} (test accuracy "
+                       f"{done.get('test_accuracy', 0):.4f}); to retrain it, delete or rename {out.path} first")
+    with run_lifecycle(RunFolder(out.path), "The retrain was not finished and nothing was kept; run the same "
+                                            "command again.", lock_of=run):
+        config.winner, config.searched_on = winner.label, winner.dataset
+        config.save(out.path)
+        return _retrain(config, winner, out, say)
+
+
+def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
+    import keras
+
+    from ..data.prepare import prepare_data
+    from ..training.devices import configure_devices
+    from ..training.fit import epoch_printer, evaluate_on_test, fit_model, save_fit_record, save_model_atomic
+
+    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
+    say(f"devices: {configure_devices().describe()}")
+    keras.utils.set_random_seed(config.seed)
+    model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{config.dataset}")
+    say(f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
+        f"{model.count_params():,} parameters; {len(data.y_train):,} train / {len(data.y_val):,} val / "
+        f"{len(data.y_test):,} test images; early stopping patience {config.patience or 'off'}")
+    history, seconds = fit_model(model, data, config.epochs, config.batch_size, config.patience,
+                                 epoch_printer(say, config.epochs))
+    test_accuracy = evaluate_on_test(model, data, out)
+    save_model_atomic(model, out.backbone_file)
+    metrics = {
+        "dataset": config.dataset,
+        "winner": winner.label,
+        **save_fit_record(out, history, seconds, model, data, test_accuracy),
+        "train_seconds": float(sum(seconds)),
+        "backbone": f"{out.path.name}/{out.backbone_file.name}",
+    }
+    write_json_atomic(out.metrics_file, metrics)
+    return metrics

@@ -1,0 +1,32 @@
+"""The statistics that transfer and ablation report: mean ± sample std, and a paired t interval."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+CONFIDENCE = 0.95
+
+
+def mean_std(values) -> dict:
+    """Mean and sample standard deviation (0 for one value) of ``values``, with the values."""
+    values = np.asarray(values, dtype=float)
+    return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+            "values": [float(v) for v in values]}
+
+
+def paired_interval(differences, confidence: float = CONFIDENCE) -> tuple:
+    """(low, high, p) of a paired t test on per-pair differences; Nones with fewer than two pairs."""
+    from scipy import stats
+
+    if len(differences) < 2:
+        return None, None, None
+    d = np.asarray(differences, dtype=float)
+    sd = float(d.std(ddof=1))
+    mean = float(d.mean())
+    if sd == 0.0:
+        return mean, mean, (1.0 if mean == 0.0 else 0.0)
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(d) - 1)) * sd / math.sqrt(len(d))
+    p = float(stats.ttest_1samp(d, 0.0).pvalue)
+    return mean - half, mean + half, p

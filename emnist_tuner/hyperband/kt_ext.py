@@ -1,0 +1,67 @@
+"""The one module that reaches into KerasTuner beyond its public API.
+
+Everything else extends KerasTuner through its own extension points (``RunOracle`` subclasses
+``keras_tuner.oracles.HyperbandOracle``, ``RunHyperband`` subclasses ``keras_tuner.Hyperband``,
+the chief's servicer and the workers' client subclass KerasTuner's own classes). What those
+need and KerasTuner does not export is imported here, and the one patch that cannot be avoided
+is applied here, explicitly (``apply_patches``), never as a side effect of an import.
+
+Written against keras-tuner 1.4.8 (the version the project pins): ``check_version`` refuses
+another one, since a rename would silently switch a patch off.
+"""
+
+from __future__ import annotations
+
+import keras_tuner
+
+from ..errors import RunError
+
+KERAS_TUNER_VERSION = "1.4.8"
+
+
+def check_version() -> None:
+    if keras_tuner.__version__ != KERAS_TUNER_VERSION:
+        raise RunError(f"emnist-tuner needs keras-tuner {KERAS_TUNER_VERSION} (it extends its oracle and its "
+                       f"distributed service), found {keras_tuner.__version__}; reinstall emnist-tuner")
+
+
+def protos():
+    """KerasTuner's gRPC messages and stubs (``protos.get_service()``, ``protos.get_service_grpc()``)."""
+    from keras_tuner.src import protos as kt_protos
+
+    return kt_protos
+
+
+def oracle_servicer_class():
+    """KerasTuner's gRPC servicer of an oracle (the chief of a distributed search)."""
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+
+    return OracleServicer
+
+
+def oracle_client_class():
+    """KerasTuner's client of a chief's oracle (what a distributed worker's tuner talks to)."""
+    from keras_tuner.src.distribute.oracle_client import OracleClient
+
+    return OracleClient
+
+
+def _quiet_print(*args, **kwargs) -> None:
+    """Stands in for ``print`` in KerasTuner 1.4.8's ``conditions`` module (see ``apply_patches``)."""
+
+
+def apply_patches() -> None:
+    """KerasTuner 1.4.8 left a debug ``print(self.values[0])`` in ``conditions.Parent.to_proto``: each
+    conditional hyperparameter sent over gRPC prints a value into the logs. Shadow the builtin
+    ``print`` in that one module (nothing else there prints). Idempotent."""
+    check_version()
+    from keras_tuner.src.engine import conditions
+
+    conditions.print = _quiet_print
+
+
+def patches_applied() -> dict[str, bool]:
+    """Whether each patch is in force (the tests assert this)."""
+    from keras_tuner.src.engine import conditions
+
+    return {"conditions.print": getattr(conditions, "print", None) is _quiet_print}

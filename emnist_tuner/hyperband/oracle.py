@@ -1,0 +1,166 @@
+"""``RunOracle``: KerasTuner's Hyperband oracle with durable state, the study's presets as its first
+points, a repair after a kill, and the trial bookkeeping a distributed chief needs.
+
+Each addition overrides or adds an oracle method (KerasTuner's extension point: a subclass handed
+to the tuner); the methods that change shared state are ``keras_tuner.synchronized``, like
+KerasTuner's own, so the chief's gRPC threads never see half an update.
+
+- ``save`` and ``_save_trial`` write atomically (temporary file, fsync, rename), keeping a
+  ``.last-good`` copy of oracle.json and a mirror of each trial.json (see ``runs.repair``);
+- ``_random_values`` returns each of ``starting_points`` first, once each (a point counts as used
+  once KerasTuner recorded its values in ``_tried_so_far``, part of oracle.json, so a resumed
+  search never repeats one), then KerasTuner's random sampling;
+- ``reload`` repairs the trace of a kill between KerasTuner's two writes: a trial whose trial.json
+  says COMPLETED while oracle.json still lists it as running is not retrained, a running trial
+  forgets the metrics its killed run reported, and a trial created on disk but never recorded by
+  the oracle is forgotten (its id is reused).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import keras_tuner as kt
+
+from ..io import write_text_atomic
+from ..runs.layout import TRIAL, last_good
+from ..runs.lifecycle import write_error
+
+ENDED = ("COMPLETED", "FAILED")
+
+
+def _write_state(path: str, state: dict, keep: str | None = None) -> None:
+    """``state`` as JSON at ``path``, atomically; ``keep``: "previous" (copy the old file to .last-good
+    first) or "mirror" (write the new content to .last-good too)."""
+    path = Path(path)
+    text = json.dumps(state)
+    try:
+        if keep == "previous" and path.exists() and path.stat().st_size > 0:
+            shutil.copy2(path, last_good(path))
+        write_text_atomic(path, text)
+        if keep == "mirror":
+            write_text_atomic(last_good(path), text)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+def _forget_metrics(trial) -> None:
+    """A trial to be rerun from scratch: drop what an earlier (killed or lost) run reported."""
+    trial.metrics = type(trial.metrics)()
+    trial.best_step = 0
+
+
+class RunOracle(kt.oracles.HyperbandOracle):
+    def __init__(self, *args, starting_points: list[dict] = (), **kwargs):
+        self.starting_points = [dict(p) for p in starting_points]
+        self._issued: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    # durable state
+    def save(self):
+        _write_state(self._get_oracle_fname(), self.get_state(), keep="previous")
+
+    def _save_trial(self, trial):
+        _write_state(str(Path(self._get_trial_dir(trial.trial_id)) / TRIAL), trial.get_state(), keep="mirror")
+
+    # the study's presets first
+    def _random_values(self):
+        for values in self.starting_points:
+            key = self._compute_values_hash(values)
+            if key not in self._issued and not self._duplicate(values):
+                self._issued.add(key)
+                return dict(values)
+        return super()._random_values()
+
+    # after a kill
+    def reload(self):
+        super().reload()
+        changed = False
+        for trial_id in list(self._retry_queue):
+            trial = self.trials.get(trial_id)
+            if trial is None:
+                continue
+            if trial.status in ENDED:  # ended on disk; the kill came before oracle.json was written
+                self._retry_queue.remove(trial_id)
+                if trial_id not in self.end_order:
+                    self.end_order.append(trial_id)
+                changed = True
+            else:
+                _forget_metrics(trial)
+        known = set(self.start_order)
+        for trial_id in [t for t, trial in self.trials.items() if t not in known and trial.status == "RUNNING"]:
+            del self.trials[trial_id]
+        if changed:
+            self.save()
+
+    # the chief's bookkeeping (see hyperband.distributed.chief)
+    @kt.synchronized
+    def restart_trial_of(self, tuner_id: str):
+        """A worker asks for a trial while holding one (it was restarted): rerun it from scratch.
+        Returns the trial, or None when ``tuner_id`` holds none."""
+        trial = self.ongoing_trials.get(tuner_id)
+        if trial is not None:
+            _forget_metrics(trial)
+        return trial
+
+    @kt.synchronized
+    def requeue(self, tuner_id: str):
+        """``tuner_id`` was given up on: its trial goes back to the retry queue for the next worker."""
+        trial = self.ongoing_trials.pop(tuner_id, None)
+        self.tuner_ids.discard(tuner_id)
+        if trial is not None:
+            _forget_metrics(trial)
+            self._retry_queue.append(trial.trial_id)
+            self.save()
+        return trial
+
+    @kt.synchronized
+    def claim(self, tuner_id: str, trial_id: str) -> str | None:
+        """A result for ``trial_id`` from ``tuner_id``: if the trial waits in the retry queue (its worker
+        was given up on, nobody took it yet), it goes back to ``tuner_id``. Returns the tuner id now
+        holding the trial (None if nobody does)."""
+        owner = next((t for t, trial in self.ongoing_trials.items() if trial.trial_id == trial_id), None)
+        if owner is None and trial_id in self._retry_queue:
+            self._retry_queue.remove(trial_id)
+            self.ongoing_trials[tuner_id] = self.trials[trial_id]
+            self.tuner_ids.add(tuner_id)
+            owner = tuner_id
+        return owner
+
+    @kt.synchronized
+    def adopt(self, saved_ongoing: dict[str, str], prefix: str) -> None:
+        """After a chief restart: give the trials its workers (ids starting with ``prefix``) were
+        training back to them (``reload`` put them in the retry queue)."""
+        for tuner_id, trial_id in saved_ongoing.items():
+            trial = self.trials.get(trial_id)
+            if tuner_id.startswith(prefix) and trial_id in self._retry_queue and trial is not None:
+                self._retry_queue.remove(trial_id)
+                self.ongoing_trials[tuner_id] = trial
+                self.tuner_ids.add(tuner_id)
+        if saved_ongoing:
+            self.save()
+
+    @kt.synchronized
+    def forget_idle(self, tuner_id: str) -> None:
+        """An idle worker that went away: do not wait for it before stopping."""
+        self.tuner_ids.discard(tuner_id)
+
+    def idle_workers(self) -> list[str]:
+        return [t for t in self.tuner_ids if t not in self.ongoing_trials]
+
+    def is_done(self) -> bool:
+        return not self.ongoing_trials and not self.tuner_ids
+
+
+def saved_ongoing_trials(oracle_file) -> dict[str, str]:
+    """The running trials (tuner id -> trial id) recorded in an oracle.json, {} if unreadable."""
+    from ..io import read_json
+
+    try:
+        state = read_json(oracle_file)
+        return dict(state.get("ongoing_trials") or {})
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+

@@ -1,0 +1,79 @@
+"""One worker process of a search, run to its end: its JSON events are read from a pipe and handed
+to a display; an error it reports becomes one ``RunError`` line naming its log."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from ..errors import RunError
+from ..runs.layout import WORKER_LOG, RunFolder
+
+
+def run_worker_process(run: RunFolder, mode: str, budget: int | None, display, env: dict | None = None,
+                       log_name: str = WORKER_LOG, args: tuple[str, ...] = ()) -> str:
+    """Run one worker process to its end; return its last event ("budget", "search_done", "final_end").
+    ``env`` is added to this process's environment (None values remove a variable); ``args`` go to the worker."""
+    read_fd, write_fd = os.pipe()
+    command = [sys.executable, "-m", "emnist_tuner.hyperband.worker", str(run.path), "--mode", mode,
+               "--events-fd", str(write_fd), "--parent-pid", str(os.getpid()), *args]
+    if budget:
+        command += ["--budget", str(budget)]
+    env = {k: v for k, v in {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1",
+                             **(env or {})}.items() if v is not None}
+    run.logs.mkdir(parents=True, exist_ok=True)
+    with open(run.log_file(log_name), "ab") as log:
+        proc = subprocess.Popen(command, pass_fds=(write_fd,), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                env=env)
+    os.close(write_fd)
+    last = None
+    try:
+        with os.fdopen(read_fd) as events:
+            for line in events:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                last = event
+                if event.get("event") in FINAL_EVENTS:
+                    break
+                display.handle(event)
+            if last and last.get("event") != "error":
+                display.handle(last)
+        code = _wait(proc)
+    except BaseException:
+        _stop(proc)
+        raise
+    if last and last.get("event") == "error":
+        lines = [line for line in last["message"].splitlines() if line.strip()] or ["unknown error"]
+        raise RunError(f"{mode} worker failed: {lines[0]} (details: {run.log_file(log_name)})")
+    if code != 0 or last is None or last.get("event") not in ("budget", "search_done", "final_end"):
+        raise RunError(f"{mode} worker exited with code {code} (details: {run.log_file(log_name)})")
+    return last["event"]
+
+
+FINAL_EVENTS = ("budget", "search_done", "final_end", "error")
+
+
+def _wait(proc: subprocess.Popen, timeout: float = 120) -> int:
+    """Wait for a worker that has said its last word; kill it if its teardown hangs."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return 0
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a worker: SIGINT (its trial is rerun on resume), then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,103 @@
+"""`search` and `resume`: run a Hyperband search in a run folder, in bounded-lifetime workers.
+
+The parent process holds the run's lock, shows the schedule, starts one worker after another
+(each runs ``trials_per_worker`` trials and exits, see ``worker``), hands their progress events
+to the display it was given, then runs the final retrain in one more worker. Interrupting
+(Ctrl-C, SIGTERM) or killing it at any moment loses no completed trial: KerasTuner's state is
+saved after every trial, atomically.
+
+What the user sees is not decided here: the caller passes a ``ui`` (see ``reports.progress``)
+with ``say(text)``, ``schedule(config, rounds)``, ``progress(...)`` (a live display of the search),
+``final_progress()``, ``chief_log(total, timeout)`` and ``worker_log(worker_id)``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import RunError
+from ..runs.configs import SearchConfig
+from ..runs.layout import RunFolder
+from ..runs.lifecycle import RunLock, run_status
+from ..runs.repair import check_tuner_state
+from ..runs.trials import read_trials
+from .process import run_worker_process
+from .schedule import hyperband_schedule, total_epochs, total_trials
+from .space import fingerprint_for
+
+
+def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> dict:
+    """Start a search in ``run_dir``, or resume it when it holds the same search. With ``chief`` (a
+    ``distributed.roles.ChiefRole``), the search runs as the oracle server of a distributed search."""
+    run = RunFolder(run_dir)
+    if run.path.exists() and not run.path.is_dir():
+        raise RunError(f"--run-dir {run.path} is a file; choose a folder")
+    config.space = fingerprint_for(config)
+    if run.exists():
+        saved = SearchConfig.load(run.path)
+        diffs = saved.differences(config)
+        if diffs:
+            raise RunError(
+                f"{run.path} holds a different search: {'; '.join(diffs)}. KerasTuner would silently keep the old "
+                f"settings. Use a new --run-dir, or `emnist-tuner resume {run.path}` to continue it as it was"
+            )
+        ui.say(f"{run.path} holds this search already: resuming it")
+        saved.data_dir = config.data_dir or saved.data_dir
+        saved.trials_per_worker = config.trials_per_worker
+        config = saved
+    elif not run.is_empty_or_missing():
+        raise RunError(f"{run.path} exists and is not an emnist-tuner run folder; choose an empty or new --run-dir")
+    return _run(run, config, ui, chief)
+
+
+def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
+    run = RunFolder(run_dir)
+    config = SearchConfig.load(run.path)
+    current = fingerprint_for(config)
+    if current != config.space:
+        raise RunError(
+            f"the search space changed since {run.path} started (fingerprint {config.space} → {current}); "
+            "resuming would mix two spaces. Start a new run, or reinstall the version that created it"
+        )
+    if data_dir:
+        config.data_dir = str(data_dir)
+    return _run(run, config, ui)
+
+
+def _run(run: RunFolder, config: SearchConfig, ui, chief=None) -> dict:
+    extra = chief.status() if chief else {}
+    with RunLock(run) as lock:
+        if lock.took_over_from:
+            ui.say(f"took over the lock left by process {lock.took_over_from}, which is no longer running")
+        for note in check_tuner_state(run, tuner_id=chief.tuner_id if chief else None):
+            ui.say(f"[yellow]repaired:[/yellow] {note}")
+        config.save(run.path)
+        run.logs.mkdir(parents=True, exist_ok=True)
+        rounds = hyperband_schedule(config.max_epochs, config.factor, config.iterations)
+        ui.schedule(config, rounds)
+        ui.say(f"run folder: {run.path}")
+        with run_status(run, f"Completed trials are kept. Resume with: emnist-tuner resume {run.path}", **extra):
+            if run.final_file.exists():
+                ui.say("the search and its final retrain are already complete")
+            else:
+                if chief:
+                    chief.serve(run, config, ui, rounds)
+                else:
+                    _search_until_done(run, config, ui, rounds)
+                run_worker_process(run, "final", None, ui.final_progress(), **(chief.final_process() if chief else {}))
+        return json.loads(run.final_file.read_text())
+
+
+def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None:
+    records = read_trials(run.path)
+    done = [r for r in records if r.status in ("COMPLETED", "FAILED")]
+    done_epochs = sum(r.new_epochs or 0 for r in done)
+    best = max((r for r in done if r.status == "COMPLETED" and r.score is not None), key=lambda r: r.score,
+               default=None)
+    if done:
+        ui.say(f"resuming: {len(done)} trials already done, {len(records) - len(done)} to rerun or continue")
+    with ui.progress(total_trials(rounds), total_epochs(rounds), len(done), done_epochs,
+                     best.score if best else None, best.trial_id if best else None) as display:
+        while run_worker_process(run, "search", config.trials_per_worker, display) != "search_done":
+            pass

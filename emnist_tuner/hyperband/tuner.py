@@ -1,0 +1,168 @@
+"""``RunHyperband``: ``keras_tuner.Hyperband`` over a run folder, with our oracle and progress events.
+
+Nothing of KerasTuner's search logic is re-implemented; it is extended through its tuner's own
+hooks (``on_trial_begin``/``on_trial_end``, ``save``, ``run_trial``'s wrapper) and handed a
+``RunOracle`` (see ``oracle``). What the tuner adds:
+
+- its own state file (tuner0.json, chief.json) is written atomically with a ``.last-good`` copy;
+- each trial's start and end time (and the process's memory) goes to ``RUN/timings``, progress to an
+  ``emit`` function;
+- a full disk (or a read-only folder) while a trial saves its files stops the search with one line
+  instead of recording the trial as failed (it is rerun on resume);
+- a worker process can stop after a budget of trials (bounded memory: see ``worker``);
+- KerasTuner's ~30 exploratory builds per process are skipped: the space is declared whole.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+
+import keras
+import keras_tuner as kt
+
+from ..errors import RunError
+from ..io import write_json_atomic
+from ..runs.layout import PROJECT, RunFolder
+from ..runs.lifecycle import storage_problem
+from ..training.fit import EventCallback
+from .memory import release_memory, rss_mib
+from .oracle import RunOracle, _write_state
+
+
+class TrialBudgetReached(Exception):
+    """Raised after a worker has finished its budget of trials (state already saved)."""
+
+
+class StorageProblem(kt.errors.FatalError):
+    """A trial could not write its files for want of space or permission (KerasTuner re-raises fatal errors)."""
+
+
+def trial_callbacks(run: RunFolder, config, emit) -> list:
+    """The callbacks of every search trial: progress events, TensorBoard (with the TensorFlow backend:
+    Keras' TensorBoard callback writes through ``tf.summary``, and KerasTuner adds the HParams and
+    per-trial folders only then), early stopping."""
+    callbacks = [EventCallback(emit)]
+    if keras.backend.backend() == "tensorflow":
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.tensorboard), write_graph=False,
+                                                     profile_batch=0))
+    if config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience))
+    return callbacks
+
+
+class RunHyperband(kt.Hyperband):
+    """``kt.Hyperband`` over the run folder's KerasTuner project, with a ``RunOracle``."""
+
+    def __init__(self, hypermodel, config, run: RunFolder, emit=lambda event: None, budget: int | None = None,
+                 starting_points: list[dict] = (), **kwargs):
+        self.run = run
+        self.emit = emit
+        self.budget = budget
+        self.finished_here = 0
+        self._started: dict[str, float] = {}
+        oracle = RunOracle(
+            objective="val_accuracy", max_epochs=config.max_epochs, factor=config.factor,
+            hyperband_iterations=config.iterations, seed=config.seed,
+            # None disables KerasTuner's stop after N failures in a row: its check raises before the
+            # trial is saved, leaving a run that can never finish. Failed trials are cheap; go on.
+            max_consecutive_failed_trials=None,
+            starting_points=starting_points,
+        )
+        # kt.Hyperband's own __init__ only builds a HyperbandOracle; the Tuner takes ours instead.
+        kt.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, directory=str(run.path), project_name=PROJECT,
+                          overwrite=False, max_model_size=config.max_params, **kwargs)
+        if self._is_worker():  # a distributed worker (KERASTUNER_* set): talk to the chief's oracle our way
+            from .distributed.client import RunOracleClient
+
+            self.oracle = RunOracleClient(oracle, self.tuner_id, emit)
+        # Everything alive now (modules, data, this tuner) lives as long as the search: frozen until
+        # search() ends, it is skipped by the two full collections before every trial (KerasTuner's
+        # and clear_session's), which took 0.2-0.3 s each on a 2-core CPU.
+        gc.collect()
+        gc.freeze()
+
+    def _activate_all_conditions(self):
+        # KerasTuner builds the model again and again (about 30 builds, 1 s) until every conditional
+        # scope has been active once; CharacterHyperModel.declare_hyperparameters has already declared
+        # the whole space, inactive conditional hyperparameters included.
+        if type(self.hypermodel).declare_hyperparameters is kt.HyperModel.declare_hyperparameters:
+            super()._activate_all_conditions()
+
+    def save(self):
+        if not self._is_worker():
+            self.oracle.save()
+        _write_state(self._get_tuner_fname(), self.get_state(), keep="previous")
+
+    def search(self, *fit_args, **fit_kwargs):
+        try:
+            return super().search(*fit_args, **fit_kwargs)
+        finally:
+            gc.unfreeze()  # see the end of __init__
+
+    def _run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
+        try:
+            return super()._run_and_update_trial(trial, *fit_args, **fit_kwargs)
+        except Exception as exc:
+            problem = storage_problem(exc)
+            if problem:  # a full disk is no reason to record the trial as failed: stop, it is rerun on resume
+                raise StorageProblem(problem) from exc
+            raise
+
+    def _try_run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
+        try:
+            super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
+        except StorageProblem as exc:
+            raise RunError(f"trial {trial.trial_id} could not save its files ({exc}); free space (or make "
+                           f"{self.run.path} writable) and resume: completed trials are kept, this one is "
+                           "rerun") from None
+
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        self._started[trial.trial_id] = time.time()
+        values = trial.hyperparameters.values
+        self.emit({
+            "event": "trial_begin",
+            "trial_id": trial.trial_id,
+            "number": len(self.oracle.start_order) if hasattr(self.oracle, "start_order") else None,
+            "bracket": values.get("tuner/bracket"),
+            "round": values.get("tuner/round"),
+            "epochs": values.get("tuner/epochs"),
+            "initial_epoch": values.get("tuner/initial_epoch", 0),
+        })
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)  # KerasTuner ends the trial and saves its state
+        trial = self.oracle.get_trial(trial.trial_id)  # the oracle's copy (the chief's, when distributed)
+        release_memory()  # before the RSS below is recorded
+        started = self._started.pop(trial.trial_id, time.time())
+        timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status,
+                  "rss_mib": rss_mib(), "pid": os.getpid(), "tuner": self.tuner_id}
+        write_json_atomic(self.run.timing_file(trial.trial_id), timing)
+        message = (trial.message or "").strip().splitlines()
+        self.emit({
+            "event": "trial_end",
+            "trial_id": trial.trial_id,
+            "status": trial.status,
+            "score": trial.score,
+            "seconds": timing["ended"] - started,
+            "message": message[-1] if message else "",
+        })
+        self.finished_here += 1
+        if self.budget is not None and self.finished_here >= self.budget:
+            raise TrialBudgetReached()
+
+
+def best_completed_trial(oracle):
+    """The completed trial with the best score (KerasTuner's get_best_trials can return running ones)."""
+    done = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
+    return max(done, key=lambda t: t.score) if done else None
+
+
+def epochs_reached(trial) -> int:
+    """Epochs the trial's best model had trained in total (continued trials start at initial_epoch)."""
+    values = trial.hyperparameters.values
+    start = int(values.get("tuner/initial_epoch", 0))
+    best = int(trial.best_step or 0) + 1
+    return min(start + best, int(values.get("tuner/epochs", start + best)))

@@ -1,0 +1,234 @@
+"""What a search shows while it runs, drawn from its workers' events: ``ConsoleUI`` is handed to
+``hyperband.search`` (which imports no display code) and makes each display it asks for.
+
+On a terminal: rich bars for the whole search (in scheduled epochs, with elapsed time and ETA),
+the current trial (epochs) and the current epoch (batches), and a line with the trial number,
+bracket and round, the current and the best validation accuracy. Elsewhere (a pipe, a log file,
+CI): one plain line per trial start, epoch and trial end.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
+
+
+class SearchProgress:
+    def __init__(self, console: Console, total_trials: int, total_epochs: int, done_trials: int = 0,
+                 done_epochs: int = 0, best: float | None = None, best_trial: str | None = None,
+                 live: bool | None = None):
+        self.console = console
+        self.live_mode = console.is_terminal if live is None else live
+        self.total_trials = total_trials
+        self.done_trials = done_trials
+        self.best, self.best_trial = best, best_trial
+        self.trial = None
+        self.trial_epochs_run = 0
+        self.current_val = None
+        self.data_shown = False
+        self.started = time.time()
+        self.progress = Progress(
+            TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("eta"), TimeRemainingColumn(), console=console,
+        )
+        self.search_task = self.progress.add_task("search", total=max(total_epochs, 1), completed=done_epochs)
+        self.trial_task = self.progress.add_task("trial", total=1, visible=False)
+        self.epoch_task = self.progress.add_task("epoch", total=1, visible=False)
+        self.status = Text("starting a worker…")
+        self.live = Live(Group(self.status, self.progress), console=console, refresh_per_second=4,
+                         transient=False) if self.live_mode else None
+
+    def __enter__(self):
+        if self.live:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.live:
+            self.live.__exit__(*exc)
+
+    def say(self, message: str) -> None:
+        self.console.print(message, highlight=False)
+
+    def _status_line(self) -> None:
+        t = self.trial or {}
+        where = f"bracket {t.get('bracket')} round {t.get('round')}" if t.get("bracket") is not None else ""
+        cur = f"val acc {self.current_val:.4f}" if self.current_val is not None else "val acc -"
+        best = f"best {self.best:.4f} (trial {self.best_trial})" if self.best is not None else "best -"
+        self.status.plain = (f"trial {t.get('trial_id', '-')} ({self.done_trials + 1} of {self.total_trials}) "
+                             f"· {where} · {cur} · {best}")
+
+    def handle(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "devices":
+            self.say(f"devices: {event['description']}")
+        elif kind == "data" and not self.data_shown:
+            self.data_shown = True
+            self.say(f"data: {event['dataset']}: {event['train']:,} train / {event['val']:,} validation images "
+                     f"(search); {event['test']:,} test images (held out)")
+        elif kind == "trial_begin":
+            self.trial = event
+            self.trial_epochs_run = 0
+            self.current_val = None
+            planned = (event.get("epochs") or 1) - (event.get("initial_epoch") or 0)
+            self.progress.reset(self.trial_task, total=planned, completed=0, visible=True)
+            self._status_line()
+            if not self.live_mode:
+                self.say(f"trial {event['trial_id']} ({self.done_trials + 1} of {self.total_trials}): "
+                         f"bracket {event.get('bracket')} round {event.get('round')}, "
+                         f"epochs {event.get('initial_epoch')}→{event.get('epochs')}")
+        elif kind == "epoch_begin":
+            self.progress.reset(self.epoch_task, total=event.get("steps") or 1, completed=0, visible=True)
+        elif kind == "batch":
+            self.progress.update(self.epoch_task, completed=event["batch"])
+        elif kind == "epoch_end":
+            self._epoch_end(event)
+        elif kind == "trial_end":
+            self._trial_end(event)
+        elif kind == "final_begin":
+            self.trial = None
+            self.progress.reset(self.trial_task, total=event["epochs"], completed=0, visible=True,
+                                description="final")
+            self.status.plain = (f"retraining trial {event['trial_id']} on {event['images']:,} images "
+                                 f"(train + validation) for {event['epochs']} epochs")
+            if not self.live_mode:
+                self.say(self.status.plain)
+        elif kind == "final_end":
+            self.say(f"held-out test accuracy: {event['test_accuracy']:.4f}")
+
+    def _epoch_end(self, event: dict) -> None:
+        self.trial_epochs_run += 1
+        self.progress.advance(self.trial_task)
+        if self.trial is not None:
+            self.progress.advance(self.search_task)
+        val = event.get("val_accuracy")
+        if val is not None:
+            self.current_val = val
+        if self.trial is not None:
+            self._status_line()
+        if not self.live_mode:
+            metrics = " ".join(f"{k} {event[k]:.4f}" for k in ("accuracy", "val_accuracy") if k in event)
+            self.say(f"  epoch {event['epoch'] + 1}: {metrics}")
+
+    def _trial_end(self, event: dict) -> None:
+        planned = self.progress.tasks[self.trial_task].total or 0
+        self.progress.advance(self.search_task, max(0, planned - self.trial_epochs_run))  # early-stopped
+        self.done_trials += 1
+        score = event.get("score")
+        if event.get("status") == "COMPLETED" and score is not None and (self.best is None or score > self.best):
+            self.best, self.best_trial = score, event["trial_id"]
+        shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
+        self.say(f"trial {event['trial_id']} {event['status'].lower()}: {shown} "
+                 f"({event.get('seconds', 0):.0f} s, {self.trial_epochs_run} epochs)")
+        self._status_line()
+
+
+class ChiefLog:
+    """The chief's progress: one line per trial handed out or ended, and per worker given up on."""
+
+    def __init__(self, console: Console, total: int, worker_timeout: float):
+        self.console, self.total, self.worker_timeout = console, total, worker_timeout
+        self.best: tuple[float, str] | None = None
+
+    def handle(self, event: dict) -> None:
+        kind = event.get("event")
+        say = lambda text: self.console.print(text, highlight=False)  # noqa: E731
+        if kind == "oracle_ready":
+            say(f"oracle serving on {event['address']}; waiting for workers (a worker silent for "
+                f"{self.worker_timeout:g} s loses its trial to another)")
+        elif kind == "trial_begin":
+            again = " again (its worker was restarted)" if event.get("again") else ""
+            say(f"trial {event['trial_id']} ({event['number']} of {self.total}) → {event['worker']}{again}: bracket "
+                f"{event.get('bracket')} round {event.get('round')}, epochs {event.get('initial_epoch')}→"
+                f"{event.get('epochs')}")
+        elif kind == "trial_end":
+            score = event.get("score")
+            if event["status"] == "COMPLETED" and score is not None and (self.best is None or score > self.best[0]):
+                self.best = (score, event["trial_id"])
+            shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
+            best = f"; best {self.best[0]:.4f} (trial {self.best[1]})" if self.best else ""
+            took = f" ({event['seconds']:.0f} s)" if event.get("seconds") is not None else ""
+            say(f"trial {event['trial_id']} {event['status'].lower()} on {event['worker']}: {shown}{took}; "
+                f"{event['done']} of {self.total} done{best}")
+        elif kind == "worker_lost":
+            say(f"[yellow]{event['worker']} silent for {event['seconds']:g} s: trial {event['trial_id']} goes back "
+                "to the oracle for another worker[/yellow]")
+        elif kind == "search_done":
+            say("the oracle has no trial left and every worker has been told")
+
+
+class WorkerLog:
+    """A worker's progress: one line per trial and epoch."""
+
+    def __init__(self, console: Console, worker_id: str):
+        self.console, self.worker_id = console, worker_id
+        self.finished = 0
+        self.shown_devices = False
+
+    def handle(self, event: dict) -> None:
+        kind = event.get("event")
+        say = lambda text: self.console.print(text, highlight=False)  # noqa: E731
+        if kind == "devices" and not self.shown_devices:
+            self.shown_devices = True
+            say(f"devices: {event['description']}")
+        elif kind == "trial_begin":
+            say(f"trial {event['trial_id']}: bracket {event.get('bracket')} round {event.get('round')}, epochs "
+                f"{event.get('initial_epoch')}→{event.get('epochs')}")
+        elif kind == "epoch_end":
+            metrics = " ".join(f"{k} {event[k]:.4f}" for k in ("accuracy", "val_accuracy") if k in event)
+            say(f"  epoch {event['epoch'] + 1}: {metrics}")
+        elif kind == "trial_end":
+            self.finished += 1
+            score = event.get("score")
+            shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
+            say(f"trial {event['trial_id']} {event['status'].lower()}: {shown} ({event.get('seconds', 0):.0f} s)")
+
+
+def schedule_table(config, rounds) -> Table:
+    """The schedule Hyperband will run, round by round, with its totals."""
+    from ..hyperband.schedule import docstring_estimate, total_epochs, total_trials
+
+    table = Table(title=f"Hyperband schedule (max_epochs={config.max_epochs}, factor={config.factor}, "
+                        f"iterations={config.iterations})", title_justify="left")
+    for name in ("bracket", "round", "trials", "epochs each", "epochs"):
+        table.add_column(name, justify="right")
+    for r in rounds:
+        prefix = f"{r.iteration}." if config.iterations > 1 else ""
+        span = f"{r.epochs - r.new_epochs}→{r.epochs}" if r.round else str(r.epochs)
+        table.add_row(f"{prefix}{r.bracket}", str(r.round), str(r.trials), span, str(r.trials * r.new_epochs))
+    table.caption = (f"{total_trials(rounds)} trials, {total_epochs(rounds)} epochs in total (KerasTuner's docstring "
+                     f"estimate: {docstring_estimate(config.max_epochs, config.factor, config.iterations):.0f}); "
+                     "early stopping can end trials sooner")
+    table.caption_justify = "left"
+    return table
+
+
+class ConsoleUI:
+    """A search's displays on a rich console (a terminal: live bars; elsewhere: plain lines)."""
+
+    def __init__(self, console: Console):
+        self.console = console
+
+    def say(self, text: str) -> None:
+        self.console.print(text, highlight=False)
+
+    def schedule(self, config, rounds) -> None:
+        self.console.print(schedule_table(config, rounds))
+
+    def progress(self, total_trials: int, total_epochs: int, done_trials: int = 0, done_epochs: int = 0,
+                 best: float | None = None, best_trial: str | None = None) -> "SearchProgress":
+        return SearchProgress(self.console, total_trials, total_epochs, done_trials, done_epochs, best, best_trial)
+
+    def final_progress(self) -> "SearchProgress":
+        return SearchProgress(self.console, 1, 1, live=False)
+
+    def chief_log(self, total: int, worker_timeout: float) -> "ChiefLog":
+        return ChiefLog(self.console, total, worker_timeout)
+
+    def worker_log(self, worker_id: str) -> "WorkerLog":
+        return WorkerLog(self.console, worker_id)

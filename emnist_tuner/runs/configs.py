@@ -1,0 +1,307 @@
+"""One typed config per run kind, written into the run folder, read back as the same type.
+
+Every kind shares ``RunConfig``: save, load (typed), and the identity check of a resume (the fields
+that must not change; where the data lives or how work is split may). ``load_config`` reads any
+run folder's ``config.json`` as its kind's class. Retrain and transfer configs live in their own
+sub-folders (``retrain.json``, ``transfer.json``) beside the run's own config.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from ..errors import ConfigError, RunError
+from ..io import read_json, write_json_atomic
+from .layout import CONFIG, RETRAIN_CONFIG, TRANSFER_CONFIG, RunFolder
+
+SEED_LIMIT = 2**32
+
+
+def check_options(seed: int | None, minimums) -> None:
+    """ConfigError for a seed outside 0..2**32-1 or an option below its minimum: ``minimums`` holds
+    (option name, value or None, lowest allowed value)."""
+    if seed is not None and not 0 <= seed < SEED_LIMIT:
+        raise ConfigError(f"--seed must be between 0 and 2**32 - 1, got {seed}")
+    for name, value, low in minimums:
+        if value is not None and value < low:
+            raise ConfigError(f"{name} must be at least {low}, got {value}")
+
+
+@dataclass
+class RunConfig:
+    """The base of every run kind's config. ``VOLATILE`` fields may change when a run is continued."""
+
+    KIND: ClassVar[str] = ""
+    FILE: ClassVar[str] = CONFIG
+    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind")
+
+    def validate(self) -> None:
+        """ConfigError (exit 2) for a bad value; each kind checks its own fields."""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def identity(self) -> dict:
+        return {k: v for k, v in self.to_dict().items() if k not in self.VOLATILE}
+
+    def differences(self, asked: "RunConfig") -> list[str]:
+        """What ``asked`` changes in this saved config's identity, one entry per field."""
+        mine, theirs = self.identity(), asked.identity()
+        out = []
+        for name in mine:
+            if mine[name] != theirs.get(name):
+                saved, new = repr(mine[name]), repr(theirs.get(name))
+                out.append(f"{name}={saved} (you asked {new})" if len(saved) + len(new) < 120
+                           else f"{name} differs (made by another emnist-tuner version, or other options)")
+        return out
+
+    def save(self, folder: Path | str) -> None:
+        write_json_atomic(Path(folder) / self.FILE, self.to_dict())
+
+    @classmethod
+    def load(cls, folder: Path | str):
+        """The config saved in ``folder`` as ``cls``; RunError if it is missing, damaged or of another kind."""
+        path = Path(folder) / cls.FILE
+        if not path.is_file():
+            raise RunError(f"{folder} is not a run folder: {cls.FILE} is missing; start one with "
+                           f"`emnist-tuner {cls.KIND}`")
+        values = _read_object(path)
+        kind = values.get("kind", "search") if cls.FILE == CONFIG else cls.KIND
+        if kind != cls.KIND:
+            raise RunError(f"{folder} is a `{kind}` run, not a {cls.KIND} run")
+        known = {f.name for f in dataclasses.fields(cls)}
+        try:
+            return cls(**{k: v for k, v in values.items() if k in known})
+        except TypeError as exc:
+            raise RunError(f"{path} is damaged ({exc}); restore it or start a new run folder") from None
+
+
+def _read_object(path: Path) -> dict:
+    try:
+        values = read_json(path)
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{path} is damaged ({exc}); restore it or start a new run folder") from None
+    if not isinstance(values, dict):
+        raise RunError(f"{path} is damaged (not a JSON object); restore it or start a new run folder")
+    return values
+
+
+# Profiles: `quick` finishes a real search, its final retrain and the leaderboard in about
+# 10 minutes on a 2-core CPU: a training subset, and the space without its slowest corners
+# (no "none" pooling, at most 64 filters per conv; measured: one such point took 143 s per
+# epoch on 10,000 images). `full` is the GPU profile: all data, the whole space.
+QUICK_RESTRICT = {"pooling": ["max", "average"], "filters": [16, 32, 48, 64]}
+PROFILES: dict[str, dict] = {
+    "quick": dict(max_epochs=9, factor=3, iterations=1, subset=10_000, batch_size=128, patience=3,
+                  restrict=QUICK_RESTRICT, max_params=5_000_000),
+    "full": dict(max_epochs=30, factor=3, iterations=1, subset=None, batch_size=256, patience=5, restrict={},
+                 max_params=5_000_000),
+}
+
+
+@dataclass
+class SearchConfig(RunConfig):
+    """Everything that defines a Hyperband search; ``from_profile`` fills in a profile's values."""
+
+    KIND: ClassVar[str] = "search"
+    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "trials_per_worker")
+
+    dataset: str = ""
+    profile: str = "quick"
+    max_epochs: int = 9
+    factor: int = 3
+    iterations: int = 1
+    subset: int | None = 10_000
+    batch_size: int = 128
+    seed: int = 0
+    patience: int = 3
+    val_fraction: float = 0.1
+    augmentations: list[str] = field(default_factory=lambda: ["rotation", "translation", "zoom"])
+    restrict: dict[str, list] = field(default_factory=dict)  # narrower choices (see CharacterHyperModel)
+    max_params: int = 5_000_000  # larger models fail their trial (KerasTuner's max_model_size)
+    # The study's presets that fit the space are the first points Hyperband samples.
+    seed_presets: list[str] = field(default_factory=lambda: ["convnet", "model1", "model3", "model4", "model2",
+                                                             "dense"])
+    space: str = ""  # fingerprint of the search space (hyperband.profiles.space_fingerprint)
+    data_dir: str | None = None
+    trials_per_worker: int = 8
+    kind: str = "search"
+
+    @classmethod
+    def from_profile(cls, dataset: str, profile: str = "quick", **overrides) -> "SearchConfig":
+        if profile not in PROFILES:
+            raise ConfigError(f"unknown profile '{profile}'; known: {', '.join(PROFILES)}")
+        values = copy.deepcopy(PROFILES[profile])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        config = cls(dataset=dataset, profile=profile, **values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        from ..data.datasets import get_info
+
+        get_info(self.dataset)
+        check_options(self.seed, (("--max-epochs", self.max_epochs, 1), ("--factor", self.factor, 2),
+                                  ("--iterations", self.iterations, 1), ("--subset", self.subset, 10),
+                                  ("--batch-size", self.batch_size, 1), ("--max-params", self.max_params, 1),
+                                  ("--patience", self.patience, 0), ("--trials-per-worker", self.trials_per_worker, 1)))
+        if not 0 < self.val_fraction < 1:
+            raise ConfigError(f"validation fraction must be in (0, 1), got {self.val_fraction}")
+
+
+@dataclass
+class TrainConfig(RunConfig):
+    KIND: ClassVar[str] = "train"
+    DEFAULT_PATIENCE: ClassVar[int] = 5
+
+    preset: str = ""
+    dataset: str = ""
+    epochs: int = 15
+    batch_size: int = 128
+    subset: int | None = None
+    seed: int = 0
+    patience: int | None = None  # None: the preset's own, else DEFAULT_PATIENCE; 0: no early stopping
+    val_fraction: float = 0.1
+    data_dir: str | None = None
+    kind: str = "train"
+
+    def validate(self) -> None:
+        from ..data.datasets import get_info
+        from ..searchspace import get_preset
+
+        get_preset(self.preset)
+        get_info(self.dataset)
+        check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
+                                  ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
+
+    def effective_patience(self) -> int:
+        from ..searchspace import get_preset
+
+        if self.patience is not None:
+            return self.patience
+        return get_preset(self.preset).early_stopping_patience or self.DEFAULT_PATIENCE
+
+
+@dataclass
+class RetrainConfig(RunConfig):
+    """The winner trained anew on another dataset: ``RUN/<dataset>/retrain.json``."""
+
+    KIND: ClassVar[str] = "retrain"
+    FILE: ClassVar[str] = RETRAIN_CONFIG
+    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "winner", "searched_on")
+
+    dataset: str = "mnist"
+    epochs: int = 15
+    batch_size: int = 128
+    subset: int | None = None
+    seed: int = 0
+    patience: int = 3  # epochs without a better validation accuracy; 0 = no early stopping
+    val_fraction: float = 0.1
+    data_dir: str | None = None
+    kind: str = "retrain"
+    winner: str = ""  # e.g. "trial 0012", filled in when the retrain starts
+    searched_on: str = ""
+
+    def validate(self) -> None:
+        from ..data.datasets import get_info
+
+        get_info(self.dataset)
+        check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
+                                  ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
+
+
+BACKBONES = ("mnist", "emnist")
+
+
+@dataclass
+class TransferConfig(RunConfig):
+    """A K-fold transfer comparison: ``RUN/transfer/transfer.json``."""
+
+    KIND: ClassVar[str] = "transfer"
+    FILE: ClassVar[str] = TRANSFER_CONFIG
+    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "backbone_file")
+
+    backbone: str = "mnist"  # mnist: RUN/mnist/backbone.keras (emnist-tuner retrain); emnist: the run's own model
+    folds: int = 5
+    epochs: int = 40  # per model; transfer: the first half head only, the second half fine-tuning
+    size: int = 20  # glyph height on the backbone's canvas (see experiments.transfer_data)
+    seed: int = 0
+    batch_size: int = 32
+    learning_rate: float = 1e-3  # cosine-annealed; fine-tuning starts at a tenth of it
+    data_dir: str | None = None
+    kind: str = "transfer"
+    backbone_file: str = ""
+
+    def validate(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise ConfigError(f"--backbone must be one of {', '.join(BACKBONES)}, got '{self.backbone}'")
+        check_options(self.seed, (("--folds", self.folds, 2), ("--epochs", self.epochs, 2),
+                                  ("--batch-size", self.batch_size, 1)))
+
+
+@dataclass
+class AblationConfig(RunConfig):
+    """Each optimization method against a base preset (``experiments.ablation`` fills ``variants``)."""
+
+    KIND: ClassVar[str] = "ablation"
+    DEFAULTS: ClassVar[dict] = {"base": "model1", "seeds": 3, "epochs": 10, "batch_size": 128, "subset": None}
+
+    base: str = "model1"
+    dataset: str = ""
+    methods: list[str] = field(default_factory=list)
+    seeds: int = 3
+    epochs: int = 10
+    batch_size: int = 128
+    subset: int | None = None
+    val_fraction: float = 0.1
+    variants: list[dict] = field(default_factory=list)  # what each variant trains
+    data_dir: str | None = None
+    kind: str = "ablation"
+
+    def validate(self) -> None:
+        from ..data.datasets import get_info
+        from ..searchspace import get_preset
+
+        get_preset(self.base)
+        get_info(self.dataset)
+        check_options(None, (("--seeds", self.seeds, 1), ("--epochs", self.epochs, 1),
+                             ("--batch-size", self.batch_size, 1), ("--subset", self.subset, 10)))
+
+
+RUN_KINDS: dict[str, type[RunConfig]] = {c.KIND: c for c in (SearchConfig, TrainConfig, AblationConfig)}
+
+
+def saved_kind(run: RunFolder) -> str:
+    """The kind of the run in ``run`` (RunError if its config.json is unreadable)."""
+    return _read_object(run.config_file).get("kind", "search")
+
+
+def read_run_config(run_dir: Path | str) -> tuple[RunFolder, dict]:
+    """The run folder and its config as saved (a dict), for reading a run of any kind and version;
+    RunError (one line, exit 1) when ``run_dir`` is not a readable run folder."""
+    run = RunFolder(run_dir)
+    if not run.path.is_dir():
+        what = "a file" if run.path.exists() else "no such folder"
+        raise RunError(f"{run.path} is not a run folder ({what}); give the folder of a search, train or ablation "
+                       "run (see `emnist-tuner runs`)")
+    if not run.exists():
+        raise RunError(f"{run.path} is not a run folder (no {CONFIG}); give the folder of a search, train or "
+                       "ablation run (see `emnist-tuner runs`)")
+    return run, _read_object(run.config_file)
+
+
+def load_config(run_dir: Path | str) -> RunConfig:
+    """The config of the run folder ``run_dir``, as its kind's class."""
+    run = RunFolder(run_dir)
+    if not run.exists():
+        raise RunError(f"{run.path} is not a run folder (no {CONFIG}); give the folder of a search, train or "
+                       "ablation run")
+    kind = saved_kind(run)
+    if kind not in RUN_KINDS:
+        raise RunError(f"{run.config_file} names an unknown kind of run ({kind!r}); it was not written by this "
+                       "version of emnist-tuner")
+    return RUN_KINDS[kind].load(run.path)

@@ -1,0 +1,199 @@
+"""Every file name of every run kind, in one place. Nothing outside ``runs`` spells a run file's name.
+
+A run folder (``RunFolder``), whatever its kind::
+
+    RUN/config.json        the run's typed config (see ``configs``); its "kind" says which
+    RUN/status.json        running | interrupted | failed | completed, with pid and times
+    RUN/run.lock           held (flock) by the one process writing to the run
+
+A search (kind ``search``)::
+
+    RUN/tuner/             KerasTuner's project folder (oracle.json, tuner0.json, trial_*/trial.json …)
+    RUN/timings/ID.json    start and end time of each trial
+    RUN/logs/              TensorBoard logs (with HParams), worker.log, chief.log, worker-ID.log
+    RUN/workers/ID.lock    held by the process of one worker id (distributed search)
+    RUN/final.json         the retrained winner's held-out test accuracy;  RUN/best_model.keras  the model
+
+A training of one model (``train``: the run folder itself; a retrain: ``RUN/<dataset>/``; an
+ablation's variant and seed: ``RUN/variants/NAME/seedK/``) is a ``TrainingFolder``::
+
+    metrics.json  history.json  test_predictions.npy  model.keras (train) / backbone.keras (retrain)
+    result.json (one ablation training)  retrain.json (a retrain's config)
+
+A transfer comparison, ``RUN/transfer/`` (``RUN/transfer-emnist/`` for the EMNIST backbone), is a
+``TransferFolder``: ``transfer.json`` (its config), ``folds/fold-N.json``, ``results.json``.
+An ablation writes ``RUN/results.json`` (its summary) beside its variants.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from ..io import read_json, write_json_atomic
+
+CONFIG = "config.json"
+STATUS = "status.json"
+LOCK = "run.lock"
+PROJECT = "tuner"  # KerasTuner's project_name
+TUNER_ID = "tuner0"  # KerasTuner's tuner id of a one-machine search
+ORACLE = "oracle.json"
+TRIAL = "trial.json"
+CHECKPOINT = "checkpoint.weights.h5"  # KerasTuner's per-trial checkpoint (Keras 3 name)
+LAST_GOOD = ".last-good"  # suffix of the last good copy of a KerasTuner state file
+DAMAGED = ".damaged"  # suffix of a damaged state file kept aside after a repair
+FINAL = "final.json"
+BEST_MODEL = "best_model.keras"
+METRICS = "metrics.json"
+HISTORY = "history.json"
+PREDICTIONS = "test_predictions.npy"
+CONFUSION = "confusion.json"
+MODEL = "model.keras"
+BACKBONE = "backbone.keras"
+RETRAIN_CONFIG = "retrain.json"
+TRANSFER_CONFIG = "transfer.json"
+RESULT = "result.json"
+RESULTS = "results.json"
+WORKER_LOG = "worker.log"  # a one-machine search's workers
+CHIEF_LOG = "chief.log"  # a distributed search's chief (oracle server and final retrain)
+
+
+def worker_log_name(worker_id: str) -> str:
+    """The log of a distributed search's worker ``worker_id``."""
+    return f"worker-{worker_id}.log"
+
+
+class TrainingFolder:
+    """A folder holding one trained model's record (a train run, a retrain, an ablation training)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    metrics_file = property(lambda self: self.path / METRICS)
+    history_file = property(lambda self: self.path / HISTORY)
+    predictions_file = property(lambda self: self.path / PREDICTIONS)
+    confusion_file = property(lambda self: self.path / CONFUSION)
+    model_file = property(lambda self: self.path / MODEL)
+    backbone_file = property(lambda self: self.path / BACKBONE)
+    result_file = property(lambda self: self.path / RESULT)
+    results_file = property(lambda self: self.path / RESULTS)
+
+
+class TransferFolder:
+    """``RUN/transfer`` (MNIST backbone) or ``RUN/transfer-<backbone>``: a K-fold comparison."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    config_file = property(lambda self: self.path / TRANSFER_CONFIG)
+    results_file = property(lambda self: self.path / RESULTS)
+
+    def fold_file(self, fold: int) -> Path:
+        """The result of fold ``fold`` (0-based; files are numbered from 1)."""
+        return self.path / "folds" / f"fold-{fold + 1}.json"
+
+
+class RunFolder(TrainingFolder):
+    """A run folder of any kind: its paths, its status, and whether its lock is held."""
+
+    config_file = property(lambda self: self.path / CONFIG)
+    status_file = property(lambda self: self.path / STATUS)
+    lock_file = property(lambda self: self.path / LOCK)
+    project = property(lambda self: self.path / PROJECT)
+    oracle_file = property(lambda self: self.project / ORACLE)
+    logs = property(lambda self: self.path / "logs")
+    tensorboard = property(lambda self: self.logs / "tensorboard")
+    timings = property(lambda self: self.path / "timings")
+    final_file = property(lambda self: self.path / FINAL)
+    best_model_file = property(lambda self: self.path / BEST_MODEL)
+
+    @property
+    def tuner_file(self) -> Path:
+        """This process's KerasTuner state file (tuner0, or the id KerasTuner reads from the environment)."""
+        return self.tuner_file_of(os.environ.get("KERASTUNER_TUNER_ID", TUNER_ID))
+
+    def tuner_file_of(self, tuner_id: str) -> Path:
+        return self.project / f"{tuner_id}.json"
+
+    def timing_file(self, trial_id: str) -> Path:
+        return self.timings / f"{trial_id}.json"
+
+    def log_file(self, name: str) -> Path:
+        return self.logs / name
+
+    def worker_lock(self, worker_id: str) -> Path:
+        return self.path / "workers" / f"{worker_id}.lock"
+
+    def trial_dirs(self) -> list[Path]:
+        return sorted(self.project.glob("trial_*")) if self.project.is_dir() else []
+
+    def abandoned_project(self) -> Path:
+        """Where an unfinished start of a search (no trial recorded) is moved aside."""
+        return self.path / f"{PROJECT}.abandoned-{int(time.time())}"
+
+    def retrain_folder(self, dataset: str) -> TrainingFolder:
+        return TrainingFolder(self.path / dataset)
+
+    def transfer_folder(self, backbone: str) -> TransferFolder:
+        return TransferFolder(self.path / ("transfer" if backbone == "mnist" else f"transfer-{backbone}"))
+
+    def variant_folder(self, variant: str, seed: int) -> TrainingFolder:
+        return TrainingFolder(self.path / "variants" / variant / f"seed{seed}")
+
+    def variant_results(self) -> list[Path]:
+        return sorted(self.path.glob(f"variants/*/seed*/{RESULT}"))
+
+    def exists(self) -> bool:
+        return self.config_file.is_file()
+
+    def is_empty_or_missing(self) -> bool:
+        return not self.path.exists() or (self.path.is_dir() and not any(self.path.iterdir()))
+
+    # status
+    def write_status(self, state: str, message: str = "", **extra) -> None:
+        from .lifecycle import write_error
+
+        previous = self.read_status()
+        status = {"state": state, "message": message, "pid": os.getpid(),
+                  "started": previous.get("started") or time.time(), "updated": time.time(), **extra}
+        try:
+            write_json_atomic(self.status_file, status)
+        except OSError as exc:
+            raise write_error(self.status_file, exc) from None
+
+    def read_status(self) -> dict:
+        try:
+            status = read_json(self.status_file)
+        except (OSError, ValueError):
+            return {}
+        return status if isinstance(status, dict) else {}
+
+    def state(self) -> str:
+        """running / interrupted / failed / completed, read without writing: a status that says
+        "running" while nobody holds the run's lock was left by a killed process (interrupted)."""
+        state = self.read_status().get("state", "unknown")
+        if state == "running" and not self.lock_is_held():
+            return "interrupted"
+        return state
+
+    def lock_is_held(self) -> bool:
+        try:
+            with open(self.lock_file) as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return True
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except OSError:
+            pass
+        return False
+
+
+def last_good(path: Path) -> Path:
+    return path.with_name(path.name + LAST_GOOD)
+
+
+def damaged(path: Path) -> Path:
+    return path.with_name(path.name + DAMAGED)

@@ -1,0 +1,60 @@
+"""`emnist-tuner train`: train one named preset, evaluate it once on the held-out test split.
+
+The run folder gets ``config.json`` (TrainConfig), ``history.json`` (per-epoch metrics and
+seconds), ``metrics.json`` (``test_accuracy``, parameters, epochs) and ``model.keras``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import RunError
+from ..io import write_json_atomic
+from ..runs.configs import TrainConfig
+from ..runs.layout import RunFolder
+from ..runs.lifecycle import check_new_or_same_kind, run_lifecycle
+
+
+def train_preset(config: TrainConfig, run_dir: Path | str, say=print) -> dict:
+    """Train ``config.preset``; ``say`` receives each progress line. Returns (and saves) its metrics."""
+    config.validate()
+    run = RunFolder(run_dir)
+    check_new_or_same_kind(run, "train")
+    if run.metrics_file.exists():
+        raise RunError(f"{run.path} already holds a finished training run; choose another --run-dir")
+    with run_lifecycle(run, "A training run is not resumable: run it again with a new --run-dir"):
+        config.save(run.path)
+        return _train(config, run, say)
+
+
+def _train(config: TrainConfig, run: RunFolder, say) -> dict:
+    import keras
+    import numpy as np
+
+    from ..data.prepare import prepare_data
+    from ..searchspace import build_preset
+    from .devices import configure_devices
+    from .fit import epoch_printer, evaluate_on_test, fit_model, save_fit_record, save_model_atomic
+
+    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
+    say(f"devices: {configure_devices().describe()}")
+    keras.utils.set_random_seed(config.seed)
+    model = build_preset(config.preset, input_shape=data.info.image_shape, num_classes=data.info.num_classes)
+    patience = config.effective_patience()
+    say(f"preset {config.preset} on {config.dataset}: {model.count_params():,} parameters; "
+        f"{len(data.y_train):,} train / {len(data.y_val):,} val / {len(data.y_test):,} test images; "
+        f"early stopping patience {patience or 'off'}")
+    history, epoch_seconds = fit_model(model, data, config.epochs, config.batch_size, patience,
+                                       epoch_printer(say, config.epochs))
+    test_accuracy = evaluate_on_test(model, data, run)
+    save_model_atomic(model, run.model_file)
+    metrics = {
+        "preset": config.preset,
+        "dataset": config.dataset,
+        **save_fit_record(run, history, epoch_seconds, model, data, test_accuracy),
+        "seconds_per_epoch": float(np.median(epoch_seconds)) if epoch_seconds else None,
+    }
+    write_json_atomic(run.metrics_file, metrics)
+    say(f"test accuracy {test_accuracy:.4f} on {len(data.y_test):,} held-out images "
+        f"({metrics['parameters']:,} parameters)")
+    return metrics

@@ -1,0 +1,222 @@
+"""`retrain` and `transfer`: the winner on MNIST, K-fold transfer vs scratch on Binary AlphaDigits."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from emnist_tuner.data import datasets
+from emnist_tuner.errors import ConfigError
+from emnist_tuner.experiments.transfer_data import fit_to_canvas, stratified_folds
+from helpers import run_cli, snapshot, spec_for, write_idx_gz
+
+
+# ------------------------------------------------------------------ stand-in data files
+
+
+def _alphadigit(cls: int, rng) -> np.ndarray:
+    """A 20x16 0/1 glyph whose bars encode the class (learnable), with a little noise."""
+    img = np.zeros((20, 16), dtype=np.uint8)
+    img[2 + (cls % 6) * 3: 4 + (cls % 6) * 3, 2:14] = 1
+    img[2:18, 2 + (cls // 6) * 2: 4 + (cls // 6) * 2] = 1
+    flip = rng.random((20, 16)) < 0.03
+    return np.where(flip, 1 - img, img).astype(np.uint8)
+
+
+@pytest.fixture
+def fake_transfer_data(tmp_path, monkeypatch):
+    """A data folder with MNIST-format synthetic glyphs and a Binary AlphaDigits .mat, registered with
+    their checksums."""
+    import scipy.io
+
+    from emnist_tuner.data.synthetic import synthetic_arrays
+
+    folder = tmp_path / "data"
+    x_train, y_train, x_test, y_test = synthetic_arrays()
+    info = datasets.DATASETS["mnist"]
+    specs = [spec_for(write_idx_gz(folder / spec.subdir / spec.name, array.astype(np.uint8)), spec)
+             for spec, array in zip(info.files, (x_train, y_train, x_test, y_test))]
+    monkeypatch.setitem(datasets.DATASETS, "mnist", dataclasses.replace(info, files=tuple(specs)))
+    rng = np.random.default_rng(0)
+    cells = np.empty((36, 39), dtype=object)
+    for c in range(36):
+        for j in range(39):
+            cells[c, j] = _alphadigit(c, rng)
+    ad = datasets.DATASETS["binary-alphadigits"]
+    path = folder / ad.files[0].subdir / ad.files[0].name
+    path.parent.mkdir(parents=True)
+    scipy.io.savemat(path, {"dat": cells})
+    monkeypatch.setitem(datasets.DATASETS, "binary-alphadigits",
+                        dataclasses.replace(ad, files=(spec_for(path, ad.files[0]),)))
+    return folder
+
+
+# ------------------------------------------------------------------ folds and images
+
+
+def test_folds_are_stratified_disjoint_and_cover_every_image_once():
+    labels = np.repeat(np.arange(36), 39)
+    folds = stratified_folds(labels, 5, seed=3)
+    joined = np.concatenate(folds)
+    assert sorted(joined.tolist()) == list(range(len(labels)))  # every image exactly once
+    assert sorted(len(f) for f in folds) == [280, 281, 281, 281, 281]
+    for fold in folds:
+        counts = np.bincount(labels[fold], minlength=36)
+        assert counts.min() >= 7 and counts.max() <= 8  # 39 per class over 5 folds: 7 or 8 each
+    again = stratified_folds(labels, 5, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(folds, again))
+    assert not np.array_equal(folds[0], stratified_folds(labels, 5, seed=4)[0])
+
+
+@pytest.mark.parametrize("k", [1, 40])
+def test_fold_count_outside_the_class_size_is_refused(k):
+    with pytest.raises(ConfigError, match="--folds must be between 2 and 39"):
+        stratified_folds(np.repeat(np.arange(36), 39), k, seed=0)
+
+
+def test_glyphs_keep_their_height_and_sit_in_the_middle_of_the_canvas():
+    glyph = np.ones((1, 20, 16), dtype=np.uint8)
+    out = fit_to_canvas(glyph, (28, 28), 20)
+    rows, cols = np.flatnonzero(out[0].any(axis=1)), np.flatnonzero(out[0].any(axis=0))
+    assert (rows[0], rows[-1], cols[0], cols[-1]) == (4, 23, 6, 21) and out.max() == 255
+    bigger = fit_to_canvas(glyph, (28, 28), 26)
+    assert np.flatnonzero(bigger[0].any(axis=1)).size == 26
+    with pytest.raises(ConfigError, match="--size must be between 4 and"):
+        fit_to_canvas(glyph, (28, 28), 30)
+
+
+# ------------------------------------------------------------------ freezing
+
+
+@pytest.fixture(scope="module")
+def backbone():
+    from emnist_tuner.searchspace import build_preset
+
+    return build_preset("model3", (28, 28), 10)  # BatchNorm, two conv blocks, dense layers
+
+
+def _weights(layers):
+    return [w.numpy().copy() for layer in layers for w in layer.weights]
+
+
+def test_phase_one_trains_only_the_new_head_and_phase_two_the_top_without_batchnorm(backbone):
+    import keras
+
+    from emnist_tuner.experiments.transfer_model import (backbone_of, build_transfer_model, compile_for,
+                                                    freeze_backbone, top_layers, unfreeze_top)
+
+    model = build_transfer_model(backbone, 36, pretrained=True)
+    features = backbone_of(model)
+    freeze_backbone(model)
+    assert sorted(w.path.split("/")[0] for w in model.trainable_weights) == \
+        ["new_bn", "new_bn", "new_dense", "new_head", "new_head"]
+    names = unfreeze_top(model)
+    top = top_layers(features)
+    assert names == [layer.name for layer in top] and names  # only the chosen layers
+    assert all(not isinstance(layer, keras.layers.BatchNormalization) for layer in top)
+    blocks = sorted({n.split("_")[0] for n in names if n.startswith("block")})
+    assert len(blocks) == 1  # the last conv block only
+    expected = 5 + sum(len(layer.trainable_weights) for layer in top)
+    assert len(model.trainable_weights) == expected
+    # Fine-tune one epoch: the top moves; lower layers and every BatchNorm (weights and statistics) stay.
+    frozen = [layer for layer in features.layers if layer.weights and layer not in top]
+    assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in frozen)
+    before_frozen, before_top = _weights(frozen), _weights(top)
+    compile_for(model, 1e-3)
+    rng = np.random.default_rng(0)
+    model.fit(rng.integers(0, 255, (64, 28, 28)).astype("float32"), rng.integers(0, 36, 64), epochs=1,
+              batch_size=16, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before_frozen, _weights(frozen)))
+    assert any(not np.array_equal(a, b) for a, b in zip(before_top, _weights(top)))
+
+
+# ------------------------------------------------------------------ end to end (CLI)
+
+
+@pytest.mark.slow
+def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_path, capsys, fake_transfer_data):
+    data = str(fake_transfer_data)
+    run = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "--preset", "convnet", "--dataset", "synthetic", "--run-dir", str(run),
+                           "--epochs", "1")
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "retrain", str(run), "--epochs", "4", "--batch-size", "32", "--data-dir", data)
+    assert code == 0, err
+    metrics = json.loads((run / "mnist" / "metrics.json").read_text())
+    assert metrics["winner"] == "preset convnet" and metrics["test_images"] == 200
+    assert 0.3 < metrics["test_accuracy"] <= 1.0  # synthetic glyphs: well above chance (0.1)
+    assert (run / "mnist" / "backbone.keras").is_file() and "keras convnet" in out and "98.00 %" in out
+    code, _, err = run_cli(capsys, "retrain", str(run), "--data-dir", data)
+    assert code == 1 and "already holds the winner retrained on mnist" in err
+
+    args = ["transfer", str(run), "--folds", "2", "--epochs", "2", "--data-dir", data]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    out_dir = run / "transfer"
+    results = json.loads((out_dir / "results.json").read_text())
+    folds = [json.loads((out_dir / "folds" / f"fold-{k}.json").read_text()) for k in (1, 2)]
+    assert sum(f["test_images"] for f in folds) == 1404
+    assert results["transfer"]["folds"] == [f["transfer_accuracy"] for f in folds]
+    assert results["scratch"]["mean"] == pytest.approx(np.mean([f["scratch_accuracy"] for f in folds]))
+    assert results["difference"]["folds"] == pytest.approx([f["transfer_accuracy"] - f["scratch_accuracy"]
+                                                            for f in folds])
+    assert "mean ± std" in out and "91.00" in out and "88.00" in out and "letters A-Z" in out
+    for fold in folds:  # 10 digit classes and 26 letter classes: the groups add up to the whole
+        for name in ("transfer", "scratch"):
+            digits, letters = fold[f"{name}_digits_accuracy"], fold[f"{name}_letters_accuracy"]
+            assert (10 * digits + 26 * letters) / 36 == pytest.approx(fold[f"{name}_accuracy"], abs=0.02)
+    # The same folds for both models, and the saved indices are the seed's folds.
+    labels = np.repeat(np.arange(36), 39)
+    import hashlib
+    for fold, indices in zip(folds, stratified_folds(labels, 2, seed=0)):
+        assert fold["test_indices_sha256"] == hashlib.sha256(indices.tobytes()).hexdigest()
+
+    # A lost fold is retrained alone; finished folds are kept byte for byte.
+    (out_dir / "folds" / "fold-2.json").unlink()
+    (out_dir / "results.json").unlink()
+    kept = snapshot(out_dir / "folds")
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert out.count("done before") == 1
+    assert snapshot(out_dir / "folds", skip=("fold-2.json",)) == kept
+    assert (out_dir / "folds" / "fold-2.json").is_file() and (out_dir / "results.json").is_file()
+    code, _, err = run_cli(capsys, "transfer", str(run), "--folds", "3", "--epochs", "2", "--data-dir", data)
+    assert code == 1 and "other settings (folds=2 (you asked 3))" in err
+    before = snapshot(run)
+    code, _, err = run_cli(capsys, "transfer", str(run), "--size", "40", "--data-dir", data)
+    assert code == 2 and "--size must be between 4 and 28 for the backbone's 28x28 input" in err
+    assert snapshot(run) == before  # checked before anything is written
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--folds", "1"], 2, "--folds must be at least 2"),
+    (["--epochs", "0"], 2, "--epochs must be at least 2"),
+    (["--backbone", "imagenet"], 2, "--backbone must be one of mnist, emnist"),
+    (["--backbone", "emnist"], 2, "its model is not an EMNIST backbone"),
+    ([], 1, "train the MNIST backbone first with: emnist-tuner retrain"),
+])
+def test_transfer_refuses_bad_values_and_missing_backbones(tmp_path, capsys, fake_transfer_data, args, code, message):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "train", "preset": "dense", "dataset": "synthetic"}))
+    (run / "metrics.json").write_text("{}")
+    got, _, err = run_cli(capsys, "transfer", str(run), "--data-dir", str(fake_transfer_data), *args)
+    assert (got, message in err) == (code, True), err
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.json"]  # nothing written
+
+
+@pytest.mark.parametrize("files, message", [
+    ({}, "is not a run folder (no config.json)"),
+    ({"config.json": {"kind": "search", "dataset": "mnist"}}, "the search has no winner yet"),
+    ({"config.json": {"kind": "train", "preset": "dense", "dataset": "mnist"}}, "the training run did not finish"),
+])
+def test_retrain_needs_a_finished_run(tmp_path, capsys, files, message):
+    run = tmp_path / "run"
+    run.mkdir()
+    for name, content in files.items():
+        (run / name).write_text(json.dumps(content))
+    code, _, err = run_cli(capsys, "retrain", str(run), "--dataset", "synthetic")
+    assert code == 1 and message in err, err

@@ -1,0 +1,209 @@
+"""Real `emnist-tuner search` subprocesses on the synthetic dataset: complete, SIGKILL, SIGINT, resume.
+
+Schedule: max_epochs 2, factor 2 -> 5 trials (3 in bracket 1, 2 in bracket 0), 7 epochs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from emnist_tuner.runs.layout import RunFolder
+
+pytestmark = pytest.mark.slow
+
+SEARCH = ["--dataset", "synthetic", "--max-epochs", "2", "--factor", "2"]
+
+
+def _env():
+    env = {k: v for k, v in os.environ.items() if k not in ("EMNIST_TUNER_DATA", "COLUMNS")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "emnist_tuner.cli", *args], capture_output=True, text=True,
+                          env=_env(), timeout=timeout)
+
+
+def start(tmp_path, *args):
+    out = open(tmp_path / "out.txt", "w")
+    err = open(tmp_path / "err.txt", "w")
+    return subprocess.Popen([sys.executable, "-m", "emnist_tuner.cli", *args], stdout=out, stderr=err, env=_env())
+
+
+def trial_states(run: Path) -> dict[str, dict]:
+    states = {}
+    for path in sorted((run / "tuner").glob("trial_*/trial.json")):
+        try:
+            states[path.parent.name[6:]] = json.loads(path.read_text())
+        except ValueError:
+            pass
+    return states
+
+
+def completed_files(run: Path) -> dict[str, bytes]:
+    done = [t for t, s in trial_states(run).items() if s["status"] == "COMPLETED"]
+    return {str(p.relative_to(run)): p.read_bytes() for t in done for p in (run / "tuner" / f"trial_{t}").iterdir()}
+
+
+def wait_until(predicate, timeout=180, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def running_trial_after(run: Path, n_completed: int) -> bool:
+    states = trial_states(run)
+    completed = [t for t, s in states.items() if s["status"] == "COMPLETED"]
+    return len(completed) >= n_completed and any(s["status"] == "RUNNING" for s in states.values())
+
+
+def workers_of(run: Path) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "emnist_tuner.hyperband.worker" in cmdline and str(run) in cmdline:
+            pids.append(int(proc.name))
+    return pids
+
+
+def assert_search_finished(run: Path) -> None:
+    states = trial_states(run)
+    assert sorted(states) == ["0000", "0001", "0002", "0003", "0004"]  # the full schedule, no extra trial
+    assert {s["status"] for s in states.values()} == {"COMPLETED"}
+    oracle = json.loads((run / "tuner" / "oracle.json").read_text())
+    assert sorted(oracle["end_order"]) == sorted(states) and oracle["ongoing_trials"] == {}
+    final = json.loads((run / "final.json").read_text())
+    assert 0.0 <= final["test_accuracy"] <= 1.0 and (run / "best_model.keras").is_file()
+    assert json.loads((run / "status.json").read_text())["state"] == "completed"
+
+
+@pytest.fixture
+def start_proc(tmp_path):
+    """Start a CLI subprocess; it is killed at the end of the test whatever happens."""
+    procs = []
+
+    def _start(*args):
+        procs.append(start(tmp_path, *args))
+        return procs[-1]
+
+    yield _start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
+    run = tmp_path / "run"
+    proc = cli("search", *SEARCH, "--run-dir", str(run))
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join(proc.stdout.split())
+    assert "5 trials, 7 epochs in total" in said
+    assert "held-out test accuracy" in said and "Leaderboard (5 of 5 trials completed)" in said
+    assert_search_finished(run)
+    final = json.loads((run / "final.json").read_text())
+    assert final["test_accuracy"] > 0.2  # well above chance (0.1) on the generated glyphs
+    before = completed_files(run)
+
+    again = cli("search", *SEARCH, "--run-dir", str(run))
+    assert again.returncode == 0 and "already complete" in again.stdout
+    changed = cli("search", *SEARCH[:-2], "--factor", "3", "--run-dir", str(run))
+    assert changed.returncode == 1, changed.stderr
+    assert "holds a different search: factor=2 (you asked 3)" in changed.stderr and "Traceback" not in changed.stderr
+    assert completed_files(run) == before
+
+    # A kill between KerasTuner's two writes at the end of a trial: trial.json says COMPLETED, while
+    # oracle.json still lists the trial as running. The resume must not train it again.
+    oracle_file = run / "tuner" / "oracle.json"
+    oracle = json.loads(oracle_file.read_text())
+    oracle["end_order"].remove("0004")
+    oracle["ongoing_trials"] = {"tuner0": "0004"}
+    oracle_file.write_text(json.dumps(oracle))
+    (run / "final.json").unlink()
+    resumed = cli("resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr
+    assert_search_finished(run)
+    assert completed_files(run) == before  # trial 0004 included: not retrained
+
+
+def test_sigkill_mid_trial_then_resume_loses_and_redoes_nothing(tmp_path, start_proc):
+    run = tmp_path / "run"
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--trials-per-worker", "2")
+    wait_until(lambda: running_trial_after(run, 2) or proc.poll() is not None, what="a third trial to start")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    wait_until(lambda: not workers_of(run), timeout=20, what="the worker to die with its parent")
+    assert RunFolder(run).state() == "interrupted"
+    before = completed_files(run)
+    assert len(before) >= 2 * 3  # (trial.json, checkpoint, build config) per completed trial
+    assert any(s["status"] == "RUNNING" for s in trial_states(run).values())  # killed mid-trial
+
+    # Damage KerasTuner's state the way a kill inside its own writes could: an empty oracle.json,
+    # a missing tuner0.json (KerasTuner alone would silently start over).
+    (run / "tuner" / "oracle.json").write_text("")
+    (run / "tuner" / "tuner0.json").unlink()
+    resumed = cli("resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr + (run / "logs" / "worker.log").read_text()[-3000:]
+    said = " ".join(resumed.stdout.split())
+    assert "restored the last good copy" in said and "resumes instead of starting over" in said
+    assert_search_finished(run)
+    after = completed_files(run)
+    assert {k: after[k] for k in before} == before  # completed trials untouched, byte for byte
+
+
+def test_ctrl_c_exits_cleanly_and_a_second_process_is_refused(tmp_path, start_proc):
+    run = tmp_path / "run"
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run))
+    wait_until(lambda: running_trial_after(run, 1) or proc.poll() is not None, what="a second trial to start")
+    workers = workers_of(run)
+    for pid in workers:  # hold the search still while a second process tries the same folder
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        second = cli("resume", str(run))
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    assert second.returncode == 1 and f"is in use by another emnist-tuner process (pid {proc.pid})" in second.stderr
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    err = (tmp_path / "err.txt").read_text()
+    assert "Traceback" not in err
+    assert f"Resume with: emnist-tuner resume {run}" in err and len(err.strip().splitlines()) == 1
+    assert json.loads((run / "status.json").read_text())["state"] == "interrupted"
+    assert not workers_of(run)
+    before = completed_files(run)
+    resumed = cli("resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr
+    assert_search_finished(run)
+    after = completed_files(run)
+    assert {k: after[k] for k in before} == before
+
+
+def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(tmp_path):
+    run = tmp_path / "run"
+    proc = cli("search", *SEARCH, "--run-dir", str(run), "--max-params", "100")  # every model is too large
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    # 2 + 2 trials: bracket 1's second round cannot start (KerasTuner promotes only completed trials)
+    assert "no completed trial to retrain: all 4 trials failed (last reason: " in proc.stderr
+    assert "Oversized model" in proc.stderr
+    states = trial_states(run)
+    assert len(states) == 4 and {s["status"] for s in states.values()} == {"FAILED"}  # the search went on
+    board = cli("leaderboard", str(run), "--format", "json")
+    assert all("Oversized model" in t["message"] for t in json.loads(board.stdout))
+    assert json.loads((run / "status.json").read_text())["state"] == "failed"
