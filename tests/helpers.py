@@ -62,3 +62,14 @@ def render(renderable, width: int = 100) -> str:
 def snapshot(folder: Path, skip: tuple[str, ...] = ()) -> dict:
     """Bytes and mtime of every file under ``folder`` (except names in ``skip``)."""
     return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file() and p.name not in skip}
+
+
+def accuracy_of_saved_predictions(folder: Path, dataset: str = "synthetic", seed: int = 0) -> float:
+    """The accuracy of ``folder``'s test_predictions.npy against the dataset's real test labels: what a
+    run's reported test accuracy must equal."""
+    from emnist_tuner.data.datasets import load_dataset
+
+    predictions = np.load(folder / "test_predictions.npy")
+    labels = load_dataset(dataset, seed=seed).y_test
+    assert predictions.shape == labels.shape
+    return float(np.mean(predictions == labels))

@@ -82,3 +82,24 @@ def test_unwritable_run_dir(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
     assert_config_error(run_cli(capsys, *SEARCH, "--run-dir", str(tmp_path / "ro")),
                         "is not writable (Read-only file system)")
+
+
+@pytest.mark.parametrize("command", ["leaderboard", "report", "compare"])
+@pytest.mark.parametrize("config", ["{not json", "[1, 2]", ""])
+def test_a_damaged_config_is_one_error_line_exit_1(tmp_path, capsys, command, config):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(config)
+    code, out, err = run_cli(capsys, command, str(run))
+    assert code == 1 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and "config.json is damaged" in err
+
+
+@pytest.mark.parametrize("command", ["leaderboard", "report", "compare"])
+def test_a_folder_that_is_not_a_run_is_one_error_line_exit_1(tmp_path, capsys, command):
+    (tmp_path / "notes.txt").write_text("hello")
+    for target, why in ((tmp_path, "no config.json"), (tmp_path / "missing", "no such folder"),
+                        (tmp_path / "notes.txt", "a file")):
+        code, out, err = run_cli(capsys, command, str(target))
+        assert code == 1 and out == "" and err == f"error: {target} is not a run folder ({why}); give the folder " \
+            "of a search, train or ablation run (see `emnist-tuner runs`)\n"

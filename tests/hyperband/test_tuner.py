@@ -1,0 +1,107 @@
+"""``RunHyperband`` and ``RunOracle`` as KerasTuner sees them: the study's presets are Hyperband's first
+points and are never sampled twice across a resume; the declared space is the one KerasTuner's own
+exploration finds (so skipping that exploration loses nothing); the KerasTuner patch is in force."""
+
+from __future__ import annotations
+
+import builtins
+import gc
+
+import keras_tuner
+import pytest
+
+from emnist_tuner.hyperband import kt_ext
+from emnist_tuner.hyperband.space import hypermodel_for, preset_starting_points
+from emnist_tuner.hyperband.tuner import RunHyperband
+from emnist_tuner.runs.configs import SearchConfig
+from emnist_tuner.runs.layout import RunFolder
+from emnist_tuner.searchspace import CharacterHyperModel
+
+PRESETS = ["convnet", "model1", "model3", "model4", "model2", "dense"]
+
+
+def _tuner(run_dir, config, points):
+    tuner = RunHyperband(hypermodel_for(config), config, RunFolder(run_dir), starting_points=points)
+    gc.unfreeze()  # RunHyperband freezes the heap until search() ends; these tests never search
+    return tuner
+
+
+def _values(trial) -> dict:
+    return {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+
+
+def _finish(tuner, trial) -> None:
+    tuner.oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5}, step=0)
+    trial.status = "COMPLETED"
+    tuner.oracle.end_trial(trial)
+
+
+def test_the_presets_that_fit_are_sampled_first_once_each_across_a_resume(tmp_path):
+    config = SearchConfig.from_profile("synthetic", "quick", max_epochs=9, factor=3)
+    points = preset_starting_points(hypermodel_for(config), PRESETS)
+    assert len(points) == 4  # model4 and model2 use 128 filters: not points of the quick space
+    tuner = _tuner(tmp_path, config, points)
+    first = [tuner.oracle.create_trial(f"tuner{i}") for i in range(2)]  # one ongoing trial per tuner id
+    assert [_values(t) for t in first] == points[:2]
+    for trial in first:
+        _finish(tuner, trial)
+    tuner.save()
+
+    resumed = _tuner(tmp_path, config, points)  # a new process: reloads oracle.json
+    later = [resumed.oracle.create_trial(f"tuner{i}") for i in range(4)]
+    assert [_values(t) for t in later[:2]] == points[2:]
+    assert all(_values(t) not in points for t in later[2:])  # then KerasTuner's random sampling
+
+
+def test_without_presets_sampling_is_kerastuners_own(tmp_path):
+    config = SearchConfig.from_profile("synthetic", "quick", max_epochs=9, factor=3)
+    points = preset_starting_points(hypermodel_for(config), PRESETS)
+    tuner = _tuner(tmp_path, config, [])
+    assert all(_values(tuner.oracle.create_trial(f"tuner{i}")) not in points for i in range(3))
+
+
+class CountingHyperModel(CharacterHyperModel):
+    builds = 0
+
+    def build(self, hp):
+        CountingHyperModel.builds += 1
+        return super().build(hp)
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (20, 16), (8, 8)])
+def test_the_declared_space_is_what_kerastuners_exploration_finds(shape, tmp_path):
+    # KerasTuner's stock tuner builds the default point once per never-active conditional scope (none may
+    # fail, for any allowed image size); RunHyperband skips that and relies on the declared space.
+    stock = keras_tuner.Hyperband(CharacterHyperModel(shape, 10), objective="val_accuracy", max_epochs=2,
+                                  directory=tmp_path / "stock", project_name="t")
+    config = SearchConfig(dataset="synthetic", max_epochs=2, factor=2)
+    CountingHyperModel.builds = 0
+    ours = RunHyperband(CountingHyperModel(shape, 10), config, RunFolder(tmp_path / "ours"))
+    gc.unfreeze()
+    assert CountingHyperModel.builds <= 1
+    configs = [[p.get_config() for p in t.oracle.get_space().space] for t in (stock, ours)]
+    assert configs[0] == configs[1] and len(configs[0]) > 20
+
+
+def test_the_kerastuner_patch_is_in_force(capsys, monkeypatch):
+    from keras_tuner.engine import hyperparameters as hp_module
+
+    hp = hp_module.HyperParameters()
+    hp.Int("blocks", 0, 2)
+    with hp.conditional_scope("blocks", [1, 2]):
+        hp.Int("filters", 8, 16)
+    monkeypatch.setattr(keras_tuner.src.engine.conditions, "print", builtins.print, raising=False)
+    hp.to_proto()
+    assert capsys.readouterr().out != ""  # KerasTuner 1.4.8 prints a debug value without the patch
+    kt_ext.apply_patches()
+    assert kt_ext.patches_applied() == {"conditions.print": True}
+    hp.to_proto()
+    assert capsys.readouterr().out == ""
+
+
+def test_another_keras_tuner_version_is_refused(monkeypatch):
+    from emnist_tuner.errors import RunError
+
+    monkeypatch.setattr(keras_tuner, "__version__", "9.9.9")
+    with pytest.raises(RunError, match="needs keras-tuner 1.4.8"):
+        kt_ext.apply_patches()
