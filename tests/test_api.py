@@ -1,0 +1,63 @@
+"""The Python API: the README's notebook example runs as written (on the synthetic dataset), and
+``open_run`` reads every kind of run folder, raising the project's errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import emnist_tuner as et
+from emnist_tuner.errors import ConfigError, RunError
+from emnist_tuner.runs.configs import SearchConfig
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "search-v0.1-killed"
+
+
+def readme_example() -> str:
+    section = README.read_text().split("## From Python / a notebook", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+@pytest.mark.slow
+def test_the_readme_example_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = readme_example().replace('"mnist"', '"synthetic"')  # no data files needed; the rest as written
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert re.search(r"held-out test accuracy 0\.\d{4} \(200 images\)", out)
+    assert "search completed 2" in out and "parameters" in out
+    run = et.open_run(tmp_path / "runs" / "notebook")
+    assert [row["status"] for row in run.leaderboard()] == ["COMPLETED"] * 5
+    assert run.result()["test_accuracy"] == pytest.approx(float(re.search(r"accuracy (0\.\d+)", out).group(1)),
+                                                          abs=1e-4)
+
+
+def test_open_run_reads_an_old_run_folder():
+    run = et.open_run(FIXTURE)
+    assert run.kind == "search" and isinstance(run.config, SearchConfig) and run.state == "interrupted"
+    assert [(r["trial_id"], r["status"]) for r in run.leaderboard()] == [("0000", "RUNNING")]
+    assert run.result() is None
+    with pytest.raises(RunError, match="has no final model yet; finish it with: emnist-tuner resume"):
+        run.best_model()
+
+
+def test_the_api_raises_the_projects_errors(tmp_path):
+    with pytest.raises(RunError, match=r"is not a run folder \(no such folder\)"):
+        et.open_run(tmp_path / "nothing")
+    with pytest.raises(ConfigError, match="unknown profile 'huge'"):
+        et.search("synthetic", tmp_path / "run", profile="huge")
+    with pytest.raises(ConfigError, match="--max-epochs must be at least 1"):
+        et.search("synthetic", tmp_path / "run", max_epochs=0)
+    assert not (tmp_path / "run").exists()  # nothing written for a bad value
+
+
+def test_importing_the_package_stays_cheap():
+    import subprocess
+    import sys
+
+    code = "import sys, emnist_tuner; print('keras' in sys.modules, 'rich' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
