@@ -27,12 +27,11 @@ def test_the_readme_example_runs(tmp_path, capsys, monkeypatch):
     code = readme_example().replace('"mnist"', '"synthetic"')  # no data files needed; the rest as written
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
-    assert re.search(r"held-out test accuracy 0\.\d{4} \(200 images\)", out)
-    assert "search completed 2" in out and "parameters" in out
+    printed = re.search(r"held-out test accuracy (0\.\d{4}) \(200 images\)", out)
+    assert printed and "search completed 2" in out and "parameters" in out
     run = et.open_run(tmp_path / "runs" / "notebook")
     assert [row["status"] for row in run.leaderboard()] == ["COMPLETED"] * 5
-    assert run.result()["test_accuracy"] == pytest.approx(float(re.search(r"accuracy (0\.\d+)", out).group(1)),
-                                                          abs=1e-4)
+    assert run.result()["test_accuracy"] == pytest.approx(float(printed.group(1)), abs=1e-4)
 
 
 def test_open_run_reads_an_old_run_folder():
