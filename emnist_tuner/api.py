@@ -22,9 +22,9 @@ from pathlib import Path
 from rich.console import Console
 
 from .quiet import import_keras_quietly
-from .runs.configs import (AblationConfig, RetrainConfig, RunConfig, SearchConfig, TrainConfig, TransferConfig,
+from .runfolder.configs import (AblationConfig, RetrainConfig, RunConfig, SearchConfig, TrainConfig, TransferConfig,
                            load_config, read_run_config)
-from .runs.layout import RunFolder
+from .runfolder.layout import RunFolder
 
 
 def _say(console: Console | None):
@@ -158,13 +158,13 @@ class Run:
 
     def leaderboard(self, sort: str | None = None) -> list[dict]:
         """A search's trials as dicts, best first (or by ``sort``: score, trial, time, epochs, a hyperparameter)."""
-        from .runs.trials import leaderboard_rows, read_trials
+        from .runfolder.trials import leaderboard_rows, read_trials
 
         return leaderboard_rows(read_trials(self.path), sort)
 
     def result(self) -> dict | None:
         """What the run concluded: a search's final.json, a train run's metrics.json, an ablation's summary."""
-        from .runs.trials import read_json_file
+        from .runfolder.trials import read_json_file
 
         folder = self.folder
         file = {"search": folder.final_file, "train": folder.metrics_file}.get(self.kind, folder.results_file)

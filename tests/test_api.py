@@ -10,7 +10,7 @@ import pytest
 
 import emnist_tuner as et
 from emnist_tuner.errors import ConfigError, RunError
-from emnist_tuner.runs.configs import SearchConfig
+from emnist_tuner.runfolder.configs import SearchConfig
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "search-v0.1-killed"

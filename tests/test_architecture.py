@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import re
 import shutil
+
+import pytest
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "emnist_tuner"
@@ -17,7 +19,7 @@ LAYERS = [
     {"errors", "io", "quiet", "study"},
     {"data"},
     {"searchspace"},
-    {"runs"},
+    {"runfolder"},
     {"training"},
     {"hyperband"},
     {"experiments"},
@@ -65,7 +67,7 @@ def import_violations(package: Path = PACKAGE) -> list[str]:
             continue
         for line, module in _imported_modules(path, package):
             top = module.split(".")[0]
-            if not top:
+            if not top or top == "__version__":  # the package root's own version string
                 continue
             layer = _layer_of(top)
             if layer is None or layer > own:
@@ -80,11 +82,11 @@ def test_the_package_follows_the_import_chain():
 def test_an_upward_import_is_caught(tmp_path):
     copy = tmp_path / "emnist_tuner"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "runs" / "sneaky.py").write_text("def f():\n    from ..reports.leaderboard import leaderboard_table\n")
+    (copy / "runfolder" / "sneaky.py").write_text("def f():\n    from ..reports.leaderboard import leaderboard_table\n")
     (copy / "data" / "sneaky.py").write_text("from emnist_tuner.training import fit\n")
     problems = import_violations(copy)
     assert problems == ["data/sneaky.py:1 imports training (training comes after data in the chain)",
-                        "runs/sneaky.py:2 imports reports.leaderboard (reports comes after runs in the chain)"]
+                        "runfolder/sneaky.py:2 imports reports.leaderboard (reports comes after runfolder in the chain)"]
 
 
 RUN_FILE_NAMES = ("config.json", "status.json", "run.lock", "final.json", "best_model.keras", "metrics.json",
@@ -94,11 +96,11 @@ RUN_FILE_NAMES = ("config.json", "status.json", "run.lock", "final.json", "best_
 
 
 def test_run_folder_names_are_spelled_in_runs_only():
-    """Each run file's name is a string literal in ``runs/`` only (docstrings and messages aside)."""
+    """Each run file's name is a string literal in ``runfolder/`` only (docstrings and messages aside)."""
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE)
-        if rel.parts[0] == "runs":
+        if rel.parts[0] == "runfolder":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and node.value in RUN_FILE_NAMES:
@@ -134,3 +136,16 @@ def test_keras_tuner_internals_are_reached_from_one_module_only():
 def test_modules_stay_small():
     sizes = {str(p.relative_to(PACKAGE)): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
     assert {name: n for name, n in sizes.items() if n > 320} == {}
+
+
+def test_no_source_file_is_ignored_by_git():
+    """A .gitignore pattern meant for output folders (runs/, data/, logs/) must not hide package or test files."""
+    import subprocess
+
+    repo = PACKAGE.parent
+    if not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = [str(p.relative_to(repo)) for folder in (PACKAGE, repo / "tests") for p in folder.rglob("*.py")
+             if "__pycache__" not in p.parts]
+    ignored = subprocess.run(["git", "check-ignore", *files], cwd=repo, capture_output=True, text=True).stdout
+    assert ignored.split() == []

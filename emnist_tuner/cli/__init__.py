@@ -1,5 +1,5 @@
 """The `emnist-tuner` command line: a thin typer front end over ``emnist_tuner.api``, one module per
-command group (``datasets``, ``train``, ``search``, ``runs``, ``transfer``, ``ablate``), assembled in ``app``."""
+command group (``datasets``, ``train``, ``search``, ``reading``, ``transfer``, ``ablate``), assembled in ``app``."""
 
 from .app import app, main
 

@@ -11,35 +11,73 @@ import sys
 
 import typer
 
+from .. import __version__
 from ..errors import EmnistTunerError
-from . import ablate, datasets, runs, search, train, transfer
+from . import ablate, datasets, reading, search, train, transfer
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     help="Hyperband architecture search for handwritten-character CNNs (EMNIST Letters, MNIST, Binary AlphaDigits).",
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"emnist-tuner {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
     """Hyperband architecture search for handwritten-character CNNs."""
 
 
-for command in (datasets.data, datasets.presets, train.train, search.search, search.resume, runs.leaderboard,
-                runs.report, runs.runs, runs.compare, transfer.retrain, transfer.transfer, ablate.ablate):
+for command in (datasets.data, datasets.presets, train.train, search.search, search.resume, reading.leaderboard,
+                reading.report, reading.runs, reading.compare, transfer.retrain, transfer.transfer, ablate.ablate):
     app.command()(command)
 
 
+# typer's click (vendored since typer 0.2x) is reached through its public BadParameter's bases.
+UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def usage_error_line(exc) -> str:
+    """A click usage error (unknown command or option, missing value …) as our one line."""
+    message = exc.format_message().strip()
+    command = exc.ctx.command_path if exc.ctx is not None else "emnist-tuner"
+    return f"{message} See `{command} --help`." if message.endswith("?") else \
+        f"{message.rstrip('.')}; see `{command} --help`"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every error is one line on stderr with the README's exit code."""
     try:
-        app(args=argv, prog_name="emnist-tuner")
+        code = app(args=argv, prog_name="emnist-tuner", standalone_mode=False)
     except EmnistTunerError as exc:
         prefix = "" if exc.exit_code == 130 else "error: "  # an interruption is not an error
         print(f"{prefix}{exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `emnist-tuner` alone: its help
+            print(exc.format_message())
+            sys.exit(0)
+        print(f"error: {usage_error_line(exc)}", file=sys.stderr)
+        sys.exit(2)
+    except ClickException as exc:  # e.g. a file option that cannot be opened
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

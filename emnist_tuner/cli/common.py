@@ -26,7 +26,7 @@ def say(text: str) -> None:
 @contextmanager
 def interruptible(how_to_go_on: str):
     """Ctrl-C anywhere in a long command (also before its run folder is locked): one line saying how to
-    go on, exit code 130. A run's own life cycle (``runs.lifecycle``) says it first where it can."""
+    go on, exit code 130. A run's own life cycle (``runfolder.lifecycle``) says it first where it can."""
     try:
         yield
     except KeyboardInterrupt:

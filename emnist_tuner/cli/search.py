@@ -44,7 +44,7 @@ def search(
     import_keras_quietly()
     from ..hyperband.distributed import roles
     from ..reports.progress import ConsoleUI
-    from ..runs.lifecycle import check_run_dir_writable
+    from ..runfolder.lifecycle import check_run_dir_writable
 
     address = roles.check_roles(role, oracle, worker_id, worker_timeout)
     options = dict(max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset, batch_size=batch_size,
@@ -69,7 +69,7 @@ def search(
 
 
 def resume(
-    run_dir: Path = typer.Argument(..., help="The run folder of an interrupted search."),
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="The run folder of an interrupted search."),
     data_dir: Optional[Path] = DataDirOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
@@ -80,7 +80,7 @@ def resume(
 
 def print_winner(run_dir: Path, final: dict) -> None:
     from ..reports.leaderboard import leaderboard_table
-    from ..runs.trials import read_trials
+    from ..runfolder.trials import read_trials
 
     console.print(leaderboard_table(read_trials(run_dir), top=5, width=console.width))
     console.print(f"winner: trial {final['trial_id']} (val acc {final['val_accuracy']:.4f}), retrained for "

@@ -10,7 +10,7 @@ import typer
 from .. import api
 from .common import DataDirOption, DownloadOption, console, interruptible
 
-RunArgument = typer.Argument(..., help="A finished search or train run folder.")
+RunArgument = typer.Argument(..., metavar="RUN", help="A finished search or train run folder.")
 
 
 def retrain(

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
-from ..runs.configs import AblationConfig
-from ..runs.layout import RunFolder
-from ..runs.lifecycle import check_new_or_same_kind, run_lifecycle
+from ..runfolder.configs import AblationConfig
+from ..runfolder.layout import RunFolder
+from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
 from .ablation_methods import METHOD_TITLES, METHODS, Variant, applicable, make_variants, parse_methods
 from .stats import CONFIDENCE, paired_interval
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from ..errors import RunError
 from ..io import read_json, write_json_atomic
-from ..runs.configs import RetrainConfig
-from ..runs.layout import RunFolder, TrainingFolder
-from ..runs.lifecycle import run_lifecycle
+from ..runfolder.configs import RetrainConfig
+from ..runfolder.layout import RunFolder, TrainingFolder
+from ..runfolder.lifecycle import run_lifecycle
 from .winner import read_winner
 
 

@@ -19,9 +19,9 @@ import numpy as np
 
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
-from ..runs.configs import TransferConfig
-from ..runs.layout import RunFolder, TransferFolder
-from ..runs.lifecycle import run_lifecycle
+from ..runfolder.configs import TransferConfig
+from ..runfolder.layout import RunFolder, TransferFolder
+from ..runfolder.lifecycle import run_lifecycle
 from .stats import mean_std, paired_interval
 from .winner import read_winner
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import RunError
 from ..io import read_json
-from ..runs.layout import RunFolder
+from ..runfolder.layout import RunFolder
 
 
 @dataclass(frozen=True)

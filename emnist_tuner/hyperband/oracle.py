@@ -6,7 +6,7 @@ to the tuner); the methods that change shared state are ``keras_tuner.synchroniz
 KerasTuner's own, so the chief's gRPC threads never see half an update.
 
 - ``save`` and ``_save_trial`` write atomically (temporary file, fsync, rename), keeping a
-  ``.last-good`` copy of oracle.json and a mirror of each trial.json (see ``runs.repair``);
+  ``.last-good`` copy of oracle.json and a mirror of each trial.json (see ``runfolder.repair``);
 - ``_random_values`` returns each of ``starting_points`` first, once each (a point counts as used
   once KerasTuner recorded its values in ``_tried_so_far``, part of oracle.json, so a resumed
   search never repeats one), then KerasTuner's random sampling;
@@ -25,8 +25,8 @@ from pathlib import Path
 import keras_tuner as kt
 
 from ..io import write_text_atomic
-from ..runs.layout import TRIAL, last_good
-from ..runs.lifecycle import write_error
+from ..runfolder.layout import TRIAL, last_good
+from ..runfolder.lifecycle import write_error
 
 ENDED = ("COMPLETED", "FAILED")
 

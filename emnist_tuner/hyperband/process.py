@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from ..errors import RunError
-from ..runs.layout import WORKER_LOG, RunFolder
+from ..runfolder.layout import WORKER_LOG, RunFolder
 
 
 def run_worker_process(run: RunFolder, mode: str, budget: int | None, display, env: dict | None = None,

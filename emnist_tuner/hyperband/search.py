@@ -17,11 +17,11 @@ import json
 from pathlib import Path
 
 from ..errors import RunError
-from ..runs.configs import SearchConfig
-from ..runs.layout import RunFolder
-from ..runs.lifecycle import RunLock, run_status
-from ..runs.repair import check_tuner_state
-from ..runs.trials import read_trials
+from ..runfolder.configs import SearchConfig
+from ..runfolder.layout import RunFolder
+from ..runfolder.lifecycle import RunLock, run_status
+from ..runfolder.repair import check_tuner_state
+from ..runfolder.trials import read_trials
 from .process import run_worker_process
 from .schedule import hyperband_schedule, total_epochs, total_trials
 from .space import fingerprint_for

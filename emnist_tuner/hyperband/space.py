@@ -7,7 +7,7 @@ import hashlib
 import json
 
 from ..errors import ConfigError
-from ..runs.configs import SearchConfig
+from ..runfolder.configs import SearchConfig
 
 
 def hypermodel_for(config: SearchConfig):

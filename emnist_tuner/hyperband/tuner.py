@@ -24,8 +24,8 @@ import keras_tuner as kt
 
 from ..errors import RunError
 from ..io import write_json_atomic
-from ..runs.layout import PROJECT, RunFolder
-from ..runs.lifecycle import storage_problem
+from ..runfolder.layout import PROJECT, RunFolder
+from ..runfolder.lifecycle import storage_problem
 from ..training.fit import EventCallback
 from .memory import release_memory, rss_mib
 from .oracle import RunOracle, _write_state

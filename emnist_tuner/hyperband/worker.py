@@ -50,8 +50,8 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     import keras
 
     from ..data.prepare import prepare_data
-    from ..runs.configs import SearchConfig
-    from ..runs.layout import RunFolder
+    from ..runfolder.configs import SearchConfig
+    from ..runfolder.layout import RunFolder
     from ..training.devices import configure_devices
     from . import kt_ext
     from .space import hypermodel_for, preset_starting_points

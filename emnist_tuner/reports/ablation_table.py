@@ -9,8 +9,8 @@ from rich.text import Text
 
 from ..study import ABLATION_QUOTE, ablation_claim
 from .formatting import duration
-from ..runs.layout import RunFolder
-from ..runs.trials import read_json_file
+from ..runfolder.layout import RunFolder
+from ..runfolder.trials import read_json_file
 
 
 def _points(value, sign: bool = True) -> str:

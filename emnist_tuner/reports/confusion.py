@@ -11,8 +11,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 
 from ..io import write_json_atomic
-from ..runs.layout import PREDICTIONS, TrainingFolder
-from ..runs.trials import read_json_file
+from ..runfolder.layout import PREDICTIONS, TrainingFolder
+from ..runfolder.trials import read_json_file
 # Background shades for off-diagonal counts, lightest (few errors) to strongest (many).
 SHADES = ("on grey23", "on dark_orange3", "on red3", "on bright_red")
 DIAGONAL = "on dark_green"

@@ -8,7 +8,7 @@ import json
 
 from rich.table import Table
 
-from ..runs.trials import TrialRecord, leaderboard_rows, score_ranks, sort_records
+from ..runfolder.trials import TrialRecord, leaderboard_rows, score_ranks, sort_records
 from .formatting import SHORT, duration, fmt_value
 
 STATUS_STYLE = {"COMPLETED": "green", "RUNNING": "yellow", "FAILED": "red", "INVALID": "red", "UNREADABLE": "red"}

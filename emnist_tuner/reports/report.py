@@ -11,8 +11,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..runs.layout import RunFolder
-from ..runs.trials import read_json_file, read_trials, ranked
+from ..runfolder.layout import RunFolder
+from ..runfolder.trials import read_json_file, read_trials, ranked
 from ..study import FIGURES
 from .confusion import ConfusionHeatmap, ConfusionUnavailable, load_confusion, most_confused, pairs_text, per_class_table
 from .formatting import duration, pct

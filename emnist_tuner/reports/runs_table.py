@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..runs.layout import RunFolder
-from ..runs.trials import read_json_file, read_trials
+from ..runfolder.layout import RunFolder
+from ..runfolder.trials import read_json_file, read_trials
 from .formatting import pct
 
 

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from ..io import write_json_atomic
-from ..runs.layout import TrainingFolder
+from ..runfolder.layout import TrainingFolder
 
 
 class EventCallback(keras.callbacks.Callback):

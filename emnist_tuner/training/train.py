@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..errors import RunError
 from ..io import write_json_atomic
-from ..runs.configs import TrainConfig
-from ..runs.layout import RunFolder
-from ..runs.lifecycle import check_new_or_same_kind, run_lifecycle
+from ..runfolder.configs import TrainConfig
+from ..runfolder.layout import RunFolder
+from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
 
 
 def train_preset(config: TrainConfig, run_dir: Path | str, say=print) -> dict:

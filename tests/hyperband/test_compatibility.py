@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from emnist_tuner.runs.configs import SearchConfig, load_config
+from emnist_tuner.runfolder.configs import SearchConfig, load_config
 from helpers import accuracy_of_saved_predictions, run_cli
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "search-v0.1-killed"

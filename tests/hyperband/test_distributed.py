@@ -152,7 +152,7 @@ def test_silent_worker_loses_its_trial_and_a_restarted_one_gets_its_own_back(tmp
 
 
 def test_a_worker_refuses_a_folder_that_is_not_its_chiefs(tmp_path, capsys):
-    from emnist_tuner.runs.configs import SearchConfig
+    from emnist_tuner.runfolder.configs import SearchConfig
     from emnist_tuner.hyperband.space import fingerprint_for
 
     run = tmp_path / "run"

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from emnist_tuner.errors import RunError
-from emnist_tuner.runs import lifecycle as runfolder
-from emnist_tuner.runs.layout import RunFolder
-from emnist_tuner.runs.repair import check_tuner_state
-from emnist_tuner.runs.repair import check_checkpoints, checkpoints_still_needed
+from emnist_tuner.runfolder import lifecycle as runfolder
+from emnist_tuner.runfolder.layout import RunFolder
+from emnist_tuner.runfolder.repair import check_tuner_state
+from emnist_tuner.runfolder.repair import check_checkpoints, checkpoints_still_needed
 from helpers import run_cli, snapshot
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "faults.py"
@@ -145,7 +145,7 @@ def test_full_disk_at_a_state_write_keeps_the_old_file(tmp_path, monkeypatch):
 def test_full_disk_while_saving_a_checkpoint_stops_without_failing_the_trial(tmp_path, monkeypatch):
     import keras
 
-    from emnist_tuner.runs.configs import SearchConfig
+    from emnist_tuner.runfolder.configs import SearchConfig
     from emnist_tuner.hyperband.space import fingerprint_for
     from emnist_tuner.hyperband.worker import run_worker
 

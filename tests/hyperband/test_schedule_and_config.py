@@ -7,7 +7,7 @@ import json
 import pytest
 
 from emnist_tuner.errors import ConfigError, RunError
-from emnist_tuner.runs.configs import SearchConfig, load_config
+from emnist_tuner.runfolder.configs import SearchConfig, load_config
 from emnist_tuner.hyperband.schedule import docstring_estimate, hyperband_schedule, total_epochs, total_trials
 
 

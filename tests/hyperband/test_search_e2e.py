@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from emnist_tuner.runs.layout import RunFolder
+from emnist_tuner.runfolder.layout import RunFolder
 from helpers import accuracy_of_saved_predictions
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ import pytest
 from emnist_tuner.hyperband import kt_ext
 from emnist_tuner.hyperband.space import hypermodel_for, preset_starting_points
 from emnist_tuner.hyperband.tuner import RunHyperband
-from emnist_tuner.runs.configs import SearchConfig
-from emnist_tuner.runs.layout import RunFolder
+from emnist_tuner.runfolder.configs import SearchConfig
+from emnist_tuner.runfolder.layout import RunFolder
 from emnist_tuner.searchspace import CharacterHyperModel
 
 PRESETS = ["convnet", "model1", "model3", "model4", "model2", "dense"]

@@ -12,7 +12,7 @@ import pytest
 from emnist_tuner.cli import main
 from helpers import render, snapshot
 from emnist_tuner.reports.leaderboard import leaderboard_table, leaderboard_text
-from emnist_tuner.runs.trials import read_trials
+from emnist_tuner.runfolder.trials import read_trials
 
 
 def _trial(project, trial_id, status, score=None, **values):

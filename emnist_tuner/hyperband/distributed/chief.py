@@ -228,8 +228,8 @@ def run_chief(run_path: str, emit, worker_timeout: float) -> None:
     nothing (no data is loaded); KERASTUNER_* are set by the parent (see ``roles``)."""
     import os
 
-    from ...runs.configs import SearchConfig
-    from ...runs.layout import RunFolder
+    from ...runfolder.configs import SearchConfig
+    from ...runfolder.layout import RunFolder
     from ..oracle import saved_ongoing_trials
     from ..space import hypermodel_for, preset_starting_points
     from ..tuner import RunHyperband

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import ConfigError, RunError
-from ...runs.configs import SearchConfig
-from ...runs.layout import CHIEF_LOG, RunFolder, worker_log_name
+from ...runfolder.configs import SearchConfig
+from ...runfolder.layout import CHIEF_LOG, RunFolder, worker_log_name
 from ..process import run_worker_process
 from ..schedule import total_trials
 

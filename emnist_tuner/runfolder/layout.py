@@ -1,4 +1,4 @@
-"""Every file name of every run kind, in one place. Nothing outside ``runs`` spells a run file's name.
+"""Every file name of every run kind, in one place. Nothing outside ``runfolder`` spells a run file's name.
 
 A run folder (``RunFolder``), whatever its kind::
 

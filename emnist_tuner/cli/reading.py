@@ -10,14 +10,14 @@ from typing import Optional
 import typer
 
 from ..errors import ConfigError, RunError
-from ..runs.configs import read_run_config
+from ..runfolder.configs import read_run_config
 from .common import DataDirOption, console
 
 FORMATS = ("table", "json", "csv", "markdown")
 
 
 def leaderboard(
-    run_dir: Path = typer.Argument(..., help="A run folder (running, interrupted or done)."),
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="A run folder (running, interrupted or done)."),
     top: int = typer.Option(10, "--top", help="Rows to show (0 = all)."),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
     sort: Optional[str] = typer.Option(None, "--sort", help="score (default), trial, time, epochs or a "
@@ -26,7 +26,7 @@ def leaderboard(
 ) -> None:
     """Show a run's trials, best first. Reads the run folder only; never writes to it."""
     from ..reports.leaderboard import leaderboard_table, leaderboard_text
-    from ..runs.trials import read_trials
+    from ..runfolder.trials import read_trials
 
     if top < 0:
         raise ConfigError(f"--top must be 0 (all) or more, got {top}")
@@ -42,7 +42,7 @@ def leaderboard(
 
 
 def report(
-    run_dir: Path = typer.Argument(..., help="A search or train run folder."),
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="A search, train or ablation run folder."),
     svg: Optional[Path] = typer.Option(None, "--svg", help="Also save the report as SVG."),
     html: Optional[Path] = typer.Option(None, "--html", help="Also save the report as HTML."),
     data_dir: Optional[Path] = DataDirOption,
@@ -59,7 +59,7 @@ def report(
         save_report(group, svg=svg, html=html)
 
 
-def runs(folder: Path = typer.Argument(Path("runs"), help="A folder of run folders (or one run folder).")) -> None:
+def runs(folder: Path = typer.Argument(Path("runs"), metavar="FOLDER", help="A folder of run folders (or one run folder).")) -> None:
     """List the runs under a folder: kind, dataset, state, trials, best validation and test accuracy."""
     from ..reports.runs_table import find_runs, runs_table
 
@@ -68,7 +68,7 @@ def runs(folder: Path = typer.Argument(Path("runs"), help="A folder of run folde
     console.print(runs_table(find_runs(folder), title=f"Runs in {folder}"))
 
 
-def compare(run_dirs: list[Path] = typer.Argument(..., help="Two or more run folders.")) -> None:
+def compare(run_dirs: list[Path] = typer.Argument(..., metavar="RUN", help="Two or more run folders.")) -> None:
     """Show runs side by side: settings, trials, best validation and held-out test accuracy."""
     from ..reports.runs_table import compare_table, run_summary
 

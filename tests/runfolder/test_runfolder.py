@@ -10,16 +10,16 @@ import sys
 import pytest
 
 from emnist_tuner.errors import RunError
-from emnist_tuner.runs.layout import RunFolder
-from emnist_tuner.runs.lifecycle import RunLock
-from emnist_tuner.runs.repair import check_tuner_state
+from emnist_tuner.runfolder.layout import RunFolder
+from emnist_tuner.runfolder.lifecycle import RunLock
+from emnist_tuner.runfolder.repair import check_tuner_state
 
 
 def test_a_second_writer_is_refused(tmp_path):
     run = RunFolder(tmp_path)
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from emnist_tuner.runs.layout import RunFolder; from emnist_tuner.runs.lifecycle import RunLock;"
+         "import sys, time; from emnist_tuner.runfolder.layout import RunFolder; from emnist_tuner.runfolder.lifecycle import RunLock;"
          f"lock = RunLock(RunFolder({str(tmp_path)!r})).acquire(); print('locked', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -1,0 +1,1 @@
+"""Datasets: find, download, verify, load and split them (``files``, ``datasets``, ``prepare``, ``status``)."""
