@@ -30,14 +30,14 @@ def test_the_readme_example_runs(tmp_path, capsys, monkeypatch):
     printed = re.search(r"held-out test accuracy (0\.\d{4}) \(200 images\)", out)
     assert printed and "search completed 2" in out and "parameters" in out
     run = et.open_run(tmp_path / "runs" / "notebook")
-    assert [row["status"] for row in run.leaderboard()] == ["COMPLETED"] * 5
+    assert [row["status"] for row in run.leaderboard()] == ["completed"] * 5
     assert run.result()["test_accuracy"] == pytest.approx(float(printed.group(1)), abs=1e-4)
 
 
 def test_open_run_reads_an_old_run_folder():
     run = et.open_run(FIXTURE)
     assert run.kind == "search" and isinstance(run.config, SearchConfig) and run.state == "interrupted"
-    assert [(r["trial_id"], r["status"]) for r in run.leaderboard()] == [("0000", "RUNNING")]
+    assert [(r["trial_id"], r["status"]) for r in run.leaderboard()] == [("0000", "interrupted")]
     assert run.result() is None
     with pytest.raises(RunError, match="has no final model yet; finish it with: emnist-tuner resume"):
         run.best_model()

@@ -11,6 +11,7 @@ import typer
 
 from ..errors import ConfigError, RunError
 from ..runfolder.configs import read_run_config
+from ..runfolder.lifecycle import article
 from .common import DataDirOption, console
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -18,25 +19,34 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 def leaderboard(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="A run folder (running, interrupted or done)."),
-    top: int = typer.Option(10, "--top", help="Rows to show (0 = all)."),
+    top: Optional[int] = typer.Option(None, "--top", help="Trials to show (0 = all; default: 10 in the table, "
+                                                          "every trial in an export)."),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
     sort: Optional[str] = typer.Option(None, "--sort", help="score (default), trial, time, epochs or a "
                                                             "hyperparameter's name."),
-    show_all: bool = typer.Option(False, "--all", help="Every trial and every hyperparameter column."),
+    show_all: bool = typer.Option(False, "--all", help="Every trial and every hyperparameter (folded into one "
+                                                       "column, so it fits any width)."),
 ) -> None:
     """Show a run's trials, best first. Reads the run folder only; never writes to it."""
+    from ..reports.formatting import search_counts
     from ..reports.leaderboard import leaderboard_table, leaderboard_text
     from ..runfolder.trials import read_trials
 
-    if top < 0:
+    if top is not None and top < 0:
         raise ConfigError(f"--top must be 0 (all) or more, got {top}")
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be table, json, csv or markdown, got '{fmt}'")
-    run, _ = read_run_config(run_dir)
+    run, config = read_run_config(run_dir)
+    kind = config.get("kind", "search")
+    if kind != "search":
+        raise RunError(f"{run.path} is {article(kind)} run: it has no trials to rank; see `emnist-tuner report "
+                       f"{run.path}`")
     records = read_trials(run.path)
     if fmt == "table":
-        console.print(leaderboard_table(records, None if show_all else top or None, title=f"Leaderboard · {run.state()}",
-                                        width=None if show_all else console.width, sort=sort))
+        rows = None if show_all else (10 if top is None else top) or None
+        console.print(leaderboard_table(records, rows, title=f"Leaderboard · {run.state()}", width=console.width,
+                                        sort=sort, every_hyperparameter=show_all,
+                                        counts=search_counts(run, config, records)))
     else:
         sys.stdout.write(leaderboard_text(records, fmt, None if show_all else top or None, sort=sort))
 

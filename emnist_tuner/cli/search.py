@@ -79,11 +79,18 @@ def resume(
 
 
 def print_winner(run_dir: Path, final: dict) -> None:
+    from ..reports.formatting import search_counts
     from ..reports.leaderboard import leaderboard_table
+    from ..runfolder.configs import read_run_config
     from ..runfolder.trials import read_trials
 
-    console.print(leaderboard_table(read_trials(run_dir), top=5, width=console.width))
+    run, config = read_run_config(run_dir)
+    records = read_trials(run.path)
+    console.print(leaderboard_table(records, top=5, width=console.width,
+                                    counts=search_counts(run, config, records)))
     console.print(f"winner: trial {final['trial_id']} (val acc {final['val_accuracy']:.4f}), retrained for "
                   f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
                   f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
                   f"{run_dir / final['model']}")
+    console.print(f"next: `emnist-tuner report {run_dir}` (the winner's errors, per class), `emnist-tuner retrain "
+                  f"{run_dir}` (the winner on MNIST, then the backbone of `emnist-tuner transfer`)", highlight=False)

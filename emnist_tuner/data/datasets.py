@@ -236,13 +236,23 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 
 def stratified_subset(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """Indices of a stratified subset of ``size`` images (class proportions kept)."""
+    """Indices of a stratified subset of exactly ``size`` images (class proportions kept: each class gets
+    its share rounded down, the images left over go to the classes with the largest remainders)."""
     if size >= len(labels):
         return np.arange(len(labels))
     if size < 1:
         raise ConfigError(f"--subset must be at least 1, got {size}")
-    _, taken = stratified_split(labels, size / len(labels), seed)
-    return taken
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    share = size * counts / len(labels)
+    take = np.floor(share).astype(int)
+    take[np.argsort(-(share - take), kind="stable")[: size - int(take.sum())]] += 1
+    taken = []
+    for cls, n in zip(classes, take):
+        idx = np.flatnonzero(labels == cls)
+        rng.shuffle(idx)
+        taken.append(idx[:n])
+    return np.sort(np.concatenate(taken))
 
 
 # ---------------------------------------------------------------- loading

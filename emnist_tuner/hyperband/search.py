@@ -21,7 +21,7 @@ from ..runfolder.configs import SearchConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import RunLock, run_status
 from ..runfolder.repair import check_tuner_state
-from ..runfolder.trials import read_trials
+from ..runfolder.trials import ENDED, read_trials
 from .process import run_worker_process
 from .schedule import hyperband_schedule, total_epochs, total_trials
 from .space import fingerprint_for
@@ -91,9 +91,9 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None) -> dict:
 
 def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None:
     records = read_trials(run.path)
-    done = [r for r in records if r.status in ("COMPLETED", "FAILED")]
+    done = [r for r in records if r.status in ENDED]
     done_epochs = sum(r.new_epochs or 0 for r in done)
-    best = max((r for r in done if r.status == "COMPLETED" and r.score is not None), key=lambda r: r.score,
+    best = max((r for r in done if r.status == "completed" and r.score is not None), key=lambda r: r.score,
                default=None)
     if done:
         ui.say(f"resuming: {len(done)} trials already done, {len(records) - len(done)} to rerun or continue")

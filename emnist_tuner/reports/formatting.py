@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-# Short column titles for the hyperparameters, so tables stay readable at 80 columns.
-SHORT = {
-    "conv_blocks": "blocks", "convs_per_block": "convs", "kernel_size": "kernel", "batch_norm": "bn",
-    "conv_dropout": "cdrop", "head_dropout": "hdrop", "dense_layers": "dense", "dense_dropout": "ddrop",
-    "initializer": "init", "activation": "act", "optimizer": "opt", "learning_rate": "lr",
-    "translation": "transl", "rotation": "rot", "l1_strength": "l1_s", "l2_strength": "l2_s",
-    **{f"dense_units_{k}": f"units_{k}" for k in range(1, 5)},
-}
-SHORT_VALUES = {"glorot_uniform": "glorot", "he_normal": "he_n", "he_uniform": "he_u", "lecun_normal": "lecun",
-                "leaky_relu": "lrelu", "average": "avg"}
+# One name per thing: hyperparameters and their values appear under their own names everywhere (tables,
+# captions, exports), so every name a user sees is one `--sort` accepts and one the API returns.
 
 
 def fmt_value(value) -> str:
@@ -22,7 +14,21 @@ def fmt_value(value) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.2g}"
-    return SHORT_VALUES.get(value, str(value)) if isinstance(value, str) else str(value)
+    return str(value)
+
+
+def search_counts(run, config: dict, records) -> "TrialCounts":
+    """The search's trial counts (``runfolder.trials.TrialCounts``): what every command shows."""
+    from ..runfolder.trials import trial_counts
+
+    try:
+        from ..hyperband.schedule import hyperband_schedule, total_trials
+
+        scheduled = total_trials(hyperband_schedule(int(config["max_epochs"]), int(config["factor"]),
+                                                    int(config.get("iterations", 1))))
+    except (KeyError, TypeError, ValueError):  # an old or partial config: show what is known
+        scheduled = None
+    return trial_counts(records, scheduled, run.search_is_over())
 
 
 def duration(seconds: float | None) -> str:

@@ -1,4 +1,10 @@
-"""The leaderboard of a run: a rich table, or JSON / CSV / Markdown, read from disk only."""
+"""The leaderboard of a run: a rich table, or JSON / CSV / Markdown, read from disk only.
+
+One layout whatever the width: the trial columns that fit (``#``, ``time`` and ``epochs`` give way
+first), then the hyperparameters that vary, as columns while they fit, or with ``every_hyperparameter``
+as one folded cell per trial; notes below the table say what was left out. Exports hold every trial
+(unless ``top``), full names and full values.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,22 @@ import csv
 import io
 import json
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
-from ..runfolder.trials import TrialRecord, leaderboard_rows, score_ranks, sort_records
-from .formatting import SHORT, duration, fmt_value
+from ..runfolder.trials import TrialCounts, TrialRecord, leaderboard_rows, score_ranks, sort_records
+from .formatting import duration, fmt_value
 
-STATUS_STYLE = {"COMPLETED": "green", "RUNNING": "yellow", "FAILED": "red", "INVALID": "red", "UNREADABLE": "red"}
+STATUS_STYLE = {"completed": "green", "running": "yellow", "interrupted": "yellow", "failed": "red",
+                "invalid": "red", "unreadable": "red"}
+# (header, justify, minimum width); dropped in reverse order of this list's DROP when the width is short
+BASE = (("#", "right"), ("trial", "left"), ("status", "left"), ("val acc", "right"), ("epochs", "right"),
+        ("time", "right"))
+DROP = ("time", "epochs", "#")
+TABLE_OVERHEAD = 4  # borders and padding rich adds to every column (3) and to the table (1)
+
+
 def split_columns(records: list[TrialRecord]) -> tuple[list[str], dict]:
     """Hyperparameter names that vary across trials, and those with one value everywhere."""
     names: list[str] = []
@@ -27,24 +43,47 @@ def split_columns(records: list[TrialRecord]) -> tuple[list[str], dict]:
     return varying, constant
 
 
-def _fit_columns(varying: list[str], rows: list[TrialRecord], width: int | None, used: int) -> list[str]:
-    """The hyperparameter columns that fit in ``width`` (in declaration order, the space's main knobs first)."""
-    if width is None:
-        return varying
-    chosen = []
-    for name in varying:
-        need = max([len(SHORT.get(name, name))] + [len(fmt_value(r.hyperparameters.get(name))) for r in rows]) + 3
-        if used + need > width:
-            break
-        chosen.append(name)
-        used += need
-    return chosen
+def epochs_cell(r: TrialRecord) -> str:
+    """Epochs the trial trained (``3→5`` for a continued trial), ``of N`` when it stopped before its schedule."""
+    if r.status != "completed":
+        return "0" if r.status in ("failed", "invalid") else ""
+    trained = f"{r.initial_epoch}→{r.reached}" if r.initial_epoch else str(r.reached)
+    return trained + (f" of {r.epochs}" if r.epochs is not None and r.reached < r.epochs else "")
+
+
+def _cells(r: TrialRecord, ranks: dict) -> dict[str, str]:
+    style = STATUS_STYLE.get(r.status, "")
+    return {"#": str(ranks.get(r.trial_id, "")), "trial": r.trial_id, "status": f"[{style}]{r.status}[/{style}]",
+            "val acc": f"{r.score:.4f}" if r.score is not None and r.status == "completed" else "",
+            "epochs": epochs_cell(r), "time": duration(r.seconds)}
+
+
+def _width(header: str, values: list[str]) -> int:
+    return max([len(header)] + [len(Text.from_markup(v).plain) for v in values]) + 3
+
+
+class Leaderboard:
+    """A renderable that lays the leaderboard out for the width it is rendered at."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+    def __rich_console__(self, console, options):
+        kwargs = dict(self.kwargs)
+        yield _layout(*self.args, width=kwargs.pop("width", None) or options.max_width, **kwargs)
 
 
 def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: str = "Leaderboard",
-                      width: int | None = None, sort: str | None = None) -> Table:
-    """The leaderboard as a rich table. With ``width``, only the hyperparameter columns that fit are
-    shown (the caption says how many were left out). ``sort``: see ``sort_records``."""
+                      width: int | None = None, sort: str | None = None, every_hyperparameter: bool = False,
+                      counts: TrialCounts | None = None) -> Leaderboard:
+    """The leaderboard (a table and its notes), fitted to ``width`` or else to the width it is printed at.
+    ``every_hyperparameter``: every varying hyperparameter, folded into one cell per trial."""
+    return Leaderboard(records, top, title, width=width, sort=sort, every_hyperparameter=every_hyperparameter,
+                       counts=counts)
+
+
+def _layout(records: list[TrialRecord], top: int | None, title: str, width: int, sort: str | None,
+            every_hyperparameter: bool, counts: TrialCounts | None) -> Group:
     rows = sort_records(records, sort)
     ranks = score_ranks(records)
     shown = rows[:top] if top else rows
@@ -52,43 +91,63 @@ def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: s
     if sort in varying:  # the sorted column comes first, so it is always shown
         varying.remove(sort)
         varying.insert(0, sort)
-    base_width = 6 + max([len(r.trial_id) for r in shown] + [5]) + 3 + 13 + 10 + 9 + 9
-    columns = _fit_columns(varying, shown, width, base_width)
-    done = sum(r.status == "COMPLETED" for r in records)
-    table = Table(title=f"{title} ({done} of {len(records)} trials completed)", title_justify="left")
-    for name, justify in (("#", "right"), ("trial", "left"), ("status", "left"), ("val acc", "right"),
-                          ("epochs", "right"), ("time", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
+    cells = [_cells(r, ranks) for r in shown]
+    base = [name for name, _ in BASE]
+    used = TABLE_OVERHEAD + sum(_width(name, [c[name] for c in cells]) for name in base)
+    dropped = []
+    for name in DROP:
+        if used <= width - (24 if every_hyperparameter else 0):
+            break
+        base.remove(name)
+        dropped.append(name)
+        used -= _width(name, [c[name] for c in cells])
+    columns: list[str] = []
+    if not every_hyperparameter:
+        for name in varying:
+            need = _width(name, [fmt_value(r.hyperparameters.get(name)) for r in shown])
+            if used + need > width:
+                break
+            columns.append(name)
+            used += need
+    counted = counts.text() if counts else f"{sum(r.status == 'completed' for r in records)}/{len(records)}"
+    table = Table(title=f"{title} · trials {counted}", title_justify="left")
+    for name, justify in BASE:
+        if name in base:
+            table.add_column(name, justify=justify, no_wrap=True)
     for name in columns:
-        table.add_column(SHORT.get(name, name), justify="right", no_wrap=True)
-    for r in shown:
-        style = STATUS_STYLE.get(r.status, "")
-        score = f"{r.score:.4f}" if r.score is not None and r.status == "COMPLETED" else ""
-        epochs = "" if r.epochs is None else (f"{r.initial_epoch}→{r.epochs}" if r.initial_epoch else str(r.epochs))
-        status = r.status.lower()
-        cells = [str(ranks[r.trial_id]) if r.trial_id in ranks else "", r.trial_id, f"[{style}]{status}[/{style}]", score,
-                 epochs, duration(r.seconds)]
-        table.add_row(*cells, *[fmt_value(r.hyperparameters.get(name)) for name in columns])
+        table.add_column(name, justify="right", no_wrap=True)
+    if every_hyperparameter and varying:
+        table.add_column("hyperparameters", overflow="fold", ratio=1)
+    for r, c in zip(shown, cells):
+        row = [c[name] for name in base] + [fmt_value(r.hyperparameters.get(name)) for name in columns]
+        if every_hyperparameter and varying:
+            row.append(" ".join(f"{n}={fmt_value(r.hyperparameters[n])}" for n in varying if n in r.hyperparameters))
+        table.add_row(*row)
     notes = []
-    if len(columns) < len(varying):
-        notes.append(f"{len(varying) - len(columns)} more varying hyperparameters not shown "
-                     "(a wider terminal, or --format json/csv/markdown, shows them)")
+    if len(rows) > len(shown):
+        notes.append(f"{len(rows) - len(shown)} more trials not shown (--top 0 or --all shows every trial)")
+    if dropped:
+        notes.append(f"columns left out for the terminal's width: {', '.join(dropped)} (a wider terminal, or "
+                     "--format json/csv/markdown, shows them)")
+    if not every_hyperparameter and len(columns) < len(varying):
+        notes.append(f"hyperparameters not shown: {', '.join(v for v in varying if v not in columns)} (--all shows "
+                     "every one; --format json/csv/markdown too)")
     if constant:
         notes.append("same in every trial shown: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in constant.items()))
-    if notes:
-        table.caption = "\n".join(notes)
-        table.caption_justify = "left"
-    return table
+    if any(" of " in c["epochs"] for c in cells):
+        notes.append("epochs: trained (\"N of M\": stopped early, M scheduled)")
+    return Group(table, *[Text(note) for note in notes])
 
 
 def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = None, sort: str | None = None) -> str:
+    """Every trial (or the ``top`` ones) as JSON, CSV or Markdown, with full names and values."""
     rows = leaderboard_rows(records, sort)
     rows = rows[:top] if top else rows
     if fmt == "json":
         return json.dumps(rows, indent=2)
     names, _ = split_columns(records)
     names = names or sorted({k for r in records for k in r.hyperparameters})
-    base = ["rank", "trial_id", "status", "score", "epochs", "seconds"]
+    base = ["rank", "trial_id", "status", "score", "epochs", "epochs_scheduled", "seconds", "message"]
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -99,6 +158,12 @@ def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = Non
         return out.getvalue()
     lines = ["| " + " | ".join(base + names) + " |", "|" + "---|" * (len(base) + len(names))]
     for row in rows:
-        cells = [fmt_value(row[k]) if k != "score" or row[k] is None else f"{row[k]:.4f}" for k in base]
-        lines.append("| " + " | ".join(cells + [fmt_value(row["hyperparameters"].get(n)) for n in names]) + " |")
+        cells = [_markdown(row[k]) if k != "score" or row[k] is None else f"{row[k]:.4f}" for k in base]
+        lines.append("| " + " | ".join(cells + [_markdown(row["hyperparameters"].get(n)) for n in names]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _markdown(value) -> str:
+    """A Markdown cell: the full value (floats as stored), with ``|`` escaped."""
+    text = "" if value is None else ("yes" if value is True else "no" if value is False else str(value))
+    return text.replace("|", "\\|")

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 
 from ..study import NOTES, figures_of
-from .formatting import SHORT, fmt_value
+from .formatting import fmt_value
 
 
 def _study(name: str) -> str:
@@ -40,6 +40,6 @@ def presets_table() -> Group:
     for preset in presets:
         keys += [k for k in preset.values if k not in keys]
     for key in keys:
-        grid.add_row(SHORT.get(key, key), *[fmt_value(p.values.get(key)) for p in presets])
+        grid.add_row(key, *[fmt_value(p.values.get(key)) for p in presets])
     grid.add_row("early stop", *[str(p.early_stopping_patience or "") for p in presets])
     return Group(summary, grid)

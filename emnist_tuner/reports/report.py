@@ -15,7 +15,7 @@ from ..runfolder.layout import RunFolder
 from ..runfolder.trials import read_json_file, read_trials, ranked
 from ..study import FIGURES
 from .confusion import ConfusionHeatmap, ConfusionUnavailable, load_confusion, most_confused, pairs_text, per_class_table
-from .formatting import duration, pct
+from .formatting import duration, pct, search_counts
 
 
 def _facts(title: str, rows: list[tuple[str, str]]) -> Table:
@@ -33,20 +33,13 @@ def _count(value) -> str:
 
 def _search_summary(run: RunFolder, config: dict) -> Table:
     records = read_trials(run.path)
-    done = [r for r in records if r.status == "COMPLETED"]
-    try:
-        from ..hyperband.schedule import hyperband_schedule, total_trials
-
-        scheduled = str(total_trials(hyperband_schedule(int(config["max_epochs"]), int(config["factor"]),
-                                                        int(config.get("iterations", 1)))))
-    except Exception:  # noqa: BLE001 - an old or partial config: show what is known
-        scheduled = "?"
+    done = [r for r in records if r.status == "completed"]
     seconds = [r.seconds for r in records if r.seconds is not None]
     best = ranked(done)[0] if done else None
     return _facts("Search summary", [
         ("dataset", str(config.get("dataset", "?"))),
         ("run state", run.state()),
-        ("trials completed / scheduled", f"{len(done)} / {scheduled}"),
+        ("trials done", search_counts(run, config, records).text()),
         ("total trial time", duration(sum(seconds)) if seconds else "—"),
         ("best val accuracy", f"{pct(best.score)} (trial {best.trial_id})" if best and best.score is not None else "—"),
     ])
@@ -55,7 +48,11 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
 def _search_winner(run: RunFolder) -> list:
     final = read_json_file(run.final_file)
     if not final:
-        return [Text("No final model yet: the winner has not been retrained and tested (no final.json).")]
+        state = run.state()
+        if state in ("interrupted", "failed"):
+            return [Text(f"No final model yet: the search was {state} before its winner was retrained and tested. "
+                         f"Resume it with: emnist-tuner resume {run.path}")]
+        return [Text("No final model yet: the winner is retrained and tested when the search ends.")]
     return [_facts("The winner", [
         ("trial", str(final.get("trial_id", "?"))),
         ("held-out test accuracy", pct(final.get("test_accuracy"))),
@@ -81,10 +78,12 @@ def _train_summary(run: RunFolder, config: dict) -> list:
     ])]
 
 
-def architecture_table(model_file: Path):
-    """The saved model's layers (name, type, output shape, parameters), or one line saying why not."""
+def architecture_table(model_file: Path, finished: bool = True):
+    """The saved model's layers (name, type, output shape, parameters), or one line saying why not
+    (``finished``: the run says it saved its model, so a missing file is damage, not a wait)."""
     if not model_file.is_file():
-        return Text(f"Model file {model_file.name} is missing: architecture not shown.")
+        return Text(f"Model file {model_file.name} is missing: architecture not shown." if finished
+                    else "Architecture: shown once the run has its final model.")
     try:
         import keras
 
@@ -182,12 +181,12 @@ def build_report(run_path: Path | str, data_dir=None) -> Group:
     if config.get("kind") == "train":
         parts = _train_summary(run, config)
         test_accuracy = (read_json_file(run.metrics_file) or {}).get("test_accuracy")
-        model_file = run.model_file
+        model_file, finished = run.model_file, run.metrics_file.is_file()
     else:
         parts = [_search_summary(run, config), *_search_winner(run)]
         test_accuracy = (read_json_file(run.final_file) or {}).get("test_accuracy")
-        model_file = run.best_model_file
-    parts.append(architecture_table(model_file))
+        model_file, finished = run.best_model_file, run.final_file.is_file()
+    parts.append(architecture_table(model_file, finished))
     parts += _confusion_section(run, config, data_dir)
     extra, ours = _extra_sections(run)
     parts += extra

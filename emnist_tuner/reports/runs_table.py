@@ -8,7 +8,7 @@ from rich.table import Table
 
 from ..runfolder.layout import RunFolder
 from ..runfolder.trials import read_json_file, read_trials
-from .formatting import pct
+from .formatting import pct, search_counts
 
 
 def run_summary(path: Path | str) -> dict:
@@ -32,11 +32,11 @@ def run_summary(path: Path | str) -> dict:
         summary.update(ablation_run_summary(path, config))
         return summary
     records = read_trials(path)
-    done = [r for r in records if r.status == "COMPLETED" and r.score is not None]
+    done = [r for r in records if r.status == "completed" and r.score is not None]
     final = read_json_file(run.final_file) or {}
     summary.update(
         setting=f"{config.get('profile')} (max_epochs {config.get('max_epochs')}, factor {config.get('factor')})",
-        trials=f"{len(done)}/{len(records)}", best_val=max((r.score for r in done), default=None),
+        trials=search_counts(run, config, records).text(), best_val=max((r.score for r in done), default=None),
         test_accuracy=final.get("test_accuracy"), parameters=final.get("parameters"), epochs=final.get("epochs"),
     )
     return summary

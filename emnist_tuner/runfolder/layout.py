@@ -178,6 +178,11 @@ class RunFolder(TrainingFolder):
             return "interrupted"
         return state
 
+    def search_is_over(self) -> bool:
+        """A search whose oracle has stopped (its final retrain may still be running or be left to do)."""
+        status = self.read_status()
+        return self.final_file.exists() or status.get("phase") == "final" or status.get("state") == "completed"
+
     def lock_is_held(self) -> bool:
         try:
             with open(self.lock_file) as handle:

@@ -1,12 +1,15 @@
 """Read a run folder's trials from disk, without writing anything and without importing TensorFlow.
 
 Works on a run in any state: running, interrupted, failed or done. A trial file that cannot be
-read (e.g. being replaced at this instant) is reported as "unreadable" rather than failing.
+read (e.g. being replaced at this instant) is reported as "unreadable" rather than failing; a trial
+that KerasTuner left "running" while no process holds the run is "interrupted" (it is rerun on resume).
+Statuses are lower case here and in every table and export.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +17,9 @@ from ..errors import ConfigError
 from .layout import TRIAL, RunFolder
 
 TUNER_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
-STATUS_ORDER = {"COMPLETED": 0, "RUNNING": 1, "INVALID": 2, "FAILED": 3, "UNREADABLE": 4}
+STATUS_ORDER = {"completed": 0, "running": 1, "interrupted": 2, "invalid": 3, "failed": 4, "unreadable": 5}
+ENDED = ("completed", "failed", "invalid")
+OVERSIZED = re.compile(r"Oversized model: (\d+) parameters")
 
 
 @dataclass
@@ -23,8 +28,9 @@ class TrialRecord:
     status: str
     score: float | None = None
     hyperparameters: dict = field(default_factory=dict)
-    epochs: int | None = None  # total epochs this trial reached (Hyperband's tuner/epochs)
+    epochs: int | None = None  # total epochs Hyperband scheduled this trial to reach (tuner/epochs)
     initial_epoch: int = 0
+    trained: int = 0  # epochs this trial really trained (early stopping and failures train fewer)
     bracket: int | None = None
     round: int | None = None
     continued_from: str | None = None
@@ -36,6 +42,21 @@ class TrialRecord:
     def new_epochs(self) -> int | None:
         return None if self.epochs is None else self.epochs - self.initial_epoch
 
+    @property
+    def reached(self) -> int:
+        """The epoch count this trial's model reached (a continued trial starts at ``initial_epoch``)."""
+        return self.initial_epoch + self.trained
+
+
+def failure_reason(message: str, status: str) -> str:
+    """Why a trial failed, in our words (KerasTuner keeps a traceback's last line)."""
+    oversized = OVERSIZED.search(message or "")
+    if oversized:
+        return f"model too large: {int(oversized.group(1)):,} parameters (over --max-params)"
+    last = (message or "").strip().splitlines()[-1:] or [""]
+    text = re.sub(r"^[\w.]+(Error|Exception): ", "", last[0]).strip()
+    return text or ("could not be built or trained" if status in ("failed", "invalid") else "")
+
 
 def _read(path: Path):
     try:
@@ -44,20 +65,32 @@ def _read(path: Path):
         return None
 
 
+def _trained(observations: dict, values: dict, status: str) -> int:
+    """Epochs a trial trained: one validation observation per epoch (its schedule, if none was kept)."""
+    if status != "completed":
+        return 0
+    seen = len(observations.get("observations") or [])
+    return seen or max(0, int(values.get("tuner/epochs") or 0) - int(values.get("tuner/initial_epoch") or 0))
+
+
 def read_trials(run_path: Path | str) -> list[TrialRecord]:
     run = RunFolder(run_path)
+    held = run.lock_is_held()
     records = []
     for trial_dir in run.trial_dirs():
         trial_id = trial_dir.name[len("trial_"):]
         state = _read(trial_dir / TRIAL)
         if not isinstance(state, dict):
-            records.append(TrialRecord(trial_id, "UNREADABLE", message="trial.json could not be read"))
+            records.append(TrialRecord(trial_id, "unreadable", message=f"{TRIAL} could not be read"))
             continue
         values = dict((state.get("hyperparameters") or {}).get("values") or {})
-        message = (state.get("message") or "").strip().splitlines()
+        status = str(state.get("status", "unknown")).lower()
+        if status == "running" and not held:
+            status = "interrupted"
+        observations = (((state.get("metrics") or {}).get("metrics") or {}).get("val_accuracy") or {})
         record = TrialRecord(
             trial_id=state.get("trial_id", trial_id),
-            status=state.get("status", "UNKNOWN"),
+            status=status,
             score=state.get("score"),
             hyperparameters={k: v for k, v in values.items() if k not in TUNER_KEYS},
             epochs=values.get("tuner/epochs"),
@@ -66,7 +99,8 @@ def read_trials(run_path: Path | str) -> list[TrialRecord]:
             round=values.get("tuner/round"),
             continued_from=values.get("tuner/trial_id"),
             best_step=state.get("best_step"),
-            message=message[-1] if message else "",
+            trained=_trained(observations, values, status),
+            message=failure_reason(state.get("message") or "", status) if status in ("failed", "invalid") else "",
         )
         timing = _read(run.timing_file(record.trial_id))
         if isinstance(timing, dict) and timing.get("ended") and timing.get("started"):
@@ -80,8 +114,10 @@ def ranked(records: list[TrialRecord]) -> list[TrialRecord]:
     return sorted(records, key=lambda r: (STATUS_ORDER.get(r.status, 5), -(r.score or 0.0), r.trial_id))
 
 
-SORT_ALIASES = {"score": "score", "val_acc": "score", "trial": "trial_id", "trial_id": "trial_id",
-                "time": "seconds", "seconds": "seconds", "duration": "seconds", "epochs": "epochs"}
+# Every name a leaderboard shows for a column (table header, export key) sorts by that column.
+SORT_ALIASES = {"score": "score", "val_acc": "score", "val acc": "score", "#": "score", "rank": "score",
+                "trial": "trial_id", "trial_id": "trial_id", "status": "status", "time": "seconds",
+                "seconds": "seconds", "duration": "seconds", "epochs": "reached"}
 
 
 def sort_records(records: list[TrialRecord], column: str | None = None) -> list[TrialRecord]:
@@ -97,6 +133,8 @@ def sort_records(records: list[TrialRecord], column: str | None = None) -> list[
 
     def key(r: TrialRecord):
         value = getattr(r, SORT_ALIASES[column]) if column in SORT_ALIASES else r.hyperparameters.get(column)
+        if column == "status":
+            value = STATUS_ORDER.get(r.status, len(STATUS_ORDER))
         return (value is None, value if value is not None else 0)
 
     return sorted(base, key=key)
@@ -104,7 +142,7 @@ def sort_records(records: list[TrialRecord], column: str | None = None) -> list[
 
 def score_ranks(records: list[TrialRecord]) -> dict[str, int]:
     """Rank by validation score of each completed trial (1 = best)."""
-    done = [r for r in ranked(records) if r.status == "COMPLETED"]
+    done = [r for r in ranked(records) if r.status == "completed"]
     return {r.trial_id: i for i, r in enumerate(done, 1)}
 
 
@@ -113,10 +151,45 @@ def leaderboard_rows(records: list[TrialRecord], sort: str | None = None) -> lis
     ranks = score_ranks(records)
     return [
         {"rank": ranks.get(r.trial_id), "trial_id": r.trial_id, "status": r.status,
-         "score": r.score, "epochs": r.epochs, "initial_epoch": r.initial_epoch, "bracket": r.bracket,
-         "round": r.round, "seconds": r.seconds, "hyperparameters": r.hyperparameters, "message": r.message}
+         "score": r.score, "epochs": r.reached, "initial_epoch": r.initial_epoch, "epochs_trained": r.trained,
+         "epochs_scheduled": r.epochs, "bracket": r.bracket, "round": r.round, "seconds": r.seconds,
+         "hyperparameters": r.hyperparameters, "message": r.message}
         for r in sort_records(records, sort)
     ]
+
+
+@dataclass(frozen=True)
+class TrialCounts:
+    """One definition of a search's progress, for every command that shows it."""
+
+    completed: int
+    failed: int  # failed or invalid: ended without a score
+    recorded: int  # trials KerasTuner has created so far
+    scheduled: int | None  # trials the Hyperband schedule plans (None: unknown)
+    finished: bool  # the search is over (its oracle stopped; the final retrain may follow)
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed
+
+    @property
+    def total(self) -> int | None:
+        """Trials the search has in all: what it ran once it is over (failed trials are not promoted, so
+        fewer than scheduled may run), else what the schedule plans."""
+        if self.finished:
+            return self.recorded
+        return max(self.scheduled, self.recorded) if self.scheduled is not None else None
+
+    def text(self) -> str:
+        """``12/23`` (running or interrupted), ``5/5`` when over; ``, 3 failed`` when some failed."""
+        total = "?" if self.total is None else str(self.total)
+        return f"{self.done}/{total}" + (f", {self.failed} failed" if self.failed else "")
+
+
+def trial_counts(records: list[TrialRecord], scheduled: int | None, finished: bool) -> TrialCounts:
+    return TrialCounts(completed=sum(r.status == "completed" for r in records),
+                       failed=sum(r.status in ("failed", "invalid") for r in records),
+                       recorded=len(records), scheduled=scheduled, finished=finished)
 
 
 def read_json_file(path: Path):

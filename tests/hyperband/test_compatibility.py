@@ -30,7 +30,7 @@ def test_an_old_run_folder_is_read_as_it_was(old_run, capsys):
     assert isinstance(config, SearchConfig) and config.dataset == "synthetic" and config.max_params == 60000
     code, out, err = run_cli(capsys, "leaderboard", str(old_run), "--format", "json")
     assert code == 0, err
-    assert [(t["trial_id"], t["status"]) for t in json.loads(out)] == [("0000", "RUNNING")]
+    assert [(t["trial_id"], t["status"]) for t in json.loads(out)] == [("0000", "interrupted")]
     code, out, err = run_cli(capsys, "runs", str(old_run.parent))
     assert code == 0 and "old-run" in out and "interrupted" in out
 

@@ -87,7 +87,7 @@ def test_chief_and_two_workers_finish_although_one_worker_is_killed_mid_trial(tm
 
     # the readers work on a distributed run folder as on any other
     code, out, _ = run_cli(capsys, "leaderboard", str(run), "--format", "json")
-    assert code == 0 and {t["status"] for t in json.loads(out)} == {"COMPLETED"} and len(json.loads(out)) == 5
+    assert code == 0 and {t["status"] for t in json.loads(out)} == {"completed"} and len(json.loads(out)) == 5
     code, out, _ = run_cli(capsys, "runs", str(tmp_path))
     assert code == 0 and "completed" in out and "5/5" in out
 

@@ -69,7 +69,7 @@ def test_report_key_cells(run_dir, width):
     text = _render(build_report(run_dir), width)
     assert max(len(line) for line in text.splitlines()) <= width
     assert "93.00 %" in _row_text(text, "held-out test accuracy")
-    assert "2 / " in _row_text(text, "trials completed / scheduled")
+    assert "3/3, 1 failed" in _row_text(text, "trials done")  # a finished search: every trial it ran
     assert "2:15" in _row_text(text, "total trial time")
     assert "(trial 0001)" in _row_text(text, "best val accuracy")
     g3 = _row(text, "g3").split("│")

@@ -131,11 +131,6 @@ class ChiefRole:
                         "KERASTUNER_ORACLE_PORT": None}, "log_name": CHIEF_LOG}
 
 
-def search_is_over(run: RunFolder) -> bool:
-    status = run.read_status()
-    return run.final_file.exists() or status.get("phase") == "final" or status.get("state") == "completed"
-
-
 def run_worker_role(config: SearchConfig, run_dir: Path | str, ui, address: OracleAddress,
                     worker_id: str, wait_for_chief: float = 120.0) -> int:
     """`search --role worker`: train trials for the chief until its oracle stops. Returns the number of
@@ -157,7 +152,7 @@ def run_worker_role(config: SearchConfig, run_dir: Path | str, ui, address: Orac
     if diffs:
         raise RunError(f"{run.path} holds the chief's search, and this worker's options differ: {'; '.join(diffs)}. "
                        "Start the worker with the chief's options")
-    if search_is_over(run):
+    if run.search_is_over():
         ui.say(f"the search in {run.path} is over: nothing left for worker {worker_id}")
         return 0
     _check_chief(run, address)
@@ -167,7 +162,7 @@ def run_worker_role(config: SearchConfig, run_dir: Path | str, ui, address: Orac
     log_name = worker_log_name(worker_id)
     with _worker_lock(run, worker_id):
         ui.say(f"worker {worker_id}: oracle at {address}, run folder {run.path}, log {run.log_file(log_name)}")
-        while not search_is_over(run):  # checked before each new process: the chief may be gone
+        while not run.search_is_over():  # checked before each new process: the chief may be gone
             if run_worker_process(run, "search", config.trials_per_worker, display, env=env,
                                   log_name=log_name, args=args) == "search_done":
                 break
