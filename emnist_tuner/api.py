@@ -59,6 +59,10 @@ def search(dataset: str, run_dir: Path | str, profile: str = "quick", *, all_dat
 def search_config(dataset: str, profile: str = "quick", *, all_data: bool = False, seed_presets: bool = True,
                   data_dir=None, **options) -> SearchConfig:
     """The config of a search: the profile's values, overridden by ``options`` (None: the profile's)."""
+    from .errors import ConfigError
+
+    if all_data and options.get("subset") is not None:
+        raise ConfigError("--subset and --all-data contradict each other; give one of them")
     config = SearchConfig.from_profile(dataset, profile, data_dir=str(data_dir) if data_dir else None, **options)
     if all_data:
         config.subset = None

@@ -57,8 +57,26 @@ def usage_error_line(exc) -> str:
         f"{message.rstrip('.')}; see `{command} --help`"
 
 
+def repeated_option(argv: list[str]) -> str | None:
+    """The first option given more than once (typer would silently keep the last), or None."""
+    seen = set()
+    for token in argv:
+        if token == "--":
+            break
+        name = token.split("=", 1)[0]
+        if name.startswith("--") and name != "--":
+            if name in seen:
+                return name
+            seen.add(name)
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every error is one line on stderr with the README's exit code."""
+    repeated = repeated_option(sys.argv[1:] if argv is None else argv)
+    if repeated:
+        print(f"error: {repeated} is given more than once; give it once", file=sys.stderr)
+        sys.exit(2)
     try:
         code = app(args=argv, prog_name="emnist-tuner", standalone_mode=False)
     except EmnistTunerError as exc:

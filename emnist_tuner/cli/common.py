@@ -3,6 +3,8 @@ command turns Ctrl-C into one line and exit code 130."""
 
 from __future__ import annotations
 
+import os
+import sys
 from contextlib import contextmanager
 
 import typer
@@ -10,7 +12,10 @@ from rich.console import Console
 
 from ..errors import Interrupted
 
-console = Console()
+# Piped output (a file, another program) is not wrapped at 80 columns: scripts read whole paths and names.
+PIPED_WIDTH = 400
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH,
+                  soft_wrap=not sys.stdout.isatty())
 
 DataDirOption = typer.Option(
     None, "--data-dir", help="Folder with the data files (else $EMNIST_TUNER_DATA, then the user cache)."

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ConfigError, RunError
 from ..runfolder.configs import read_run_config
-from ..runfolder.lifecycle import article
+from ..runfolder.layout import article
 from .common import DataDirOption, console
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -82,6 +82,8 @@ def compare(run_dirs: list[Path] = typer.Argument(..., metavar="RUN", help="Two 
     """Show runs side by side: settings, trials, best validation and held-out test accuracy."""
     from ..reports.runs_table import compare_table, run_summary
 
+    if len(run_dirs) < 2:
+        raise ConfigError("compare needs two or more run folders; for one, see `emnist-tuner report RUN`")
     for run_dir in run_dirs:
         read_run_config(run_dir)
     console.print(compare_table([run_summary(r) for r in run_dirs]))

@@ -7,6 +7,15 @@ import dataclasses
 from .datasets import Dataset, load_dataset, stratified_subset
 
 
+def subset_note(subset: int | None, data: Dataset) -> str | None:
+    """One line when ``--subset`` asked for more training images than the dataset has (all are used)."""
+    available = len(data.y_train)
+    if subset is not None and subset > available:
+        return (f"--subset {subset:,} is more than the {available:,} training images of {data.info.name}: "
+                "training on all of them")
+    return None
+
+
 def prepare_data(dataset: str, subset: int | None = None, seed: int = 0, val_fraction: float = 0.1,
                  data_dir=None) -> Dataset:
     """Load and split ``dataset``. With ``subset`` the training split is a stratified subset of that

@@ -27,7 +27,7 @@ from ..runfolder.configs import AblationConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
 from .ablation_methods import METHOD_TITLES, METHODS, Variant, applicable, make_variants, parse_methods
-from .stats import CONFIDENCE, paired_interval
+from .stats import CONFIDENCE, MIN_PAIRS, paired_interval
 
 
 def resolve(config: AblationConfig) -> AblationConfig:
@@ -129,7 +129,7 @@ def run_ablation(config: AblationConfig, run_dir: Path | str, say=print) -> dict
 
 
 def _train_missing(config: AblationConfig, run: RunFolder, say) -> None:
-    from ..data.prepare import prepare_data
+    from ..data.prepare import prepare_data, subset_note
     from ..training.devices import configure_devices
 
     variants = [Variant(**v) for v in config.variants]
@@ -145,6 +145,8 @@ def _train_missing(config: AblationConfig, run: RunFolder, say) -> None:
     for number, (seed, variant) in enumerate(todo, start=total - len(todo) + 1):
         if data_seed != seed:
             data = prepare_data(config.dataset, config.subset, seed, config.val_fraction, config.data_dir)
+            if data_seed is None and subset_note(config.subset, data):
+                say(subset_note(config.subset, data))
             data_seed = seed
         result = train_variant(variant, seed, data, config, run.path)
         say(f"[{number}/{total}] seed {seed} {variant.name:<14} test acc {result['test_accuracy']:.4f}  "
@@ -204,7 +206,8 @@ def summarize(config: dict, results: dict[tuple[str, int], dict]) -> dict:
             row["pairs"] = len(diffs)
             if diffs:
                 row["diff"] = float(np.mean(diffs))
-                row["low"], row["high"], row["p"] = paired_interval(diffs)
+                if len(diffs) >= MIN_PAIRS:
+                    row["low"], row["high"], row["p"] = paired_interval(diffs)
         rows.append(row)
     return {"base": config.get("base"), "dataset": config.get("dataset"), "seeds": config.get("seeds"),
             "epochs": config.get("epochs"), "subset": config.get("subset"), "confidence": CONFIDENCE,

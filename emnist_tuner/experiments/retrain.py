@@ -38,11 +38,13 @@ def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dic
 def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     import keras
 
-    from ..data.prepare import prepare_data
+    from ..data.prepare import prepare_data, subset_note
     from ..training.devices import configure_devices
     from ..training.fit import epoch_printer, evaluate_on_test, fit_model, save_fit_record, save_model_atomic
 
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
+    if subset_note(config.subset, data):
+        say(subset_note(config.subset, data))
     say(f"devices: {configure_devices().describe()}")
     keras.utils.set_random_seed(config.seed)
     model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{config.dataset}")

@@ -7,6 +7,9 @@ import math
 import numpy as np
 
 CONFIDENCE = 0.95
+# A t interval from two pairs has one degree of freedom: its half-width is 12.7 standard errors, so it
+# says nothing (±150 points was seen). Below this many pairs, no interval is reported.
+MIN_PAIRS = 3
 
 
 def mean_std(values) -> dict:

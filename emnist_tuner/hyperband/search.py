@@ -42,13 +42,12 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
                 f"{run.path} holds a different search: {'; '.join(diffs)}. KerasTuner would silently keep the old "
                 f"settings. Use a new --run-dir, or `emnist-tuner resume {run.path}` to continue it as it was"
             )
-        ui.say(f"{run.path} holds this search already: resuming it")
         saved.data_dir = config.data_dir or saved.data_dir
         saved.trials_per_worker = config.trials_per_worker
         config = saved
     elif not run.is_empty_or_missing():
         raise RunError(f"{run.path} exists and is not an emnist-tuner run folder; choose an empty or new --run-dir")
-    return _run(run, config, ui, chief)
+    return _run(run, config, ui, chief, resuming=run.exists())
 
 
 def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
@@ -65,9 +64,11 @@ def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
     return _run(run, config, ui)
 
 
-def _run(run: RunFolder, config: SearchConfig, ui, chief=None) -> dict:
+def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = False) -> dict:
     extra = chief.status() if chief else {}
     with RunLock(run) as lock:
+        if resuming:  # said once the run is ours: a locked folder is one error line, nothing before it
+            ui.say(f"{run.path} holds this search already: resuming it")
         if lock.took_over_from:
             ui.say(f"took over the lock left by process {lock.took_over_from}, which is no longer running")
         for note in check_tuner_state(run, tuner_id=chief.tuner_id if chief else None):

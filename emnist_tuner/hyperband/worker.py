@@ -68,7 +68,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     data = prepare_data(config.dataset, subset, config.seed, config.val_fraction, config.data_dir)
     if mode == "search":
         emit({"event": "data", "dataset": config.dataset, "train": len(data.y_train), "val": len(data.y_val),
-              "test": len(data.y_test)})
+              "test": len(data.y_test), "subset": config.subset})
     hypermodel = hypermodel_for(config)
     points = preset_starting_points(hypermodel, config.seed_presets)  # unused by a distributed worker's
     tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=budget,  # local oracle: the chief's samples

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from ..experiments.stats import MIN_PAIRS
 from ..study import ABLATION_QUOTE, ablation_claim
 from .formatting import duration
 from ..runfolder.layout import RunFolder
@@ -76,6 +77,9 @@ def ablation_table(summary: dict) -> Table:
         "own effect (with − without; a '−' variant removes it): helps/hurts where the interval excludes 0, else "
         f"n.s. (not significant). time (ep): mean time and epochs per training. The study: {ABLATION_QUOTE}.")
     table.caption_justify = "left"
+    if any(r["variant"] != "base" and r["diff"] is not None and r["low"] is None for r in summary["variants"]):
+        table.caption += (f" ?: fewer than {MIN_PAIRS} paired seeds, too few for an interval (two give one degree "
+                          "of freedom, an interval 12.7 standard errors wide); run with --seeds 3 or more.")
     return table
 
 

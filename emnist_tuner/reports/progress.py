@@ -17,11 +17,13 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
+from ..runfolder.trials import failure_reason
+
 
 class SearchProgress:
     def __init__(self, console: Console, total_trials: int, total_epochs: int, done_trials: int = 0,
                  done_epochs: int = 0, best: float | None = None, best_trial: str | None = None,
-                 live: bool | None = None):
+                 live: bool | None = None, final: bool = False):
         self.console = console
         self.live_mode = console.is_terminal if live is None else live
         self.total_trials = total_trials
@@ -30,13 +32,14 @@ class SearchProgress:
         self.trial = None
         self.trial_epochs_run = 0
         self.current_val = None
-        self.data_shown = False
+        self.data_shown = self.devices_shown = False
         self.started = time.time()
         self.progress = Progress(
             TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TextColumn("eta"), TimeRemainingColumn(), console=console,
         )
-        self.search_task = self.progress.add_task("search", total=max(total_epochs, 1), completed=done_epochs)
+        self.search_task = self.progress.add_task("search", total=max(total_epochs, 1), completed=done_epochs,
+                                                  visible=not final)
         self.trial_task = self.progress.add_task("trial", total=1, visible=False)
         self.epoch_task = self.progress.add_task("epoch", total=1, visible=False)
         self.status = Text("starting a worker…")
@@ -49,28 +52,41 @@ class SearchProgress:
         return self
 
     def __exit__(self, *exc):
-        if self.live:
+        if self.live:  # the last frame: no bar of a trial or epoch that is over
+            self.progress.update(self.trial_task, visible=False)
+            self.progress.update(self.epoch_task, visible=False)
             self.live.__exit__(*exc)
 
     def say(self, message: str) -> None:
         self.console.print(message, highlight=False)
 
-    def _status_line(self) -> None:
-        t = self.trial or {}
+    def _number(self, event: dict) -> int:
+        """The trial's number in the search (KerasTuner's start order; a rerun keeps its number)."""
+        return event.get("number") or self.done_trials + 1
+
+    def _status_line(self, running: bool = True) -> None:
+        best = f"best {self.best:.4f} (trial {self.best_trial})" if self.best is not None else "no trial completed yet"
+        if not running or self.trial is None:
+            self.status.plain = f"{self.done_trials} of {self.total_trials} trials done · {best}"
+            return
+        t = self.trial
         where = f"bracket {t.get('bracket')} round {t.get('round')}" if t.get("bracket") is not None else ""
         cur = f"val acc {self.current_val:.4f}" if self.current_val is not None else "val acc -"
-        best = f"best {self.best:.4f} (trial {self.best_trial})" if self.best is not None else "best -"
-        self.status.plain = (f"trial {t.get('trial_id', '-')} ({self.done_trials + 1} of {self.total_trials}) "
+        self.status.plain = (f"trial {t.get('trial_id', '-')} ({self._number(t)} of {self.total_trials}) "
                              f"· {where} · {cur} · {best}")
 
     def handle(self, event: dict) -> None:
         kind = event.get("event")
-        if kind == "devices":
+        if kind == "devices" and not self.devices_shown:  # each worker process reports them; say it once
+            self.devices_shown = True
             self.say(f"devices: {event['description']}")
         elif kind == "data" and not self.data_shown:
             self.data_shown = True
             self.say(f"data: {event['dataset']}: {event['train']:,} train / {event['val']:,} validation images "
                      f"(search); {event['test']:,} test images (held out)")
+            if event.get("subset") and event["subset"] > event["train"]:
+                self.say(f"--subset {event['subset']:,} is more than the {event['train']:,} training images: the "
+                         "search uses all of them")
         elif kind == "trial_begin":
             self.trial = event
             self.trial_epochs_run = 0
@@ -79,7 +95,7 @@ class SearchProgress:
             self.progress.reset(self.trial_task, total=planned, completed=0, visible=True)
             self._status_line()
             if not self.live_mode:
-                self.say(f"trial {event['trial_id']} ({self.done_trials + 1} of {self.total_trials}): "
+                self.say(f"trial {event['trial_id']} ({self._number(event)} of {self.total_trials}): "
                          f"bracket {event.get('bracket')} round {event.get('round')}, "
                          f"epochs {event.get('initial_epoch')}→{event.get('epochs')}")
         elif kind == "epoch_begin":
@@ -94,8 +110,9 @@ class SearchProgress:
             self.trial = None
             self.progress.reset(self.trial_task, total=event["epochs"], completed=0, visible=True,
                                 description="final")
-            self.status.plain = (f"retraining trial {event['trial_id']} on {event['images']:,} images "
-                                 f"(train + validation) for {event['epochs']} epochs")
+            self.status.plain = (f"final retrain: trial {event['trial_id']} on all {event['images']:,} training "
+                                 f"images (train + validation; --subset applies to the search only) for "
+                                 f"{event['epochs']} epochs")
             if not self.live_mode:
                 self.say(self.status.plain)
         elif kind == "final_end":
@@ -120,12 +137,13 @@ class SearchProgress:
         self.progress.advance(self.search_task, max(0, planned - self.trial_epochs_run))  # early-stopped
         self.done_trials += 1
         score = event.get("score")
-        if event.get("status") == "COMPLETED" and score is not None and (self.best is None or score > self.best):
+        status = event.get("status", "").lower()
+        if status == "completed" and score is not None and (self.best is None or score > self.best):
             self.best, self.best_trial = score, event["trial_id"]
-        shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
-        self.say(f"trial {event['trial_id']} {event['status'].lower()}: {shown} "
+        shown = f"val acc {score:.4f}" if score is not None else failure_reason(event.get("message", ""), status)
+        self.say(f"trial {event['trial_id']} {status}: {shown} "
                  f"({event.get('seconds', 0):.0f} s, {self.trial_epochs_run} epochs)")
-        self._status_line()
+        self._status_line(running=False)
 
 
 class ChiefLog:
@@ -189,7 +207,7 @@ class WorkerLog:
             say(f"trial {event['trial_id']} {event['status'].lower()}: {shown} ({event.get('seconds', 0):.0f} s)")
 
 
-def schedule_table(config, rounds) -> Table:
+def schedule_table(config, rounds) -> Group:
     """The schedule Hyperband will run, round by round, with its totals."""
     from ..hyperband.schedule import docstring_estimate, total_epochs, total_trials
 
@@ -201,11 +219,10 @@ def schedule_table(config, rounds) -> Table:
         prefix = f"{r.iteration}." if config.iterations > 1 else ""
         span = f"{r.epochs - r.new_epochs}→{r.epochs}" if r.round else str(r.epochs)
         table.add_row(f"{prefix}{r.bracket}", str(r.round), str(r.trials), span, str(r.trials * r.new_epochs))
-    table.caption = (f"{total_trials(rounds)} trials, {total_epochs(rounds)} epochs in total (KerasTuner's docstring "
-                     f"estimate: {docstring_estimate(config.max_epochs, config.factor, config.iterations):.0f}); "
-                     "early stopping can end trials sooner")
-    table.caption_justify = "left"
-    return table
+    totals = (f"{total_trials(rounds)} trials, {total_epochs(rounds)} epochs in total (KerasTuner's docstring "
+              f"estimate: {docstring_estimate(config.max_epochs, config.factor, config.iterations):.0f}); "
+              "early stopping can end trials sooner")
+    return Group(table, Text(totals))
 
 
 class ConsoleUI:
@@ -225,7 +242,7 @@ class ConsoleUI:
         return SearchProgress(self.console, total_trials, total_epochs, done_trials, done_epochs, best, best_trial)
 
     def final_progress(self) -> "SearchProgress":
-        return SearchProgress(self.console, 1, 1, live=False)
+        return SearchProgress(self.console, 1, 1, final=True)
 
     def chief_log(self, total: int, worker_timeout: float) -> "ChiefLog":
         return ChiefLog(self.console, total, worker_timeout)

@@ -11,6 +11,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..runfolder.configs import BACKBONES
 from ..runfolder.layout import RunFolder
 from ..runfolder.trials import read_json_file, read_trials, ranked
 from ..study import FIGURES
@@ -121,15 +122,18 @@ def _extra_sections(run: RunFolder) -> tuple[list, dict]:
     if mnist:
         ours["mnist"] = mnist.get("test_accuracy")
         parts.append(retrain_table(mnist))
-    transfer_folder = run.transfer_folder("mnist")
-    transfer = read_json_file(transfer_folder.results_file)
-    if transfer:
+    for backbone in BACKBONES:  # the MNIST backbone (the study's), then the run's own EMNIST model
+        transfer_folder = run.transfer_folder(backbone)
+        transfer = read_json_file(transfer_folder.results_file)
+        if not transfer:
+            continue
         try:
             parts.append(transfer_table(transfer))
-            ours.update(transfer=transfer["transfer"]["mean"], scratch=transfer["scratch"]["mean"])
+            if backbone == "mnist":
+                ours.update(transfer=transfer["transfer"]["mean"], scratch=transfer["scratch"]["mean"])
         except (KeyError, TypeError, ValueError):
-            parts.append(Text(f"{transfer_folder.results_file} is incomplete: rerun `emnist-tuner "
-                              f"transfer {run.path}` with its settings to rebuild it."))
+            parts.append(Text(f"{transfer_folder.results_file} is incomplete: rerun `emnist-tuner transfer "
+                              f"{run.path} --backbone {backbone}` with its settings to rebuild it."))
     return parts, ours
 
 

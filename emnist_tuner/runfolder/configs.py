@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
-from .layout import CONFIG, RETRAIN_CONFIG, TRANSFER_CONFIG, RunFolder
+from .layout import CONFIG, RETRAIN_CONFIG, TRANSFER_CONFIG, RunFolder, article
 
 SEED_LIMIT = 2**32
 
@@ -72,7 +72,7 @@ class RunConfig:
         values = _read_object(path)
         kind = values.get("kind", "search") if cls.FILE == CONFIG else cls.KIND
         if kind != cls.KIND:
-            raise RunError(f"{folder} is a `{kind}` run, not a {cls.KIND} run")
+            raise RunError(f"{folder} is {article(kind)} run, not {article(cls.KIND)} run")
         known = {f.name for f in dataclasses.fields(cls)}
         try:
             return cls(**{k: v for k, v in values.items() if k in known})

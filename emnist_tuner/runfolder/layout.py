@@ -196,6 +196,11 @@ class RunFolder(TrainingFolder):
         return False
 
 
+def article(word: str) -> str:
+    """``word`` with its indefinite article ("a search", "an ablation")."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def last_good(path: Path) -> Path:
     return path.with_name(path.name + LAST_GOOD)
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ConfigError, EmnistTunerError, Interrupted, RunError
-from .layout import RunFolder
+from .layout import RunFolder, article
 
 STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 STORAGE_MESSAGES = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded",
@@ -45,14 +45,17 @@ def write_error(path: Path | str, exc: OSError) -> RunError:
 
 
 def check_run_dir_writable(path: Path | str) -> None:
-    """--run-dir must be a folder this process can write (created if missing): ConfigError if not."""
+    """--run-dir must be a folder this process can write, or one it can create: ConfigError if not.
+    Creates nothing (a start that fails later, e.g. for missing data, leaves no empty folder)."""
     path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"--run-dir {path} is a file (or under one); choose a folder")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path, prefix=".write-check-"):
+        with tempfile.TemporaryFile(dir=existing, prefix=".write-check-"):
             pass
-    except FileExistsError:
-        raise ConfigError(f"--run-dir {path} is a file (or under one); choose a folder") from None
     except OSError as exc:
         raise ConfigError(f"--run-dir {path} is not writable ({exc.strerror or exc}); choose a folder you can "
                           "write to") from None
@@ -72,11 +75,6 @@ def check_new_or_same_kind(run: RunFolder, kind: str) -> bool:
     if not run.is_empty_or_missing():
         raise RunError(f"{run.path} exists and is not an emnist-tuner run folder; choose an empty or new --run-dir")
     return False
-
-
-def article(word: str) -> str:
-    """``word`` with its indefinite article ("a search", "an ablation")."""
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 class RunLock:

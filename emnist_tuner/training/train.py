@@ -31,12 +31,14 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
     import keras
     import numpy as np
 
-    from ..data.prepare import prepare_data
+    from ..data.prepare import prepare_data, subset_note
     from ..searchspace import build_preset
     from .devices import configure_devices
     from .fit import epoch_printer, evaluate_on_test, fit_model, save_fit_record, save_model_atomic
 
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
+    if subset_note(config.subset, data):
+        say(subset_note(config.subset, data))
     say(f"devices: {configure_devices().describe()}")
     keras.utils.set_random_seed(config.seed)
     model = build_preset(config.preset, input_shape=data.info.image_shape, num_classes=data.info.num_classes)

@@ -73,7 +73,7 @@ def test_unwritable_run_dir(capsys, tmp_path, monkeypatch):
     a_file = tmp_path / "file"
     a_file.write_text("not a folder")
     assert_config_error(run_cli(capsys, *SEARCH, "--run-dir", str(a_file)), "is a file", "choose a folder")
-    assert_config_error(run_cli(capsys, *SEARCH, "--run-dir", str(a_file / "run")), "is not writable")
+    assert_config_error(run_cli(capsys, *SEARCH, "--run-dir", str(a_file / "run")), "is a file (or under one)")
     assert a_file.read_text() == "not a folder"
 
     def read_only(*args, **kwargs):  # root may write anywhere: simulate a read-only mount
@@ -82,6 +82,7 @@ def test_unwritable_run_dir(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
     assert_config_error(run_cli(capsys, *SEARCH, "--run-dir", str(tmp_path / "ro")),
                         "is not writable (Read-only file system)")
+    assert not (tmp_path / "ro").exists()  # a start that fails leaves no empty run folder
 
 
 @pytest.mark.parametrize("command", ["leaderboard", "report", "compare"])
@@ -90,7 +91,7 @@ def test_a_damaged_config_is_one_error_line_exit_1(tmp_path, capsys, command, co
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(config)
-    code, out, err = run_cli(capsys, command, str(run))
+    code, out, err = run_cli(capsys, command, *[str(run)] * (2 if command == "compare" else 1))
     assert code == 1 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and "config.json is damaged" in err
 
@@ -100,6 +101,6 @@ def test_a_folder_that_is_not_a_run_is_one_error_line_exit_1(tmp_path, capsys, c
     (tmp_path / "notes.txt").write_text("hello")
     for target, why in ((tmp_path, "no config.json"), (tmp_path / "missing", "no such folder"),
                         (tmp_path / "notes.txt", "a file")):
-        code, out, err = run_cli(capsys, command, str(target))
+        code, out, err = run_cli(capsys, command, *[str(target)] * (2 if command == "compare" else 1))
         assert code == 1 and out == "" and err == f"error: {target} is not a run folder ({why}); give the folder " \
             "of a search, train or ablation run (see `emnist-tuner runs`)\n"

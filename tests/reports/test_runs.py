@@ -51,7 +51,9 @@ def test_compare_puts_runs_side_by_side(tmp_path, capsys, monkeypatch):
 
 
 def test_compare_and_runs_errors(tmp_path, capsys):
-    code, _, err = run_cli(capsys, "compare", str(tmp_path))
+    code, _, err = run_cli(capsys, "compare", str(tmp_path), str(tmp_path))
     assert code == 1 and "not a run folder" in err
+    code, _, err = run_cli(capsys, "compare", str(tmp_path))  # its help says two or more
+    assert code == 2 and err == "error: compare needs two or more run folders; for one, see `emnist-tuner report RUN`\n"
     code, _, err = run_cli(capsys, "runs", str(tmp_path / "absent"))
     assert code == 1 and "is not a folder" in err
