@@ -9,27 +9,41 @@ import typer
 
 from .. import api
 from ..quiet import import_keras_quietly
+from ..runfolder.configs import PROFILES, SearchConfig
 from .common import DATASET_HELP, DataDirOption, DownloadOption, console, interruptible
+
+
+def _by_profile(key: str) -> str:
+    """Each profile's value of ``key``, for the help: "quick: 9, full: 30"."""
+    def shown(value):
+        return "all" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+    default = getattr(SearchConfig, key, None)
+    return ", ".join(f"{name}: {shown(values.get(key, default))}" for name, values in PROFILES.items())
 
 
 def search(
     dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
     run_dir: Path = typer.Option(..., "--run-dir", help="The run folder (created, or resumed if it holds this search)."),
     profile: str = typer.Option("quick", "--profile", help="quick (2-core CPU, ~10 min) or full (GPU, all data)."),
-    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Hyperband's max epochs per model."),
-    factor: Optional[int] = typer.Option(None, "--factor", help="Hyperband's reduction factor (>= 2)."),
-    iterations: Optional[int] = typer.Option(None, "--iterations", help="Hyperband iterations."),
-    subset: Optional[int] = typer.Option(None, "--subset", help="Stratified subset of N training images."),
+    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help=f"Hyperband's max epochs per model ({_by_profile('max_epochs')})."),
+    factor: Optional[int] = typer.Option(None, "--factor", help=f"Hyperband's reduction factor, 2 or more ({_by_profile('factor')})."),
+    iterations: Optional[int] = typer.Option(None, "--iterations", help=f"Hyperband iterations ({_by_profile('iterations')})."),
+    subset: Optional[int] = typer.Option(None, "--subset", help=f"Stratified subset of N training images for the search; the final "
+                                                                      f"retrain uses all ({_by_profile('subset')})."),
     all_data: bool = typer.Option(False, "--all-data", help="Use every training image (no subset)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    patience: Optional[int] = typer.Option(None, "--patience", help="Early stopping inside trials (0 = off)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help=f"({_by_profile('batch_size')})"),
+    seed: Optional[int] = typer.Option(None, "--seed", help=f"({_by_profile('seed')})"),
+    patience: Optional[int] = typer.Option(None, "--patience", help=f"Early stopping inside trials, 0 = off "
+                                                                         f"({_by_profile('patience')})."),
     max_params: Optional[int] = typer.Option(None, "--max-params",
-                                             help="Models with more parameters fail their trial."),
+                                             help=f"Models with more parameters fail their trial "
+                                                  f"({_by_profile('max_params')})."),
     seed_presets: bool = typer.Option(True, "--seed-presets/--no-seed-presets",
                                       help="Start from the study's presets (those in the space)."),
     trials_per_worker: Optional[int] = typer.Option(None, "--trials-per-worker",
-                                                    help="Trials per worker process (bounds memory)."),
+                                                    help=f"Trials per worker process, bounds memory "
+                                                         f"({_by_profile('trials_per_worker')})."),
     role: Optional[str] = typer.Option(None, "--role", help="Distributed search: chief (serves the oracle, "
                                                             "retrains the winner) or worker (trains trials)."),
     oracle: Optional[str] = typer.Option(None, "--oracle", help="HOST:PORT of the chief's oracle (distributed)."),

@@ -203,9 +203,17 @@ def build_report(run_path: Path | str, data_dir=None) -> Group:
 
 def save_report(group, svg=None, html=None, width: int = 100) -> None:
     """Render the report once and save it as SVG and/or HTML."""
+    from ..errors import ConfigError
+    from ..io import write_text_atomic
+
     console = Console(record=True, width=width, file=io.StringIO())
     console.print(group)
-    if svg:
-        console.save_svg(str(svg), title="emnist-tuner report", clear=False)
-    if html:
-        console.save_html(str(html), clear=False)
+    for option, path, text in (("--svg", svg, lambda: console.export_svg(title="emnist-tuner report", clear=False)),
+                               ("--html", html, lambda: console.export_html(clear=False))):
+        if path is None:
+            continue
+        try:
+            write_text_atomic(path, text())
+        except OSError as exc:
+            raise ConfigError(f"{option} {path}: cannot write it ({exc.strerror or exc}); choose a path in a folder "
+                              "you can write to") from None

@@ -17,7 +17,7 @@ def run_summary(path: Path | str) -> dict:
     path = run.path
     config = read_json_file(run.config_file) or {}
     kind = config.get("kind", "search")
-    summary = {"run": str(path), "name": path.name, "kind": kind, "dataset": config.get("dataset"),
+    summary = {"run": str(path), "name": path.name, "kind": kind, "dataset": config.get("dataset"), "config": config,
                "state": run.state(), "setting": None, "trials": None, "best_val": None,
                "test_accuracy": None, "parameters": None, "epochs": None}
     if kind == "train":
@@ -71,4 +71,25 @@ def compare_table(summaries: list[dict]) -> Table:
             ("parameters", "parameters", lambda v: f"{v:,}"), ("epochs (final)", "epochs", str))
     for label, key, fmt in rows:
         table.add_row(label, *["" if s[key] is None else fmt(s[key]) for s in summaries])
+    for name in differing_settings(summaries):  # every setting that tells the runs apart
+        table.add_row(name, *[_setting(s["config"].get(name, "—")) for s in summaries])
     return table
+
+
+NOT_SETTINGS = ("kind", "dataset", "data_dir", "space", "variants", "trials_per_worker")
+
+
+def differing_settings(summaries: list[dict]) -> list[str]:
+    """The config fields (other than kind, dataset and where the data lives) whose values differ."""
+    names: list[str] = []
+    for s in summaries:
+        names += [k for k in s["config"] if k not in names and k not in NOT_SETTINGS]
+    return [k for k in names if len({repr(s["config"].get(k)) for s in summaries}) > 1]
+
+
+def _setting(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, (list, dict)):
+        return ", ".join(map(str, value)) if isinstance(value, list) else ", ".join(f"{k}={v}" for k, v in value.items())
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
