@@ -73,9 +73,10 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
             ui.say(f"took over the lock left by process {lock.took_over_from}, which is no longer running")
         for note in check_tuner_state(run, tuner_id=chief.tuner_id if chief else None):
             ui.say(f"[yellow]repaired:[/yellow] {note}")
+        rounds = hyperband_schedule(config.max_epochs, config.factor, config.iterations)
+        config.scheduled_trials = total_trials(rounds)  # readers count trials without KerasTuner
         config.save(run.path)
         run.logs.mkdir(parents=True, exist_ok=True)
-        rounds = hyperband_schedule(config.max_epochs, config.factor, config.iterations)
         ui.schedule(config, rounds)
         ui.say(f"run folder: {run.path}")
         with run_status(run, f"Completed trials are kept. Resume with: emnist-tuner resume {run.path}", **extra):

@@ -58,7 +58,8 @@ class RunHyperband(kt.Hyperband):
     def __init__(self, hypermodel, config, run: RunFolder, emit=lambda event: None, budget: int | None = None,
                  starting_points: list[dict] = (), **kwargs):
         self.run = run
-        self.emit = emit
+        self.emit = self._counting_epochs(emit)  # hand this one to the trial callbacks (trial_callbacks)
+        self._epochs_trained = 0
         self.budget = budget
         self.finished_here = 0
         self._started: dict[str, float] = {}
@@ -82,6 +83,14 @@ class RunHyperband(kt.Hyperband):
         # and clear_session's), which took 0.2-0.3 s each on a 2-core CPU.
         gc.collect()
         gc.freeze()
+
+    def _counting_epochs(self, emit):
+        def counting(event: dict) -> None:
+            if event.get("event") == "epoch_end":
+                self._epochs_trained += 1
+            emit(event)
+
+        return counting
 
     def _activate_all_conditions(self):
         # KerasTuner builds the model again and again (about 30 builds, 1 s) until every conditional
@@ -121,6 +130,7 @@ class RunHyperband(kt.Hyperband):
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)
         self._started[trial.trial_id] = time.time()
+        self._epochs_trained = 0
         values = trial.hyperparameters.values
         self.emit({
             "event": "trial_begin",
@@ -138,7 +148,8 @@ class RunHyperband(kt.Hyperband):
         release_memory()  # before the RSS below is recorded
         started = self._started.pop(trial.trial_id, time.time())
         timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status,
-                  "rss_mib": rss_mib(), "pid": os.getpid(), "tuner": self.tuner_id}
+                  "rss_mib": rss_mib(), "pid": os.getpid(), "tuner": self.tuner_id,
+                  "epochs_trained": self._epochs_trained}
         write_json_atomic(self.run.timing_file(trial.trial_id), timing)
         message = (trial.message or "").strip().splitlines()
         self.emit({

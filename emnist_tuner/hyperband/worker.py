@@ -78,7 +78,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
 
         retrain_best(tuner, config, data, emit)
         return
-    callbacks = trial_callbacks(run, config, emit)
+    callbacks = trial_callbacks(run, config, tuner.emit)  # the tuner counts each trial's epochs
     try:
         tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
                      batch_size=config.batch_size, epochs=config.max_epochs, callbacks=callbacks, verbose=0)

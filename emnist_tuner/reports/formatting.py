@@ -21,13 +21,17 @@ def search_counts(run, config: dict, records) -> "TrialCounts":
     """The search's trial counts (``runfolder.trials.TrialCounts``): what every command shows."""
     from ..runfolder.trials import trial_counts
 
-    try:
-        from ..hyperband.schedule import hyperband_schedule, total_trials
+    scheduled = config.get("scheduled_trials")
+    if scheduled is None:  # written by version 0.1: KerasTuner's schedule (a TensorFlow import) says it
+        try:
+            from ..hyperband.schedule import hyperband_schedule, total_trials
+            from ..quiet import import_keras_quietly
 
-        scheduled = total_trials(hyperband_schedule(int(config["max_epochs"]), int(config["factor"]),
-                                                    int(config.get("iterations", 1))))
-    except (KeyError, TypeError, ValueError):  # an old or partial config: show what is known
-        scheduled = None
+            import_keras_quietly()
+            scheduled = total_trials(hyperband_schedule(int(config["max_epochs"]), int(config["factor"]),
+                                                        int(config.get("iterations", 1))))
+        except (KeyError, TypeError, ValueError):  # a partial config: show what is known
+            scheduled = None
     return trial_counts(records, scheduled, run.search_is_over())
 
 

@@ -47,6 +47,8 @@ def epochs_cell(r: TrialRecord) -> str:
     """Epochs the trial trained (``3→5`` for a continued trial), ``of N`` when it stopped before its schedule."""
     if r.status != "completed":
         return "0" if r.status in ("failed", "invalid") else ""
+    if r.reached is None:
+        return ""
     trained = f"{r.initial_epoch}→{r.reached}" if r.initial_epoch else str(r.reached)
     return trained + (f" of {r.epochs}" if r.epochs is not None and r.reached < r.epochs else "")
 

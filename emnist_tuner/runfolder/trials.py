@@ -30,7 +30,7 @@ class TrialRecord:
     hyperparameters: dict = field(default_factory=dict)
     epochs: int | None = None  # total epochs Hyperband scheduled this trial to reach (tuner/epochs)
     initial_epoch: int = 0
-    trained: int = 0  # epochs this trial really trained (early stopping and failures train fewer)
+    trained: int | None = None  # epochs it really trained (early stopping trains fewer; None: not recorded)
     bracket: int | None = None
     round: int | None = None
     continued_from: str | None = None
@@ -43,9 +43,12 @@ class TrialRecord:
         return None if self.epochs is None else self.epochs - self.initial_epoch
 
     @property
-    def reached(self) -> int:
-        """The epoch count this trial's model reached (a continued trial starts at ``initial_epoch``)."""
-        return self.initial_epoch + self.trained
+    def reached(self) -> int | None:
+        """The epoch count this trial's model reached (a continued trial starts at ``initial_epoch``);
+        for runs of version 0.1, which did not record trained epochs, the scheduled count."""
+        if self.status != "completed":
+            return self.initial_epoch if self.status in ENDED else None
+        return self.epochs if self.trained is None else self.initial_epoch + self.trained
 
 
 def failure_reason(message: str, status: str) -> str:
@@ -65,14 +68,6 @@ def _read(path: Path):
         return None
 
 
-def _trained(observations: dict, values: dict, status: str) -> int:
-    """Epochs a trial trained: one validation observation per epoch (its schedule, if none was kept)."""
-    if status != "completed":
-        return 0
-    seen = len(observations.get("observations") or [])
-    return seen or max(0, int(values.get("tuner/epochs") or 0) - int(values.get("tuner/initial_epoch") or 0))
-
-
 def read_trials(run_path: Path | str) -> list[TrialRecord]:
     run = RunFolder(run_path)
     held = run.lock_is_held()
@@ -87,7 +82,6 @@ def read_trials(run_path: Path | str) -> list[TrialRecord]:
         status = str(state.get("status", "unknown")).lower()
         if status == "running" and not held:
             status = "interrupted"
-        observations = (((state.get("metrics") or {}).get("metrics") or {}).get("val_accuracy") or {})
         record = TrialRecord(
             trial_id=state.get("trial_id", trial_id),
             status=status,
@@ -99,12 +93,13 @@ def read_trials(run_path: Path | str) -> list[TrialRecord]:
             round=values.get("tuner/round"),
             continued_from=values.get("tuner/trial_id"),
             best_step=state.get("best_step"),
-            trained=_trained(observations, values, status),
             message=failure_reason(state.get("message") or "", status) if status in ("failed", "invalid") else "",
         )
         timing = _read(run.timing_file(record.trial_id))
         if isinstance(timing, dict) and timing.get("ended") and timing.get("started"):
             record.seconds = float(timing["ended"]) - float(timing["started"])
+        if isinstance(timing, dict) and status != "running":
+            record.trained = 0 if status in ("failed", "invalid") else timing.get("epochs_trained")
         records.append(record)
     return records
 
