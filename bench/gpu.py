@@ -82,7 +82,7 @@ def main() -> None:
     from rich.table import Table
 
     from emnist_tuner.searchspace import CharacterHyperModel
-    from emnist_tuner.runs.configs import PROFILES, SearchConfig
+    from emnist_tuner.runfolder.configs import PROFILES, SearchConfig
     from emnist_tuner.training.devices import configure_devices
 
     full = PROFILES["full"]

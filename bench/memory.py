@@ -55,7 +55,7 @@ def worker_start_seconds(timings: list[dict]) -> float | None:
 
 
 def main() -> None:
-    from emnist_tuner.runs.configs import SearchConfig
+    from emnist_tuner.runfolder.configs import SearchConfig
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=7, help="Hyperband iterations (5 trials each)")

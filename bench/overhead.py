@@ -35,9 +35,9 @@ from rich.table import Table
 
 def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, folder: Path, profiler=None) -> dict:
     """One search trial of ``preset`` for ``epochs`` epochs; seconds of each phase."""
-    from emnist_tuner.runs.configs import SearchConfig
+    from emnist_tuner.runfolder.configs import SearchConfig
     from emnist_tuner.reports.progress import SearchProgress
-    from emnist_tuner.runs.layout import RunFolder
+    from emnist_tuner.runfolder.layout import RunFolder
     from emnist_tuner.hyperband.space import preset_starting_points
     from emnist_tuner.hyperband.tuner import RunHyperband, TrialBudgetReached, trial_callbacks
 
@@ -144,7 +144,7 @@ def main() -> None:
     import keras
 
     from emnist_tuner.searchspace import CharacterHyperModel
-    from emnist_tuner.runs.configs import SearchConfig
+    from emnist_tuner.runfolder.configs import SearchConfig
 
     data, described = _common.bench_data(args.tiny, subset, args.data_dir)
     augmentations = tuple(SearchConfig(dataset=data.info.name).augmentations)

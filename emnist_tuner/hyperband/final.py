@@ -18,6 +18,7 @@ import keras
 from ..errors import RunError
 from ..io import write_json_atomic
 from ..training.fit import EventCallback, cosine_rate, evaluate_on_test, save_model_atomic
+from ..runfolder.trials import failure_reason
 from .tuner import best_completed_trial, epochs_reached
 
 
@@ -26,7 +27,7 @@ def retrain_best(tuner, config, data, emit) -> dict:
     trial = best_completed_trial(tuner.oracle)
     if trial is None:
         failed = [t for t in tuner.oracle.trials.values() if t.status == "FAILED"]
-        reason = (failed[-1].message or "").strip().splitlines()[-1:] if failed else []
+        reason = [failure_reason(failed[-1].message or "", "failed")] if failed else []
         raise RunError(
             f"{run.path}: no completed trial to retrain"
             + (f": all {len(failed)} trials failed (last reason: {reason[0] if reason else 'unknown'}); "

@@ -87,7 +87,8 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
                     chief.serve(run, config, ui, rounds)
                 else:
                     _search_until_done(run, config, ui, rounds)
-                run_worker_process(run, "final", None, ui.final_progress(), **(chief.final_process() if chief else {}))
+                with ui.final_progress() as display:
+                    run_worker_process(run, "final", None, display, **(chief.final_process() if chief else {}))
         return json.loads(run.final_file.read_text())
 
 

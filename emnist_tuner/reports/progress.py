@@ -23,8 +23,9 @@ from ..runfolder.trials import failure_reason
 class SearchProgress:
     def __init__(self, console: Console, total_trials: int, total_epochs: int, done_trials: int = 0,
                  done_epochs: int = 0, best: float | None = None, best_trial: str | None = None,
-                 live: bool | None = None, final: bool = False):
+                 live: bool | None = None, final: bool = False, said: set | None = None):
         self.console = console
+        self.said = set() if said is None else said  # one-time lines already said (shared by a search's displays)
         self.live_mode = console.is_terminal if live is None else live
         self.total_trials = total_trials
         self.done_trials = done_trials
@@ -32,7 +33,7 @@ class SearchProgress:
         self.trial = None
         self.trial_epochs_run = 0
         self.current_val = None
-        self.data_shown = self.devices_shown = False
+        self.data_shown = False
         self.started = time.time()
         self.progress = Progress(
             TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -77,8 +78,8 @@ class SearchProgress:
 
     def handle(self, event: dict) -> None:
         kind = event.get("event")
-        if kind == "devices" and not self.devices_shown:  # each worker process reports them; say it once
-            self.devices_shown = True
+        if kind == "devices" and "devices" not in self.said:  # each worker process reports them; say it once
+            self.said.add("devices")
             self.say(f"devices: {event['description']}")
         elif kind == "data" and not self.data_shown:
             self.data_shown = True
@@ -230,6 +231,7 @@ class ConsoleUI:
 
     def __init__(self, console: Console):
         self.console = console
+        self.said: set[str] = set()
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -239,10 +241,11 @@ class ConsoleUI:
 
     def progress(self, total_trials: int, total_epochs: int, done_trials: int = 0, done_epochs: int = 0,
                  best: float | None = None, best_trial: str | None = None) -> "SearchProgress":
-        return SearchProgress(self.console, total_trials, total_epochs, done_trials, done_epochs, best, best_trial)
+        return SearchProgress(self.console, total_trials, total_epochs, done_trials, done_epochs, best, best_trial,
+                              said=self.said)
 
     def final_progress(self) -> "SearchProgress":
-        return SearchProgress(self.console, 1, 1, final=True)
+        return SearchProgress(self.console, 1, 1, final=True, said=self.said)
 
     def chief_log(self, total: int, worker_timeout: float) -> "ChiefLog":
         return ChiefLog(self.console, total, worker_timeout)

@@ -164,7 +164,8 @@ def test_a_worker_refuses_a_folder_that_is_not_its_chiefs(tmp_path, capsys):
     (run / "status.json").write_text(json.dumps({"state": "running", "role": "chief", "oracle": "0.0.0.0:9999"}))
     code, _, err = run_cli(capsys, *worker, "--oracle", "127.0.0.1:9998")
     assert code == 1 and "serves on port 9999 (0.0.0.0:9999), not 9998" in err
-    code, _, err = run_cli(capsys, *worker[:-6], "--factor", "3", *worker[-6:], "--oracle", "127.0.0.1:9999")
+    factor_3 = ["3" if i and worker[i - 1] == "--factor" else arg for i, arg in enumerate(worker)]
+    code, _, err = run_cli(capsys, *factor_3, "--oracle", "127.0.0.1:9999")
     assert code == 1 and "this worker's options differ: factor=2 (you asked 3)" in err
     (run / "status.json").write_text(json.dumps({"state": "running"}))  # a one-machine search
     code, _, err = run_cli(capsys, *worker, "--oracle", "127.0.0.1:9999")

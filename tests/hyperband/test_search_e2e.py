@@ -118,7 +118,7 @@ def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
     assert proc.returncode == 0, proc.stderr
     said = " ".join(proc.stdout.split())
     assert "5 trials, 7 epochs in total" in said
-    assert "held-out test accuracy" in said and "Leaderboard (5 of 5 trials completed)" in said
+    assert "held-out test accuracy" in said and "Leaderboard · trials 5/5" in said
     assert_search_finished(run)
     final = json.loads((run / "final.json").read_text())
     assert final["test_accuracy"] > 0.2  # well above chance (0.1) on the generated glyphs
@@ -205,9 +205,9 @@ def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(tmp
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     # 2 + 2 trials: bracket 1's second round cannot start (KerasTuner promotes only completed trials)
     assert "no completed trial to retrain: all 4 trials failed (last reason: " in proc.stderr
-    assert "Oversized model" in proc.stderr
+    assert "model too large: " in proc.stderr and "parameters (over --max-params)" in proc.stderr
     states = trial_states(run)
     assert len(states) == 4 and {s["status"] for s in states.values()} == {"FAILED"}  # the search went on
     board = cli("leaderboard", str(run), "--format", "json")
-    assert all("Oversized model" in t["message"] for t in json.loads(board.stdout))
+    assert all(t["message"].startswith("model too large: ") for t in json.loads(board.stdout))  # in our words
     assert json.loads((run / "status.json").read_text())["state"] == "failed"
