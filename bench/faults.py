@@ -31,6 +31,9 @@ import sys
 import time
 from pathlib import Path
 
+import _common  # noqa: F401  (puts the repository on sys.path)
+from emnist_tuner.hyperband.process import worker_pids as workers_of
+
 SEARCH = ["--dataset", "synthetic", "--max-epochs", "2", "--factor", "2"]
 TRIALS = 5
 KINDS = ("training", "state write", "between", "random")
@@ -82,18 +85,6 @@ def finish_problems(run: Path) -> list[str]:
     if not (run / "final.json").is_file() or not (run / "best_model.keras").is_file():
         problems.append(f"{run.name}: no final retrain")
     return problems
-
-
-def workers_of(run: Path) -> list[int]:
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if "emnist_tuner.hyperband.worker" in cmdline and str(run) in cmdline:
-            pids.append(int(proc.name))
-    return pids
 
 
 def _state_write_seen(run: Path, checkpoints: dict) -> bool:

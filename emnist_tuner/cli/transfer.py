@@ -32,6 +32,8 @@ def retrain(
                               patience=patience, data_dir=data_dir, download=download, console=console)
     console.print(retrain_table(metrics))
     console.print(f"backbone: {run_dir / metrics['backbone']}")
+    console.print(f"next: `emnist-tuner transfer {run_dir}` (this backbone on Binary AlphaDigits, against the same "
+                  "model trained from scratch)", highlight=False)
 
 
 def transfer(

@@ -129,7 +129,7 @@ def run_ablation(config: AblationConfig, run_dir: Path | str, say=print) -> dict
 
 
 def _train_missing(config: AblationConfig, run: RunFolder, say) -> None:
-    from ..data.prepare import prepare_data, subset_note
+    from ..data.prepare import prepare_data
     from ..training.devices import configure_devices
 
     variants = [Variant(**v) for v in config.variants]
@@ -144,9 +144,8 @@ def _train_missing(config: AblationConfig, run: RunFolder, say) -> None:
     data, data_seed = None, None
     for number, (seed, variant) in enumerate(todo, start=total - len(todo) + 1):
         if data_seed != seed:
-            data = prepare_data(config.dataset, config.subset, seed, config.val_fraction, config.data_dir)
-            if data_seed is None and subset_note(config.subset, data):
-                say(subset_note(config.subset, data))
+            data = prepare_data(config.dataset, config.subset, seed, config.val_fraction, config.data_dir,
+                                say if data_seed is None else None)
             data_seed = seed
         result = train_variant(variant, seed, data, config, run.path)
         say(f"[{number}/{total}] seed {seed} {variant.name:<14} test acc {result['test_accuracy']:.4f}  "

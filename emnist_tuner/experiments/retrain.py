@@ -38,27 +38,23 @@ def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dic
 def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     import keras
 
-    from ..data.prepare import prepare_data, subset_note
+    from ..data.prepare import prepare_data
     from ..training.devices import configure_devices
-    from ..training.fit import epoch_printer, evaluate_on_test, fit_model, save_fit_record, save_model_atomic
+    from ..training.fit import train_and_record
 
-    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
-    if subset_note(config.subset, data):
-        say(subset_note(config.subset, data))
+    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir, say)
     say(f"devices: {configure_devices().describe()}")
     keras.utils.set_random_seed(config.seed)
     model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{config.dataset}")
     say(f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
         f"{model.count_params():,} parameters; {len(data.y_train):,} train / {len(data.y_val):,} val / "
         f"{len(data.y_test):,} test images; early stopping patience {config.patience or 'off'}")
-    history, seconds = fit_model(model, data, config.epochs, config.batch_size, config.patience,
-                                 epoch_printer(say, config.epochs))
-    test_accuracy = evaluate_on_test(model, data, out)
-    save_model_atomic(model, out.backbone_file)
+    record, seconds = train_and_record(model, data, out, out.backbone_file, config.epochs, config.batch_size,
+                                       config.patience, say)
     metrics = {
         "dataset": config.dataset,
         "winner": winner.label,
-        **save_fit_record(out, history, seconds, model, data, test_accuracy),
+        **record,
         "train_seconds": float(sum(seconds)),
         "backbone": f"{out.path.name}/{out.backbone_file.name}",
     }

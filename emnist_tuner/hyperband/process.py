@@ -9,8 +9,12 @@ import signal
 import subprocess
 import sys
 
+from pathlib import Path
+
 from ..errors import RunError
 from ..runfolder.layout import WORKER_LOG, RunFolder
+
+WORKER_MODULE = "emnist_tuner.hyperband.worker"
 
 
 def run_worker_process(run: RunFolder, mode: str, budget: int | None, display, env: dict | None = None,
@@ -18,7 +22,7 @@ def run_worker_process(run: RunFolder, mode: str, budget: int | None, display, e
     """Run one worker process to its end; return its last event ("budget", "search_done", "final_end").
     ``env`` is added to this process's environment (None values remove a variable); ``args`` go to the worker."""
     read_fd, write_fd = os.pipe()
-    command = [sys.executable, "-m", "emnist_tuner.hyperband.worker", str(run.path), "--mode", mode,
+    command = [sys.executable, "-m", WORKER_MODULE, str(run.path), "--mode", mode,
                "--events-fd", str(write_fd), "--parent-pid", str(os.getpid()), *args]
     if budget:
         command += ["--budget", str(budget)]
@@ -56,6 +60,19 @@ def run_worker_process(run: RunFolder, mode: str, budget: int | None, display, e
 
 
 FINAL_EVENTS = ("budget", "search_done", "final_end", "error")
+
+
+def worker_pids(run_path) -> list[int]:
+    """The process ids of the worker processes of the run in ``run_path`` (Linux: read from /proc)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if f"{WORKER_MODULE} " in cmdline and str(run_path) in cmdline:
+            pids.append(int(proc.name))
+    return pids
 
 
 def _wait(proc: subprocess.Popen, timeout: float = 120) -> int:

@@ -114,3 +114,13 @@ def save_fit_record(folder: TrainingFolder, history: dict, epoch_seconds: list[f
         "train_images": int(len(data.y_train)),
         "test_images": int(len(data.y_test)),
     }
+
+
+def train_and_record(model, data, folder: TrainingFolder, model_file: Path, epochs: int, batch_size: int,
+                     patience: int | None, say) -> tuple[dict, list[float]]:
+    """Fit ``model`` (one line per epoch to ``say``), test it once, save it as ``model_file`` and the
+    history in ``folder``; returns the metrics every training run reports and the epoch seconds."""
+    history, seconds = fit_model(model, data, epochs, batch_size, patience, epoch_printer(say, epochs))
+    test_accuracy = evaluate_on_test(model, data, folder)
+    save_model_atomic(model, model_file)
+    return save_fit_record(folder, history, seconds, model, data, test_accuracy), seconds

@@ -31,14 +31,12 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
     import keras
     import numpy as np
 
-    from ..data.prepare import prepare_data, subset_note
+    from ..data.prepare import prepare_data
     from ..searchspace import build_preset
     from .devices import configure_devices
-    from .fit import epoch_printer, evaluate_on_test, fit_model, save_fit_record, save_model_atomic
+    from .fit import train_and_record
 
-    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir)
-    if subset_note(config.subset, data):
-        say(subset_note(config.subset, data))
+    data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir, say)
     say(f"devices: {configure_devices().describe()}")
     keras.utils.set_random_seed(config.seed)
     model = build_preset(config.preset, input_shape=data.info.image_shape, num_classes=data.info.num_classes)
@@ -46,17 +44,15 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
     say(f"preset {config.preset} on {config.dataset}: {model.count_params():,} parameters; "
         f"{len(data.y_train):,} train / {len(data.y_val):,} val / {len(data.y_test):,} test images; "
         f"early stopping patience {patience or 'off'}")
-    history, epoch_seconds = fit_model(model, data, config.epochs, config.batch_size, patience,
-                                       epoch_printer(say, config.epochs))
-    test_accuracy = evaluate_on_test(model, data, run)
-    save_model_atomic(model, run.model_file)
+    record, epoch_seconds = train_and_record(model, data, run, run.model_file, config.epochs, config.batch_size,
+                                             patience, say)
     metrics = {
         "preset": config.preset,
         "dataset": config.dataset,
-        **save_fit_record(run, history, epoch_seconds, model, data, test_accuracy),
+        **record,
         "seconds_per_epoch": float(np.median(epoch_seconds)) if epoch_seconds else None,
     }
     write_json_atomic(run.metrics_file, metrics)
-    say(f"test accuracy {test_accuracy:.4f} on {len(data.y_test):,} held-out images "
+    say(f"test accuracy {record['test_accuracy']:.4f} on {len(data.y_test):,} held-out images "
         f"({metrics['parameters']:,} parameters)")
     return metrics

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from emnist_tuner.hyperband.process import worker_pids as workers_of
 from emnist_tuner.runfolder.layout import RunFolder
 from helpers import accuracy_of_saved_predictions
 
@@ -68,18 +69,6 @@ def running_trial_after(run: Path, n_completed: int) -> bool:
     states = trial_states(run)
     completed = [t for t, s in states.items() if s["status"] == "COMPLETED"]
     return len(completed) >= n_completed and any(s["status"] == "RUNNING" for s in states.values())
-
-
-def workers_of(run: Path) -> list[int]:
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if "emnist_tuner.hyperband.worker" in cmdline and str(run) in cmdline:
-            pids.append(int(proc.name))
-    return pids
 
 
 def assert_search_finished(run: Path) -> None:
