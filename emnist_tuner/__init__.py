@@ -11,7 +11,8 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-_API = ("search", "resume", "train", "retrain", "transfer", "ablate", "open_run", "Run", "fetch")
+_API = ("search", "resume", "train", "retrain", "transfer", "ablate", "predict", "export", "open_run", "Run",
+        "fetch")
 
 
 def __getattr__(name):

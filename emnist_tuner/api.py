@@ -143,6 +143,35 @@ def ablate(run_dir: Path | str, dataset: str | None = None, *, base: str | None 
     return run_ablation(config, run_dir, _say(console))
 
 
+def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", fmt: str = "table",
+            console: Console | None = None) -> list[dict]:
+    """The top ``top`` classes of the model in ``source`` (a run folder or .keras file) for each character
+    image of ``inputs`` (image files, folders, IDX files, .npy arrays), prepared as its training images were.
+    One dict per image: ``{"input", "top": [{"class", "probability"}, …]}``, or ``{"input", "error"}``."""
+    from .inference.predict import check_options
+    from .inference.predict import predict as run_predict
+    from .inference.source import open_source
+
+    check_options(top, fmt, invert)
+    source = open_source(source)
+    import_keras_quietly()
+    inputs = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
+    return run_predict(source, inputs, top=top, invert=invert)
+
+
+def export(source: Path | str, fmt: str, out: Path | str, *, data_dir=None) -> dict:
+    """Export the model of ``source`` as ``fmt`` (keras, saved_model, onnx, litert) to ``out``, verified with
+    that format's runtime on real test images; returns the model card (also saved as ``out.card.json``)."""
+    from .inference.export import check_options
+    from .inference.export import export as run_export
+    from .inference.source import open_source
+
+    check_options(fmt, Path(out))
+    model_source = open_source(source)
+    import_keras_quietly()
+    return run_export(model_source, fmt, Path(out), data_dir=data_dir)
+
+
 @dataclass
 class Run:
     """A run folder as read from disk (any kind, any state). Reading never writes to it."""
@@ -194,5 +223,6 @@ def open_run(path: Path | str) -> Run:
     return Run(run.path, saved.get("kind", "search"), load_config(run.path))
 
 
-__all__ = ["search", "resume", "train", "retrain", "transfer", "ablate", "open_run", "Run", "fetch",
+__all__ = ["search", "resume", "train", "retrain", "transfer", "ablate", "predict", "export", "open_run", "Run",
+           "fetch",
            "SearchConfig", "TrainConfig", "RetrainConfig", "TransferConfig", "AblationConfig"]

@@ -29,3 +29,7 @@ class Interrupted(EmnistTunerError):
     """The user stopped a command (Ctrl-C or SIGTERM); the message says how to go on. Not an error."""
 
     exit_code = 130
+
+
+class MissingDependency(EmnistTunerError):
+    """An optional package that a command needs is not installed; the message names the extra."""

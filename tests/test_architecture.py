@@ -21,6 +21,7 @@ LAYERS = [
     {"searchspace"},
     {"runfolder"},
     {"training"},
+    {"inference"},
     {"hyperband"},
     {"experiments"},
     {"reports"},

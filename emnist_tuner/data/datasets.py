@@ -162,7 +162,12 @@ def get_info(name: str) -> DatasetInfo:
 
 
 def _read_gzip(path: Path) -> bytes:
+    """The file's bytes, decompressed when it is gzipped (the datasets' files are; a user's may not be)."""
     try:
+        with open(path, "rb") as handle:
+            if handle.read(2) != b"\x1f\x8b":
+                handle.seek(0)
+                return handle.read()
         with gzip.open(path, "rb") as handle:
             return handle.read()
     except (OSError, EOFError, zlib.error) as exc:
@@ -170,7 +175,7 @@ def _read_gzip(path: Path) -> bytes:
 
 
 def read_idx(path: Path, expected_magic: int) -> np.ndarray:
-    """Read a gzipped IDX file (2049 labels, 2051 images) into a uint8 array."""
+    """Read an IDX file, gzipped or not (2049 labels, 2051 images), into a uint8 array."""
     raw = _read_gzip(path)
     kind = {2049: "labels (idx1)", 2051: "images (idx3)"}[expected_magic]
     ndim = expected_magic & 0xFF

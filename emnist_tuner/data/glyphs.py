@@ -1,0 +1,128 @@
+"""A user's image of one handwritten character, brought into the format the model was trained on.
+
+The training images are white ink on black, uint8, 28x28, and were prepared one of two ways:
+
+- MNIST (``style="mnist"``): the character's bounding box scaled (aspect kept, anti-aliased) to fit a
+  20x20 box, then placed on the 28x28 canvas so that its centre of mass is the canvas centre;
+- EMNIST (``style="emnist"``, as Cohen et al. 2017 prepared NIST's scans): a Gaussian blur (sigma 1), the
+  bounding box centred in a square frame (aspect kept), a 2-pixel border, bicubic downsampling to 28x28.
+
+``to_dataset_format`` does the same to any image: grayscale (alpha composited onto white), values to
+0..255 whatever the bit depth, dark ink on a light background inverted (``invert="auto"`` decides per
+image from its border), the background level removed, the ink's bounding box cropped, then the
+dataset's own recipe. Images already in a dataset's format (28x28 arrays from IDX or .npy files) are
+not passed through it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DataError
+
+CANVAS = 28
+MNIST_BOX = 20
+EMNIST_BORDER = 2
+INVERT = ("auto", "yes", "no")
+
+
+def grayscale(image: np.ndarray) -> np.ndarray:
+    """(H, W), (H, W, 1|2|3|4) of any integer or float dtype -> float (H, W) in 0..255; alpha is
+    composited onto white (a transparent background is paper)."""
+    image = np.asarray(image)
+    if image.dtype == np.uint16 or (image.dtype.kind in "iu" and image.max(initial=0) > 255):
+        values = image.astype(np.float64) / 257.0
+    elif image.dtype.kind == "f":
+        values = image.astype(np.float64) * (255.0 if image.max(initial=0) <= 1.0 else 1.0)
+    elif image.dtype == bool:
+        values = image.astype(np.float64) * 255.0
+    else:
+        values = image.astype(np.float64)
+    if values.ndim == 3 and values.shape[2] not in (1, 2, 3, 4):
+        raise DataError(f"an image must be 2-D (height x width) or have 1-4 channels, got shape {image.shape}")
+    if values.ndim == 3:
+        alpha = None
+        if values.shape[2] in (2, 4):
+            alpha, values = values[..., -1:] / 255.0, values[..., :-1]
+        gray = values[..., 0] if values.shape[2] == 1 else values[..., :3] @ np.array([0.299, 0.587, 0.114])
+        if alpha is not None:
+            gray = gray * alpha[..., 0] + 255.0 * (1.0 - alpha[..., 0])
+        values = gray
+    if values.ndim != 2:
+        raise DataError(f"an image must be 2-D (height x width) or have 1-4 channels, got shape {image.shape}")
+    return np.clip(values, 0.0, 255.0)
+
+
+def ink_on_black(gray: np.ndarray, invert: str = "auto") -> np.ndarray:
+    """White ink on black with the background at 0: inverted if the background is light (``auto``: the
+    image's median decides, since a character covers less than half of its picture; a frame or a shadow
+    at the border does not), then the background level subtracted."""
+    if invert == "yes" or (invert == "auto" and np.median(gray) > 127.5):
+        gray = 255.0 - gray
+    background = float(np.median(gray))
+    ink = np.clip(gray - background, 0.0, None)
+    peak = ink.max(initial=0.0)
+    return ink * (255.0 / peak) if peak > 0 else ink
+
+
+def ink_box(ink: np.ndarray, threshold: float = 0.2) -> tuple[slice, slice]:
+    """The bounding box of the pixels above ``threshold`` x the ink's peak (faint specks ignored)."""
+    rows, cols = np.nonzero(ink > threshold * ink.max(initial=0.0))
+    if not len(rows):
+        raise DataError("no ink found (a blank image)")
+    return slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)
+
+
+def _resize(image: np.ndarray, shape: tuple[int, int], resample: str) -> np.ndarray:
+    from PIL import Image
+
+    method = {"bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}[resample]
+    resized = Image.fromarray(image.astype(np.float32), mode="F").resize((shape[1], shape[0]), method)
+    return np.clip(np.asarray(resized, dtype=np.float64), 0.0, 255.0)
+
+
+def _mnist(glyph: np.ndarray) -> np.ndarray:
+    h, w = glyph.shape
+    scale = MNIST_BOX / max(h, w)
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    small = _resize(glyph, size, "lanczos")
+    canvas = np.zeros((CANVAS, CANVAS))
+    total = small.sum()
+    rows, cols = np.indices(small.shape)
+    centre = (rows * small).sum() / total, (cols * small).sum() / total
+    top = int(round(CANVAS / 2 - centre[0]))
+    left = int(round(CANVAS / 2 - centre[1]))
+    top = min(max(top, 0), CANVAS - size[0])  # the glyph stays whole on the canvas
+    left = min(max(left, 0), CANVAS - size[1])
+    canvas[top:top + size[0], left:left + size[1]] = small
+    return canvas
+
+
+def _emnist(glyph: np.ndarray) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter
+
+    h, w = glyph.shape
+    side = max(h, w)
+    square = np.zeros((side, side))
+    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = glyph
+    pad = round(side * EMNIST_BORDER / (CANVAS - 2 * EMNIST_BORDER))
+    framed = np.pad(gaussian_filter(square, sigma=1.0), pad)
+    return _resize(framed, (CANVAS, CANVAS), "bicubic")
+
+
+def to_dataset_format(image: np.ndarray, style: str = "mnist", invert: str = "auto") -> np.ndarray:
+    """One character image -> uint8 (28, 28), white ink on black, prepared as ``style``'s training images.
+    DataError (one line) for an image with no ink or too small to hold a character."""
+    if invert not in INVERT:
+        raise DataError(f"invert must be one of {', '.join(INVERT)}, got '{invert}'")
+    gray = grayscale(image)
+    if min(gray.shape) < 4:
+        raise DataError(f"the image is {gray.shape[1]}x{gray.shape[0]} pixels: too small to hold a character")
+    ink = ink_on_black(gray, invert)
+    rows, cols = ink_box(ink)
+    glyph = ink[rows, cols]
+    out = _emnist(glyph) if style == "emnist" else _mnist(glyph)
+    peak = out.max(initial=0.0)
+    if peak > 0:
+        out *= 255.0 / peak
+    return np.round(out).astype(np.uint8)

@@ -1,0 +1,65 @@
+"""`predict`: a model's top classes for a user's own images, prepared as its training images were."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data.glyphs import to_dataset_format
+from ..data.images import CharacterImage, read_inputs
+from ..errors import ConfigError, DataError
+from .source import ModelSource
+
+FORMATS = ("table", "json", "csv")
+BATCH = 256
+
+
+def check_options(top: int, fmt: str, invert: str) -> None:
+    from ..data.glyphs import INVERT
+
+    if top < 1:
+        raise ConfigError(f"--top must be at least 1, got {top}")
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+    if invert not in INVERT:
+        raise ConfigError(f"--invert must be one of {', '.join(INVERT)}, got '{invert}'")
+
+
+def prepare(images: list[CharacterImage], style: str, invert: str) -> None:
+    """Each readable image in its dataset's format (in place); a failure becomes the image's error."""
+    for image in images:
+        if image.error or image.ready:
+            continue
+        try:
+            image.pixels = to_dataset_format(image.pixels, style, invert)
+            image.ready = True
+        except DataError as exc:
+            image.error = f"{image.name}: {exc}"
+
+
+def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_batch=None) -> list[dict]:
+    """One row per character image: ``{"input", "top": [{"class", "probability"}, …]}``, or ``{"input",
+    "error"}`` for one that could not be read or prepared. Inference runs in batches; ``on_batch(n)`` is
+    told how many images each batch held."""
+    images = read_inputs(inputs)
+    prepare(images, source.style, invert)
+    good = [image for image in images if not image.error]
+    probabilities = np.zeros((0, len(source.class_names)))
+    if good:
+        model = source.load()
+        chunks = []
+        for start in range(0, len(good), BATCH):
+            batch = np.stack([image.pixels for image in good[start:start + BATCH]])
+            chunks.append(model.predict(batch, batch_size=BATCH, verbose=0))
+            if on_batch:
+                on_batch(len(batch))
+        probabilities = np.concatenate(chunks)
+    names = source.class_names
+    rows, found = [], iter(probabilities)
+    for image in images:
+        if image.error:
+            rows.append({"input": image.name, "error": image.error})
+            continue
+        p = next(found)
+        best = np.argsort(-p)[:top]
+        rows.append({"input": image.name, "top": [{"class": names[i], "probability": float(p[i])} for i in best]})
+    return rows

@@ -1,0 +1,101 @@
+"""SOURCE of `predict` and `export`: a run folder (a search, a train run, or a retrain folder such as
+``RUN/mnist``) or a ``.keras`` file written by this package; with it, what the model's outputs mean
+(the class names), how its training images were prepared, and what it scored on which test images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data.datasets import DATASETS
+from ..errors import DataError, RunError
+from ..runfolder.configs import RetrainConfig, read_run_config
+from ..runfolder.layout import RETRAIN_CONFIG, RunFolder, TrainingFolder, article
+from ..runfolder.trials import read_json_file
+
+BY_CLASSES = {10: "mnist", 26: "emnist-letters", 36: "binary-alphadigits"}  # a bare .keras file's dataset
+
+
+@dataclass
+class ModelSource:
+    model_file: Path
+    dataset: str
+    label: str  # where it comes from, e.g. "search runs/quick-mnist (trial 0012)"
+    test_accuracy: float | None = None
+    test_images: int | None = None
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(DATASETS[self.dataset].class_names)
+
+    @property
+    def style(self) -> str:
+        """How the training images were prepared (``data.glyphs``): "emnist" or "mnist"."""
+        return "emnist" if self.dataset.startswith("emnist") else "mnist"
+
+    def load(self):
+        import keras
+
+        try:
+            return keras.models.load_model(self.model_file, compile=False)
+        except Exception as exc:  # noqa: BLE001 - any unreadable model is one line
+            raise DataError(f"{self.model_file}: not a model this package can load ({type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+def _finished(model_file: Path, what: str) -> Path:
+    if not model_file.is_file():
+        raise RunError(f"{model_file} is missing: {what}")
+    return model_file
+
+
+def open_source(path: Path | str) -> ModelSource:
+    """The model of ``path``; RunError (one line, exit 1) when it is not a finished run or a model file."""
+    path = Path(path)
+    if path.is_file() and path.suffix == ".keras":
+        return _model_file(path)
+    if path.is_dir() and (path / RETRAIN_CONFIG).is_file():
+        folder = TrainingFolder(path)
+        config = RetrainConfig.load(path)
+        metrics = read_json_file(folder.metrics_file) or {}
+        model = _finished(folder.backbone_file, f"the retrain in {path} did not finish; run `emnist-tuner retrain` "
+                                                "again")
+        return ModelSource(model, config.dataset, f"retrain {path} ({config.winner})", metrics.get("test_accuracy"),
+                           metrics.get("test_images"))
+    if not path.exists() or path.is_file():
+        raise RunError(f"{path} is neither a run folder nor a .keras model file; give a finished search or train "
+                       "run, a retrain folder (RUN/mnist) or a .keras file")
+    run, config = read_run_config(path)
+    kind = config.get("kind", "search")
+    if kind == "search":
+        final = read_json_file(run.final_file) or {}
+        model = _finished(run.best_model_file, f"the search has no final model yet; finish it with: emnist-tuner "
+                                               f"resume {run.path}")
+        return ModelSource(model, config["dataset"], f"search {run.path} (trial {final.get('trial_id', '?')})",
+                           final.get("test_accuracy"), final.get("test_images"))
+    if kind == "train":
+        metrics = read_json_file(run.metrics_file) or {}
+        model = _finished(run.model_file, "the training run did not finish; train it again")
+        return ModelSource(model, config["dataset"], f"train {run.path} (preset {config.get('preset')})",
+                           metrics.get("test_accuracy"), metrics.get("test_images"))
+    raise RunError(f"{run.path} is {article(kind)} run: it has no single model; give a search, train or retrain "
+                   "folder")
+
+
+def _model_file(path: Path) -> ModelSource:
+    """A .keras file: inside a run folder its run says what it is, else its number of outputs."""
+    for folder in (path.parent, path.parent.parent):
+        if RunFolder(folder).exists() or (folder / RETRAIN_CONFIG).is_file():
+            try:
+                source = open_source(folder)
+            except RunError:
+                continue
+            if source.model_file.resolve() == path.resolve():
+                return source
+    source = ModelSource(path, "mnist", f"model file {path}")
+    classes = int(source.load().output_shape[-1])
+    if classes not in BY_CLASSES:
+        raise DataError(f"{path}: a model with {classes} outputs; emnist-tuner's models have 10 (MNIST), 26 (EMNIST "
+                        "letters) or 36 (Binary AlphaDigits)")
+    source.dataset = BY_CLASSES[classes]
+    return source

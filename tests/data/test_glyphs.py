@@ -1,0 +1,71 @@
+"""The preprocessing of a user's character images (``data.glyphs``): inversion, crop, aspect, centring
+by mass, bit depths and alpha, and its one-line errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emnist_tuner.data.glyphs import grayscale, to_dataset_format
+from emnist_tuner.errors import DataError
+
+
+def _bar(height=60, width=20, size=(200, 150), at=(30, 40), ink=0, paper=255, dtype=np.uint8):
+    """A dark vertical bar on light paper (a scan of an 'l'), off-centre."""
+    image = np.full(size, paper, dtype=dtype)
+    image[at[0]:at[0] + height, at[1]:at[1] + width] = ink
+    return image
+
+
+def _centre_of_mass(image):
+    rows, cols = np.indices(image.shape)
+    total = image.sum()
+    return (rows * image).sum() / total, (cols * image).sum() / total
+
+
+def test_dark_ink_on_paper_becomes_white_on_black_in_a_20_pixel_box_centred_by_mass():
+    out = to_dataset_format(_bar(), "mnist")
+    assert out.shape == (28, 28) and out.dtype == np.uint8
+    assert out[0, 0] == 0 and out.max() == 255  # inverted: black background, white ink
+    rows, cols = np.nonzero(out > 127)
+    assert rows.max() - rows.min() + 1 in (19, 20, 21)  # the longer side fills the 20-pixel box
+    assert 5 <= cols.max() - cols.min() + 1 <= 8  # aspect kept: 60x20 -> 20x~7
+    centre = _centre_of_mass(out.astype(float))
+    assert abs(centre[0] - 14) <= 1 and abs(centre[1] - 14) <= 1
+
+
+def test_white_ink_on_black_is_not_inverted_and_invert_can_be_forced():
+    light_on_dark = _bar(ink=255, paper=0)
+    expected = to_dataset_format(_bar())
+    assert np.array_equal(to_dataset_format(light_on_dark), expected)
+    assert np.array_equal(to_dataset_format(light_on_dark, invert="no"), expected)
+    assert np.array_equal(to_dataset_format(_bar(), invert="yes"), expected)
+    with pytest.raises(DataError, match="no ink"):  # forced the wrong way, the paper is the background
+        to_dataset_format(_bar(), invert="no")
+
+
+def test_emnist_style_keeps_a_two_pixel_border_around_a_blurred_square():
+    out = to_dataset_format(_bar(height=40, width=40), "emnist")
+    rows, cols = np.nonzero(out > 20)
+    assert rows.min() >= 1 and rows.max() <= 26 and cols.min() >= 1 and cols.max() <= 26
+    assert 20 <= rows.max() - rows.min() + 1 <= 26
+
+
+def test_bit_depths_and_alpha():
+    eight = to_dataset_format(_bar())
+    sixteen = to_dataset_format(_bar(ink=0, paper=65535, dtype=np.uint16))
+    assert np.abs(eight.astype(int) - sixteen.astype(int)).max() <= 1
+    rgba = np.zeros((200, 150, 4), dtype=np.uint8)  # transparent paper, opaque black ink
+    rgba[30:90, 40:60] = (0, 0, 0, 255)
+    assert np.abs(to_dataset_format(rgba).astype(int) - eight.astype(int)).max() <= 1
+    rgb = np.repeat(_bar()[..., None], 3, axis=2)
+    assert np.array_equal(to_dataset_format(rgb), eight)
+    assert grayscale(_bar().astype(np.float32) / 255).max() == pytest.approx(255)
+
+
+@pytest.mark.parametrize("image, message", [(np.full((50, 50), 255, np.uint8), "no ink found"),
+                                            (np.zeros((1, 1), np.uint8), "too small to hold a character"),
+                                            (np.zeros((5, 5, 7), np.uint8), "1-4 channels")])
+def test_unusable_images_are_one_line_errors(image, message):
+    with pytest.raises(DataError, match=message):
+        to_dataset_format(image)

@@ -1,0 +1,121 @@
+"""`predict` on a user's files: every input kind, batched inference, bad inputs as one line each, and the
+preprocessing proven on scan-like files made from real MNIST test images."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import emnist_tuner as et
+from helpers import run_cli
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small model trained on the synthetic glyphs (a train run folder)."""
+    run = tmp_path_factory.mktemp("predict") / "train-dense"
+    et.train("dense", "synthetic", run, epochs=2, console=None)
+    return run
+
+
+def _scan(image: np.ndarray, size: int, rng, jpeg: bool, folder, name):
+    """``image`` as a scan: dark ink on white, ``size`` pixels, off-centre with margins, PNG or JPEG."""
+    big = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
+    page = np.zeros((size + 90, size + 70), np.uint8)
+    top, left = rng.integers(0, 90), rng.integers(0, 70)
+    page[top:top + size, left:left + size] = big
+    path = folder / f"{name}.{'jpg' if jpeg else 'png'}"
+    Image.fromarray(255 - page).save(path, quality=92) if jpeg else Image.fromarray(255 - page).save(path)
+    return path
+
+
+def test_every_input_kind_and_the_formats(trained, tmp_path, capsys):
+    from emnist_tuner.data.datasets import load_dataset
+
+    test = load_dataset("synthetic").x_test
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "scans" / "nested"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        _scan(test[i], 64 + 40 * i, rng, jpeg=bool(i % 2), folder=folder, name=f"g{i}")
+    rgba = np.zeros((80, 60, 4), np.uint8)
+    rgba[20:60, 25:35] = (10, 10, 10, 255)
+    Image.fromarray(rgba).save(tmp_path / "scans" / "alpha.png")
+    np.save(tmp_path / "arrays.npy", test[:4])
+    code, out, err = run_cli(capsys, "predict", str(trained), str(tmp_path / "scans"), str(tmp_path / "arrays.npy"),
+                             "--format", "json", "--top", "2")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["input"].rsplit("/", 1)[-1] for r in rows] == ["alpha.png", "g0.png", "g1.jpg", "g2.png", *[
+        f"arrays.npy[{i}]" for i in range(4)]]
+    for row in rows:
+        assert len(row["top"]) == 2 and row["top"][0]["probability"] >= row["top"][1]["probability"]
+        assert row["top"][0]["class"] in [f"g{i}" for i in range(10)]
+    code, out, _ = run_cli(capsys, "predict", str(trained), str(tmp_path / "arrays.npy"), "--format", "csv")
+    assert code == 0 and out.splitlines()[0] == "input,class1,probability1,class2,probability2,class3,probability3"
+    assert len(out.splitlines()) == 5
+
+
+def test_bad_inputs_are_one_line_each_and_the_others_are_predicted(trained, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "text.png").write_text("not an image")
+    Image.fromarray(np.zeros((1, 1), np.uint8)).save(tmp_path / "tiny.png")
+    Image.fromarray(np.full((40, 40), 255, np.uint8)).save(tmp_path / "white.png")
+    np.save(tmp_path / "cube.npy", np.zeros((2, 3, 4, 5), np.uint8))
+    Image.fromarray(np.pad(np.full((20, 8), 0, np.uint8), 20, constant_values=255)).save(tmp_path / "ok.png")
+    inputs = [str(tmp_path / n) for n in ("empty", "text.png", "tiny.png", "white.png", "cube.npy", "ok.png")]
+    code, out, err = run_cli(capsys, "predict", str(trained), *inputs, "--format", "json")
+    assert code == 1 and [r["input"].rsplit("/", 1)[-1] for r in json.loads(out)] == ["ok.png"]
+    lines = err.splitlines()
+    assert len(lines) == 5 and all(line.startswith("error: ") for line in lines)
+    for expected in ("no image, .npy or IDX file in the folder", "text.png: not an image that can be read",
+                     "tiny.png: the image is 1x1 pixels", "white.png: no ink found", "cube.npy: an array of shape"):
+        assert any(expected in line for line in lines), expected
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--top", "0"], 2, "--top must be at least 1, got 0"),
+    (["--format", "xml"], 2, "--format must be one of table, json, csv, got 'xml'"),
+    (["--invert", "maybe"], 2, "--invert must be one of auto, yes, no, got 'maybe'"),
+])
+def test_bad_options(trained, tmp_path, capsys, args, code, message):
+    result = run_cli(capsys, "predict", str(trained), str(tmp_path), *args)
+    assert result[0] == code and result[2] == f"error: {message}\n"
+
+
+def test_a_source_that_is_not_a_finished_run(tmp_path, capsys):
+    run = tmp_path / "search"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "search", "dataset": "mnist"}))
+    code, _, err = run_cli(capsys, "predict", str(run), str(tmp_path))
+    assert code == 1 and "best_model.keras is missing: the search has no final model yet; finish it with" in err
+    code, _, err = run_cli(capsys, "predict", str(tmp_path / "nothing.keras"), str(tmp_path))
+    assert code == 1 and "is neither a run folder nor a .keras model file" in err
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_scan_like_files_read_as_well_as_the_arrays(shared_data, tmp_path, capsys):
+    """Real MNIST test digits written as scans (dark on white, 64-300 px, off-centre, PNG and JPEG) are read by
+    `predict` within a few points of the same digits given as arrays."""
+    from emnist_tuner.data.datasets import load_dataset
+
+    run = tmp_path / "convnet"
+    et.train("convnet", "mnist", run, epochs=2, subset=6000, data_dir=shared_data, console=None)
+    data = load_dataset("mnist", data_dir=shared_data)
+    x, y = data.x_test[:300], data.y_test[:300]
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i, image in enumerate(x):
+        _scan(image, int(rng.integers(64, 301)), rng, jpeg=bool(i % 2), folder=folder, name=f"{i:03d}")
+    np.save(tmp_path / "arrays.npy", x)
+    as_arrays = et.predict(run, tmp_path / "arrays.npy", top=1)
+    as_files = et.predict(run, folder, top=1)
+    truth = [str(v) for v in y]
+    arrays = np.mean([r["top"][0]["class"] == t for r, t in zip(as_arrays, truth)])
+    files = np.mean([r["top"][0]["class"] == t for r, t in zip(as_files, truth)])
+    assert arrays > 0.9 and abs(arrays - files) <= 0.03, (arrays, files)
