@@ -31,7 +31,6 @@ import sys
 import time
 from pathlib import Path
 
-import _common  # noqa: F401  (puts the repository on sys.path)
 from emnist_tuner.hyperband.process import worker_pids as workers_of
 
 SEARCH = ["--dataset", "synthetic", "--max-epochs", "2", "--factor", "2"]

@@ -166,6 +166,9 @@ def _read_gzip(path: Path) -> bytes:
     try:
         with open(path, "rb") as handle:
             if handle.read(2) != b"\x1f\x8b":
+                if path.suffix == ".gz":
+                    raise DataError(f"{path}: not a readable gzip file (no gzip header); the file is truncated or "
+                                    "corrupt")
                 handle.seek(0)
                 return handle.read()
         with gzip.open(path, "rb") as handle:

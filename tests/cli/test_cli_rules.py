@@ -67,7 +67,7 @@ def test_help_and_version(capsys):
     commands = out.split("Commands:", 1)[1]
     listed = [line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "]
     assert listed == ["data", "presets", "train", "search", "resume", "leaderboard", "report", "runs", "compare",
-                      "retrain", "transfer", "ablate"]  # the README's order
+                      "retrain", "transfer", "ablate", "predict", "export"]  # the README's order
 
 
 def test_an_output_file_that_cannot_be_written_is_one_line(tmp_path, capsys):

@@ -165,6 +165,7 @@ def test_ctrl_c_exits_cleanly_and_a_second_process_is_refused(tmp_path, start_pr
     proc = start_proc("search", *SEARCH, "--run-dir", str(run))
     wait_until(lambda: running_trial_after(run, 1) or proc.poll() is not None, what="a second trial to start")
     workers = workers_of(run)
+    assert workers and proc.poll() is None, "the search's worker should be running"
     for pid in workers:  # hold the search still while a second process tries the same folder
         os.kill(pid, signal.SIGSTOP)
     try:
