@@ -64,3 +64,12 @@ def test_quick_profile_tiny_prints_its_table_and_minutes_last():
     text = "\n".join(lines)
     assert "trials run / scheduled" in text and "held-out test accuracy" in text
     assert re.fullmatch(r"minutes \d+\.\d", lines[-1])
+
+
+def test_predict_prints_accuracy_of_files_and_arrays_and_every_export_format():
+    lines = run_bench("predict.py", "--tiny")
+    text = "\n".join(lines)
+    assert "scan-like PNG/JPEG files" in text and "arrays (.npy, as stored)" in text
+    for fmt in ("keras", "saved_model", "onnx", "litert"):
+        assert re.search(rf"│ {fmt}\s+│ .+│\s+1\.0000 │", text), fmt
+    assert re.fullmatch(r"difference -?\d+\.\d\d", lines[-1])

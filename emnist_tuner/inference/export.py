@@ -180,7 +180,7 @@ def model_card(source: ModelSource, fmt: str, out: Path, agree: float, differenc
     return {
         "format": fmt, "file": out.name, "bytes": _size(out),
         "classes": source.class_names,
-        "input": {"shape": [None, 28, 28], "dtype": "float32", "values": "0..255, white ink on black",
+        "input": {"shape": [None, 28, 28], "dtype": "float32", "values": "0..255, white ink on black", "style": style,
                   "preprocessing": recipe, "preprocessing_function": f"emnist_tuner.data.glyphs.to_dataset_format"
                                                                   f"(image, style={style!r})"},
         "output": "softmax probabilities, one per class in the order of 'classes'",
