@@ -113,7 +113,7 @@ def check_images(source: ModelSource, data_dir=None) -> tuple[np.ndarray, str]:
     from ..data.datasets import load_dataset
 
     try:
-        data = load_dataset(source.dataset, data_dir=data_dir)
+        data = load_dataset(source.dataset, data_dir=data_dir or source.data_dir)
     except DataError as exc:
         raise DataError(f"verifying the export needs {source.dataset}'s test images: {exc}") from None
     return data.x_test[:CHECK_IMAGES], f"the first {min(CHECK_IMAGES, len(data.x_test))} {source.dataset} test images"

@@ -23,6 +23,7 @@ class ModelSource:
     label: str  # where it comes from, e.g. "search runs/quick-mnist (trial 0012)"
     test_accuracy: float | None = None
     test_images: int | None = None
+    data_dir: str | None = None  # where the run found its data (the export's check images are there too)
 
     @property
     def class_names(self) -> list[str]:
@@ -61,7 +62,7 @@ def open_source(path: Path | str) -> ModelSource:
         model = _finished(folder.backbone_file, f"the retrain in {path} did not finish; run `emnist-tuner retrain` "
                                                 "again")
         return ModelSource(model, config.dataset, f"retrain {path} ({config.winner})", metrics.get("test_accuracy"),
-                           metrics.get("test_images"))
+                           metrics.get("test_images"), config.data_dir)
     if not path.exists() or path.is_file():
         raise RunError(f"{path} is neither a run folder nor a .keras model file; give a finished search or train "
                        "run, a retrain folder (RUN/mnist) or a .keras file")
@@ -72,12 +73,12 @@ def open_source(path: Path | str) -> ModelSource:
         model = _finished(run.best_model_file, f"the search has no final model yet; finish it with: emnist-tuner "
                                                f"resume {run.path}")
         return ModelSource(model, config["dataset"], f"search {run.path} (trial {final.get('trial_id', '?')})",
-                           final.get("test_accuracy"), final.get("test_images"))
+                           final.get("test_accuracy"), final.get("test_images"), config.get("data_dir"))
     if kind == "train":
         metrics = read_json_file(run.metrics_file) or {}
         model = _finished(run.model_file, "the training run did not finish; train it again")
         return ModelSource(model, config["dataset"], f"train {run.path} (preset {config.get('preset')})",
-                           metrics.get("test_accuracy"), metrics.get("test_images"))
+                           metrics.get("test_accuracy"), metrics.get("test_images"), config.get("data_dir"))
     raise RunError(f"{run.path} is {article(kind)} run: it has no single model; give a search, train or retrain "
                    "folder")
 
