@@ -44,12 +44,16 @@ def test_every_input_kind_and_the_formats(trained, tmp_path, capsys):
     rgba = np.zeros((80, 60, 4), np.uint8)
     rgba[20:60, 25:35] = (10, 10, 10, 255)
     Image.fromarray(rgba).save(tmp_path / "scans" / "alpha.png")
+    deep = np.full((70, 50), 65535, np.uint16)  # a 16-bit grayscale PNG
+    deep[15:55, 20:28] = 0
+    Image.fromarray(deep).save(tmp_path / "scans" / "deep.png")
+    assert Image.open(tmp_path / "scans" / "deep.png").mode.startswith("I")
     np.save(tmp_path / "arrays.npy", test[:4])
     code, out, err = run_cli(capsys, "predict", str(trained), str(tmp_path / "scans"), str(tmp_path / "arrays.npy"),
                              "--format", "json", "--top", "2")
     assert code == 0, err
     rows = json.loads(out)
-    assert [r["input"].rsplit("/", 1)[-1] for r in rows] == ["alpha.png", "g0.png", "g1.jpg", "g2.png", *[
+    assert [r["input"].rsplit("/", 1)[-1] for r in rows] == ["alpha.png", "deep.png", "g0.png", "g1.jpg", "g2.png", *[
         f"arrays.npy[{i}]" for i in range(4)]]
     for row in rows:
         assert len(row["top"]) == 2 and row["top"][0]["probability"] >= row["top"][1]["probability"]
