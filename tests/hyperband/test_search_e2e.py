@@ -35,10 +35,17 @@ def cli(*args, timeout=300):
                           env=_env(), timeout=timeout)
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C (SIGINT) as a terminal delivers it. A test runner started as a background job
+    of a non-interactive shell has SIGINT ignored, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(tmp_path, *args):
     out = open(tmp_path / "out.txt", "w")
     err = open(tmp_path / "err.txt", "w")
-    return subprocess.Popen([sys.executable, "-m", "emnist_tuner.cli", *args], stdout=out, stderr=err, env=_env())
+    return subprocess.Popen([sys.executable, "-m", "emnist_tuner.cli", *args], stdout=out, stderr=err, env=_env(),
+                            preexec_fn=_interruptible)
 
 
 def trial_states(run: Path) -> dict[str, dict]:
