@@ -143,8 +143,7 @@ def ablate(run_dir: Path | str, dataset: str | None = None, *, base: str | None 
     return run_ablation(config, run_dir, _say(console))
 
 
-def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", fmt: str = "table",
-            console: Console | None = None) -> list[dict]:
+def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto") -> list[dict]:
     """The top ``top`` classes of the model in ``source`` (a run folder or .keras file) for each character
     image of ``inputs`` (image files, folders, IDX files, .npy arrays), prepared as its training images were.
     One dict per image: ``{"input", "top": [{"class", "probability"}, …]}``, or ``{"input", "error"}``."""
@@ -152,7 +151,7 @@ def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", f
     from .inference.predict import predict as run_predict
     from .inference.source import open_source
 
-    check_options(top, fmt, invert)
+    check_options(top, invert)
     source = open_source(source)
     import_keras_quietly()
     inputs = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]

@@ -27,7 +27,10 @@ def predict(
     invert: str = typer.Option("auto", "--invert", help="auto (dark ink on light paper is inverted), yes or no."),
 ) -> None:
     """The model's top classes for your own images, prepared as its training images were."""
-    rows = api.predict(source, inputs, top=top, fmt=fmt, invert=invert, console=console)
+    from ..inference.predict import check_options
+
+    check_options(top, invert, fmt)
+    rows = api.predict(source, inputs, top=top, invert=invert)
     failed = [row for row in rows if "error" in row]
     for row in failed:
         print(f"error: {row['error']}", file=sys.stderr)

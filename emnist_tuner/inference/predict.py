@@ -13,7 +13,8 @@ FORMATS = ("table", "json", "csv")
 BATCH = 256
 
 
-def check_options(top: int, fmt: str, invert: str) -> None:
+def check_options(top: int, invert: str, fmt: str = "table") -> None:
+    """ConfigError (exit 2) for a bad --top, --invert or --format (the CLI's output format)."""
     from ..data.glyphs import INVERT
 
     if top < 1:
