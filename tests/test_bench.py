@@ -73,3 +73,10 @@ def test_predict_prints_accuracy_of_files_and_arrays_and_every_export_format():
     for fmt in ("keras", "saved_model", "onnx", "litert"):
         assert re.search(rf"│ {fmt}\s+│ .+│\s+1\.0000 │", text), fmt
     assert re.fullmatch(r"difference -?\d+\.\d\d", lines[-1])
+
+
+def test_precision_prints_each_policy_per_preset():
+    lines = run_bench("precision.py", "--tiny")
+    text = "\n".join(lines)
+    assert re.search(r"│ dense\s+│ float32\s+│.*│\s+1\.00x │", text)
+    assert re.search(r"│ dense\s+│ mixed_bfloat16\s+│", text)
