@@ -196,11 +196,11 @@ class Run:
 
     def result(self) -> dict | None:
         """What the run concluded: a search's final.json, a train run's metrics.json, an ablation's summary."""
-        from .runfolder.trials import read_json_file
+        from .io import read_json_object
 
         folder = self.folder
         file = {"search": folder.final_file, "train": folder.metrics_file}.get(self.kind, folder.results_file)
-        return read_json_file(file)
+        return read_json_object(file)
 
     def best_model(self):
         """The run's final model (a search's retrained winner, a train run's model) as a ``keras.Model``."""

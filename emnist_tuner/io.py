@@ -46,3 +46,13 @@ def read_json(path: Path | str):
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc})") from None
+
+
+def read_json_object(path: Path | str) -> dict | None:
+    """The JSON object in ``path``; None when the file is missing, unreadable, damaged or not an object
+    (readers of a run folder in any state: a file being replaced or never written reads as absent)."""
+    try:
+        data = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

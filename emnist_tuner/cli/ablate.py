@@ -28,9 +28,10 @@ def ablate(
     download: bool = DownloadOption,
 ) -> None:
     """Each optimization method alone and all combined against a base preset, N seeds, paired intervals."""
+    from ..experiments.ablation import how_to_go_on
     from ..reports.ablation_table import ablation_table
 
-    with interruptible(f"Finished trainings are kept. Continue with: emnist-tuner ablate --run-dir {run_dir}"):
+    with interruptible(how_to_go_on(run_dir)):
         summary = api.ablate(run_dir, dataset, base=base, methods=methods, seeds=seeds, epochs=epochs, subset=subset,
                              batch_size=batch_size, data_dir=data_dir, download=download, console=console)
     console.print(ablation_table(summary))

@@ -57,6 +57,7 @@ def search(
     """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
     import_keras_quietly()
     from ..hyperband.distributed import roles
+    from ..hyperband.search import how_to_go_on
     from ..reports.progress import ConsoleUI
     from ..runfolder.lifecycle import check_run_dir_writable
 
@@ -76,7 +77,7 @@ def search(
             roles.run_worker_role(config, run_dir, ConsoleUI(console), address, worker_id)
         return
     chief = roles.ChiefRole(address, worker_timeout) if role == "chief" else None
-    with interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
+    with interruptible(how_to_go_on(run_dir)):
         final = api.search(dataset, run_dir, profile, all_data=all_data, seed_presets=seed_presets,
                            data_dir=data_dir, download=download, console=console, chief=chief, **options)
     print_winner(run_dir, final)
@@ -87,7 +88,9 @@ def resume(
     data_dir: Optional[Path] = DataDirOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
-    with interruptible(f"Resume with: emnist-tuner resume {run_dir}"):
+    from ..hyperband.search import how_to_go_on
+
+    with interruptible(how_to_go_on(run_dir)):
         final = api.resume(run_dir, data_dir=data_dir, console=console)
     print_winner(run_dir, final)
 

@@ -24,6 +24,8 @@ def train(
     download: bool = DownloadOption,
 ) -> None:
     """Train one preset, evaluate it once on the held-out test split, save the run folder."""
-    with interruptible("A training run is not resumable: run it again with a new --run-dir"):
+    from ..training.train import HOW_TO_GO_ON
+
+    with interruptible(HOW_TO_GO_ON):
         api.train(preset, dataset, run_dir, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
                   patience=patience, data_dir=data_dir, download=download, console=console)

@@ -25,9 +25,10 @@ def retrain(
     download: bool = DownloadOption,
 ) -> None:
     """Retrain the run's winning architecture on MNIST: test accuracy, and the backbone for `transfer`."""
+    from ..experiments.retrain import HOW_TO_GO_ON
     from ..reports.transfer_table import retrain_table
 
-    with interruptible("The retrain was not finished and nothing was kept; run the same command again."):
+    with interruptible(HOW_TO_GO_ON):
         metrics = api.retrain(run_dir, dataset, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
                               patience=patience, data_dir=data_dir, download=download, console=console)
     console.print(retrain_table(metrics))
@@ -51,9 +52,10 @@ def transfer(
     download: bool = DownloadOption,
 ) -> None:
     """Binary AlphaDigits: the winner as a pretrained backbone vs the same model from scratch, K-fold."""
+    from ..experiments.transfer import HOW_TO_GO_ON
     from ..reports.transfer_table import transfer_table
 
-    with interruptible("Finished folds are saved; run the same command again to continue."):
+    with interruptible(HOW_TO_GO_ON):
         results = api.transfer(run_dir, backbone, folds=folds, epochs=epochs, size=size, seed=seed,
                                batch_size=batch_size, data_dir=data_dir, download=download, console=console)
     console.print(transfer_table(results))

@@ -113,6 +113,11 @@ def read_results(run_path: Path | str) -> dict[tuple[str, int], dict]:
     return results
 
 
+def how_to_go_on(run_dir: Path | str) -> str:
+    """What to do after Ctrl-C."""
+    return f"Finished trainings are kept. Continue with: emnist-tuner ablate --run-dir {run_dir}"
+
+
 def run_ablation(config: AblationConfig, run_dir: Path | str, say=print) -> dict:
     """Train every (variant, seed) not finished yet, then write and return the summary."""
     run = RunFolder(run_dir)
@@ -121,7 +126,7 @@ def run_ablation(config: AblationConfig, run_dir: Path | str, say=print) -> dict
         if diffs:
             raise RunError(f"{run.path} holds a different ablation: {'; '.join(diffs)}. Resume it with "
                            f"`emnist-tuner ablate --run-dir {run.path}` or choose another --run-dir")
-    with run_lifecycle(run, f"Finished trainings are kept. Continue with: emnist-tuner ablate --run-dir {run.path}"):
+    with run_lifecycle(run, how_to_go_on(run.path)):
         if not run.exists():
             config.save(run.path)
         _train_missing(config, run, say)

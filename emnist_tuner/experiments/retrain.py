@@ -17,6 +17,8 @@ from ..runfolder.layout import RunFolder, TrainingFolder
 from ..runfolder.lifecycle import run_lifecycle
 from .winner import read_winner
 
+HOW_TO_GO_ON = "The retrain was not finished and nothing was kept; run the same command again."  # after Ctrl-C
+
 
 def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dict:
     """Train the winner of ``run_dir`` on ``config.dataset``; returns (and saves) its metrics."""
@@ -28,8 +30,7 @@ def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dic
         done = read_json(out.metrics_file)
         raise RunError(f"{out.path} already holds the winner retrained on {config.dataset} (test accuracy "
                        f"{done.get('test_accuracy', 0):.4f}); to retrain it, delete or rename {out.path} first")
-    with run_lifecycle(RunFolder(out.path), "The retrain was not finished and nothing was kept; run the same "
-                                            "command again.", lock_of=run):
+    with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run):
         config.winner, config.searched_on = winner.label, winner.dataset
         config.save(out.path)
         return _retrain(config, winner, out, say)

@@ -25,6 +25,7 @@ from ..runfolder.lifecycle import run_lifecycle
 from .stats import mean_std, paired_interval
 from .winner import read_winner
 
+HOW_TO_GO_ON = "Finished folds are saved; run the same command again to continue."  # after Ctrl-C
 NUM_CLASSES = 36
 DIGITS = 10  # classes 0-9 are the digits, 10-35 the letters A-Z
 
@@ -53,8 +54,7 @@ def run_transfer(config: TransferConfig, run_dir: Path | str, say=print) -> dict
     out = run.transfer_folder(config.backbone)
     config.backbone_file = str(backbone_path)
     _check_saved_config(out, config)
-    with run_lifecycle(RunFolder(out.path), "Finished folds are saved; run the same command again to continue.",
-                       lock_of=run):
+    with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run):
         config.save(out.path)
         return _run_folds(config, winner, backbone_path, canvas, out, say)
 

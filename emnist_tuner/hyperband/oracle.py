@@ -156,11 +156,10 @@ class RunOracle(kt.oracles.HyperbandOracle):
 
 def saved_ongoing_trials(oracle_file) -> dict[str, str]:
     """The running trials (tuner id -> trial id) recorded in an oracle.json, {} if unreadable."""
-    from ..io import read_json
+    from ..io import read_json_object
 
     try:
-        state = read_json(oracle_file)
-        return dict(state.get("ongoing_trials") or {})
-    except (OSError, ValueError, AttributeError, TypeError):
+        return dict((read_json_object(oracle_file) or {}).get("ongoing_trials") or {})
+    except (TypeError, ValueError):  # not a mapping
         return {}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import RunError
 from ..runfolder.configs import SearchConfig
 from ..runfolder.layout import RunFolder
-from ..runfolder.lifecycle import RunLock, run_status
+from ..runfolder.lifecycle import RunLock, check_new_or_same_kind, run_status
 from ..runfolder.repair import check_tuner_state
 from ..runfolder.trials import ENDED, read_trials
 from .process import run_worker_process
@@ -27,14 +27,18 @@ from .schedule import hyperband_schedule, total_epochs, total_trials
 from .space import fingerprint_for
 
 
+def how_to_go_on(run_dir: Path | str) -> str:
+    """What to do after Ctrl-C."""
+    return f"Completed trials are kept. Resume with: emnist-tuner resume {run_dir}"
+
+
 def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> dict:
     """Start a search in ``run_dir``, or resume it when it holds the same search. With ``chief`` (a
     ``distributed.roles.ChiefRole``), the search runs as the oracle server of a distributed search."""
     run = RunFolder(run_dir)
-    if run.path.exists() and not run.path.is_dir():
-        raise RunError(f"--run-dir {run.path} is a file; choose a folder")
+    resuming = check_new_or_same_kind(run, "search")
     config.space = fingerprint_for(config)
-    if run.exists():
+    if resuming:
         saved = SearchConfig.load(run.path)
         diffs = saved.differences(config)
         if diffs:
@@ -45,9 +49,7 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
         saved.data_dir = config.data_dir or saved.data_dir
         saved.trials_per_worker = config.trials_per_worker
         config = saved
-    elif not run.is_empty_or_missing():
-        raise RunError(f"{run.path} exists and is not an emnist-tuner run folder; choose an empty or new --run-dir")
-    return _run(run, config, ui, chief, resuming=run.exists())
+    return _run(run, config, ui, chief, resuming=resuming)
 
 
 def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
@@ -79,7 +81,7 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
         run.logs.mkdir(parents=True, exist_ok=True)
         ui.schedule(config, rounds)
         ui.say(f"run folder: {run.path}")
-        with run_status(run, f"Completed trials are kept. Resume with: emnist-tuner resume {run.path}", **extra):
+        with run_status(run, how_to_go_on(run.path), **extra):
             if run.final_file.exists():
                 ui.say("the search and its final retrain are already complete")
             else:

@@ -25,6 +25,7 @@ import keras_tuner as kt
 from ..errors import RunError
 from ..io import write_json_atomic
 from ..runfolder.layout import PROJECT, RunFolder
+from ..runfolder.trials import failure_reason
 from ..runfolder.lifecycle import storage_problem
 from ..training.fit import EventCallback
 from .memory import release_memory, rss_mib
@@ -151,14 +152,13 @@ class RunHyperband(kt.Hyperband):
                   "rss_mib": rss_mib(), "pid": os.getpid(), "tuner": self.tuner_id,
                   "epochs_trained": self._epochs_trained}
         write_json_atomic(self.run.timing_file(trial.trial_id), timing)
-        message = (trial.message or "").strip().splitlines()
         self.emit({
             "event": "trial_end",
             "trial_id": trial.trial_id,
             "status": trial.status,
             "score": trial.score,
             "seconds": timing["ended"] - started,
-            "message": message[-1] if message else "",
+            "message": failure_reason(trial.message or "", trial.status.lower()) if trial.score is None else "",
         })
         self.finished_here += 1
         if self.budget is not None and self.finished_here >= self.budget:

@@ -4,14 +4,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data.datasets import DATASETS
 from ..errors import DataError, RunError
 from ..runfolder.configs import RetrainConfig, read_run_config
 from ..runfolder.layout import RETRAIN_CONFIG, RunFolder, TrainingFolder, article
-from ..runfolder.trials import read_json_file
+from ..io import read_json_object
 
 BY_CLASSES = {10: "mnist", 26: "emnist-letters", 36: "binary-alphadigits"}  # a bare .keras file's dataset
 
@@ -24,6 +24,8 @@ class ModelSource:
     test_accuracy: float | None = None
     test_images: int | None = None
     data_dir: str | None = None  # where the run found its data (the export's check images are there too)
+    _model: object = field(default=None, repr=False, compare=False)  # loaded once (a bare file is loaded to
+    # read its number of outputs, then used)
 
     @property
     def class_names(self) -> list[str]:
@@ -37,8 +39,11 @@ class ModelSource:
     def load(self):
         import keras
 
+        if self._model is not None:
+            return self._model
         try:
-            return keras.models.load_model(self.model_file, compile=False)
+            self._model = keras.models.load_model(self.model_file, compile=False)
+            return self._model
         except Exception as exc:  # noqa: BLE001 - any unreadable model is one line
             raise DataError(f"{self.model_file}: not a model this package can load ({type(exc).__name__}: "
                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
@@ -58,7 +63,7 @@ def open_source(path: Path | str) -> ModelSource:
     if path.is_dir() and (path / RETRAIN_CONFIG).is_file():
         folder = TrainingFolder(path)
         config = RetrainConfig.load(path)
-        metrics = read_json_file(folder.metrics_file) or {}
+        metrics = read_json_object(folder.metrics_file) or {}
         model = _finished(folder.backbone_file, f"the retrain in {path} did not finish; run `emnist-tuner retrain` "
                                                 "again")
         return ModelSource(model, config.dataset, f"retrain {path} ({config.winner})", metrics.get("test_accuracy"),
@@ -69,13 +74,13 @@ def open_source(path: Path | str) -> ModelSource:
     run, config = read_run_config(path)
     kind = config.get("kind", "search")
     if kind == "search":
-        final = read_json_file(run.final_file) or {}
+        final = read_json_object(run.final_file) or {}
         model = _finished(run.best_model_file, f"the search has no final model yet; finish it with: emnist-tuner "
                                                f"resume {run.path}")
         return ModelSource(model, config["dataset"], f"search {run.path} (trial {final.get('trial_id', '?')})",
                            final.get("test_accuracy"), final.get("test_images"), config.get("data_dir"))
     if kind == "train":
-        metrics = read_json_file(run.metrics_file) or {}
+        metrics = read_json_object(run.metrics_file) or {}
         model = _finished(run.model_file, "the training run did not finish; train it again")
         return ModelSource(model, config["dataset"], f"train {run.path} (preset {config.get('preset')})",
                            metrics.get("test_accuracy"), metrics.get("test_images"), config.get("data_dir"))

@@ -11,7 +11,7 @@ from ..experiments.stats import MIN_PAIRS
 from ..study import ABLATION_QUOTE, ablation_claim
 from .formatting import duration
 from ..runfolder.layout import RunFolder
-from ..runfolder.trials import read_json_file
+from ..io import read_json_object
 
 
 def _points(value, sign: bool = True) -> str:
@@ -88,7 +88,7 @@ def ablation_section(run_path: Path | str) -> list:
     from ..experiments.ablation import read_results, summarize
 
     run_path = Path(run_path)
-    config = read_json_file(RunFolder(run_path).config_file) or {}
+    config = read_json_object(RunFolder(run_path).config_file) or {}
     results = read_results(run_path)
     if not results:
         return [Text(f"No training of this ablation has finished yet ({run_path / 'variants'} is empty).")]

@@ -10,9 +10,8 @@ import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 
-from ..io import write_json_atomic
+from ..io import read_json_object, write_json_atomic
 from ..runfolder.layout import PREDICTIONS, TrainingFolder
-from ..runfolder.trials import read_json_file
 # Background shades for off-diagonal counts, lightest (few errors) to strongest (many).
 SHADES = ("on grey23", "on dark_orange3", "on red3", "on bright_red")
 DIAGONAL = "on dark_green"
@@ -41,7 +40,7 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
     if not predictions_file.is_file():
         raise ConfusionUnavailable(f"no {PREDICTIONS} in the run (no test predictions saved yet)")
     digest = _digest(predictions_file)
-    cached = read_json_file(folder.confusion_file)
+    cached = read_json_object(folder.confusion_file)
     if cached and cached.get("predictions_sha256") == digest and cached.get("matrix"):
         return np.asarray(cached["matrix"], dtype=np.int64), list(cached["class_names"])
     from ..data.datasets import DATASETS, load_dataset

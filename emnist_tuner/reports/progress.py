@@ -17,8 +17,6 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
-from ..runfolder.trials import failure_reason
-
 
 class SearchProgress:
     def __init__(self, console: Console, total_trials: int, total_epochs: int, done_trials: int = 0,
@@ -141,7 +139,7 @@ class SearchProgress:
         status = event.get("status", "").lower()
         if status == "completed" and score is not None and (self.best is None or score > self.best):
             self.best, self.best_trial = score, event["trial_id"]
-        shown = f"val acc {score:.4f}" if score is not None else failure_reason(event.get("message", ""), status)
+        shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
         self.say(f"trial {event['trial_id']} {status}: {shown} "
                  f"({event.get('seconds', 0):.0f} s, {self.trial_epochs_run} epochs)")
         self._status_line(running=False)

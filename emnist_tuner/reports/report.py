@@ -13,7 +13,8 @@ from rich.text import Text
 
 from ..runfolder.configs import BACKBONES
 from ..runfolder.layout import RunFolder
-from ..runfolder.trials import read_json_file, read_trials, ranked
+from ..io import read_json_object
+from ..runfolder.trials import ranked, read_trials
 from ..study import FIGURES
 from .confusion import ConfusionHeatmap, ConfusionUnavailable, load_confusion, most_confused, pairs_text, per_class_table
 from .formatting import duration, pct, search_counts
@@ -47,7 +48,7 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
 
 
 def _search_winner(run: RunFolder) -> list:
-    final = read_json_file(run.final_file)
+    final = read_json_object(run.final_file)
     if not final:
         state = run.state()
         if state in ("interrupted", "failed"):
@@ -65,7 +66,7 @@ def _search_winner(run: RunFolder) -> list:
 
 
 def _train_summary(run: RunFolder, config: dict) -> list:
-    metrics = read_json_file(run.metrics_file)
+    metrics = read_json_object(run.metrics_file)
     head = _facts("Training summary", [("dataset", str(config.get("dataset", "?"))),
                                         ("preset", str(config.get("preset", "?"))), ("run state", run.state())])
     if not metrics:
@@ -118,13 +119,13 @@ def _extra_sections(run: RunFolder) -> tuple[list, dict]:
     from .transfer_table import retrain_table, transfer_table
 
     parts, ours = [], {}
-    mnist = read_json_file(run.retrain_folder("mnist").metrics_file)
+    mnist = read_json_object(run.retrain_folder("mnist").metrics_file)
     if mnist:
         ours["mnist"] = mnist.get("test_accuracy")
         parts.append(retrain_table(mnist))
     for backbone in BACKBONES:  # the MNIST backbone (the study's), then the run's own EMNIST model
         transfer_folder = run.transfer_folder(backbone)
-        transfer = read_json_file(transfer_folder.results_file)
+        transfer = read_json_object(transfer_folder.results_file)
         if not transfer:
             continue
         try:
@@ -174,7 +175,7 @@ def reference_table(config: dict, test_accuracy, ours: dict) -> Table:
 def build_report(run_path: Path | str, data_dir=None) -> Group:
     """The report of a run folder (search or train) as one rich renderable."""
     run = RunFolder(run_path)
-    config = read_json_file(run.config_file)
+    config = read_json_object(run.config_file)
     if not config:
         return Group(Text(f"{run.path} has no readable config.json: not a run folder."))
     title = Text(f"Report: {run.path.name}", style="bold underline")
@@ -184,11 +185,11 @@ def build_report(run_path: Path | str, data_dir=None) -> Group:
         return Group(title, Text(""), *ablation_section(run.path))
     if config.get("kind") == "train":
         parts = _train_summary(run, config)
-        test_accuracy = (read_json_file(run.metrics_file) or {}).get("test_accuracy")
+        test_accuracy = (read_json_object(run.metrics_file) or {}).get("test_accuracy")
         model_file, finished = run.model_file, run.metrics_file.is_file()
     else:
         parts = [_search_summary(run, config), *_search_winner(run)]
-        test_accuracy = (read_json_file(run.final_file) or {}).get("test_accuracy")
+        test_accuracy = (read_json_object(run.final_file) or {}).get("test_accuracy")
         model_file, finished = run.best_model_file, run.final_file.is_file()
     parts.append(architecture_table(model_file, finished))
     parts += _confusion_section(run, config, data_dir)

@@ -7,7 +7,8 @@ from pathlib import Path
 from rich.table import Table
 
 from ..runfolder.layout import RunFolder
-from ..runfolder.trials import read_json_file, read_trials
+from ..io import read_json_object
+from ..runfolder.trials import read_trials
 from .formatting import pct, search_counts
 
 
@@ -15,13 +16,13 @@ def run_summary(path: Path | str) -> dict:
     """What a run folder holds, in any state. Reads only."""
     run = RunFolder(path)
     path = run.path
-    config = read_json_file(run.config_file) or {}
+    config = read_json_object(run.config_file) or {}
     kind = config.get("kind", "search")
     summary = {"run": str(path), "name": path.name, "kind": kind, "dataset": config.get("dataset"), "config": config,
                "state": run.state(), "setting": None, "trials": None, "best_val": None,
                "test_accuracy": None, "parameters": None, "epochs": None}
     if kind == "train":
-        metrics = read_json_file(run.metrics_file) or {}
+        metrics = read_json_object(run.metrics_file) or {}
         summary.update(setting=f"preset {config.get('preset')}", best_val=metrics.get("best_val_accuracy"),
                        test_accuracy=metrics.get("test_accuracy"), parameters=metrics.get("parameters"),
                        epochs=metrics.get("epochs_trained"))
@@ -33,7 +34,7 @@ def run_summary(path: Path | str) -> dict:
         return summary
     records = read_trials(path)
     done = [r for r in records if r.status == "completed" and r.score is not None]
-    final = read_json_file(run.final_file) or {}
+    final = read_json_object(run.final_file) or {}
     summary.update(
         setting=f"{config.get('profile')} (max_epochs {config.get('max_epochs')}, factor {config.get('factor')})",
         trials=search_counts(run, config, records).text(), best_val=max((r.score for r in done), default=None),

@@ -32,7 +32,7 @@ import os
 import time
 from pathlib import Path
 
-from ..io import read_json, write_json_atomic
+from ..io import read_json_object, write_json_atomic
 
 CONFIG = "config.json"
 STATUS = "status.json"
@@ -164,11 +164,7 @@ class RunFolder(TrainingFolder):
             raise write_error(self.status_file, exc) from None
 
     def read_status(self) -> dict:
-        try:
-            status = read_json(self.status_file)
-        except (OSError, ValueError):
-            return {}
-        return status if isinstance(status, dict) else {}
+        return read_json_object(self.status_file) or {}
 
     def state(self) -> str:
         """running / interrupted / failed / completed, read without writing: a status that says

@@ -20,17 +20,10 @@ import shutil
 from pathlib import Path
 
 from ..errors import RunError
-from ..io import read_json, write_json_atomic
+from ..io import read_json, read_json_object, write_json_atomic
 from .layout import CHECKPOINT, TRIAL, RunFolder, damaged, last_good
 
 ENDED = ("COMPLETED", "FAILED")
-
-
-def _read(path: Path):
-    try:
-        return read_json(path)
-    except (OSError, ValueError):
-        return None
 
 
 def trial_file_repairs(project: Path, oracle_state: dict | None) -> list[tuple[Path, Path]]:
@@ -41,10 +34,10 @@ def trial_file_repairs(project: Path, oracle_state: dict | None) -> list[tuple[P
         trial_file, mirror = trial_dir / TRIAL, last_good(trial_dir / TRIAL)
         trial_id = trial_dir.name[len("trial_"):]
         missing = not trial_file.exists()
-        if (missing and trial_id not in listed) or (not missing and isinstance(_read(trial_file), dict)):
+        if (missing and trial_id not in listed) or (not missing and read_json_object(trial_file) is not None):
             continue  # fine, or created by a kill before the oracle recorded it (its id is reused)
-        good = _read(mirror)
-        if isinstance(good, dict) and good.get("trial_id") == trial_id:
+        good = read_json_object(mirror)
+        if good is not None and good.get("trial_id") == trial_id:
             repairs.append((trial_file, mirror))
             continue
         what = "is missing" if missing else "is damaged"
@@ -86,8 +79,8 @@ def check_checkpoints(project: Path, oracle_state: dict | None) -> None:
         return
     statuses = {}
     for trial_dir in project.glob("trial_*"):
-        state = _read(trial_dir / TRIAL)
-        if isinstance(state, dict):
+        state = read_json_object(trial_dir / TRIAL)
+        if state is not None:
             statuses[trial_dir.name[len("trial_"):]] = state.get("status")
     for trial_id in sorted(checkpoints_still_needed(oracle_state, statuses)):
         trial_dir = project / f"trial_{trial_id}"
@@ -111,7 +104,7 @@ def check_tuner_state(run: RunFolder, tuner_id: str | None = None) -> list[str]:
     tuner_file = run.tuner_file_of(tuner_id) if tuner_id else run.tuner_file
     if not run.project.is_dir() or not (run.trial_dirs() or run.oracle_file.exists()):
         return notes
-    oracle_state = next((s for s in map(_read_dict, (run.oracle_file, last_good(run.oracle_file))) if s), None)
+    oracle_state = next((s for s in map(read_json_object, (run.oracle_file, last_good(run.oracle_file))) if s), None)
     trial_repairs = trial_file_repairs(run.project, oracle_state)  # these two raise before any change
     if not run.final_file.exists():
         check_checkpoints(run.project, oracle_state)
@@ -145,14 +138,6 @@ def check_tuner_state(run: RunFolder, tuner_id: str | None = None) -> list[str]:
                      "instead of starting over")
     notes += restore_trial_files(trial_repairs)
     return notes
-
-
-def _read_dict(path: Path) -> dict | None:
-    try:
-        state = read_json(path)
-    except (OSError, ValueError):
-        return None
-    return state if isinstance(state, dict) else None
 
 
 def _any_trial_ended(run: RunFolder) -> bool:

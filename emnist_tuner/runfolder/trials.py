@@ -8,12 +8,12 @@ Statuses are lower case here and in every table and export.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..io import read_json_object
 from .layout import TRIAL, RunFolder
 
 TUNER_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
@@ -61,21 +61,14 @@ def failure_reason(message: str, status: str) -> str:
     return text or ("could not be built or trained" if status in ("failed", "invalid") else "")
 
 
-def _read(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def read_trials(run_path: Path | str) -> list[TrialRecord]:
     run = RunFolder(run_path)
     held = run.lock_is_held()
     records = []
     for trial_dir in run.trial_dirs():
         trial_id = trial_dir.name[len("trial_"):]
-        state = _read(trial_dir / TRIAL)
-        if not isinstance(state, dict):
+        state = read_json_object(trial_dir / TRIAL)
+        if state is None:
             records.append(TrialRecord(trial_id, "unreadable", message=f"{TRIAL} could not be read"))
             continue
         values = dict((state.get("hyperparameters") or {}).get("values") or {})
@@ -95,10 +88,10 @@ def read_trials(run_path: Path | str) -> list[TrialRecord]:
             best_step=state.get("best_step"),
             message=failure_reason(state.get("message") or "", status) if status in ("failed", "invalid") else "",
         )
-        timing = _read(run.timing_file(record.trial_id))
-        if isinstance(timing, dict) and timing.get("ended") and timing.get("started"):
+        timing = read_json_object(run.timing_file(record.trial_id))
+        if timing and timing.get("ended") and timing.get("started"):
             record.seconds = float(timing["ended"]) - float(timing["started"])
-        if isinstance(timing, dict) and status != "running":
+        if timing and status != "running":
             record.trained = 0 if status in ("failed", "invalid") else timing.get("epochs_trained")
         records.append(record)
     return records
@@ -186,7 +179,3 @@ def trial_counts(records: list[TrialRecord], scheduled: int | None, finished: bo
                        failed=sum(r.status in ("failed", "invalid") for r in records),
                        recorded=len(records), scheduled=scheduled, finished=finished)
 
-
-def read_json_file(path: Path):
-    data = _read(path)
-    return data if isinstance(data, dict) else None

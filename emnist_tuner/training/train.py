@@ -14,6 +14,8 @@ from ..runfolder.configs import TrainConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
 
+HOW_TO_GO_ON = "A training run is not resumable: run it again with a new --run-dir"  # after Ctrl-C
+
 
 def train_preset(config: TrainConfig, run_dir: Path | str, say=print) -> dict:
     """Train ``config.preset``; ``say`` receives each progress line. Returns (and saves) its metrics."""
@@ -22,7 +24,7 @@ def train_preset(config: TrainConfig, run_dir: Path | str, say=print) -> dict:
     check_new_or_same_kind(run, "train")
     if run.metrics_file.exists():
         raise RunError(f"{run.path} already holds a finished training run; choose another --run-dir")
-    with run_lifecycle(run, "A training run is not resumable: run it again with a new --run-dir"):
+    with run_lifecycle(run, HOW_TO_GO_ON):
         config.save(run.path)
         return _train(config, run, say)
 

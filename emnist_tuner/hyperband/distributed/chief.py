@@ -30,6 +30,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from ...errors import RunError
 from .. import kt_ext
+from ...runfolder.trials import failure_reason
 from .roles import SESSION_KEY, WORKER_KEY, WORKER_PREFIX
 
 OracleServicer = kt_ext.oracle_servicer_class()
@@ -109,11 +110,11 @@ class WatchedOracle:
 
     def after_end(self, tuner_id: str | None, trial_id: str) -> None:
         trial = self.oracle.trials[trial_id]
-        message = (trial.message or "").strip().splitlines()
         self.emit({"event": "trial_end", "trial_id": trial_id, "worker": tuner_id, "status": trial.status,
                    "score": trial.score, "seconds": time.time() - self.began.pop(trial_id) if trial_id in self.began
                    else None,  # handed out by a chief before a restart
-                   "message": message[-1] if message else "", "done": len(self.oracle.end_order)})
+                   "message": failure_reason(trial.message or "", trial.status.lower()) if trial.score is None else "",
+                   "done": len(self.oracle.end_order)})
 
     def requeue(self, tuner_id: str) -> None:
         trial = self.oracle.requeue(tuner_id)
