@@ -1,6 +1,6 @@
 """emnist-tuner: Hyperband architecture search for handwritten-character CNNs.
 
-The Python API (``search``, ``resume``, ``train``, ``retrain``, ``transfer``, ``ablate``, ``open_run``)
+The Python API (``search``, ``resume``, ``train``, ``retrain``, ``transfer``, ``ablate``, ``plot``, ``open_run``…)
 lives in ``emnist_tuner.api`` and is loaded on first use, so ``import emnist_tuner`` stays cheap.
 """
 
@@ -11,8 +11,8 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-_API = ("search", "resume", "train", "retrain", "transfer", "ablate", "predict", "export", "open_run", "Run",
-        "fetch")
+_API = ("search", "resume", "train", "retrain", "transfer", "ablate", "predict", "export", "plot", "dashboard",
+        "open_run", "Run", "fetch")
 
 
 def __getattr__(name):

@@ -171,6 +171,25 @@ def export(source: Path | str, fmt: str, out: Path | str, *, data_dir=None) -> d
     return run_export(model_source, fmt, Path(out), data_dir=data_dir)
 
 
+def plot(run_dir: Path | str, out: Path | str | None = None, *, fmt: str = "png", only=None,
+         data_dir=None) -> list[Path]:
+    """Draw the figures of ``run_dir`` (see `emnist-tuner plot`) into ``out`` (default ``plots/<run name>``)
+    as ``fmt`` (png or svg); ``only``: figure names. Returns the files written; never writes into the run."""
+    from .figures.plot import plot_run
+
+    import_keras_quietly()
+    return plot_run(run_dir, out=out, fmt=fmt, only=only, data_dir=data_dir)[0]
+
+
+def dashboard(run_dir: Path | str, html_file: Path | str, *, data_dir=None) -> Path:
+    """Write the run's report and figures as one self-contained HTML file (`report --html`)."""
+    from .figures.dashboard import write_dashboard
+
+    read_run_config(run_dir)
+    import_keras_quietly()
+    return write_dashboard(run_dir, html_file, data_dir=data_dir)
+
+
 @dataclass
 class Run:
     """A run folder as read from disk (any kind, any state). Reading never writes to it."""
@@ -222,6 +241,6 @@ def open_run(path: Path | str) -> Run:
     return Run(run.path, saved.get("kind", "search"), load_config(run.path))
 
 
-__all__ = ["search", "resume", "train", "retrain", "transfer", "ablate", "predict", "export", "open_run", "Run",
-           "fetch",
+__all__ = ["search", "resume", "train", "retrain", "transfer", "ablate", "predict", "export", "plot", "dashboard",
+           "open_run", "Run", "fetch",
            "SearchConfig", "TrainConfig", "RetrainConfig", "TransferConfig", "AblationConfig"]

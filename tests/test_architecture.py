@@ -25,6 +25,7 @@ LAYERS = [
     {"hyperband"},
     {"experiments"},
     {"reports"},
+    {"figures"},
     {"api"},
     {"cli"},
 ]

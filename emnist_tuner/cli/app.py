@@ -13,7 +13,7 @@ import typer
 
 from .. import __version__
 from ..errors import EmnistTunerError
-from . import ablate, datasets, reading, search, train, transfer, use
+from . import ablate, datasets, figures, reading, search, train, transfer, use
 
 app = typer.Typer(
     add_completion=False,
@@ -40,7 +40,7 @@ def _root(
 
 
 for command in (datasets.data, datasets.presets, train.train, search.search, search.resume, reading.leaderboard,
-                reading.report, reading.runs, reading.compare, transfer.retrain, transfer.transfer, ablate.ablate,
+                reading.report, figures.plot, reading.runs, reading.compare, transfer.retrain, transfer.transfer, ablate.ablate,
                 use.predict, use.export):
     app.command()(command)
 

@@ -54,7 +54,8 @@ def leaderboard(
 def report(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="A search, train or ablation run folder."),
     svg: Optional[Path] = typer.Option(None, "--svg", help="Also save the report as SVG."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Also save the report as HTML."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also save a dashboard: the report and the run's "
+                                                             "figures in one self-contained HTML file."),
     data_dir: Optional[Path] = DataDirOption,
 ) -> None:
     """One page: summary, winner's architecture, test accuracy, per-class errors, the study's figures."""
@@ -62,11 +63,19 @@ def report(
     from ..reports.report import build_report, save_report
 
     read_run_config(run_dir)
+    if html is not None:
+        from ..figures.dashboard import check_html_path
+
+        check_html_path(html)
     import_keras_quietly()
     group = build_report(run_dir, data_dir=data_dir)
     console.print(group)
-    if svg or html:
-        save_report(group, svg=svg, html=html)
+    if svg:
+        save_report(group, svg=svg)
+    if html is not None:
+        from ..figures.dashboard import write_dashboard
+
+        write_dashboard(run_dir, html, data_dir=data_dir)
 
 
 def runs(folder: Path = typer.Argument(Path("runs"), metavar="FOLDER", help="A folder of run folders (or one run folder).")) -> None:
@@ -78,7 +87,11 @@ def runs(folder: Path = typer.Argument(Path("runs"), metavar="FOLDER", help="A f
     console.print(runs_table(find_runs(folder), title=f"Runs in {folder}"))
 
 
-def compare(run_dirs: list[Path] = typer.Argument(..., metavar="RUN", help="Two or more run folders.")) -> None:
+def compare(
+    run_dirs: list[Path] = typer.Argument(..., metavar="RUN", help="Two or more run folders."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw the runs side by side into this PNG or "
+                                                             "SVG file."),
+) -> None:
     """Show runs side by side: settings, trials, best validation and held-out test accuracy."""
     from ..reports.runs_table import compare_table, run_summary
 
@@ -86,4 +99,13 @@ def compare(run_dirs: list[Path] = typer.Argument(..., metavar="RUN", help="Two 
         raise ConfigError("compare needs two or more run folders; for one, see `emnist-tuner report RUN`")
     for run_dir in run_dirs:
         read_run_config(run_dir)
-    console.print(compare_table([run_summary(r) for r in run_dirs]))
+    if plot is not None:
+        from ..figures.compare import check_plot_path
+
+        check_plot_path(plot)
+    summaries = [run_summary(r) for r in run_dirs]
+    console.print(compare_table(summaries))
+    if plot is not None:
+        from ..figures.compare import save_compare
+
+        console.print(f"wrote {save_compare(summaries, plot)}", highlight=False)

@@ -53,6 +53,9 @@ def trial_callbacks(run: RunFolder, config, emit) -> list:
     return callbacks
 
 
+EPOCH_KEYS = ("epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
 class RunHyperband(kt.Hyperband):
     """``kt.Hyperband`` over the run folder's KerasTuner project, with a ``RunOracle``."""
 
@@ -61,6 +64,8 @@ class RunHyperband(kt.Hyperband):
         self.run = run
         self.emit = self._counting_epochs(emit)  # hand this one to the trial callbacks (trial_callbacks)
         self._epochs_trained = 0
+        self._epoch_log: list[dict] = []  # this trial's metrics, epoch by epoch (RUN/timings; `plot`)
+        self._parameters: int | None = None
         self.budget = budget
         self.finished_here = 0
         self._started: dict[str, float] = {}
@@ -89,6 +94,10 @@ class RunHyperband(kt.Hyperband):
         def counting(event: dict) -> None:
             if event.get("event") == "epoch_end":
                 self._epochs_trained += 1
+                self._epoch_log.append({k: round(v, 6) if isinstance(v, float) else v for k, v in event.items()
+                                        if k in EPOCH_KEYS})
+            elif event.get("event") == "train_begin":
+                self._parameters = event.get("parameters")
             emit(event)
 
         return counting
@@ -132,6 +141,7 @@ class RunHyperband(kt.Hyperband):
         super().on_trial_begin(trial)
         self._started[trial.trial_id] = time.time()
         self._epochs_trained = 0
+        self._epoch_log, self._parameters = [], None
         values = trial.hyperparameters.values
         self.emit({
             "event": "trial_begin",
@@ -150,7 +160,8 @@ class RunHyperband(kt.Hyperband):
         started = self._started.pop(trial.trial_id, time.time())
         timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status,
                   "rss_mib": rss_mib(), "pid": os.getpid(), "tuner": self.tuner_id,
-                  "epochs_trained": self._epochs_trained}
+                  "epochs_trained": self._epochs_trained, "parameters": self._parameters,
+                  "epoch_log": self._epoch_log}
         write_json_atomic(self.run.timing_file(trial.trial_id), timing)
         self.emit({
             "event": "trial_end",

@@ -37,6 +37,9 @@ class TrialRecord:
     best_step: int | None = None
     seconds: float | None = None
     message: str = ""
+    started: float | None = None  # wall-clock time (epoch seconds) the trial started, from RUN/timings
+    parameters: int | None = None  # the model's parameter count (older runs did not record it)
+    epoch_log: list = field(default_factory=list)  # per epoch: epoch (absolute), seconds and the metrics
 
     @property
     def new_epochs(self) -> int | None:
@@ -91,6 +94,10 @@ def read_trials(run_path: Path | str) -> list[TrialRecord]:
         timing = read_json_object(run.timing_file(record.trial_id))
         if timing and timing.get("ended") and timing.get("started"):
             record.seconds = float(timing["ended"]) - float(timing["started"])
+        if timing:
+            record.started = timing.get("started")
+            record.parameters = timing.get("parameters")
+            record.epoch_log = [e for e in timing.get("epoch_log") or [] if isinstance(e, dict) and "epoch" in e]
         if timing and status != "running":
             record.trained = 0 if status in ("failed", "invalid") else timing.get("epochs_trained")
         records.append(record)

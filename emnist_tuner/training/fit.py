@@ -28,7 +28,11 @@ class EventCallback(keras.callbacks.Callback):
     def __deepcopy__(self, memo):
         return self
 
+    def on_train_begin(self, logs=None):
+        self.emit({"event": "train_begin", "parameters": int(self.model.count_params())})
+
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_started = time.monotonic()
         steps = self.params.get("steps") if self.params else None
         self.emit({"event": "epoch_begin", "epoch": epoch, "steps": steps})
 
@@ -40,7 +44,8 @@ class EventCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items()}
-        self.emit({"event": "epoch_end", "epoch": epoch, **logs})
+        seconds = time.monotonic() - getattr(self, "_epoch_started", time.monotonic())
+        self.emit({"event": "epoch_end", "epoch": epoch, "seconds": seconds, **logs})
 
 
 def epoch_printer(say, epochs: int):

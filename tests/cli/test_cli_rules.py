@@ -66,7 +66,7 @@ def test_help_and_version(capsys):
     code, out, _ = run_cli(capsys, "-h")
     commands = out.split("Commands:", 1)[1]
     listed = [line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "]
-    assert listed == ["data", "presets", "train", "search", "resume", "leaderboard", "report", "runs", "compare",
+    assert listed == ["data", "presets", "train", "search", "resume", "leaderboard", "report", "plot", "runs", "compare",
                       "retrain", "transfer", "ablate", "predict", "export"]  # the README's order
 
 

@@ -1,0 +1,39 @@
+"""`emnist-tuner plot`: a run's figures as PNG or SVG files (read-only on the run folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import DataDirOption, say
+
+
+def plot(
+    run_dir: Path = typer.Argument(..., metavar="RUN", help="A search, train or ablation run folder, in any state."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the figures (default: plots/<run name>)."),
+    fmt: str = typer.Option("png", "--format", help="png or svg."),
+    only: Optional[str] = typer.Option(None, "--only", help="Comma-separated figure names: history, curves, pareto, "
+                                                            "importance, effects, confusion, per-class, "
+                                                            "confused-images, transfer, ablation."),
+    data_dir: Optional[Path] = DataDirOption,
+) -> None:
+    """Draw a run's figures: search history, learning curves, Pareto front, importance, the final model's
+    errors, transfer and ablation. Never writes into RUN (unless --out points there)."""
+    from ..figures.plot import check_format, check_only, check_out, plot_run
+    from ..quiet import import_keras_quietly
+    from ..runfolder.configs import read_run_config
+
+    read_run_config(run_dir)
+    check_only(only), check_format(fmt)
+    if out is not None:
+        check_out(out)
+    import_keras_quietly()
+    written, skipped = plot_run(run_dir, out=out, fmt=fmt, only=only, data_dir=data_dir)
+    for path in written:
+        say(f"wrote {path}")
+    for name, why in skipped:
+        say(f"{name}: not drawn: {why}")
+    if not written:
+        say("no figure drawn: the run has no data for the figures asked for yet")

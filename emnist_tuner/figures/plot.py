@@ -1,0 +1,261 @@
+"""`emnist-tuner plot`: a run folder's figures, each where the run has its data, written outside the
+run (nothing is written into RUN unless ``out`` points there). Works on a run in any state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError, RunError
+from ..io import read_json_object
+from ..runfolder.configs import BACKBONES, read_run_config
+from ..runfolder.layout import RunFolder
+
+# name: what it shows (the README and `plot --help` list them in this order)
+FIGURES = {
+    "history": "each trial's validation accuracy and the best so far, by trial and by time",
+    "curves": "every trial's learning curve, by bracket, promotions continuing their parent",
+    "pareto": "accuracy against parameters and training time, the Pareto front marked",
+    "importance": "the share of accuracy's variance each hyperparameter explains",
+    "effects": "accuracy by value of the most important hyperparameters",
+    "confusion": "the final model's confusion matrix on the test set",
+    "per-class": "the final model's test accuracy per class",
+    "confused-images": "the test images the final model confused most",
+    "transfer": "transfer vs scratch per fold, with the difference's interval",
+    "ablation": "each method's effect with its interval, the study's claim beside it",
+}
+FORMATS = ("png", "svg")
+
+
+@dataclass
+class Figures:
+    figures: list = field(default_factory=list)  # (name, matplotlib Figure)
+    skipped: list = field(default_factory=list)  # (name, why it is not drawn) where the run kind has the figure
+    not_applicable: list = field(default_factory=list)  # (name, why) of figures this kind of run never has
+
+
+def check_only(only: str | list[str] | None) -> list[str]:
+    """The figure names asked for (all by default); ConfigError for an unknown one."""
+    if only is None:
+        return list(FIGURES)
+    names = [n.strip() for n in (only.split(",") if isinstance(only, str) else only) if n.strip()]
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown or not names:
+        raise ConfigError(f"--only: unknown figure {', '.join(repr(n) for n in unknown) or '(none given)'}; "
+                          f"known: {', '.join(FIGURES)}")
+    return names
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+    return fmt
+
+
+def check_out(out: Path) -> Path:
+    """``out`` must be a folder that can be created and written (ConfigError, nothing left behind)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: it is a file; give a folder")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    import os
+
+    if not probe.is_dir():
+        raise ConfigError(f"--out {out}: cannot create it, {probe} is a file; choose a folder you can write to")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out}: cannot write in {probe}; choose a folder you can write to")
+    return out
+
+
+def build_figures(run_path: Path | str, only: list[str] | None = None, data_dir=None) -> Figures:
+    """Every asked-for figure the run has data for (read-only on the run folder)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    names = only or list(FIGURES)
+    run = RunFolder(run_path)
+    config = read_json_object(run.config_file) or {}
+    kind = config.get("kind", "search")
+    result = Figures()
+
+    def add(name, make, why, applies=True):
+        if name not in names:
+            return
+        if not applies:
+            result.not_applicable.append((name, why))
+            return
+        try:
+            figure = make()
+        except FigureUnavailable as exc:
+            figure, why = None, str(exc)
+        if figure is None:
+            result.skipped.append((name, why))
+        else:
+            result.figures.append((name, figure))
+
+    if kind == "search":
+        _search_figures(run, config, add)
+    else:
+        for name in ("history", "curves", "pareto", "importance", "effects"):
+            add(name, None, f"{article_kind(kind)} has no search trials", applies=False)
+    if kind == "ablation":
+        for name in ("confusion", "per-class", "confused-images", "transfer"):
+            add(name, None, "an ablation run has no single final model", applies=False)
+        add("ablation", lambda: _ablation(run, config), "no training of this ablation has finished yet")
+        return result
+    winner = _Lazy(lambda: _winner_data(run, config, data_dir))
+    from .model_plots import confused_images_figure, confusion_figure, per_class_figure
+
+    add("confusion", lambda: confusion_figure(winner()["matrix"], winner()["names"]), "")
+    add("per-class", lambda: per_class_figure(winner()["matrix"], winner()["names"]), "")
+    add("confused-images", lambda: confused_images_figure(winner()["images"], winner()["labels"],
+                                                          winner()["predictions"], winner()["names"]),
+        "the final model made no mistake on the test set")
+    add("transfer", lambda: _transfer(run), "no transfer run yet (emnist-tuner transfer RUN)")
+    add("ablation", None, "not an ablation run", applies=False)
+    return result
+
+
+def article_kind(kind: str) -> str:
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} run"
+
+
+class FigureUnavailable(Exception):
+    """A figure cannot be drawn; the message says why (shown in place of the figure)."""
+
+
+class _Lazy:
+    def __init__(self, make):
+        self.make, self.value, self.done = make, None, False
+
+    def __call__(self):
+        if not self.done:
+            self.value, self.done = self.make(), True
+        return self.value
+
+
+def _search_figures(run: RunFolder, config: dict, add) -> None:
+    from ..runfolder.trials import read_trials, ranked
+    from . import search_plots as sp
+
+    records = read_trials(run.path)
+    best = ranked([r for r in records if r.status == "completed" and r.score is not None])
+    none_yet = "no trial has finished yet"
+    add("history", lambda: sp.history_figure(records, best[0].score if best else None), none_yet)
+    add("curves", lambda: sp.curves_figure(records), none_yet)
+    add("pareto", lambda: sp.pareto_figure(_with_parameters(records, run), _preset_labels(records, run)),
+        "fewer than two completed trials")
+    add("importance", lambda: sp.importance_figure(records), "fewer than four completed trials")
+    add("effects", lambda: sp.effects_figure(records), "fewer than four completed trials")
+
+
+def _with_parameters(records, run: RunFolder):
+    """The records, with parameter counts of runs that did not record them computed by building each model."""
+    missing = [r for r in records if r.status == "completed" and r.parameters is None]
+    if not missing:
+        return records
+    import keras
+
+    from ..hyperband.space import hypermodel_for
+    from ..runfolder.configs import SearchConfig
+
+    hypermodel = hypermodel_for(SearchConfig.load(run.path))
+    for r in missing:
+        try:
+            r.parameters = int(hypermodel.build(hypermodel.hyperparameters_for(r.hyperparameters)).count_params())
+        except Exception:  # noqa: BLE001 - a trial whose values no longer build is left out of the panel
+            pass
+        keras.backend.clear_session()
+    return records
+
+
+def _preset_labels(records, run: RunFolder) -> dict[str, str]:
+    """trial id -> the study's preset it is (the longest-trained trial of each preset)."""
+    from ..hyperband.space import hypermodel_for
+    from ..runfolder.configs import SearchConfig
+    from ..searchspace import preset_hyperparameters
+
+    config = SearchConfig.load(run.path)
+    hypermodel = hypermodel_for(config)
+    labels: dict[str, str] = {}
+    for name in config.seed_presets:
+        try:
+            values = preset_hyperparameters(name, hypermodel).values
+        except ConfigError:
+            continue
+        same = [r for r in records if r.status == "completed" and r.score is not None
+                and all(r.hyperparameters.get(k) == v for k, v in values.items() if not k.startswith("tuner/"))]
+        if same:
+            labels[max(same, key=lambda r: (r.reached or 0, r.score)).trial_id] = name
+    return labels
+
+
+def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
+    import numpy as np
+
+    from ..data.datasets import DATASETS, load_dataset
+    from ..reports.confusion import confusion_matrix
+
+    predictions_file = RunFolder(run.path).predictions_file
+    if not predictions_file.is_file():
+        raise FigureUnavailable("no final model tested yet (no test predictions in the run)")
+    name = config.get("dataset")
+    if name not in DATASETS:
+        raise FigureUnavailable(f"unknown dataset {name!r} in the run's config")
+    try:
+        data = load_dataset(name, data_dir=data_dir or config.get("data_dir"),
+                            val_fraction=config.get("val_fraction", 0.1), seed=config.get("seed", 0))
+    except Exception as exc:  # noqa: BLE001 - any data problem becomes one line
+        raise FigureUnavailable(f"the {name} test split could not be loaded ({exc}); pass --data-dir") from None
+    predictions = np.load(predictions_file, allow_pickle=False)
+    if len(predictions) != len(data.y_test):
+        raise FigureUnavailable(f"the run has {len(predictions)} test predictions but the {name} test split has "
+                                f"{len(data.y_test)} images")
+    names = list(DATASETS[name].class_names)
+    return {"matrix": confusion_matrix(data.y_test, predictions, len(names)), "names": names,
+            "images": data.x_test, "labels": data.y_test, "predictions": predictions}
+
+
+def _transfer(run: RunFolder):
+    from .experiment_plots import transfer_figure
+
+    for backbone in BACKBONES:
+        results = read_json_object(run.transfer_folder(backbone).results_file)
+        if results:
+            try:
+                return transfer_figure(results)
+            except (KeyError, TypeError, ValueError):
+                raise FigureUnavailable(f"{run.transfer_folder(backbone).results_file} is incomplete") from None
+    return None
+
+
+def _ablation(run: RunFolder, config: dict):
+    from ..experiments.ablation import read_results, summarize
+    from .experiment_plots import ablation_figure
+
+    results = read_results(run.path)
+    return ablation_figure(summarize(config, results)) if results else None
+
+
+def plot_run(run_dir: Path | str, out: Path | str | None = None, fmt: str = "png", only=None,
+             data_dir=None) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Write the run's figures to ``out`` (default ``plots/<run name>``): (files written, (figure, why
+    not drawn) for the others this run could have, or that ``only`` asked for). Checks every input
+    before anything is drawn or written."""
+    read_run_config(run_dir)  # RunError: not a run folder
+    names, fmt = check_only(only), check_format(fmt)
+    out = check_out(Path(out) if out is not None else Path("plots") / Path(run_dir).resolve().name)
+    figures = build_figures(run_dir, names, data_dir)
+    written = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, figure in figures.figures:
+            path = out / f"{name}.{fmt}"
+            figure.savefig(path, dpi=110)
+            written.append(path)
+    except OSError as exc:
+        raise RunError(f"--out {out}: cannot write the figures ({exc.strerror or exc}); choose a folder you can "
+                       "write to") from None
+    return written, figures.skipped + (figures.not_applicable if only is not None else [])

@@ -1,0 +1,105 @@
+"""`report --html`: one self-contained page (inline images, no script, no outside address), and the
+page as a person sees it: rendered by headless Chromium, not blank, every image decoded."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import shutil
+import tempfile
+
+import pytest
+from helpers import run_cli
+from PIL import Image, ImageStat
+
+from emnist_tuner.figures.dashboard import dashboard_html
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+IMG = re.compile(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)"')
+
+
+def test_page_is_self_contained_and_has_every_figure(search_run):
+    page = dashboard_html(search_run)
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page), "an address outside the file"
+    images = IMG.findall(page)
+    assert [alt.split(":")[0] for alt, _ in images] == ["history", "curves", "pareto", "importance", "effects",
+                                                       "confusion", "per-class", "confused-images"]
+    for _, data in images:
+        with Image.open(io.BytesIO(base64.b64decode(data))) as image:
+            image.verify()
+    assert "Against the study" in page and "Search summary" in page  # the report's own sections
+    assert "transfer: no transfer run yet" in page  # what is not drawn, and why
+
+
+def test_cli_writes_the_dashboard_and_checks_the_path_first(search_run, tmp_path, capsys):
+    out = tmp_path / "dash.html"
+    code, stdout, err = run_cli(capsys, "report", str(search_run), "--html", str(out))
+    assert code == 0, err
+    assert "Search summary" in stdout and out.read_text().count("<img ") == 8
+    code, stdout, err = run_cli(capsys, "report", str(search_run), "--html", str(tmp_path / "no" / "d.html"))
+    assert code == 2 and err.startswith("error: --html") and err.count("\n") == 1 and stdout == ""
+
+
+def _browser():
+    """A headless Chromium driven through chromedriver, or a skip saying what is missing."""
+    required = os.environ.get("EMNIST_TUNER_REQUIRE_BROWSER") == "1"  # .ci/run installs it: never skip there
+    missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not path]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("the selenium package (pip install -e '.[dev]')")
+    if missing:
+        message = f"not installed: {', '.join(missing)} (Debian: apt-get install chromium chromium-driver)"
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}", "--window-size=1280,900"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def _look_at(path, shot):
+    """Render ``path`` like a reader's laptop would, full height; (per-image [alt, decoded, width,
+    box], screenshot)."""
+    driver = _browser()
+    try:
+        driver.get(path.resolve().as_uri())
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1280, min(height + 200, 16000))
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => { const r = i.getBoundingClientRect();"
+            " return [i.alt.split(':')[0], i.complete && i.naturalWidth > 0, i.naturalWidth,"
+            " [r.left, r.top + window.scrollY, r.width, r.height]]; })")
+        driver.save_screenshot(str(shot))
+    finally:
+        driver.quit()
+    return images, Image.open(shot).convert("L")
+
+
+def test_chromium_renders_the_page_and_every_image(search_run, tmp_path):
+    page = tmp_path / "dash.html"
+    page.write_text(dashboard_html(search_run))
+    images, shot = _look_at(page, tmp_path / "shot.png")
+    assert ImageStat.Stat(shot).stddev[0] > 20, "the page rendered blank"
+    assert len(images) == 8 and all(decoded and width > 300 for _, decoded, width, _ in images), images
+    for name, _, _, (left, top, w, h) in images:  # each picture is on screen, drawn (not a blank box)
+        assert w > 200 and h > 100, name
+        crop = shot.crop((int(left), int(top), int(left + w), int(min(top + h, shot.height))))
+        assert ImageStat.Stat(crop).stddev[0] > 10, f"{name} shows nothing"
+
+
+def test_the_browser_check_sees_a_broken_image(search_run, tmp_path):
+    page = tmp_path / "broken.html"
+    text = dashboard_html(search_run)
+    first = IMG.search(text).group(2)
+    page.write_text(text.replace(first, "iVBORw0KGgoAAAAbroken", 1))
+    images, _ = _look_at(page, tmp_path / "shot.png")
+    assert [decoded for _, decoded, _, _ in images] == [False] + [True] * 7
