@@ -177,7 +177,6 @@ def plot(run_dir: Path | str, out: Path | str | None = None, *, fmt: str = "png"
     as ``fmt`` (png or svg); ``only``: figure names. Returns the files written; never writes into the run."""
     from .figures.plot import plot_run
 
-    import_keras_quietly()
     return plot_run(run_dir, out=out, fmt=fmt, only=only, data_dir=data_dir)[0]
 
 
@@ -186,7 +185,7 @@ def dashboard(run_dir: Path | str, html_file: Path | str, *, data_dir=None) -> P
     from .figures.dashboard import write_dashboard
 
     read_run_config(run_dir)
-    import_keras_quietly()
+    import_keras_quietly()  # the report shows the model's layers
     return write_dashboard(run_dir, html_file, data_dir=data_dir)
 
 

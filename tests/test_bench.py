@@ -80,3 +80,14 @@ def test_precision_prints_each_policy_per_preset():
     text = "\n".join(lines)
     assert re.search(r"│ dense\s+│ float32\s+│.*│\s+1\.00x │", text)
     assert re.search(r"│ dense\s+│ mixed_bfloat16\s+│", text)
+
+
+def test_plot_times_every_figure_and_both_commands():
+    lines = run_bench("plot.py", "--tiny", "--repeats", "2")
+    text = "\n".join(lines)
+    assert "23 trials" in text
+    for name in ("history", "curves", "pareto", "importance", "effects", "confusion", "per-class",
+                 "confused-images", "transfer", "ablation"):
+        assert any(line.strip().strip("│ ").startswith(name) for line in lines), name
+    assert re.search(r"emnist-tuner plot RUN: \d+\.\d s wall", text)
+    assert re.fullmatch(r"all figures \d+\.\d\d s", lines[-1])

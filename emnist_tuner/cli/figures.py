@@ -22,18 +22,19 @@ def plot(
     """Draw a run's figures: search history, learning curves, Pareto front, importance, the final model's
     errors, transfer and ablation. Never writes into RUN (unless --out points there)."""
     from ..figures.plot import check_format, check_only, check_out, plot_run
-    from ..quiet import import_keras_quietly
     from ..runfolder.configs import read_run_config
 
     read_run_config(run_dir)
     check_only(only), check_format(fmt)
     if out is not None:
         check_out(out)
-    import_keras_quietly()
     written, skipped = plot_run(run_dir, out=out, fmt=fmt, only=only, data_dir=data_dir)
     for path in written:
         say(f"wrote {path}")
-    for name, why in skipped:
-        say(f"{name}: not drawn: {why}")
+    reasons: dict[str, list[str]] = {}
+    for name, why in skipped:  # one line per reason: the final model's three figures share theirs
+        reasons.setdefault(why, []).append(name)
+    for why, names in reasons.items():
+        say(f"{', '.join(names)}: not drawn: {why}")
     if not written:
         say("no figure drawn: the run has no data for the figures asked for yet")

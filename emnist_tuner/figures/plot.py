@@ -156,6 +156,9 @@ def _with_parameters(records, run: RunFolder):
     missing = [r for r in records if r.status == "completed" and r.parameters is None]
     if not missing:
         return records
+    from ..quiet import import_keras_quietly
+
+    import_keras_quietly()
     import keras
 
     from ..hyperband.space import hypermodel_for
@@ -172,24 +175,29 @@ def _with_parameters(records, run: RunFolder):
 
 
 def _preset_labels(records, run: RunFolder) -> dict[str, str]:
-    """trial id -> the study's preset it is (the longest-trained trial of each preset)."""
-    from ..hyperband.space import hypermodel_for
-    from ..runfolder.configs import SearchConfig
-    from ..searchspace import preset_hyperparameters
-
-    config = SearchConfig.load(run.path)
-    hypermodel = hypermodel_for(config)
+    """trial id -> the study's preset it is (the longest-trained trial of each preset). Searches record
+    the preset of each trial; for older ones the presets' values are rebuilt (imports keras)."""
+    if not any("preset" in (read_json_object(run.timing_file(r.trial_id)) or {}) for r in records
+               if r.seconds is not None):
+        _recover_presets(records, run)
     labels: dict[str, str] = {}
-    for name in config.seed_presets:
-        try:
-            values = preset_hyperparameters(name, hypermodel).values
-        except ConfigError:
-            continue
-        same = [r for r in records if r.status == "completed" and r.score is not None
-                and all(r.hyperparameters.get(k) == v for k, v in values.items() if not k.startswith("tuner/"))]
+    for name in dict.fromkeys(r.preset for r in records if r.preset):
+        same = [r for r in records if r.preset == name and r.status == "completed" and r.score is not None]
         if same:
             labels[max(same, key=lambda r: (r.reached or 0, r.score)).trial_id] = name
     return labels
+
+
+def _recover_presets(records, run: RunFolder) -> None:
+    from ..hyperband.space import hypermodel_for, preset_of, preset_points
+    from ..quiet import import_keras_quietly
+    from ..runfolder.configs import SearchConfig
+
+    import_keras_quietly()
+    config = SearchConfig.load(run.path)
+    presets = preset_points(hypermodel_for(config), config.seed_presets)
+    for r in records:
+        r.preset = preset_of(r.hyperparameters, presets)
 
 
 def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
@@ -208,7 +216,7 @@ def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
         data = load_dataset(name, data_dir=data_dir or config.get("data_dir"),
                             val_fraction=config.get("val_fraction", 0.1), seed=config.get("seed", 0))
     except Exception as exc:  # noqa: BLE001 - any data problem becomes one line
-        raise FigureUnavailable(f"the {name} test split could not be loaded ({exc}); pass --data-dir") from None
+        raise FigureUnavailable(f"the {name} test split could not be loaded: {exc}") from None
     predictions = np.load(predictions_file, allow_pickle=False)
     if len(predictions) != len(data.y_test):
         raise FigureUnavailable(f"the run has {len(predictions)} test predictions but the {name} test split has "

@@ -37,7 +37,7 @@ def history_figure(records: list[TrialRecord], best: float | None) -> Figure | N
         if places:
             by_order.scatter(places, [floor] * len(places), marker=marker, color=color, s=40, label=status)
     by_order.set_ylabel("validation accuracy")
-    by_order.legend(loc="lower right", fontsize=8)
+    by_order.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), ncols=6, fontsize=8, frameon=False)
     title = "Optimization history"
     if best is not None:
         title += f": best {100 * best:.2f} %"

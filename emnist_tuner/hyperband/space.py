@@ -41,14 +41,27 @@ def fingerprint_for(config: SearchConfig) -> str:
 def preset_starting_points(hypermodel, names) -> list[dict]:
     """The values of each named preset that is a point of ``hypermodel``'s space (others are skipped,
     e.g. a preset with 128 filters in a space restricted to 64)."""
+    return list(preset_points(hypermodel, names).values())
+
+
+def preset_points(hypermodel, names) -> dict[str, dict]:
+    """``preset_starting_points`` by preset name."""
     from ..searchspace import preset_hyperparameters
 
-    points = []
+    points = {}
     for name in names:
         try:
             hp = preset_hyperparameters(name, hypermodel)
         except ConfigError:
             continue
         hp.ensure_active_values()
-        points.append(dict(hp.values))
+        points[name] = dict(hp.values)
     return points
+
+
+def preset_of(values: dict, presets: dict[str, dict]) -> str | None:
+    """The name of the preset whose values ``values`` has (Hyperband's own keys aside), if any."""
+    for name, point in presets.items():
+        if all(values.get(k) == v for k, v in point.items() if not k.startswith("tuner/")):
+            return name
+    return None

@@ -30,6 +30,7 @@ from ..runfolder.lifecycle import storage_problem
 from ..training.fit import EventCallback
 from .memory import release_memory, rss_mib
 from .oracle import RunOracle, _write_state
+from .space import preset_of
 
 
 class TrialBudgetReached(Exception):
@@ -60,8 +61,9 @@ class RunHyperband(kt.Hyperband):
     """``kt.Hyperband`` over the run folder's KerasTuner project, with a ``RunOracle``."""
 
     def __init__(self, hypermodel, config, run: RunFolder, emit=lambda event: None, budget: int | None = None,
-                 starting_points: list[dict] = (), **kwargs):
+                 starting_points: list[dict] = (), presets: dict[str, dict] | None = None, **kwargs):
         self.run = run
+        self.presets = presets or {}  # name -> values: a trial that is a preset has its name in RUN/timings
         self.emit = self._counting_epochs(emit)  # hand this one to the trial callbacks (trial_callbacks)
         self._epochs_trained = 0
         self._epoch_log: list[dict] = []  # this trial's metrics, epoch by epoch (RUN/timings; `plot`)
@@ -161,7 +163,7 @@ class RunHyperband(kt.Hyperband):
         timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status,
                   "rss_mib": rss_mib(), "pid": os.getpid(), "tuner": self.tuner_id,
                   "epochs_trained": self._epochs_trained, "parameters": self._parameters,
-                  "epoch_log": self._epoch_log}
+                  "preset": preset_of(trial.hyperparameters.values, self.presets), "epoch_log": self._epoch_log}
         write_json_atomic(self.run.timing_file(trial.trial_id), timing)
         self.emit({
             "event": "trial_end",

@@ -54,7 +54,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     from ..runfolder.layout import RunFolder
     from ..training.devices import configure_devices
     from . import kt_ext
-    from .space import hypermodel_for, preset_starting_points
+    from .space import hypermodel_for, preset_points
     from .tuner import RunHyperband, TrialBudgetReached, trial_callbacks
 
     kt_ext.apply_patches()
@@ -70,9 +70,10 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
         emit({"event": "data", "dataset": config.dataset, "train": len(data.y_train), "val": len(data.y_val),
               "test": len(data.y_test), "subset": config.subset})
     hypermodel = hypermodel_for(config)
-    points = preset_starting_points(hypermodel, config.seed_presets)  # unused by a distributed worker's
-    tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=budget,  # local oracle: the chief's samples
-                         starting_points=points, distribution_strategy=setup.strategy)
+    presets = preset_points(hypermodel, config.seed_presets)  # a distributed worker's local oracle does not
+    tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=budget,  # sample: the chief's does
+                         starting_points=list(presets.values()), presets=presets,
+                         distribution_strategy=setup.strategy)
     if mode == "final":
         from .final import retrain_best
 

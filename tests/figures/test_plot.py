@@ -127,3 +127,17 @@ def test_cli_unwritable_out(search_run, tmp_path, capsys):
     code, _, err = run_cli(capsys, "plot", str(search_run), "--out", str(blocker / "figs"))
     assert code == 2 and err.startswith("error: --out") and err.count("\n") == 1
     assert blocker.read_text() == "x"
+
+
+def test_compare_plot(search_run, tmp_path, capsys):
+    other = tmp_path / "other"
+    shutil.copytree(search_run, other)
+    out = tmp_path / "side.png"
+    code, stdout, err = run_cli(capsys, "compare", str(search_run), str(other), "--plot", str(out))
+    assert code == 0, err
+    assert stdout.rstrip().endswith(f"wrote {out}")
+    with Image.open(out) as image:
+        image.verify()
+    code, stdout, err = run_cli(capsys, "compare", str(search_run), str(other), "--plot", str(tmp_path / "s.jpg"))
+    assert code == 2 and "give a file name ending in .png or .svg" in err and stdout == ""
+    assert not (tmp_path / "s.jpg").exists()

@@ -118,6 +118,17 @@ def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
     assert_search_finished(run)
     final = json.loads((run / "final.json").read_text())
     assert final["test_accuracy"] > 0.2  # well above chance (0.1) on the generated glyphs
+    # each trial's epochs, parameter count and preset are recorded for `plot`
+    from emnist_tuner.runfolder.trials import read_trials
+
+    records = {r.trial_id: r for r in read_trials(run)}
+    for r in records.values():
+        assert [e["epoch"] for e in r.epoch_log] == list(range(r.initial_epoch, r.initial_epoch + r.trained))
+        assert all(0.0 <= e["val_accuracy"] <= 1.0 and e["seconds"] > 0 for e in r.epoch_log)
+        assert r.parameters and r.parameters > 100
+        best = max(e["val_accuracy"] for e in r.epoch_log)
+        assert abs(best - r.score) < 1e-5  # the score KerasTuner kept is the best epoch of the log
+    assert records["0000"].preset == "convnet" and records["0001"].preset == "model1"
     before = completed_files(run)
 
     again = cli("search", *SEARCH, "--run-dir", str(run))
