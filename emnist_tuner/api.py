@@ -22,8 +22,9 @@ from pathlib import Path
 from rich.console import Console
 
 from .quiet import import_keras_quietly
-from .runfolder.configs import (AblationConfig, RetrainConfig, RunConfig, SearchConfig, TrainConfig, TransferConfig,
-                           load_config, read_run_config)
+from .runfolder.configs import (AblationConfig, RetrainConfig, RunConfig, SearchConfig, TrainConfig, load_config,
+                                read_run_config)
+from .runfolder.transfer_config import TransferConfig
 from .runfolder.layout import RunFolder
 
 
@@ -111,14 +112,23 @@ def retrain(run_dir: Path | str, dataset: str = "mnist", *, epochs: int = 15, ba
     return retrain_winner(config, run_dir, _say(console))
 
 
-def transfer(run_dir: Path | str, backbone: str = "mnist", *, folds: int = 5, epochs: int = 40, size: int = 20,
-             seed: int = 0, batch_size: int = 32, data_dir=None, download: bool = False,
-             console: Console | None = None) -> dict:
-    """Binary AlphaDigits, K-fold: the run's backbone transferred vs the same model from scratch."""
+def transfer(run_dir: Path | str, backbone: str = "mnist", *, data_dir=None, download: bool = False,
+             console: Console | None = None, **recipe) -> dict:
+    """Binary AlphaDigits, K-fold: the run's backbone transferred vs the same model from scratch.
+    ``recipe``: any ``TransferConfig`` field (folds, seeds, size, seed, head_epochs, fine_tune_lr,
+    batchnorm, scratch_epochs …); the others keep the defaults chosen on the selection fold."""
+    import dataclasses
+
     from .experiments.winner import read_winner
 
-    config = TransferConfig(backbone, folds, epochs, size, seed, batch_size,
-                            data_dir=str(data_dir) if data_dir else None)
+    known = {f.name for f in dataclasses.fields(TransferConfig)} - {"kind", "backbone_file", "data_dir", "backbone"}
+    unknown = sorted(set(recipe) - known)
+    if unknown:
+        from .errors import ConfigError
+
+        raise ConfigError(f"transfer: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    config = TransferConfig(backbone=backbone, data_dir=str(data_dir) if data_dir else None,
+                            **{k: v for k, v in recipe.items() if v is not None})
     config.validate()
     read_winner(run_dir)
     fetch("binary-alphadigits", data_dir, download)

@@ -41,13 +41,27 @@ def transfer(
     run_dir: Path = RunArgument,
     backbone: str = typer.Option("mnist", "--backbone", help="mnist: the backbone `retrain` saved; emnist: the "
                                                              "run's own model (a search on EMNIST letters)."),
-    folds: int = typer.Option(5, "--folds", help="Stratified folds (each held out once)."),
-    epochs: int = typer.Option(40, "--epochs", help="Epochs per model and fold (transfer: half head-only, half "
-                                                    "fine-tuning)."),
-    size: int = typer.Option(20, "--size", help="Glyph height in pixels on the backbone's canvas (20: like MNIST's "
-                                                "digits in 28x28)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the folds and of the training."),
-    batch_size: int = typer.Option(32, "--batch-size"),
+    folds: Optional[int] = typer.Option(None, "--folds", help="Reported stratified folds, each held out once "
+                                                               "(default 5)."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", help="Trainings per fold and model (default 1)."),
+    size: Optional[int] = typer.Option(None, "--size", help="Glyph height in pixels on the backbone's canvas "
+                                                             "(default 20: like MNIST's digits in 28x28)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="First training seed (the folds never change)."),
+    augment: Optional[str] = typer.Option(None, "--augment", help="none, gentle or strong (default: the recipe's)."),
+    label_smoothing: Optional[float] = typer.Option(None, "--label-smoothing", help="Both models (default 0)."),
+    head_epochs: Optional[int] = typer.Option(None, "--head-epochs", help="Transfer: epochs of the new head alone "
+                                                                          "on the frozen backbone."),
+    fine_tune_epochs: Optional[int] = typer.Option(None, "--fine-tune-epochs", help="Transfer: epochs of "
+                                                                                    "fine-tuning."),
+    fine_tune_lr: Optional[float] = typer.Option(None, "--fine-tune-lr", help="Transfer: fine-tuning's learning "
+                                                                              "rate (cosine decay)."),
+    fine_tune: Optional[str] = typer.Option(None, "--fine-tune", help="Transfer: all (every backbone layer) or top "
+                                                                      "(its last conv block and dense layers)."),
+    batchnorm: Optional[str] = typer.Option(None, "--batchnorm", help="Transfer, while fine-tuning: train (learn "
+                                                                      "this data's statistics) or frozen (MNIST's)."),
+    scratch_epochs: Optional[int] = typer.Option(None, "--scratch-epochs", help="Scratch: epochs."),
+    scratch_lr: Optional[float] = typer.Option(None, "--scratch-lr", help="Scratch: learning rate (cosine decay)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Default 32."),
     data_dir: Optional[Path] = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
@@ -55,7 +69,10 @@ def transfer(
     from ..experiments.transfer import HOW_TO_GO_ON
     from ..reports.transfer_table import transfer_table
 
+    recipe = dict(folds=folds, seeds=seeds, size=size, seed=seed, augment=augment, label_smoothing=label_smoothing,
+                  head_epochs=head_epochs, fine_tune_epochs=fine_tune_epochs, fine_tune_lr=fine_tune_lr,
+                  fine_tune=fine_tune, batchnorm=batchnorm, scratch_epochs=scratch_epochs, scratch_lr=scratch_lr,
+                  batch_size=batch_size)
     with interruptible(HOW_TO_GO_ON):
-        results = api.transfer(run_dir, backbone, folds=folds, epochs=epochs, size=size, seed=seed,
-                               batch_size=batch_size, data_dir=data_dir, download=download, console=console)
+        results = api.transfer(run_dir, backbone, data_dir=data_dir, download=download, console=console, **recipe)
     console.print(transfer_table(results))

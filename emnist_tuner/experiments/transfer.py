@@ -1,11 +1,13 @@
 """`emnist-tuner transfer`: the winner as a pretrained backbone for Binary AlphaDigits, against the
 same architecture trained from scratch, on the same stratified K folds.
 
-Binary AlphaDigits has 1,404 images and no test split, so each fold in turn is held out: both models
-train on the other K-1 folds for the same number of epochs (no early stopping: nothing is chosen on
-the held-out fold) and are evaluated once on it. Each finished fold is saved at once
-(``RUN/transfer/folds/fold-N.json``), so an interrupted run continues where it stopped; the summary
-(``results.json``) gives mean ± std of both, the per-fold differences and a 95 % t-interval of the
+Binary AlphaDigits has 1,404 images and no test split. One sixth of them, the selection fold, is where
+the default recipes were chosen (``bench/transfer_recipes.py``): it is only ever trained on. The other
+images are cut into K stratified folds, each held out once: both models train on every other image
+with their own recipe (``TransferConfig``; no early stopping, nothing is chosen on the held-out fold),
+with the same seeds, and are evaluated once on it. Each (fold, seed) is saved when it finishes
+(``RUN/transfer/folds/``), so an interrupted run continues where it stopped; the summary
+(``results.json``) gives mean ± std over folds, the per-fold differences and a 95 % t-interval of the
 mean difference. See ``transfer_model`` for the two models and ``transfer_data`` for the images.
 """
 
@@ -19,7 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
-from ..runfolder.configs import TransferConfig
+from ..runfolder.transfer_config import TransferConfig
 from ..runfolder.layout import RunFolder, TransferFolder
 from ..runfolder.lifecycle import run_lifecycle
 from .stats import mean_std, paired_interval
@@ -83,98 +85,121 @@ def _check_saved_config(out: TransferFolder, config: TransferConfig) -> None:
 
 def _run_folds(config: TransferConfig, winner, backbone_path: Path, canvas: tuple[int, int], out: TransferFolder,
                say) -> dict:
-    from .transfer_data import fit_to_canvas, load_alphadigits, stratified_folds
+    from .transfer_data import fit_to_canvas, load_alphadigits, transfer_folds
 
     images, labels = load_alphadigits(config.data_dir)
     x = fit_to_canvas(images, canvas, config.size)
-    folds = stratified_folds(labels, config.folds, config.seed)
-    say(f"Binary AlphaDigits: {len(labels):,} images as {config.size}-pixel glyphs on a "
-                  f"{canvas[0]}x{canvas[1]} canvas; {config.folds} stratified folds; backbone {backbone_path}; "
-                  f"{winner.label} of {winner.run}")
+    selection, folds = transfer_folds(labels, config.folds)
+    say(f"Binary AlphaDigits: {len(labels):,} images as {config.size}-pixel glyphs on a {canvas[0]}x{canvas[1]} "
+        f"canvas; {config.folds} stratified folds of {len(labels) - len(selection):,} images (the "
+        f"{len(selection)} images the recipes were chosen on only ever train); backbone {backbone_path}; "
+        f"{winner.label} of {winner.run}")
+    for what, recipe in config.recipe_lines():
+        say(f"{what}: {recipe}")
+    seeds = range(config.seed, config.seed + config.seeds)
     for fold, test in enumerate(folds):
-        path = out.fold_file(fold)
-        if path.is_file():
+        for seed in seeds:
+            path = out.fold_file(fold, seed)
+            where = f"fold {fold + 1}/{config.folds}" + (f" seed {seed}" if config.seeds > 1 else "")
+            if path.is_file():
+                done = read_json(path)
+                say(f"{where}: done before — transfer {done['transfer_accuracy']:.4f}, "
+                    f"scratch {done['scratch_accuracy']:.4f}")
+                continue
+            write_json_atomic(path, _run_fold(config, fold, seed, test, x, labels, backbone_path, winner, canvas))
             done = read_json(path)
-            say(f"fold {fold + 1}/{config.folds}: done before — transfer {done['transfer_accuracy']:.4f}, "
-                f"scratch {done['scratch_accuracy']:.4f}")
-            continue
-        train = np.setdiff1d(np.arange(len(labels)), test)
-        result = {"fold": fold + 1, "test_images": int(len(test)), "train_images": int(len(train)),
-                  "test_indices_sha256": hashlib.sha256(test.tobytes()).hexdigest()}
-        for name in ("transfer", "scratch"):
-            started = time.perf_counter()
-            predicted, extra = _train_one(name, config, fold, backbone_path, winner, canvas,
-                                          x[train], labels[train], x[test])
-            result[f"{name}_seconds"] = time.perf_counter() - started
-            right, digit = predicted == labels[test], labels[test] < DIGITS
-            result[f"{name}_accuracy"] = float(right.mean())
-            result[f"{name}_digits_accuracy"] = float(right[digit].mean())
-            result[f"{name}_letters_accuracy"] = float(right[~digit].mean())
-            result.update(extra)
-        write_json_atomic(path, result)
-        say(f"fold {fold + 1}/{config.folds}: transfer {result['transfer_accuracy']:.4f} "
-            f"({result['transfer_seconds']:.0f} s) · scratch {result['scratch_accuracy']:.4f} "
-            f"({result['scratch_seconds']:.0f} s)")
-    results = summarize([read_json(out.fold_file(f)) for f in range(config.folds)], config, winner)
+            say(f"{where}: transfer {done['transfer_accuracy']:.4f} ({done['transfer_seconds']:.0f} s) · "
+                f"scratch {done['scratch_accuracy']:.4f} ({done['scratch_seconds']:.0f} s)")
+    results = summarize([read_json(out.fold_file(f, s)) for f in range(config.folds) for s in seeds], config, winner)
     write_json_atomic(out.results_file, results)
     return results
 
 
-def _train_one(name, config: TransferConfig, fold: int, backbone_path: Path, winner, canvas,
-               x_train, y_train, x_test) -> tuple[np.ndarray, dict]:
-    """Train ``name`` (transfer or scratch) on the fold's training images; its predicted classes."""
+def _run_fold(config: TransferConfig, fold: int, seed: int, test: np.ndarray, x, labels, backbone_path, winner,
+              canvas) -> dict:
+    train = np.setdiff1d(np.arange(len(labels)), test)
+    result = {"fold": fold + 1, "seed": seed, "test_images": int(len(test)), "train_images": int(len(train)),
+              "test_indices_sha256": hashlib.sha256(test.tobytes()).hexdigest()}
+    for name in ("transfer", "scratch"):
+        started = time.perf_counter()
+        predicted, extra = train_one(name, config, fold, seed, backbone_path, winner, canvas,
+                                     x[train], labels[train], x[test])
+        result[f"{name}_seconds"] = time.perf_counter() - started
+        right, digit = predicted == labels[test], labels[test] < DIGITS
+        result[f"{name}_accuracy"] = float(right.mean())
+        result[f"{name}_digits_accuracy"] = float(right[digit].mean())
+        result[f"{name}_letters_accuracy"] = float(right[~digit].mean())
+        result.update(extra)
+    return result
+
+
+def train_one(name, config: TransferConfig, fold: int, seed: int, backbone_path: Path, winner, canvas,
+              x_train, y_train, x_test) -> tuple[np.ndarray, dict]:
+    """Train ``name`` (transfer or scratch) with its recipe on the fold's training images; its
+    predicted classes on ``x_test``, and what it fine-tuned."""
     import keras
 
-    from .transfer_model import build_transfer_model, compile_for, freeze_backbone, unfreeze_top
+    from .transfer_model import build_transfer_model, compile_for, set_phase
 
     keras.backend.clear_session()
-    keras.utils.set_random_seed(config.seed + fold)  # the same head initialization and batches for both
+    keras.utils.set_random_seed(1000 * seed + fold)  # the same head initialization and batches for both
     steps = -(-len(y_train) // config.batch_size)
-    fit = dict(batch_size=config.batch_size, verbose=0)
+    targets = keras.utils.to_categorical(y_train, NUM_CLASSES)
+    fit = dict(batch_size=config.batch_size, verbose=0, shuffle=True)
+    schedule = keras.optimizers.schedules.CosineDecay
     extra = {}
     if name == "transfer":
-        model = build_transfer_model(keras.models.load_model(backbone_path, compile=False), NUM_CLASSES, True)
-        head_epochs = config.epochs // 2
-        freeze_backbone(model)
-        compile_for(model, keras.optimizers.schedules.CosineDecay(config.learning_rate, head_epochs * steps))
-        model.fit(x_train, y_train, epochs=head_epochs, **fit)
-        extra["fine_tuned_layers"] = unfreeze_top(model)
-        rest = config.epochs - head_epochs
-        compile_for(model, keras.optimizers.schedules.CosineDecay(config.learning_rate / 10, rest * steps))
-        model.fit(x_train, y_train, epochs=rest, **fit)
+        model = build_transfer_model(keras.models.load_model(backbone_path, compile=False), NUM_CLASSES,
+                                     config.augment, name="transfer")
+        if config.head_epochs:
+            set_phase(model, "head")
+            compile_for(model, schedule(config.head_lr, config.head_epochs * steps), config.label_smoothing)
+            model.fit(x_train, targets, epochs=config.head_epochs, **fit)
+        extra["fine_tuned_layers"] = set_phase(model, "fine-tune", config.fine_tune, config.batchnorm)
+        compile_for(model, schedule(config.fine_tune_lr, config.fine_tune_epochs * steps), config.label_smoothing)
+        model.fit(x_train, targets, epochs=config.fine_tune_epochs, **fit)
     else:
         fresh = winner.build(canvas, NUM_CLASSES, name="scratch_backbone", augment=False)
-        model = build_transfer_model(fresh, NUM_CLASSES, False)
-        compile_for(model, keras.optimizers.schedules.CosineDecay(config.learning_rate, config.epochs * steps))
-        model.fit(x_train, y_train, epochs=config.epochs, **fit)
+        model = build_transfer_model(fresh, NUM_CLASSES, config.augment, name="scratch")
+        compile_for(model, schedule(config.scratch_lr, config.scratch_epochs * steps), config.label_smoothing)
+        model.fit(x_train, targets, epochs=config.scratch_epochs, **fit)
     return np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1), extra
 
 
-def summarize(folds: list[dict], config: TransferConfig, winner) -> dict:
-    """Mean ± std (sample std over folds) of both, the per-fold differences and a 95 % t-interval."""
+def summarize(results: list[dict], config: TransferConfig, winner) -> dict:
+    """Per fold, both models' accuracy averaged over the seeds; mean ± std over the folds; the
+    per-fold differences and their 95 % t-interval (the folds are the independent pairs: seeds on
+    the same fold share its test images); the seeds' own spread; digits vs letters; time."""
+    folds = sorted({r["fold"] for r in results})
+
+    def per_fold(key):
+        return [float(np.mean([r[key] for r in results if r["fold"] == f])) for f in folds]
+
     def stat(values):
         entry = mean_std(values)
         return {"mean": entry["mean"], "std": entry["std"], "folds": entry["values"]}
 
-    transfer = stat([f["transfer_accuracy"] for f in folds])
-    scratch = stat([f["scratch_accuracy"] for f in folds])
-    difference = stat(np.subtract(transfer["folds"], scratch["folds"]))
+    def seed_std(key):
+        spreads = [np.std([r[key] for r in results if r["fold"] == f], ddof=1) for f in folds
+                   if sum(r["fold"] == f for r in results) > 1]
+        return float(np.mean(spreads)) if spreads else None
+
+    summary = {}
+    for name in ("transfer", "scratch"):
+        entry = stat(per_fold(f"{name}_accuracy"))
+        entry["seconds"] = float(sum(r[f"{name}_seconds"] for r in results))
+        entry["seed_std"] = seed_std(f"{name}_accuracy")
+        for group in ("digits", "letters"):
+            if all(f"{name}_{group}_accuracy" in r for r in results):
+                entry[group] = float(np.mean([r[f"{name}_{group}_accuracy"] for r in results]))
+        summary[name] = entry
+    difference = stat(np.subtract(summary["transfer"]["folds"], summary["scratch"]["folds"]))
     low, high, _ = paired_interval(difference["folds"])
     difference["ci95"] = [low, high] if low is not None else [difference["mean"], difference["mean"]]
-
-    def extra(name):
-        entry = {"seconds": float(sum(f[f"{name}_seconds"] for f in folds))}
-        for group in ("digits", "letters"):
-            values = [f.get(f"{name}_{group}_accuracy") for f in folds]
-            if None not in values:
-                entry[group] = float(np.mean(values))
-        return entry
-
     return {
-        "transfer": {**transfer, **extra("transfer")},
-        "scratch": {**scratch, **extra("scratch")},
-        "difference": difference,
-        "folds": config.folds, "epochs": config.epochs, "size": config.size, "backbone": config.backbone,
-        "winner": winner.label,
-        "fine_tuned_layers": folds[0].get("fine_tuned_layers", []),
+        **summary, "difference": difference,
+        "folds": config.folds, "seeds": config.seeds, "size": config.size, "backbone": config.backbone,
+        "winner": winner.label, "recipe": dict(config.recipe_lines()),
+        "epochs": f"{config.head_epochs}+{config.fine_tune_epochs} / {config.scratch_epochs}",
+        "fine_tuned_layers": results[0].get("fine_tuned_layers", []),
     }

@@ -73,3 +73,21 @@ def stratified_folds(labels: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
             folds[(j + offset) % k].append(int(i))
         offset += len(idx)  # classes whose size is not a multiple of k fill the folds in turn
     return [np.sort(np.asarray(f, dtype=np.int64)) for f in folds]
+
+
+SPLIT_SEED = 0  # the folds never change with --seed: only the trainings do
+SELECTION_SHARE = 6  # one sixth of the images: the selection fold
+
+
+def selection_fold(labels: np.ndarray) -> np.ndarray:
+    """The images the transfer recipes were chosen on (``bench/transfer_recipes.py``): one of six
+    stratified folds, fixed. No reported fold ever holds one of them."""
+    return stratified_folds(labels, SELECTION_SHARE, SPLIT_SEED)[0]
+
+
+def transfer_folds(labels: np.ndarray, k: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(the selection fold, the ``k`` reported folds): stratified folds of the other images, each
+    held out once; a reported fold trains on every other image, the selection fold's included."""
+    selection = selection_fold(labels)
+    rest = np.setdiff1d(np.arange(len(labels)), selection)
+    return selection, [np.sort(rest[fold]) for fold in stratified_folds(labels[rest], k, SPLIT_SEED)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..reports.ablation_table import method_effect
 from ..study import ablation_claim
 
 
@@ -57,16 +58,19 @@ def ablation_figure(summary: dict) -> Figure | None:
         else:
             color = "tab:gray"
         ax.plot(100 * r["diff"], y, "o", color=color, ms=7)
+        effect = {"helps": "method helps", "hurts": "method hurts", "n.s.": "no clear effect"}.get(
+            method_effect(r), "too few seeds")
         claim = ablation_claim(r["variant"])
-        if claim:
-            ax.annotate(f"study: {claim}", (1.01, y), xycoords=("axes fraction", "data"), fontsize=8, va="center")
+        ax.annotate(f"{effect}" + (f"; study: {claim}" if claim else ""), (1.01, y),
+                    xycoords=("axes fraction", "data"), fontsize=8, va="center")
     ax.axvline(0, color="black", lw=1)
     ax.set_yticks(range(len(rows)), [r["label"] for r in rows], fontsize=9)
     confidence = int(round(100 * float(summary.get("confidence") or 0.95)))
     ax.set_xlabel(f"test accuracy: variant − base (points), paired by seed, {confidence} % interval")
     ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Ablation of {summary.get('base')} on {summary.get('dataset')}: {summary.get('seeds')} seeds "
-                 "(blue: helps, red: hurts, black: within the noise, grey: too few seeds)")
+    fig.suptitle(f"Ablation of {summary.get('base')} on {summary.get('dataset')}, {summary.get('seeds')} seeds: each "
+                 "variant against the base\n(blue: better, red: worse, black: within the noise, grey: too few seeds)",
+                 fontsize=10)
     return fig
 
 

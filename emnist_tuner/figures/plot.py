@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..errors import ConfigError, RunError
 from ..io import read_json_object
-from ..runfolder.configs import BACKBONES, read_run_config
+from ..runfolder.configs import read_run_config
+from ..runfolder.transfer_config import BACKBONES
 from ..runfolder.layout import RunFolder
 
 # name: what it shows (the README and `plot --help` list them in this order)

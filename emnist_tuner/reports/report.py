@@ -11,7 +11,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..runfolder.configs import BACKBONES
+from ..runfolder.transfer_config import BACKBONES
 from ..runfolder.layout import RunFolder
 from ..io import read_json_object
 from ..runfolder.trials import ranked, read_trials

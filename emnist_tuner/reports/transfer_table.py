@@ -56,6 +56,8 @@ def transfer_table(results: dict) -> Table:
     for group, label in (("digits", "digits 0-9 (mean)"), ("letters", "letters A-Z (mean)")):
         if group in tr and group in sc:
             table.add_row(label, f"{100 * tr[group]:.2f}", f"{100 * sc[group]:.2f}", _signed(tr[group] - sc[group]))
+    if tr.get("seed_std") is not None and sc.get("seed_std") is not None:
+        table.add_row("seed spread (std)", f"{100 * tr['seed_std']:.2f}", f"{100 * sc['seed_std']:.2f}", "")
     table.add_row("time", duration(tr.get("seconds")), duration(sc.get("seconds")), "")
     study = {key: figure for key, _, _, figure in FIGURES if key in ("transfer", "scratch")}
     table.add_section()
@@ -64,7 +66,12 @@ def transfer_table(results: dict) -> Table:
     verdict = ("Transfer is better than scratch beyond the fold-to-fold noise (the interval excludes 0)"
                if low > 0 else "Scratch is better beyond the noise (the interval excludes 0)" if high < 0
                else "The difference is within the fold-to-fold noise (the interval includes 0)")
-    table.caption = (f"Ours: accuracy on each held-out fold, {results['epochs']} epochs per model, glyphs "
-                     f"{results['size']} px tall; {results['winner']}. {verdict}.")
+    seeds = results.get("seeds", 1)
+    averaged = f", mean of {seeds} seeds per fold" if seeds > 1 else ""
+    recipe = results.get("recipe")
+    how = ("; ".join(f"{k}: {v}" for k, v in recipe.items()) if isinstance(recipe, dict)
+           else f"{results.get('epochs')} epochs per model")
+    table.caption = (f"Ours: accuracy on each held-out fold{averaged}, glyphs {results['size']} px tall; "
+                     f"{results['winner']}. {verdict}. {how}.")
     table.caption_justify = "left"
     return table

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
-from .layout import CONFIG, RETRAIN_CONFIG, TRANSFER_CONFIG, RunFolder, article
+from .layout import CONFIG, RETRAIN_CONFIG, RunFolder, article
 
 SEED_LIMIT = 2**32
 
@@ -213,35 +213,6 @@ class RetrainConfig(RunConfig):
         get_info(self.dataset)
         check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
                                   ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
-
-
-BACKBONES = ("mnist", "emnist")
-
-
-@dataclass
-class TransferConfig(RunConfig):
-    """A K-fold transfer comparison: ``RUN/transfer/transfer.json``."""
-
-    KIND: ClassVar[str] = "transfer"
-    FILE: ClassVar[str] = TRANSFER_CONFIG
-    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "backbone_file")
-
-    backbone: str = "mnist"  # mnist: RUN/mnist/backbone.keras (emnist-tuner retrain); emnist: the run's own model
-    folds: int = 5
-    epochs: int = 40  # per model; transfer: the first half head only, the second half fine-tuning
-    size: int = 20  # glyph height on the backbone's canvas (see experiments.transfer_data)
-    seed: int = 0
-    batch_size: int = 32
-    learning_rate: float = 1e-3  # cosine-annealed; fine-tuning starts at a tenth of it
-    data_dir: str | None = None
-    kind: str = "transfer"
-    backbone_file: str = ""
-
-    def validate(self) -> None:
-        if self.backbone not in BACKBONES:
-            raise ConfigError(f"--backbone must be one of {', '.join(BACKBONES)}, got '{self.backbone}'")
-        check_options(self.seed, (("--folds", self.folds, 2), ("--epochs", self.epochs, 2),
-                                  ("--batch-size", self.batch_size, 1)))
 
 
 @dataclass

@@ -90,9 +90,9 @@ class TransferFolder:
     config_file = property(lambda self: self.path / TRANSFER_CONFIG)
     results_file = property(lambda self: self.path / RESULTS)
 
-    def fold_file(self, fold: int) -> Path:
-        """The result of fold ``fold`` (0-based; files are numbered from 1)."""
-        return self.path / "folds" / f"fold-{fold + 1}.json"
+    def fold_file(self, fold: int, seed: int = 0) -> Path:
+        """The result of fold ``fold`` (0-based; files are numbered from 1) trained with ``seed``."""
+        return self.path / "folds" / f"fold-{fold + 1}-seed-{seed}.json"
 
 
 class RunFolder(TrainingFolder):

@@ -98,39 +98,105 @@ def backbone():
     return build_preset("model3", (28, 28), 10)  # BatchNorm, two conv blocks, dense layers
 
 
-def _weights(layers):
-    return [w.numpy().copy() for layer in layers for w in layer.weights]
+def _weights(layers, moving=True):
+    return [w.numpy().copy() for layer in layers for w in (layer.weights if moving else layer.trainable_weights)]
 
 
-def test_phase_one_trains_only_the_new_head_and_phase_two_the_top_without_batchnorm(backbone):
-    import keras
+def _step(model):
+    """One epoch of fine-tuning on random images (training mode: BatchNorm updates what it may)."""
+    from emnist_tuner.experiments.transfer_model import compile_for
 
-    from emnist_tuner.experiments.transfer_model import (backbone_of, build_transfer_model, compile_for,
-                                                    freeze_backbone, top_layers, unfreeze_top)
-
-    model = build_transfer_model(backbone, 36, pretrained=True)
-    features = backbone_of(model)
-    freeze_backbone(model)
-    assert sorted(w.path.split("/")[0] for w in model.trainable_weights) == \
-        ["new_bn", "new_bn", "new_dense", "new_head", "new_head"]
-    names = unfreeze_top(model)
-    top = top_layers(features)
-    assert names == [layer.name for layer in top] and names  # only the chosen layers
-    assert all(not isinstance(layer, keras.layers.BatchNormalization) for layer in top)
-    blocks = sorted({n.split("_")[0] for n in names if n.startswith("block")})
-    assert len(blocks) == 1  # the last conv block only
-    expected = 5 + sum(len(layer.trainable_weights) for layer in top)
-    assert len(model.trainable_weights) == expected
-    # Fine-tune one epoch: the top moves; lower layers and every BatchNorm (weights and statistics) stay.
-    frozen = [layer for layer in features.layers if layer.weights and layer not in top]
-    assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in frozen)
-    before_frozen, before_top = _weights(frozen), _weights(top)
     compile_for(model, 1e-3)
     rng = np.random.default_rng(0)
-    model.fit(rng.integers(0, 255, (64, 28, 28)).astype("float32"), rng.integers(0, 36, 64), epochs=1,
-              batch_size=16, verbose=0)
+    targets = np.eye(36)[rng.integers(0, 36, 64)]
+    model.fit(rng.integers(0, 255, (64, 28, 28)).astype("float32"), targets, epochs=1, batch_size=16, verbose=0)
+
+
+def _model(backbone):
+    from emnist_tuner.experiments.transfer_model import build_transfer_model
+
+    return build_transfer_model(backbone, 36, "gentle")
+
+
+def test_the_transfer_model_reuses_the_backbone_without_its_augmentation_and_head(backbone):
+    import keras
+
+    from emnist_tuner.experiments.transfer_model import backbone_layers
+
+    model = _model(backbone)
+    names = [layer.name for layer in model.layers]
+    assert "head" not in names and names.index("augment_rotation") == names.index("rescale") + 1
+    shared = {layer.name: layer for layer in backbone.layers}
+    assert all(shared[layer.name] is layer for layer in backbone_layers(model))  # the same weights
+    assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in backbone_layers(model))
+
+
+def test_head_phase_trains_only_the_new_head_and_batchnorm_keeps_mnist_statistics(backbone):
+    from emnist_tuner.experiments.transfer_model import backbone_layers, set_phase
+
+    model = _model(backbone)
+    assert set_phase(model, "head") == []
+    assert sorted(w.path.split("/")[0] for w in model.trainable_weights) == \
+        ["new_bn", "new_bn", "new_dense", "new_head", "new_head"]
+    before = _weights(backbone_layers(model))
+    _step(model)
+    assert all(np.array_equal(a, b) for a, b in zip(before, _weights(backbone_layers(model))))
+
+
+@pytest.mark.parametrize("batchnorm", ["train", "frozen"])
+def test_fine_tuning_all_layers_with_batchnorm_learning_or_frozen(backbone, batchnorm):
+    import keras
+
+    from emnist_tuner.experiments.transfer_model import backbone_layers, set_phase
+
+    model = _model(backbone)
+    layers = backbone_layers(model)
+    bn = [layer for layer in layers if isinstance(layer, keras.layers.BatchNormalization)]
+    others = [layer for layer in layers if layer not in bn]
+    names = set_phase(model, "fine-tune", "all", batchnorm)
+    assert names == [layer.name for layer in layers if batchnorm == "train" or layer not in bn]
+    expected = 5 + sum(len(layer.trainable_weights) for layer in others) + (
+        sum(len(layer.trainable_weights) for layer in bn) if batchnorm == "train" else 0)
+    assert len(model.trainable_weights) == expected
+    bn_before, others_before = _weights(bn), _weights(others)
+    _step(model)
+    assert all(not np.array_equal(a, b) for a, b in zip(others_before, _weights(others)))
+    # BatchNorm in training mode moves its statistics (and gamma, beta); frozen, it keeps MNIST's exactly
+    moved = [not np.array_equal(a, b) for a, b in zip(bn_before, _weights(bn))]
+    assert all(moved) if batchnorm == "train" else not any(moved)
+
+
+def test_fine_tuning_the_top_only(backbone):
+    import keras
+
+    from emnist_tuner.experiments.transfer_model import backbone_layers, set_phase, top_layers
+
+    model = _model(backbone)
+    layers = backbone_layers(model)
+    top = top_layers(layers)
+    assert set_phase(model, "fine-tune", "top") == [layer.name for layer in top] and top
+    assert all(not isinstance(layer, keras.layers.BatchNormalization) for layer in top)
+    assert len({n.split("_")[0] for n in (layer.name for layer in top) if n.startswith("block")}) == 1
+    frozen = [layer for layer in layers if layer not in top]
+    before_frozen, before_top = _weights(frozen), _weights(top)
+    _step(model)
     assert all(np.array_equal(a, b) for a, b in zip(before_frozen, _weights(frozen)))
     assert any(not np.array_equal(a, b) for a, b in zip(before_top, _weights(top)))
+
+
+def test_the_selection_fold_is_never_a_reported_fold():
+    from emnist_tuner.experiments.transfer_data import selection_fold, transfer_folds
+
+    labels = np.repeat(np.arange(36), 39)
+    for k in (2, 5, 10):
+        selection, folds = transfer_folds(labels, k)
+        assert np.array_equal(selection, selection_fold(labels))  # the same images whatever K is
+        joined = np.concatenate(folds)
+        assert np.intersect1d(joined, selection).size == 0
+        assert sorted(joined.tolist() + selection.tolist()) == list(range(len(labels)))  # each image once
+        counts = np.bincount(labels[selection], minlength=36)
+        assert counts.min() >= 6 and counts.max() <= 7  # stratified: a sixth of each class
+    assert np.array_equal(transfer_folds(labels, 5)[1][0], transfer_folds(labels, 5)[1][0])  # deterministic
 
 
 # ------------------------------------------------------------------ end to end (CLI)
@@ -152,13 +218,14 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     code, _, err = run_cli(capsys, "retrain", str(run), "--data-dir", data)
     assert code == 1 and "already holds the winner retrained on mnist" in err
 
-    args = ["transfer", str(run), "--folds", "2", "--epochs", "2", "--data-dir", data]
+    args = ["transfer", str(run), "--folds", "2", "--head-epochs", "1", "--fine-tune-epochs", "1",
+            "--scratch-epochs", "2", "--data-dir", data]
     code, out, err = run_cli(capsys, *args)
     assert code == 0, err
     out_dir = run / "transfer"
     results = json.loads((out_dir / "results.json").read_text())
-    folds = [json.loads((out_dir / "folds" / f"fold-{k}.json").read_text()) for k in (1, 2)]
-    assert sum(f["test_images"] for f in folds) == 1404
+    folds = [json.loads((out_dir / "folds" / f"fold-{k}-seed-0.json").read_text()) for k in (1, 2)]
+    assert sum(f["test_images"] for f in folds) == 1404 - 234  # the selection fold is never tested
     assert results["transfer"]["folds"] == [f["transfer_accuracy"] for f in folds]
     assert results["scratch"]["mean"] == pytest.approx(np.mean([f["scratch_accuracy"] for f in folds]))
     assert results["difference"]["folds"] == pytest.approx([f["transfer_accuracy"] - f["scratch_accuracy"]
@@ -168,22 +235,28 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
         for name in ("transfer", "scratch"):
             digits, letters = fold[f"{name}_digits_accuracy"], fold[f"{name}_letters_accuracy"]
             assert (10 * digits + 26 * letters) / 36 == pytest.approx(fold[f"{name}_accuracy"], abs=0.02)
-    # The same folds for both models, and the saved indices are the seed's folds.
+    # The same folds for both models, and the saved indices are the reported folds (never the selection fold).
     labels = np.repeat(np.arange(36), 39)
     import hashlib
-    for fold, indices in zip(folds, stratified_folds(labels, 2, seed=0)):
+
+    from emnist_tuner.experiments.transfer_data import transfer_folds
+    for fold, indices in zip(folds, transfer_folds(labels, 2)[1]):
         assert fold["test_indices_sha256"] == hashlib.sha256(indices.tobytes()).hexdigest()
+    recorded = json.loads((out_dir / "transfer.json").read_text())
+    assert (recorded["head_epochs"], recorded["fine_tune_epochs"], recorded["scratch_epochs"]) == (1, 1, 2)
+    assert recorded["batchnorm"] == "frozen" and recorded["fine_tune"] == "all"  # the defaults, recorded
+    assert "transfer: new head alone for 1 epochs" in " ".join(out.split())
 
     # A lost fold is retrained alone; finished folds are kept byte for byte.
-    (out_dir / "folds" / "fold-2.json").unlink()
+    (out_dir / "folds" / "fold-2-seed-0.json").unlink()
     (out_dir / "results.json").unlink()
     kept = snapshot(out_dir / "folds")
     code, out, err = run_cli(capsys, *args)
     assert code == 0, err
     assert out.count("done before") == 1
-    assert snapshot(out_dir / "folds", skip=("fold-2.json",)) == kept
-    assert (out_dir / "folds" / "fold-2.json").is_file() and (out_dir / "results.json").is_file()
-    code, _, err = run_cli(capsys, "transfer", str(run), "--folds", "3", "--epochs", "2", "--data-dir", data)
+    assert snapshot(out_dir / "folds", skip=("fold-2-seed-0.json",)) == kept
+    assert (out_dir / "folds" / "fold-2-seed-0.json").is_file() and (out_dir / "results.json").is_file()
+    code, _, err = run_cli(capsys, *[("3" if a == "2" and args[i - 1] == "--folds" else a) for i, a in enumerate(args)])
     assert code == 1 and "other settings (folds=2 (you asked 3))" in err
     before = snapshot(run)
     code, _, err = run_cli(capsys, "transfer", str(run), "--size", "40", "--data-dir", data)
@@ -193,7 +266,9 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
 
 @pytest.mark.parametrize("args, code, message", [
     (["--folds", "1"], 2, "--folds must be at least 2"),
-    (["--epochs", "0"], 2, "--epochs must be at least 2"),
+    (["--fine-tune-epochs", "0"], 2, "--fine-tune-epochs must be at least 1"),
+    (["--batchnorm", "maybe"], 2, "--batchnorm must be one of train, frozen, got 'maybe'"),
+    (["--fine-tune-lr", "0"], 2, "--fine-tune-lr must be above 0 and at most 1, got 0.0"),
     (["--backbone", "imagenet"], 2, "--backbone must be one of mnist, emnist"),
     (["--backbone", "emnist"], 2, "its model is not an EMNIST backbone"),
     ([], 1, "train the MNIST backbone first with: emnist-tuner retrain"),

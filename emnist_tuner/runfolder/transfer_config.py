@@ -1,0 +1,79 @@
+"""The config of a K-fold transfer comparison, ``RUN/transfer/transfer.json``: the folds and seeds,
+and the two recipes compared, transfer and scratch (see ``experiments.transfer_model``). The
+defaults were chosen on the selection fold only (``experiments.transfer_data.transfer_folds``;
+BENCHMARKS.md, "Transfer recipes")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..errors import ConfigError
+from .configs import RunConfig, check_options
+from .layout import TRANSFER_CONFIG
+
+BACKBONES = ("mnist", "emnist")
+AUGMENT = ("none", "gentle", "strong")
+FINE_TUNE = ("all", "top")
+BATCHNORM = ("train", "frozen")
+
+
+@dataclass
+class TransferConfig(RunConfig):
+    """A K-fold transfer comparison: ``RUN/transfer/transfer.json``."""
+
+    KIND: ClassVar[str] = "transfer"
+    FILE: ClassVar[str] = TRANSFER_CONFIG
+    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "backbone_file")
+
+    backbone: str = "mnist"  # mnist: RUN/mnist/backbone.keras (emnist-tuner retrain); emnist: the run's own model
+    folds: int = 5  # reported folds (the selection fold is never one of them)
+    seeds: int = 1  # trainings per fold and model, seeds seed..seed+seeds-1 (the folds stay the same)
+    size: int = 20  # glyph height on the backbone's canvas (see experiments.transfer_data)
+    seed: int = 0
+    batch_size: int = 32
+    augment: str = "gentle"  # both models (experiments.transfer_model.AUGMENTATIONS)
+    label_smoothing: float = 0.0
+    # transfer: the new head on the frozen backbone, then fine-tuning (Adam, cosine decay in each phase)
+    head_epochs: int = 5
+    head_lr: float = 1e-3
+    fine_tune_epochs: int = 30
+    fine_tune_lr: float = 1e-3
+    fine_tune: str = "all"  # all: every backbone layer; top: its last conv block and hidden dense layers
+    batchnorm: str = "frozen"  # while fine-tuning: train (learns this data's statistics) or frozen (MNIST's)
+    # scratch: the same architecture with fresh weights (Adam, cosine decay)
+    scratch_epochs: int = 60
+    scratch_lr: float = 3e-3
+    data_dir: str | None = None
+    kind: str = "transfer"
+    backbone_file: str = ""
+
+    def validate(self) -> None:
+        for option, value, allowed in (("--backbone", self.backbone, BACKBONES), ("--augment", self.augment, AUGMENT),
+                                       ("--fine-tune", self.fine_tune, FINE_TUNE),
+                                       ("--batchnorm", self.batchnorm, BATCHNORM)):
+            if value not in allowed:
+                raise ConfigError(f"{option} must be one of {', '.join(allowed)}, got '{value}'")
+        check_options(self.seed, (("--folds", self.folds, 2), ("--seeds", self.seeds, 1),
+                                  ("--batch-size", self.batch_size, 1), ("--head-epochs", self.head_epochs, 0),
+                                  ("--fine-tune-epochs", self.fine_tune_epochs, 1),
+                                  ("--scratch-epochs", self.scratch_epochs, 1)))
+        for option, value in (("--head-lr", self.head_lr), ("--fine-tune-lr", self.fine_tune_lr),
+                              ("--scratch-lr", self.scratch_lr)):
+            if not 0 < value <= 1:
+                raise ConfigError(f"{option} must be above 0 and at most 1, got {value}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ConfigError(f"--label-smoothing must be at least 0 and below 1, got {self.label_smoothing}")
+
+    def recipe_lines(self) -> list[tuple[str, str]]:
+        """The two recipes in words (the report and the transfer command show them)."""
+        bn = "learns this data's statistics" if self.batchnorm == "train" else "keeps MNIST's statistics"
+        which = "every backbone layer" if self.fine_tune == "all" else "the backbone's top (last conv block, dense)"
+        smoothing = f", label smoothing {self.label_smoothing:g}" if self.label_smoothing else ""
+        head = (f"new head alone for {self.head_epochs} epochs at {self.head_lr:g}, then " if self.head_epochs
+                else "")
+        return [("transfer", f"{head}{which} for {self.fine_tune_epochs} epochs at {self.fine_tune_lr:g}, "
+                             f"BatchNorm {bn}"),
+                ("scratch", f"every layer from fresh weights for {self.scratch_epochs} epochs at {self.scratch_lr:g}"),
+                ("both", f"Adam with cosine decay, batch {self.batch_size}, augmentation {self.augment}{smoothing}; "
+                         f"{self.folds} folds x {self.seeds} seed{'s' if self.seeds > 1 else ''}")]
