@@ -91,3 +91,10 @@ def test_plot_times_every_figure_and_both_commands():
         assert any(line.strip().strip("│ ").startswith(name) for line in lines), name
     assert re.search(r"emnist-tuner plot RUN: \d+\.\d s wall", text)
     assert re.fullmatch(r"all figures \d+\.\d\d s", lines[-1])
+
+
+def test_transfer_recipes_tests_candidates_on_the_selection_fold_only():
+    lines = run_bench("transfer_recipes.py", "--tiny")
+    text = "\n".join(lines)
+    assert "selection fold: 234 images, trained on the other 1170" in text
+    assert re.search(r"best transfer: T1 .*\(\d+\.\d\d %\)", text) and re.search(r"best scratch: S8 .*\(\d+\.\d\d %\)", text)

@@ -47,7 +47,10 @@ def transfer(
     size: Optional[int] = typer.Option(None, "--size", help="Glyph height in pixels on the backbone's canvas "
                                                              "(default 20: like MNIST's digits in 28x28)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="First training seed (the folds never change)."),
-    augment: Optional[str] = typer.Option(None, "--augment", help="none, gentle or strong (default: the recipe's)."),
+    augment: Optional[str] = typer.Option(None, "--augment", help="Transfer's augmentation: none, gentle or strong "
+                                                                  "(default gentle)."),
+    scratch_augment: Optional[str] = typer.Option(None, "--scratch-augment", help="Scratch's augmentation (default "
+                                                                                  "strong)."),
     label_smoothing: Optional[float] = typer.Option(None, "--label-smoothing", help="Both models (default 0)."),
     head_epochs: Optional[int] = typer.Option(None, "--head-epochs", help="Transfer: epochs of the new head alone "
                                                                           "on the frozen backbone."),
@@ -69,7 +72,8 @@ def transfer(
     from ..experiments.transfer import HOW_TO_GO_ON
     from ..reports.transfer_table import transfer_table
 
-    recipe = dict(folds=folds, seeds=seeds, size=size, seed=seed, augment=augment, label_smoothing=label_smoothing,
+    recipe = dict(folds=folds, seeds=seeds, size=size, seed=seed, augment=augment, scratch_augment=scratch_augment,
+                  label_smoothing=label_smoothing,
                   head_epochs=head_epochs, fine_tune_epochs=fine_tune_epochs, fine_tune_lr=fine_tune_lr,
                   fine_tune=fine_tune, batchnorm=batchnorm, scratch_epochs=scratch_epochs, scratch_lr=scratch_lr,
                   batch_size=batch_size)

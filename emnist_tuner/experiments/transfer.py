@@ -35,6 +35,8 @@ DIGITS = 10  # classes 0-9 are the digits, 10-35 the letters A-Z
 def _backbone_file(run: RunFolder, config: TransferConfig, winner) -> Path:
     if config.backbone == "mnist":
         path = run.retrain_folder("mnist").backbone_file
+        if not path.is_file() and winner.dataset == "mnist" and winner.model_file.is_file():
+            return winner.model_file  # a run on MNIST: its own final model is the MNIST backbone
         if not path.is_file():
             raise RunError(f"{path} is missing: train the MNIST backbone first with: emnist-tuner retrain {run.path}")
         return path
@@ -46,13 +48,18 @@ def _backbone_file(run: RunFolder, config: TransferConfig, winner) -> Path:
     return winner.model_file
 
 
+def backbone_for(config: TransferConfig, run_dir: Path | str):
+    """(the run's winner, the backbone file ``config`` names, the backbone's canvas), checked."""
+    winner = read_winner(run_dir)
+    backbone_path = _backbone_file(RunFolder(run_dir), config, winner)
+    return winner, backbone_path, _canvas_fitting(config.size, backbone_path)
+
+
 def run_transfer(config: TransferConfig, run_dir: Path | str, say=print) -> dict:
     """Run (or continue) the K-fold comparison; returns the summary saved in ``results.json``."""
     config.validate()
-    winner = read_winner(run_dir)
     run = RunFolder(run_dir)
-    backbone_path = _backbone_file(run, config, winner)
-    canvas = _canvas_fitting(config.size, backbone_path)
+    winner, backbone_path, canvas = backbone_for(config, run_dir)
     out = run.transfer_folder(config.backbone)
     config.backbone_file = str(backbone_path)
     _check_saved_config(out, config)
@@ -91,8 +98,8 @@ def _run_folds(config: TransferConfig, winner, backbone_path: Path, canvas: tupl
     x = fit_to_canvas(images, canvas, config.size)
     selection, folds = transfer_folds(labels, config.folds)
     say(f"Binary AlphaDigits: {len(labels):,} images as {config.size}-pixel glyphs on a {canvas[0]}x{canvas[1]} "
-        f"canvas; {config.folds} stratified folds of {len(labels) - len(selection):,} images (the "
-        f"{len(selection)} images the recipes were chosen on only ever train); backbone {backbone_path}; "
+        f"canvas; {config.folds} stratified folds of the {len(labels) - len(selection):,} images that the recipes "
+        f"were not chosen on (the other {len(selection)} only ever train); backbone {backbone_path}; "
         f"{winner.label} of {winner.run}")
     for what, recipe in config.recipe_lines():
         say(f"{what}: {recipe}")
@@ -160,7 +167,7 @@ def train_one(name, config: TransferConfig, fold: int, seed: int, backbone_path:
         model.fit(x_train, targets, epochs=config.fine_tune_epochs, **fit)
     else:
         fresh = winner.build(canvas, NUM_CLASSES, name="scratch_backbone", augment=False)
-        model = build_transfer_model(fresh, NUM_CLASSES, config.augment, name="scratch")
+        model = build_transfer_model(fresh, NUM_CLASSES, config.scratch_augment, name="scratch")
         compile_for(model, schedule(config.scratch_lr, config.scratch_epochs * steps), config.label_smoothing)
         model.fit(x_train, targets, epochs=config.scratch_epochs, **fit)
     return np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1), extra

@@ -32,9 +32,9 @@ class TransferConfig(RunConfig):
     size: int = 20  # glyph height on the backbone's canvas (see experiments.transfer_data)
     seed: int = 0
     batch_size: int = 32
-    augment: str = "gentle"  # both models (experiments.transfer_model.AUGMENTATIONS)
-    label_smoothing: float = 0.0
+    label_smoothing: float = 0.0  # both models
     # transfer: the new head on the frozen backbone, then fine-tuning (Adam, cosine decay in each phase)
+    augment: str = "gentle"  # experiments.transfer_model.AUGMENTATIONS
     head_epochs: int = 5
     head_lr: float = 1e-3
     fine_tune_epochs: int = 30
@@ -44,12 +44,14 @@ class TransferConfig(RunConfig):
     # scratch: the same architecture with fresh weights (Adam, cosine decay)
     scratch_epochs: int = 60
     scratch_lr: float = 3e-3
+    scratch_augment: str = "strong"
     data_dir: str | None = None
     kind: str = "transfer"
     backbone_file: str = ""
 
     def validate(self) -> None:
         for option, value, allowed in (("--backbone", self.backbone, BACKBONES), ("--augment", self.augment, AUGMENT),
+                                       ("--scratch-augment", self.scratch_augment, AUGMENT),
                                        ("--fine-tune", self.fine_tune, FINE_TUNE),
                                        ("--batchnorm", self.batchnorm, BATCHNORM)):
             if value not in allowed:
@@ -73,7 +75,8 @@ class TransferConfig(RunConfig):
         head = (f"new head alone for {self.head_epochs} epochs at {self.head_lr:g}, then " if self.head_epochs
                 else "")
         return [("transfer", f"{head}{which} for {self.fine_tune_epochs} epochs at {self.fine_tune_lr:g}, "
-                             f"BatchNorm {bn}"),
-                ("scratch", f"every layer from fresh weights for {self.scratch_epochs} epochs at {self.scratch_lr:g}"),
-                ("both", f"Adam with cosine decay, batch {self.batch_size}, augmentation {self.augment}{smoothing}; "
+                             f"BatchNorm {bn}, augmentation {self.augment}"),
+                ("scratch", f"every layer from fresh weights for {self.scratch_epochs} epochs at {self.scratch_lr:g}, "
+                            f"augmentation {self.scratch_augment}"),
+                ("both", f"Adam with cosine decay, batch {self.batch_size}, glyphs {self.size} px tall{smoothing}; "
                          f"{self.folds} folds x {self.seeds} seed{'s' if self.seeds > 1 else ''}")]

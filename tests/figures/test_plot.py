@@ -141,3 +141,16 @@ def test_compare_plot(search_run, tmp_path, capsys):
     code, stdout, err = run_cli(capsys, "compare", str(search_run), str(other), "--plot", str(tmp_path / "s.jpg"))
     assert code == 2 and "give a file name ending in .png or .svg" in err and stdout == ""
     assert not (tmp_path / "s.jpg").exists()
+
+
+def test_transfer_figure_shows_each_fold_and_the_interval(search_run):
+    results = {"transfer": {"mean": 0.88, "std": 0.01, "folds": [0.87, 0.88, 0.89]},
+               "scratch": {"mean": 0.86, "std": 0.01, "folds": [0.85, 0.86, 0.87]},
+               "difference": {"mean": 0.02, "std": 0.0, "folds": [0.02, 0.02, 0.02], "ci95": [0.01, 0.03]},
+               "folds": 3, "seeds": 1, "size": 20, "backbone": "mnist", "winner": "trial 0004"}
+    (search_run / "transfer").mkdir()
+    (search_run / "transfer" / "results.json").write_text(json.dumps(results))
+    figure = dict(build_figures(search_run, ["transfer"]).figures)["transfer"]
+    bars, gap = figure.axes
+    assert [round(p.get_height(), 2) for p in bars.patches] == [87.0, 88.0, 89.0, 85.0, 86.0, 87.0]
+    assert gap.get_title() == "mean +2.00 [+1.00, +3.00]"
