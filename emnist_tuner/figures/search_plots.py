@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from ..runfolder.trials import TrialRecord
 from . import search_data as sd
 
 NOT_SCORED = {"failed": ("x", "tab:red"), "invalid": ("x", "tab:red"), "interrupted": ("v", "tab:orange"),
               "running": ("^", "tab:blue"), "unreadable": ("s", "tab:gray")}
+
+
+def _short(value: float) -> str:
+    """1500000 -> 1.5M, 20000 -> 20k, 3 -> 3 (axis labels)."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
 
 
 def _percent_axis(ax) -> None:
@@ -97,6 +106,8 @@ def pareto_figure(records: list[TrialRecord], preset_labels: dict[str, str]) -> 
                 ax.annotate(preset_labels[r.trial_id], (costs[i], scores[i]), fontsize=8, xytext=(4, 4),
                             textcoords="offset points")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # crowded labels on a short log range
+        ax.xaxis.set_major_formatter(lambda v, _: _short(v))
         ax.set_xlabel(label + " (log scale)")
         _percent_axis(ax)
     axes[0].set_ylabel("validation accuracy")
