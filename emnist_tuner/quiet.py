@@ -15,6 +15,7 @@ import tempfile
 
 def import_keras_quietly() -> None:
     if "keras" in sys.modules:
+        _quiet_python_warnings()
         return
     sys.stderr.flush()
     with tempfile.TemporaryFile() as captured:
@@ -31,6 +32,10 @@ def import_keras_quietly() -> None:
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+    _quiet_python_warnings()
+
+
+def _quiet_python_warnings() -> None:
     # TensorFlow's Python warnings (e.g. "triggered tf.function retracing" when one process builds
     # model after model, as K-fold training does) are advice for TensorFlow developers, not our users.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -38,8 +38,10 @@ def transfer_figure(results: dict) -> Figure:
     gap.set_ylabel("transfer − scratch (points)")
     gap.set_title(f"mean {100 * diff['mean']:+.2f} [{100 * low:+.2f}, {100 * high:+.2f}]", fontsize=9)
     gap.grid(axis="y", alpha=0.3)
+    seeds = results.get("seeds", 1)
     fig.suptitle(f"Binary AlphaDigits: transfer from the {results.get('backbone', '?').upper()} backbone vs "
-                 f"scratch, {len(folds)} folds (interval: 95 %)")
+                 f"scratch, {len(folds)} folds" + (f" (mean of {seeds} seeds each)" if seeds > 1 else "")
+                 + "; interval: 95 %")
     return fig
 
 
