@@ -32,6 +32,7 @@ def test_the_readme_example_runs(tmp_path, capsys, monkeypatch):
     run = et.open_run(tmp_path / "runs" / "notebook")
     assert [row["status"] for row in run.leaderboard()] == ["completed"] * 5
     assert run.result()["test_accuracy"] == pytest.approx(float(printed.group(1)), abs=1e-4)
+    assert sorted(p.name for p in (tmp_path / "plots" / "notebook").iterdir()) == ["history.png", "pareto.png"]
 
 
 def test_open_run_reads_an_old_run_folder():
