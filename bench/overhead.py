@@ -33,7 +33,8 @@ from rich.console import Console
 from rich.table import Table
 
 
-def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, folder: Path, profiler=None) -> dict:
+def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, folder: Path, profiler=None,
+               tensorboard: bool = True) -> dict:
     """One search trial of ``preset`` for ``epochs`` epochs; seconds of each phase."""
     from emnist_tuner.runfolder.configs import SearchConfig
     from emnist_tuner.reports.progress import SearchProgress
@@ -43,7 +44,7 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
 
     # factor > max_epochs: one Hyperband bracket whose trials all train max_epochs epochs
     config = SearchConfig(dataset=data.info.name, max_epochs=epochs, factor=epochs + 1, subset=None,
-                          batch_size=batch_size, seed_presets=[preset])
+                          batch_size=batch_size, seed_presets=[preset], tensorboard=tensorboard)
     run = RunFolder(folder)
     run.logs.mkdir(parents=True, exist_ok=True)
     marks: dict[str, float] = {}
@@ -135,6 +136,8 @@ def main() -> None:
     parser.add_argument("--kerastuner-default", action="store_true",
                         help="also time A with KerasTuner's own behaviour where RunHyperband changes it (no "
                              "gc.freeze, all its exploratory builds, no memory release after a trial)")
+    parser.add_argument("--no-tensorboard", action="store_true",
+                        help="also time A as `search --no-tensorboard` runs it (no TensorBoard logs)")
     parser.add_argument("--profile", metavar="FILE", default=None,
                         help="also write cProfile stats of the timed trials (A, from tuner.search on) to FILE")
     args = parser.parse_args()
@@ -154,6 +157,7 @@ def main() -> None:
     trials: list[dict] = []
     plains: list[dict] = []
     defaults: list[dict] = []
+    quiet: list[dict] = []
     profiler = cProfile.Profile() if args.profile else None
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeats + 1):  # round 0 is the untimed warm-up
@@ -163,6 +167,11 @@ def main() -> None:
                                         Path(tmp) / f"default{i}")
                 if i:
                     defaults.append(before)
+            if args.no_tensorboard:
+                without = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size,
+                                     Path(tmp) / f"quiet{i}", tensorboard=False)
+                if i:
+                    quiet.append(without)
             a = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size, Path(tmp) / f"run{i}",
                            profiler if i else None)
             b = plain_once(hypermodel, data, args.preset, args.epochs, args.batch_size)
@@ -191,6 +200,11 @@ def main() -> None:
         dmed = {key: _common.median([d[key] for d in defaults]) for key in defaults[0]}
         table.add_row("A with KerasTuner's defaults (before issue 7): total / construction",
                       f"{dmed['total']:.3f} / {dmed['tuner']:.3f}", "", f"{dmed['total'] - pmed['total']:+.3f}")
+    if quiet:
+        qmed = {key: _common.median([q[key] for q in quiet]) for key in quiet[0]}
+        q_ratio = _common.median([q["total"] / b["total"] for q, b in zip(quiet, plains)])
+        table.add_row(f"A with --no-tensorboard: total / epochs (paired ratio {q_ratio:.2f})",
+                      f"{qmed['total']:.3f} / {qmed['fit']:.3f}", "", f"{qmed['total'] - pmed['total']:+.3f}")
     a_totals = ", ".join(f"{t['total']:.2f}" for t in trials)
     b_totals = ", ".join(f"{p['total']:.2f}" for p in plains)
     minima = min(t["total"] for t in trials) / min(p["total"] for p in plains)

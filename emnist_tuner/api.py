@@ -42,8 +42,8 @@ def fetch(dataset: str, data_dir=None, download: bool = False) -> None:
 
 
 def search(dataset: str, run_dir: Path | str, profile: str = "quick", *, all_data: bool = False,
-           seed_presets: bool = True, data_dir=None, download: bool = False, console: Console | None = None,
-           chief=None, **options) -> dict:
+           seed_presets: bool = True, tensorboard: bool = True, data_dir=None, download: bool = False,
+           console: Console | None = None, chief=None, **options) -> dict:
     """Run a Hyperband search (or resume the same search in ``run_dir``), retrain the winner, test it once.
     ``options``: the `search` command's options that a profile sets (max_epochs, factor, iterations, subset,
     batch_size, seed, patience, max_params, trials_per_worker). Returns ``final.json`` as a dict."""
@@ -51,14 +51,14 @@ def search(dataset: str, run_dir: Path | str, profile: str = "quick", *, all_dat
     from .hyperband.search import start_search
     from .reports.progress import ConsoleUI
 
-    config = search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, data_dir=data_dir,
-                           **options)
+    config = search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, tensorboard=tensorboard,
+                           data_dir=data_dir, **options)
     fetch(dataset, data_dir, download)
     return start_search(config, run_dir, ConsoleUI(console or Console()), chief)
 
 
 def search_config(dataset: str, profile: str = "quick", *, all_data: bool = False, seed_presets: bool = True,
-                  data_dir=None, **options) -> SearchConfig:
+                  tensorboard: bool = True, data_dir=None, **options) -> SearchConfig:
     """The config of a search: the profile's values, overridden by ``options`` (None: the profile's)."""
     from .errors import ConfigError
 
@@ -69,6 +69,7 @@ def search_config(dataset: str, profile: str = "quick", *, all_data: bool = Fals
         config.subset = None
     if not seed_presets:
         config.seed_presets = []
+    config.tensorboard = tensorboard
     return config
 
 

@@ -27,8 +27,9 @@ def run_bench(script: str, *args: str, env: dict | None = None) -> list[str]:
 
 
 def test_overhead_prints_its_phases_and_a_ratio_last():
-    lines = run_bench("overhead.py", "--tiny", "--repeats", "1")
+    lines = run_bench("overhead.py", "--tiny", "--repeats", "1", "--no-tensorboard")
     text = "\n".join(lines)
+    assert re.search(r"A with --no-tensorboard: total / epochs \(paired ratio \d+\.\d\d\)", text)
     for phase in ("until the first epoch", "epochs (fit incl. validation)", "after the last epoch", "total"):
         assert phase in text
     assert "synthetic" in text

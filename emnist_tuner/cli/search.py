@@ -44,6 +44,8 @@ def search(
     trials_per_worker: Optional[int] = typer.Option(None, "--trials-per-worker",
                                                     help=f"Trials per worker process, bounds memory "
                                                          f"({_by_profile('trials_per_worker')})."),
+    tensorboard: bool = typer.Option(True, "--tensorboard/--no-tensorboard",
+                                     help="Per-trial TensorBoard logs with HParams in RUN/logs/tensorboard."),
     role: Optional[str] = typer.Option(None, "--role", help="Distributed search: chief (serves the oracle, "
                                                             "retrains the winner) or worker (trains trials)."),
     oracle: Optional[str] = typer.Option(None, "--oracle", help="HOST:PORT of the chief's oracle (distributed)."),
@@ -65,7 +67,7 @@ def search(
     options = dict(max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset, batch_size=batch_size,
                    seed=seed, patience=patience, max_params=max_params, trials_per_worker=trials_per_worker)
     config = api.search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, data_dir=data_dir,
-                               **options)
+                               tensorboard=tensorboard, **options)
     if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder
         check_run_dir_writable(run_dir)
     if role == "chief":

@@ -44,9 +44,9 @@ class StorageProblem(kt.errors.FatalError):
 def trial_callbacks(run: RunFolder, config, emit) -> list:
     """The callbacks of every search trial: progress events, TensorBoard (with the TensorFlow backend:
     Keras' TensorBoard callback writes through ``tf.summary``, and KerasTuner adds the HParams and
-    per-trial folders only then), early stopping."""
+    per-trial folders only then; unless the search was started with --no-tensorboard), early stopping."""
     callbacks = [EventCallback(emit)]
-    if keras.backend.backend() == "tensorflow":
+    if keras.backend.backend() == "tensorflow" and getattr(config, "tensorboard", True):
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.tensorboard), write_graph=False,
                                                      profile_batch=0))
     if config.patience:

@@ -108,7 +108,7 @@ class SearchConfig(RunConfig):
     """Everything that defines a Hyperband search; ``from_profile`` fills in a profile's values."""
 
     KIND: ClassVar[str] = "search"
-    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "trials_per_worker", "scheduled_trials")
+    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "trials_per_worker", "scheduled_trials", "tensorboard")
 
     dataset: str = ""
     profile: str = "quick"
@@ -129,6 +129,7 @@ class SearchConfig(RunConfig):
     space: str = ""  # fingerprint of the search space (hyperband.profiles.space_fingerprint)
     data_dir: str | None = None
     trials_per_worker: int = 8
+    tensorboard: bool = True  # per-trial TensorBoard logs with KerasTuner's HParams (RUN/logs/tensorboard)
     scheduled_trials: int | None = None  # what the Hyperband schedule plans (written when the search starts)
     kind: str = "search"
 

@@ -105,3 +105,17 @@ def test_another_keras_tuner_version_is_refused(monkeypatch):
     monkeypatch.setattr(keras_tuner, "__version__", "9.9.9")
     with pytest.raises(RunError, match="needs keras-tuner 1.4.8"):
         kt_ext.apply_patches()
+
+
+@pytest.mark.parametrize("tensorboard", [True, False])
+def test_tensorboard_logs_only_when_asked(tmp_path, tensorboard):
+    import keras
+
+    from emnist_tuner import api
+    from emnist_tuner.hyperband.tuner import trial_callbacks
+
+    config = api.search_config("synthetic", "quick", tensorboard=tensorboard)
+    assert config.tensorboard is tensorboard and "tensorboard" not in config.identity()  # may change on resume
+    callbacks = trial_callbacks(RunFolder(tmp_path), config, lambda event: None)
+    has_tensorboard = any(isinstance(c, keras.callbacks.TensorBoard) for c in callbacks)
+    assert has_tensorboard is (tensorboard and keras.backend.backend() == "tensorflow")
