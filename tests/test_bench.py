@@ -99,3 +99,11 @@ def test_transfer_recipes_tests_candidates_on_the_selection_fold_only():
     text = "\n".join(lines)
     assert "selection fold: 234 images, trained on the other 1170" in text
     assert re.search(r"best transfer: T1 .*\(\d+\.\d\d %\)", text) and re.search(r"best scratch: S8 .*\(\d+\.\d\d %\)", text)
+
+
+def test_final_recipe_prints_each_recipe_and_the_ensemble():
+    lines = run_bench("final_recipe.py", "--tiny")
+    text = "\n".join(lines)
+    for recipe in ("today", "long", "long-ls-ema"):
+        assert re.search(rf"│ {recipe}\s+│\s+0 │\s+1 │\s+\d+\.\d\d │", text), recipe
+    assert re.fullmatch(r"ensemble of all 3 models \(mean softmax\): \d+\.\d\d %", lines[-1])
