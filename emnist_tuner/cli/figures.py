@@ -21,13 +21,8 @@ def plot(
 ) -> None:
     """Draw a run's figures: search history, learning curves, Pareto front, importance, the final model's
     errors, transfer and ablation. Never writes into RUN (unless --out points there)."""
-    from ..figures.plot import check_format, check_only, check_out, plot_run
-    from ..runfolder.configs import read_run_config
+    from ..figures.plot import plot_run
 
-    read_run_config(run_dir)
-    check_only(only), check_format(fmt)
-    if out is not None:
-        check_out(out)
     written, skipped = plot_run(run_dir, out=out, fmt=fmt, only=only, data_dir=data_dir)
     for path in written:
         say(f"wrote {path}")

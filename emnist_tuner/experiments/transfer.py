@@ -113,8 +113,8 @@ def _run_folds(config: TransferConfig, winner, backbone_path: Path, canvas: tupl
                 say(f"{where}: done before — transfer {done['transfer_accuracy']:.4f}, "
                     f"scratch {done['scratch_accuracy']:.4f}")
                 continue
-            write_json_atomic(path, _run_fold(config, fold, seed, test, x, labels, backbone_path, winner, canvas))
-            done = read_json(path)
+            done = _run_fold(config, fold, seed, test, x, labels, backbone_path, winner, canvas)
+            write_json_atomic(path, done)
             say(f"{where}: transfer {done['transfer_accuracy']:.4f} ({done['transfer_seconds']:.0f} s) · "
                 f"scratch {done['scratch_accuracy']:.4f} ({done['scratch_seconds']:.0f} s)")
     results = summarize([read_json(out.fold_file(f, s)) for f in range(config.folds) for s in seeds], config, winner)

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..errors import ConfigError
+from .plot import check_output_file
 
 SUFFIXES = (".png", ".svg")
 
 
 def check_plot_path(path: Path | str) -> Path:
     """ConfigError (exit 2) unless ``path`` is a .png or .svg file that can be written."""
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise ConfigError(f"--plot {path}: give a file name ending in .png or .svg")
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"--plot {path}: cannot write it; choose a path in a folder you can write to")
-    return path
+    return check_output_file("--plot", path, SUFFIXES)
 
 
 def save_compare(summaries: list[dict], path: Path | str) -> Path:

@@ -14,7 +14,7 @@ from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 
 from ..errors import ConfigError
 from ..io import write_text_atomic
-from .plot import FIGURES, build_figures
+from .plot import FIGURES, build_figures, check_output_file
 
 GROUPS = (("The search", ("history", "curves", "pareto", "importance", "effects")),
           ("The final model", ("confusion", "per-class", "confused-images")),
@@ -82,16 +82,7 @@ def dashboard_html(run_dir: Path | str, data_dir=None, width: int = 110) -> str:
 
 def check_html_path(path: Path | str) -> Path:
     """ConfigError (exit 2) unless ``path`` can be written (checked before any work)."""
-    import os
-
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ConfigError(f"--html {path}: it is a folder; give a file name such as report.html")
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"--html {path}: cannot write it ({folder} is not a folder you can write to); choose a "
-                          "path in a folder you can write to")
-    return path
+    return check_output_file("--html", path)
 
 
 def write_dashboard(run_dir: Path | str, path: Path | str, data_dir=None) -> Path:

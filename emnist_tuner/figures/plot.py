@@ -3,6 +3,8 @@ run (nothing is written into RUN unless ``out`` points there). Works on a run in
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from ..errors import ConfigError, RunError
 from ..io import read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.transfer_config import BACKBONES
-from ..runfolder.layout import RunFolder
+from ..runfolder.layout import RunFolder, article
 
 # name: what it shows (the README and `plot --help` list them in this order)
 FIGURES = {
@@ -47,6 +49,21 @@ def check_only(only: str | list[str] | None) -> list[str]:
     return names
 
 
+def check_output_file(option: str, path: Path | str, suffixes: tuple[str, ...] = ()) -> Path:
+    """ConfigError (exit 2) unless ``path`` is a file (ending in one of ``suffixes``, when given) that
+    can be written in an existing folder: checked before any work."""
+    path = Path(path)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{option} {path}: give a file name ending in {' or '.join(suffixes)}")
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: it is a folder; give a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: cannot write it ({folder} is not a folder you can write to); choose "
+                          "a path in a folder you can write to")
+    return path
+
+
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
@@ -61,8 +78,6 @@ def check_out(out: Path) -> Path:
     probe = out
     while not probe.exists():
         probe = probe.parent
-    import os
-
     if not probe.is_dir():
         raise ConfigError(f"--out {out}: cannot create it, {probe} is a file; choose a folder you can write to")
     if not os.access(probe, os.W_OK | os.X_OK):
@@ -100,13 +115,13 @@ def build_figures(run_path: Path | str, only: list[str] | None = None, data_dir=
         _search_figures(run, config, add)
     else:
         for name in ("history", "curves", "pareto", "importance", "effects"):
-            add(name, None, f"{article_kind(kind)} has no search trials", applies=False)
+            add(name, None, f"{article(kind)} run has no search trials", applies=False)
     if kind == "ablation":
         for name in ("confusion", "per-class", "confused-images", "transfer"):
             add(name, None, "an ablation run has no single final model", applies=False)
         add("ablation", lambda: _ablation(run, config), "no training of this ablation has finished yet")
         return result
-    winner = _Lazy(lambda: _winner_data(run, config, data_dir))
+    winner = functools.cache(lambda: _winner_data(run, config, data_dir))  # loaded once, if asked for
     from .model_plots import confused_images_figure, confusion_figure, per_class_figure
 
     add("confusion", lambda: confusion_figure(winner()["matrix"], winner()["names"]), "")
@@ -119,22 +134,8 @@ def build_figures(run_path: Path | str, only: list[str] | None = None, data_dir=
     return result
 
 
-def article_kind(kind: str) -> str:
-    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} run"
-
-
 class FigureUnavailable(Exception):
     """A figure cannot be drawn; the message says why (shown in place of the figure)."""
-
-
-class _Lazy:
-    def __init__(self, make):
-        self.make, self.value, self.done = make, None, False
-
-    def __call__(self):
-        if not self.done:
-            self.value, self.done = self.make(), True
-        return self.value
 
 
 def _search_figures(run: RunFolder, config: dict, add) -> None:
@@ -178,8 +179,7 @@ def _with_parameters(records, run: RunFolder):
 def _preset_labels(records, run: RunFolder) -> dict[str, str]:
     """trial id -> the study's preset it is (the longest-trained trial of each preset). Searches record
     the preset of each trial; for older ones the presets' values are rebuilt (imports keras)."""
-    if not any("preset" in (read_json_object(run.timing_file(r.trial_id)) or {}) for r in records
-               if r.seconds is not None):
+    if not any(r.preset_recorded for r in records):
         _recover_presets(records, run)
     labels: dict[str, str] = {}
     for name in dict.fromkeys(r.preset for r in records if r.preset):

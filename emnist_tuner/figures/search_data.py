@@ -52,7 +52,8 @@ def optimization_history(records: list[TrialRecord]) -> History:
     first = min(starts) if starts else None
     minutes = np.array([(r.started + r.seconds - first) / 60 if first is not None and r.started is not None
                         and r.seconds is not None else np.nan for r in done], dtype=float)
-    others = [(places[r.trial_id], r.status, r.trial_id) for r in ordered if r not in done]
+    scored = {id(r) for r in done}
+    others = [(places[r.trial_id], r.status, r.trial_id) for r in ordered if id(r) not in scored]
     return History([r.trial_id for r in done], np.array([places[r.trial_id] for r in done], dtype=int), scores,
                    np.maximum.accumulate(scores) if len(scores) else scores, minutes, others)
 

@@ -40,7 +40,8 @@ class TrialRecord:
     started: float | None = None  # wall-clock time (epoch seconds) the trial started, from RUN/timings
     parameters: int | None = None  # the model's parameter count (older runs did not record it)
     epoch_log: list = field(default_factory=list)  # per epoch: epoch (absolute), seconds and the metrics
-    preset: str | None = None  # the study's preset this trial is (searches record it since plots came in)
+    preset: str | None = None  # the study's preset this trial is, if any
+    preset_recorded: bool = False  # whether RUN/timings says (older searches did not record it)
 
     @property
     def new_epochs(self) -> int | None:
@@ -98,7 +99,7 @@ def read_trials(run_path: Path | str) -> list[TrialRecord]:
         if timing:
             record.started = timing.get("started")
             record.parameters = timing.get("parameters")
-            record.preset = timing.get("preset")
+            record.preset, record.preset_recorded = timing.get("preset"), "preset" in timing
             record.epoch_log = [e for e in timing.get("epoch_log") or [] if isinstance(e, dict) and "epoch" in e]
         if timing and status != "running":
             record.trained = 0 if status in ("failed", "invalid") else timing.get("epochs_trained")
