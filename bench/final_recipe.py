@@ -10,6 +10,9 @@ Recipes (Adam at the winner's learning rate, cosine decay per step to zero, the 
   long         15 epochs, one epoch of linear warm-up
   long-ls-ema  as long, with label smoothing 0.1 and an exponential moving average of the weights
                (momentum 0.999) used for evaluation
+  long-ls-ema-wd      as long-ls-ema with AdamW's decoupled weight decay 0.05
+  long-ls-ema-strong  as long-ls-ema with the winner's augmentation ranges 1.5 times wider
+  long30-ls-ema       as long-ls-ema for 30 epochs
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-RECIPES = {"today": dict(epochs=None, warmup=0, smoothing=0.0, ema=False),
-           "long": dict(epochs=15, warmup=1, smoothing=0.0, ema=False),
-           "long-ls-ema": dict(epochs=15, warmup=1, smoothing=0.1, ema=True)}
+_BASE = dict(warmup=0, smoothing=0.0, ema=False, weight_decay=0.0, augment=1.0)
+RECIPES = {"today": dict(_BASE, epochs=None),
+           "long": dict(_BASE, epochs=15, warmup=1),
+           "long-ls-ema": dict(_BASE, epochs=15, warmup=1, smoothing=0.1, ema=True),
+           "long-ls-ema-wd": dict(_BASE, epochs=15, warmup=1, smoothing=0.1, ema=True, weight_decay=0.05),
+           "long-ls-ema-strong": dict(_BASE, epochs=15, warmup=1, smoothing=0.1, ema=True, augment=1.5),
+           "long30-ls-ema": dict(_BASE, epochs=30, warmup=1, smoothing=0.1, ema=True)}
 
 
 def train(build, recipe: dict, epochs: int, rate: float, x, y, x_test, seed: int, batch_size: int = 128):
@@ -39,7 +46,11 @@ def train(build, recipe: dict, epochs: int, rate: float, x, y, x_test, seed: int
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0 if recipe["warmup"] else rate, (epochs - recipe["warmup"]) * steps,
         warmup_target=rate if recipe["warmup"] else None, warmup_steps=recipe["warmup"] * steps)
-    optimizer = keras.optimizers.Adam(schedule, use_ema=recipe["ema"], ema_momentum=0.999)
+    if recipe["weight_decay"]:
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"], use_ema=recipe["ema"],
+                                           ema_momentum=0.999)
+    else:
+        optimizer = keras.optimizers.Adam(schedule, use_ema=recipe["ema"], ema_momentum=0.999)
     model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe["smoothing"]),
                   metrics=["accuracy"])
     started = time.perf_counter()
@@ -70,7 +81,7 @@ def main() -> None:
         from emnist_tuner.searchspace import build_preset
 
         data = prepare_data("synthetic", None, 0)
-        build, today_epochs, rate, label = (lambda: build_preset("dense", data.info.image_shape, 10)), 1, 1e-3, "dense"
+        build, today_epochs, rate, label = (lambda scale: build_preset("dense", data.info.image_shape, 10)), 1, 1e-3, "dense"
         recipes = {name: {**r, "epochs": 1, "warmup": 0} for name, r in RECIPES.items()}
         seeds = range(1)
     else:
@@ -79,7 +90,17 @@ def main() -> None:
         winner = read_winner(args.run)
         final = json.loads((args.run / "final.json").read_text())
         data = prepare_data(winner.dataset, None, 0, data_dir=args.data_dir)
-        build = lambda: winner.build(data.info.image_shape, data.info.num_classes)  # noqa: E731
+        def build(scale: float):
+            from dataclasses import replace
+
+            from emnist_tuner.searchspace.hypermodel import AUGMENTATION_RANGES
+
+            def widened(name, value):  # on the space's grid
+                top, step, _ = AUGMENTATION_RANGES[name]
+                return min(top, round(round(value * scale / step) * step, 4))
+
+            values = {k: (widened(k, v) if k in AUGMENTATION_RANGES else v) for k, v in winner.values.items()}
+            return replace(winner, values=values).build(data.info.image_shape, data.info.num_classes)
         today_epochs, rate, label = int(final["epochs"]), float(winner.values.get("learning_rate", 1e-3)), winner.label
         recipes = {name: RECIPES[name] for name in args.recipes.split(",")}
         seeds = range(args.seeds)
@@ -88,9 +109,11 @@ def main() -> None:
     for name, recipe in recipes.items():
         for seed in seeds:
             epochs = recipe["epochs"] or today_epochs
-            probabilities, seconds = train(build, recipe, epochs, rate, x, y, data.x_test, seed)
+            probabilities, seconds = train(lambda: build(recipe["augment"]), recipe, epochs, rate, x, y,
+                                           data.x_test, seed)
             outputs.append(probabilities)
             rows.append((name, seed, epochs, float((probabilities.argmax(1) == data.y_test).mean()), seconds))
+            print(f"{name} seed {seed}: {100 * rows[-1][3]:.2f} % in {seconds / 60:.1f} min", flush=True)
     console = Console()
     console.print(f"{_common.machine()}; {label}; {len(y):,} training images, {len(data.y_test):,} test images")
     table = Table(title="Final training recipes: held-out test accuracy")

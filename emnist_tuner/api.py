@@ -24,6 +24,7 @@ from rich.console import Console
 from .quiet import import_keras_quietly
 from .runfolder.configs import (AblationConfig, RetrainConfig, RunConfig, SearchConfig, TrainConfig, load_config,
                                 read_run_config)
+from .runfolder.recipe_config import FinalRecipe
 from .runfolder.transfer_config import TransferConfig
 from .runfolder.layout import RunFolder
 
@@ -46,7 +47,8 @@ def search(dataset: str, run_dir: Path | str, profile: str = "quick", *, all_dat
            console: Console | None = None, chief=None, **options) -> dict:
     """Run a Hyperband search (or resume the same search in ``run_dir``), retrain the winner, test it once.
     ``options``: the `search` command's options that a profile sets (max_epochs, factor, iterations, subset,
-    batch_size, seed, patience, max_params, trials_per_worker). Returns ``final.json`` as a dict."""
+    batch_size, seed, patience, max_params, trials_per_worker), the final training's ``recipe`` (a
+    ``FinalRecipe``, see ``final_recipe``) and ``ensemble`` / ``ensemble_of``. Returns ``final.json``."""
     import_keras_quietly()
     from .hyperband.search import start_search
     from .reports.progress import ConsoleUI
@@ -73,6 +75,17 @@ def search_config(dataset: str, profile: str = "quick", *, all_data: bool = Fals
     return config
 
 
+def final_recipe(*, final_epochs: int | None = None, warmup_epochs: int | None = None,
+                 label_smoothing: float | None = None, ema: bool | None = None,
+                 weight_decay: float | None = None) -> FinalRecipe:
+    """The final-training recipe with the given values (None: the default; ``final_epochs`` None: the
+    profile's, for a search)."""
+    recipe = FinalRecipe().with_options(epochs=final_epochs, warmup_epochs=warmup_epochs,
+                                        label_smoothing=label_smoothing, ema=ema, weight_decay=weight_decay)
+    recipe.validate()
+    return recipe
+
+
 def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None) -> dict:
     """Continue an interrupted search with its saved settings; returns ``final.json`` as a dict."""
     import_keras_quietly()
@@ -83,11 +96,12 @@ def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None
 
 
 def train(preset: str, dataset: str, run_dir: Path | str, *, epochs: int = 15, batch_size: int = 128,
-          subset: int | None = None, seed: int = 0, patience: int | None = None, data_dir=None,
-          download: bool = False, console: Console | None = None) -> dict:
-    """Train one preset and test it once on the held-out test split; returns its metrics."""
+          subset: int | None = None, seed: int = 0, patience: int | None = None, recipe: FinalRecipe | None = None,
+          data_dir=None, download: bool = False, console: Console | None = None) -> dict:
+    """Train one preset under ``recipe`` (default: ``final_recipe()``) for ``epochs`` and test it once on
+    the held-out test split; returns its metrics."""
     config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
-                         data_dir=str(data_dir) if data_dir else None)
+                         recipe=FinalRecipe.from_value(recipe), data_dir=str(data_dir) if data_dir else None)
     config.validate()
     fetch(dataset, data_dir, download)
     import_keras_quietly()
@@ -97,12 +111,13 @@ def train(preset: str, dataset: str, run_dir: Path | str, *, epochs: int = 15, b
 
 
 def retrain(run_dir: Path | str, dataset: str = "mnist", *, epochs: int = 15, batch_size: int = 128,
-            subset: int | None = None, seed: int = 0, patience: int = 3, data_dir=None, download: bool = False,
-            console: Console | None = None) -> dict:
-    """Train the winner of a finished run anew on ``dataset`` (the transfer backbone); returns its metrics."""
+            subset: int | None = None, seed: int = 0, patience: int = 3, recipe: FinalRecipe | None = None,
+            data_dir=None, download: bool = False, console: Console | None = None) -> dict:
+    """Train the winner of a finished run anew on ``dataset`` under ``recipe`` (the transfer backbone);
+    returns its metrics."""
     from .experiments.winner import read_winner
 
-    config = RetrainConfig(dataset, epochs, batch_size, subset, seed, patience,
+    config = RetrainConfig(dataset, epochs, batch_size, subset, seed, patience, recipe=FinalRecipe.from_value(recipe),
                            data_dir=str(data_dir) if data_dir else None)
     config.validate()
     read_winner(run_dir)  # a finished run, before any data is fetched

@@ -21,6 +21,13 @@ DataDirOption = typer.Option(
     None, "--data-dir", help="Folder with the data files (else $EMNIST_TUNER_DATA, then the user cache)."
 )
 DownloadOption = typer.Option(False, "--download", help="Download missing data files from the official sources.")
+WarmupOption = typer.Option(None, "--warmup-epochs", help="Final training: epochs of linear warm-up before the "
+                                                             "cosine decay to 0 (default 1).")
+LabelSmoothingOption = typer.Option(None, "--label-smoothing", help="Final training: label smoothing (default 0.1).")
+EmaOption = typer.Option(None, "--ema/--no-ema", help="Final training: evaluate and keep a moving average of the "
+                                                      "weights (default on).")
+WeightDecayOption = typer.Option(None, "--weight-decay", help="Final training: decoupled weight decay (default: "
+                                                              "the optimizer's own).")
 DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample or synthetic."
 
 

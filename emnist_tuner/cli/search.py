@@ -10,7 +10,8 @@ import typer
 from .. import api
 from ..quiet import import_keras_quietly
 from ..runfolder.configs import PROFILES, SearchConfig
-from .common import DATASET_HELP, DataDirOption, DownloadOption, console, interruptible
+from .common import (DATASET_HELP, DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, WarmupOption,
+                     WeightDecayOption, console, interruptible)
 
 
 def _by_profile(key: str) -> str:
@@ -46,6 +47,18 @@ def search(
                                                          f"({_by_profile('trials_per_worker')})."),
     tensorboard: bool = typer.Option(True, "--tensorboard/--no-tensorboard",
                                      help="Per-trial TensorBoard logs with HParams in RUN/logs/tensorboard."),
+    final_epochs: Optional[int] = typer.Option(None, "--final-epochs",
+                                               help="Epochs of the winner's final training (quick: the epochs "
+                                                    "it reached in the search, full: 30)."),
+    warmup_epochs: Optional[int] = WarmupOption,
+    label_smoothing: Optional[float] = LabelSmoothingOption,
+    ema: Optional[bool] = EmaOption,
+    weight_decay: Optional[float] = WeightDecayOption,
+    ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Models kept: the winner and K - 1 more, "
+                                                                     "averaged in RUN/ensemble.keras (default 1)."),
+    ensemble_of: Optional[str] = typer.Option(None, "--ensemble-of", help="seeds: the winner with other seeds "
+                                                                          "(default); top: the next best distinct "
+                                                                          "architectures."),
     role: Optional[str] = typer.Option(None, "--role", help="Distributed search: chief (serves the oracle, "
                                                             "retrains the winner) or worker (trains trials)."),
     oracle: Optional[str] = typer.Option(None, "--oracle", help="HOST:PORT of the chief's oracle (distributed)."),
@@ -64,8 +77,11 @@ def search(
     from ..runfolder.lifecycle import check_run_dir_writable
 
     address = roles.check_roles(role, oracle, worker_id, worker_timeout)
+    recipe = api.final_recipe(final_epochs=final_epochs, warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
+                              ema=ema, weight_decay=weight_decay)
     options = dict(max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset, batch_size=batch_size,
-                   seed=seed, patience=patience, max_params=max_params, trials_per_worker=trials_per_worker)
+                   seed=seed, patience=patience, max_params=max_params, trials_per_worker=trials_per_worker,
+                   recipe=recipe, ensemble=ensemble, ensemble_of=ensemble_of)
     config = api.search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, data_dir=data_dir,
                                tensorboard=tensorboard, **options)
     if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder
@@ -111,5 +127,11 @@ def print_winner(run_dir: Path, final: dict) -> None:
                   f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
                   f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
                   f"{run_dir / final['model']}")
+    ensemble = final.get("ensemble")
+    if ensemble:
+        members = ", ".join(f"{100 * member['test_accuracy']:.2f}" for member in ensemble["members"])
+        console.print(f"ensemble of {len(ensemble['members'])} ({ensemble['of']}; members {members} %): "
+                      f"held-out test accuracy [bold]{ensemble['test_accuracy']:.4f}[/bold]; model: "
+                      f"{run_dir / ensemble['model']}")
     console.print(f"next: `emnist-tuner report {run_dir}` (the winner's errors, per class), `emnist-tuner retrain "
                   f"{run_dir}` (the winner on MNIST, then the backbone of `emnist-tuner transfer`)", highlight=False)

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from .. import api
-from .common import DATASET_HELP, DataDirOption, DownloadOption, console, interruptible
+from .common import (DATASET_HELP, DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, WarmupOption,
+                     WeightDecayOption, console, interruptible)
 
 
 def train(
@@ -20,12 +21,18 @@ def train(
     subset: Optional[int] = typer.Option(None, "--subset", help="Train on a stratified subset of N images."),
     seed: int = typer.Option(0, "--seed"),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience (0 = off)."),
+    warmup_epochs: Optional[int] = WarmupOption,
+    label_smoothing: Optional[float] = LabelSmoothingOption,
+    ema: Optional[bool] = EmaOption,
+    weight_decay: Optional[float] = WeightDecayOption,
     data_dir: Optional[Path] = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
     """Train one preset, evaluate it once on the held-out test split, save the run folder."""
     from ..training.train import HOW_TO_GO_ON
 
+    recipe = api.final_recipe(warmup_epochs=warmup_epochs, label_smoothing=label_smoothing, ema=ema,
+                              weight_decay=weight_decay)
     with interruptible(HOW_TO_GO_ON):
         api.train(preset, dataset, run_dir, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
-                  patience=patience, data_dir=data_dir, download=download, console=console)
+                  patience=patience, recipe=recipe, data_dir=data_dir, download=download, console=console)

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from .. import api
-from .common import DataDirOption, DownloadOption, console, interruptible
+from .common import (DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, WarmupOption, WeightDecayOption,
+                     console, interruptible)
 
 RunArgument = typer.Argument(..., metavar="RUN", help="A finished search or train run folder.")
 
@@ -21,6 +22,10 @@ def retrain(
     subset: Optional[int] = typer.Option(None, "--subset", help="Train on a stratified subset of N images."),
     seed: int = typer.Option(0, "--seed"),
     patience: int = typer.Option(3, "--patience", help="Early-stopping patience on validation accuracy (0 = off)."),
+    warmup_epochs: Optional[int] = WarmupOption,
+    label_smoothing: Optional[float] = LabelSmoothingOption,
+    ema: Optional[bool] = EmaOption,
+    weight_decay: Optional[float] = WeightDecayOption,
     data_dir: Optional[Path] = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
@@ -28,9 +33,12 @@ def retrain(
     from ..experiments.retrain import HOW_TO_GO_ON
     from ..reports.transfer_table import retrain_table
 
+    recipe = api.final_recipe(warmup_epochs=warmup_epochs, label_smoothing=label_smoothing, ema=ema,
+                              weight_decay=weight_decay)
     with interruptible(HOW_TO_GO_ON):
         metrics = api.retrain(run_dir, dataset, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
-                              patience=patience, data_dir=data_dir, download=download, console=console)
+                              patience=patience, recipe=recipe, data_dir=data_dir, download=download,
+                              console=console)
     console.print(retrain_table(metrics))
     console.print(f"backbone: {run_dir / metrics['backbone']}")
     console.print(f"next: `emnist-tuner transfer {run_dir}` (this backbone on Binary AlphaDigits, against the same "

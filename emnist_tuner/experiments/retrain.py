@@ -50,12 +50,14 @@ def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     say(f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
         f"{model.count_params():,} parameters; {len(data.y_train):,} train / {len(data.y_val):,} val / "
         f"{len(data.y_test):,} test images; early stopping patience {config.patience or 'off'}")
+    say(f"recipe: {config.recipe.describe(config.epochs)}")
     record, seconds = train_and_record(model, data, out, out.backbone_file, config.epochs, config.batch_size,
-                                       config.patience, say)
+                                       config.patience, say, config.recipe)
     metrics = {
         "dataset": config.dataset,
         "winner": winner.label,
         **record,
+        "recipe": config.recipe.describe(config.epochs),
         "train_seconds": float(sum(seconds)),
         "backbone": f"{out.path.name}/{out.backbone_file.name}",
     }

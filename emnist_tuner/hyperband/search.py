@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from ..errors import RunError
+from ..io import read_json_object
 from ..runfolder.configs import SearchConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import RunLock, check_new_or_same_kind, run_status
@@ -82,16 +83,25 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
         ui.schedule(config, rounds)
         ui.say(f"run folder: {run.path}")
         with run_status(run, how_to_go_on(run.path), **extra):
-            if run.final_file.exists():
+            if ensemble_complete(run, config):
                 ui.say("the search and its final retrain are already complete")
             else:
-                if chief:
+                if run.final_file.exists():
+                    ui.say("the search and the winner's final training are complete; training the ensemble's "
+                           "missing members")
+                elif chief:
                     chief.serve(run, config, ui, rounds)
                 else:
                     _search_until_done(run, config, ui, rounds)
                 with ui.final_progress() as display:
                     run_worker_process(run, "final", None, display, **(chief.final_process() if chief else {}))
         return json.loads(run.final_file.read_text())
+
+
+def ensemble_complete(run: RunFolder, config: SearchConfig) -> bool:
+    """Whether the final step is done: the winner's final model, and the ensemble when one was asked for."""
+    final = read_json_object(run.final_file)
+    return final is not None and (config.ensemble <= 1 or "ensemble" in final)
 
 
 def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None:

@@ -1,5 +1,6 @@
 """SOURCE of `predict` and `export`: a run folder (a search, a train run, or a retrain folder such as
-``RUN/mnist``) or a ``.keras`` file written by this package; with it, what the model's outputs mean
+``RUN/mnist``) or a ``.keras`` file written by this package (a search with an ensemble gives its
+``ensemble.keras``; its ``best_model.keras`` is the winner alone); with it, what the model's outputs mean
 (the class names), how its training images were prepared, and what it scored on which test images."""
 
 from __future__ import annotations
@@ -77,6 +78,11 @@ def open_source(path: Path | str) -> ModelSource:
         final = read_json_object(run.final_file) or {}
         model = _finished(run.best_model_file, f"the search has no final model yet; finish it with: emnist-tuner "
                                                f"resume {run.path}")
+        ensemble = final.get("ensemble")
+        if ensemble and run.ensemble_model_file.is_file():  # the run's best deliverable: the members' average
+            return ModelSource(run.ensemble_model_file, config["dataset"],
+                               f"search {run.path} (ensemble of {len(ensemble['members'])})",
+                               ensemble.get("test_accuracy"), final.get("test_images"), config.get("data_dir"))
         return ModelSource(model, config["dataset"], f"search {run.path} (trial {final.get('trial_id', '?')})",
                            final.get("test_accuracy"), final.get("test_images"), config.get("data_dir"))
     if kind == "train":

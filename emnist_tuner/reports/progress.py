@@ -109,13 +109,22 @@ class SearchProgress:
             self.trial = None
             self.progress.reset(self.trial_task, total=event["epochs"], completed=0, visible=True,
                                 description="final")
-            self.status.plain = (f"final retrain: trial {event['trial_id']} on all {event['images']:,} training "
-                                 f"images (train + validation; --subset applies to the search only) for "
-                                 f"{event['epochs']} epochs")
+            if event.get("member"):
+                self.status.plain = (f"ensemble member {event['member']}/{event['members']}: trial "
+                                     f"{event['trial_id']}, seed {event['seed']}, {event['epochs']} epochs")
+            else:
+                recipe = event.get("recipe") or f"{event['epochs']} epochs"
+                self.status.plain = (f"final retrain: trial {event['trial_id']} on all {event['images']:,} training "
+                                     f"images (train + validation; --subset applies to the search only); recipe: "
+                                     f"{recipe}")
             if not self.live_mode:
                 self.say(self.status.plain)
-        elif kind == "final_end":
-            self.say(f"held-out test accuracy: {event['test_accuracy']:.4f}")
+        elif kind == "model_end":
+            which = f"member {event['member']}/{event['members']} " if event.get("member") else ""
+            self.say(f"{which}held-out test accuracy: {event['test_accuracy']:.4f}")
+        elif kind == "final_end" and event.get("ensemble_accuracy") is not None:
+            self.say(f"ensemble of {event['ensemble_members']} (mean softmax): held-out test accuracy "
+                     f"{event['ensemble_accuracy']:.4f}")
 
     def _epoch_end(self, event: dict) -> None:
         self.trial_epochs_run += 1

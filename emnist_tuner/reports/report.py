@@ -62,7 +62,25 @@ def _search_winner(run: RunFolder) -> list:
         ("epochs", _count(final.get("epochs"))),
         ("parameters", _count(final.get("parameters"))),
         ("train / test images", f"{_count(final.get('train_images'))} / {_count(final.get('test_images'))}"),
-    ])]
+        ("final training", str(final.get("recipe") or final.get("learning_rate") or "—")),
+    ]), *_ensemble_table(final.get("ensemble"))]
+
+
+def _ensemble_table(ensemble: dict | None) -> list:
+    """Each member's and the ensemble's held-out test accuracy, when the search kept an ensemble."""
+    if not ensemble:
+        return []
+    table = Table(title=f"Ensemble ({'top distinct architectures' if ensemble.get('of') == 'top' else 'seeds'})",
+                  title_justify="left")
+    for name in ("member", "trial", "seed", "epochs", "test acc %"):
+        table.add_column(name, justify="left" if name == "member" else "right", no_wrap=True)
+    for member in ensemble.get("members", []):
+        table.add_row(str(member.get("member")), str(member.get("trial_id")), str(member.get("seed")),
+                      _count(member.get("epochs")), pct(member.get("test_accuracy")).rstrip(" %"))
+    table.add_row("[bold]mean softmax[/bold]", "", "", "", f"[bold]{pct(ensemble.get('test_accuracy')).rstrip(' %')}"
+                                                            "[/bold]")
+    table.caption, table.caption_justify = f"model: {ensemble.get('model')}", "left"
+    return [table]
 
 
 def _train_summary(run: RunFolder, config: dict) -> list:
@@ -77,6 +95,7 @@ def _train_summary(run: RunFolder, config: dict) -> list:
         ("epochs", _count(metrics.get("epochs_trained"))),
         ("parameters", _count(metrics.get("parameters"))),
         ("train / test images", f"{_count(metrics.get('train_images'))} / {_count(metrics.get('test_images'))}"),
+        ("recipe", str(metrics.get("recipe") or "constant learning rate")),
     ])]
 
 

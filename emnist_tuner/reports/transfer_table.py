@@ -26,7 +26,8 @@ def retrain_table(metrics: dict) -> Table:
             table.add_row(f"study: {name}", pct(figure), "validation split")
     trained = metrics.get("epochs_trained")
     table.caption = (f"{metrics.get('parameters', 0):,} parameters; {trained} epochs "
-                     f"(best validation at epoch {metrics.get('best_epoch')}), {duration(metrics.get('train_seconds'))}")
+                     f"(best validation at epoch {metrics.get('best_epoch')}), {duration(metrics.get('train_seconds'))}"
+                     + (f"; recipe: {metrics['recipe']}" if metrics.get("recipe") else ""))
     table.caption_justify = "left"
     return table
 

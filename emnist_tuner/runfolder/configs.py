@@ -17,6 +17,7 @@ from typing import ClassVar
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
 from .layout import CONFIG, RETRAIN_CONFIG, RunFolder, article
+from .recipe_config import FinalRecipe, check_ensemble
 
 SEED_LIMIT = 2**32
 
@@ -38,6 +39,10 @@ class RunConfig:
     KIND: ClassVar[str] = ""
     FILE: ClassVar[str] = CONFIG
     VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind")
+
+    def __post_init__(self) -> None:
+        if "recipe" in self.__dataclass_fields__:  # saved as a JSON object
+            self.recipe = FinalRecipe.from_value(self.recipe)
 
     def validate(self) -> None:
         """ConfigError (exit 2) for a bad value; each kind checks its own fields."""
@@ -76,7 +81,7 @@ class RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         try:
             return cls(**{k: v for k, v in values.items() if k in known})
-        except TypeError as exc:
+        except (TypeError, ConfigError) as exc:
             raise RunError(f"{path} is damaged ({exc}); restore it or start a new run folder") from None
 
 
@@ -93,13 +98,14 @@ def _read_object(path: Path) -> dict:
 # Profiles: `quick` finishes a real search, its final retrain and the leaderboard in about
 # 10 minutes on a 2-core CPU: a training subset, and the space without its slowest corners
 # (no "none" pooling, at most 64 filters per conv; measured: one such point took 143 s per
-# epoch on 10,000 images). `full` is the GPU profile: all data, the whole space.
+# epoch on 10,000 images); its final training keeps the winner's epoch count. `full` is the GPU
+# profile: all data, the whole space, and a final training of 30 epochs.
 QUICK_RESTRICT = {"pooling": ["max", "average"], "filters": [16, 32, 48, 64]}
 PROFILES: dict[str, dict] = {
     "quick": dict(max_epochs=9, factor=3, iterations=1, subset=10_000, batch_size=128, patience=3,
-                  restrict=QUICK_RESTRICT, max_params=5_000_000),
+                  restrict=QUICK_RESTRICT, max_params=5_000_000, final_epochs=None),
     "full": dict(max_epochs=30, factor=3, iterations=1, subset=None, batch_size=256, patience=5, restrict={},
-                 max_params=5_000_000),
+                 max_params=5_000_000, final_epochs=30),
 }
 
 
@@ -131,6 +137,9 @@ class SearchConfig(RunConfig):
     trials_per_worker: int = 8
     tensorboard: bool = True  # per-trial TensorBoard logs with KerasTuner's HParams (RUN/logs/tensorboard)
     scheduled_trials: int | None = None  # what the Hyperband schedule plans (written when the search starts)
+    recipe: FinalRecipe = field(default_factory=FinalRecipe)  # the winner's final training
+    ensemble: int = 1  # models kept: the winner, and ensemble - 1 more members (RUN/ensemble)
+    ensemble_of: str = "seeds"  # recipe_config.ENSEMBLE_OF
     kind: str = "search"
 
     @classmethod
@@ -138,7 +147,10 @@ class SearchConfig(RunConfig):
         if profile not in PROFILES:
             raise ConfigError(f"unknown profile '{profile}'; known: {', '.join(PROFILES)}")
         values = copy.deepcopy(PROFILES[profile])
+        final_epochs = values.pop("final_epochs")
         values.update({k: v for k, v in overrides.items() if v is not None})
+        recipe = FinalRecipe.from_value(values.pop("recipe", None))
+        values["recipe"] = recipe.with_options(epochs=recipe.epochs or final_epochs)
         config = cls(dataset=dataset, profile=profile, **values)
         config.validate()
         return config
@@ -151,6 +163,8 @@ class SearchConfig(RunConfig):
                                   ("--iterations", self.iterations, 1), ("--subset", self.subset, 10),
                                   ("--batch-size", self.batch_size, 1), ("--max-params", self.max_params, 1),
                                   ("--patience", self.patience, 0), ("--trials-per-worker", self.trials_per_worker, 1)))
+        self.recipe.validate()
+        check_ensemble(self.ensemble, self.ensemble_of)
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"validation fraction must be in (0, 1), got {self.val_fraction}")
 
@@ -168,6 +182,7 @@ class TrainConfig(RunConfig):
     seed: int = 0
     patience: int | None = None  # None: the preset's own, else DEFAULT_PATIENCE; 0: no early stopping
     val_fraction: float = 0.1
+    recipe: FinalRecipe = field(default_factory=FinalRecipe)  # its epochs are --epochs
     data_dir: str | None = None
     kind: str = "train"
 
@@ -179,6 +194,7 @@ class TrainConfig(RunConfig):
         get_info(self.dataset)
         check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
                                   ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
+        self.recipe.validate()
 
     def effective_patience(self) -> int:
         from ..searchspace import get_preset
@@ -203,6 +219,7 @@ class RetrainConfig(RunConfig):
     seed: int = 0
     patience: int = 3  # epochs without a better validation accuracy; 0 = no early stopping
     val_fraction: float = 0.1
+    recipe: FinalRecipe = field(default_factory=FinalRecipe)  # its epochs are --epochs
     data_dir: str | None = None
     kind: str = "retrain"
     winner: str = ""  # e.g. "trial 0012", filled in when the retrain starts
@@ -214,6 +231,7 @@ class RetrainConfig(RunConfig):
         get_info(self.dataset)
         check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
                                   ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
+        self.recipe.validate()
 
 
 @dataclass

@@ -13,6 +13,8 @@ A search (kind ``search``)::
     RUN/logs/              TensorBoard logs (with HParams), worker.log, chief.log, worker-ID.log
     RUN/workers/ID.lock    held by the process of one worker id (distributed search)
     RUN/final.json         the retrained winner's held-out test accuracy;  RUN/best_model.keras  the model
+    RUN/ensemble/          with --ensemble K: member-N.keras and member-N.json for N = 2..K (member 1
+                           is best_model.keras), test_predictions.npy;  RUN/ensemble.keras  their average
 
 A training of one model (``train``: the run folder itself; a retrain: ``RUN/<dataset>/``; an
 ablation's variant and seed: ``RUN/variants/NAME/seedK/``) is a ``TrainingFolder``::
@@ -46,6 +48,7 @@ LAST_GOOD = ".last-good"  # suffix of the last good copy of a KerasTuner state f
 DAMAGED = ".damaged"  # suffix of a damaged state file kept aside after a repair
 FINAL = "final.json"
 BEST_MODEL = "best_model.keras"
+ENSEMBLE = "ensemble"
 METRICS = "metrics.json"
 HISTORY = "history.json"
 PREDICTIONS = "test_predictions.npy"
@@ -108,6 +111,13 @@ class RunFolder(TrainingFolder):
     timings = property(lambda self: self.path / "timings")
     final_file = property(lambda self: self.path / FINAL)
     best_model_file = property(lambda self: self.path / BEST_MODEL)
+    ensemble_folder = property(lambda self: TrainingFolder(self.path / ENSEMBLE))
+    ensemble_model_file = property(lambda self: self.path / f"{ENSEMBLE}.keras")
+
+    def member_files(self, member: int) -> tuple[Path, Path]:
+        """Ensemble member ``member``'s model and record (members 2..K; member 1 is the final model)."""
+        folder = self.path / ENSEMBLE
+        return folder / f"member-{member}.keras", folder / f"member-{member}.json"
 
     @property
     def tuner_file(self) -> Path:

@@ -3,7 +3,6 @@ held-out test split, and the files every training writes (``history.json``, its 
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from pathlib import Path
@@ -13,6 +12,8 @@ import numpy as np
 
 from ..io import write_json_atomic
 from ..runfolder.layout import TrainingFolder
+from ..runfolder.recipe_config import FinalRecipe
+from .recipe import compile_with_recipe, one_hot, recipe_callbacks, steps_per_epoch
 
 
 class EventCallback(keras.callbacks.Callback):
@@ -59,10 +60,12 @@ def epoch_printer(say, epochs: int):
     return print_epoch
 
 
-def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, on_epoch=None):
-    """Fit ``model`` on ``data``'s training split, validating on its validation split. With a
-    ``patience``, early stopping on validation accuracy keeps the best epoch's weights.
-    ``on_epoch(event, seconds)`` is called after each epoch. Returns (history dict, epoch seconds)."""
+def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, on_epoch=None,
+              recipe: FinalRecipe | None = None):
+    """Fit ``model`` on ``data``'s training split, validating on its validation split, under ``recipe``
+    (``training.recipe``; None: as compiled). With a ``patience``, early stopping on validation accuracy
+    (see ``recipe_callbacks``). ``on_epoch(event, seconds)`` is called after each epoch. Returns (history
+    dict, epoch seconds)."""
     epoch_seconds: list[float] = []
     clock = {"start": time.perf_counter()}
 
@@ -74,18 +77,17 @@ def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, o
             if on_epoch is not None:
                 on_epoch(event, epoch_seconds[-1])
 
-    callbacks = [EventCallback(on_event)]
-    if patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                                       restore_best_weights=True))
-    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+    y_train, y_val = data.y_train, data.y_val
+    if recipe is not None:
+        compile_with_recipe(model, recipe, epochs, steps_per_epoch(len(y_train), batch_size))
+        classes = int(model.output_shape[-1])
+        y_train, y_val = one_hot(y_train, classes), one_hot(y_val, classes)
+    else:
+        recipe = FinalRecipe(ema=False)
+    callbacks = [EventCallback(on_event), *recipe_callbacks(recipe, patience)]
+    history = model.fit(data.x_train, y_train, validation_data=(data.x_val, y_val),
                         epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
     return history.history, epoch_seconds
-
-
-def cosine_rate(base: float, epoch: int, epochs: int) -> float:
-    """The learning rate of ``epoch`` (0-based): ``base`` at the first, falling to a few percent of it."""
-    return base * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))) if epochs > 1 else base
 
 
 def save_model_atomic(model: keras.Model, path: Path) -> None:
@@ -122,10 +124,11 @@ def save_fit_record(folder: TrainingFolder, history: dict, epoch_seconds: list[f
 
 
 def train_and_record(model, data, folder: TrainingFolder, model_file: Path, epochs: int, batch_size: int,
-                     patience: int | None, say) -> tuple[dict, list[float]]:
-    """Fit ``model`` (one line per epoch to ``say``), test it once, save it as ``model_file`` and the
-    history in ``folder``; returns the metrics every training run reports and the epoch seconds."""
-    history, seconds = fit_model(model, data, epochs, batch_size, patience, epoch_printer(say, epochs))
+                     patience: int | None, say, recipe: FinalRecipe | None = None) -> tuple[dict, list[float]]:
+    """Fit ``model`` under ``recipe`` (one line per epoch to ``say``), test it once, save it as
+    ``model_file`` and the history in ``folder``; returns the metrics every training run reports and the
+    epoch seconds."""
+    history, seconds = fit_model(model, data, epochs, batch_size, patience, epoch_printer(say, epochs), recipe)
     test_accuracy = evaluate_on_test(model, data, folder)
     save_model_atomic(model, model_file)
     return save_fit_record(folder, history, seconds, model, data, test_accuracy), seconds

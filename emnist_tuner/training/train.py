@@ -46,12 +46,14 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
     say(f"preset {config.preset} on {config.dataset}: {model.count_params():,} parameters; "
         f"{len(data.y_train):,} train / {len(data.y_val):,} val / {len(data.y_test):,} test images; "
         f"early stopping patience {patience or 'off'}")
+    say(f"recipe: {config.recipe.describe(config.epochs)}")
     record, epoch_seconds = train_and_record(model, data, run, run.model_file, config.epochs, config.batch_size,
-                                             patience, say)
+                                             patience, say, config.recipe)
     metrics = {
         "preset": config.preset,
         "dataset": config.dataset,
         **record,
+        "recipe": config.recipe.describe(config.epochs),
         "seconds_per_epoch": float(np.median(epoch_seconds)) if epoch_seconds else None,
     }
     write_json_atomic(run.metrics_file, metrics)

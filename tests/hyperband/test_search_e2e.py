@@ -219,3 +219,45 @@ def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(tmp
     board = cli("leaderboard", str(run), "--format", "json")
     assert all(t["message"].startswith("model too large: ") for t in json.loads(board.stdout))  # in our words
     assert json.loads((run / "status.json").read_text())["state"] == "failed"
+
+
+def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, start_proc):
+    run = tmp_path / "run"
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--ensemble", "3", "--final-epochs", "2")
+    member_2 = run / "ensemble" / "member-2.json"
+    wait_until(lambda: member_2.is_file() or proc.poll() is not None, timeout=300, what="member 2 to be saved")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, (tmp_path / "err.txt").read_text()
+    wait_until(lambda: not workers_of(run), timeout=20, what="the worker to die with its parent")
+    assert not (run / "ensemble" / "member-3.json").exists() and not (run / "ensemble.keras").exists()
+    kept = [member_2, run / "ensemble" / "member-2.keras", run / "best_model.keras"]
+    before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept}
+
+    resumed = cli("resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr + (run / "logs" / "worker.log").read_text()[-3000:]
+    said = " ".join(resumed.stdout.split())
+    assert "training the ensemble's missing members" in said and "member 3/3 held-out test accuracy" in said
+    assert "member 2/3" not in said  # member 2 was not trained again
+    assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept} == before
+    final = json.loads((run / "final.json").read_text())
+    assert final["recipe"] == "2 epochs: 1 warm-up, cosine to 0; label smoothing 0.1; weight EMA"
+    ensemble = final["ensemble"]
+    assert [(m["member"], m["seed"], m["trial_id"]) for m in ensemble["members"]] == \
+        [(1, 0, final["trial_id"]), (2, 1, final["trial_id"]), (3, 2, final["trial_id"])]
+    assert ensemble["test_accuracy"] == pytest.approx(accuracy_of_saved_predictions(run / "ensemble"))
+    assert f"ensemble of 3 (seeds; members" in said and "held-out test accuracy" in said
+
+    import keras
+    import numpy as np
+
+    from emnist_tuner.data.prepare import prepare_data
+
+    x = prepare_data("synthetic", None, 0).x_test[:50]
+    members = [keras.models.load_model(run / name, compile=False)
+               for name in ("best_model.keras", "ensemble/member-2.keras", "ensemble/member-3.keras")]
+    averaged = keras.models.load_model(run / "ensemble.keras", compile=False)
+    mean = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(averaged.predict(x, verbose=0), mean, rtol=1e-5, atol=1e-6)
+    again = cli("resume", str(run))
+    assert again.returncode == 0 and "already complete" in again.stdout

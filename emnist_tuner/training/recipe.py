@@ -1,0 +1,79 @@
+"""Carrying out a ``FinalRecipe`` (``runfolder.recipe_config``) on a compiled model.
+
+The model keeps its optimizer's kind and peak learning rate (the architecture's, e.g. the searched
+``learning_rate``); ``compile_with_recipe`` compiles it again with:
+
+- the rate as a schedule per step: linear warm-up from 0 over ``warmup_epochs``, then cosine decay
+  to 0 over the remaining steps (so the last epoch's weights are the settled ones);
+- decoupled weight decay (Keras optimizers' own ``weight_decay``) when the recipe sets one;
+- an exponential moving average of the weights (the optimizer's ``use_ema``). Its momentum follows
+  the run's length: at most 0.999, and low enough that the initial weights weigh e^-10 at the end
+  (``ema_momentum``). Keras puts the averaged weights into the model when ``fit`` ends; during
+  ``fit``, validation sees them too (``SwapEMAWeights``). Early stopping then judges the averaged
+  model and only stops: what is kept is the average when it stops (restoring the best epoch would
+  restore the raw weights, not their average);
+- cross-entropy on one-hot labels with the recipe's label smoothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from ..runfolder.recipe_config import FinalRecipe
+
+EMA_MAX_MOMENTUM = 0.999
+EMA_FORGET = 10.0  # the initial weights' share of the average at the end: e^-EMA_FORGET
+
+
+def steps_per_epoch(images: int, batch_size: int) -> int:
+    return max(1, math.ceil(images / batch_size))
+
+
+def ema_momentum(total_steps: int) -> float:
+    """The averaging momentum for a training of ``total_steps`` steps."""
+    return float(min(EMA_MAX_MOMENTUM, max(0.0, 1.0 - EMA_FORGET / max(total_steps, 1))))
+
+
+def learning_rate_schedule(peak: float, epochs: int, warmup_epochs: int, steps: int):
+    """Warm-up then cosine decay to 0, per step (``steps`` per epoch); warm-up never takes every epoch."""
+    warmup = min(warmup_epochs, epochs - 1) * steps
+    decay = max(1, epochs * steps - warmup)
+    if warmup:
+        return keras.optimizers.schedules.CosineDecay(0.0, decay, alpha=0.0, warmup_target=peak, warmup_steps=warmup)
+    return keras.optimizers.schedules.CosineDecay(peak, decay, alpha=0.0)
+
+
+def _peak_rate(optimizer) -> float:
+    rate = optimizer.learning_rate
+    return float(keras.ops.convert_to_numpy(rate if not callable(rate) else rate(0)))
+
+
+def compile_with_recipe(model: keras.Model, recipe: FinalRecipe, epochs: int, steps: int) -> None:
+    """Compile ``model`` again for ``epochs`` epochs of ``steps`` steps under ``recipe`` (see the module)."""
+    optimizer = model.optimizer
+    config = optimizer.get_config()
+    config["learning_rate"] = learning_rate_schedule(_peak_rate(optimizer), epochs, recipe.warmup_epochs, steps)
+    if recipe.weight_decay:
+        config["weight_decay"] = recipe.weight_decay
+    if recipe.ema:
+        config.update(use_ema=True, ema_momentum=ema_momentum(epochs * steps), ema_overwrite_frequency=None)
+    model.compile(optimizer=type(optimizer).from_config(config),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
+                  metrics=["accuracy"])
+
+
+def recipe_callbacks(recipe: FinalRecipe, patience: int | None = None) -> list:
+    """The callbacks of a recipe's training: validation on the averaged weights, and early stopping on
+    validation accuracy with ``patience`` (restoring the best epoch only without an average)."""
+    callbacks = [keras.callbacks.SwapEMAWeights()] if recipe.ema else []
+    if patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                                       restore_best_weights=not recipe.ema))
+    return callbacks
+
+
+def one_hot(labels, num_classes: int) -> np.ndarray:
+    return keras.utils.to_categorical(np.asarray(labels), num_classes).astype("float32")
