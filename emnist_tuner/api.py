@@ -97,11 +97,12 @@ def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None
 
 def train(preset: str, dataset: str, run_dir: Path | str, *, epochs: int = 15, batch_size: int = 128,
           subset: int | None = None, seed: int = 0, patience: int | None = None, recipe: FinalRecipe | None = None,
-          data_dir=None, download: bool = False, console: Console | None = None) -> dict:
+          precision: str = "auto", data_dir=None, download: bool = False, console: Console | None = None) -> dict:
     """Train one preset under ``recipe`` (default: ``final_recipe()``) for ``epochs`` and test it once on
     the held-out test split; returns its metrics."""
     config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
-                         recipe=FinalRecipe.from_value(recipe), data_dir=str(data_dir) if data_dir else None)
+                         recipe=FinalRecipe.from_value(recipe), precision=precision,
+                         data_dir=str(data_dir) if data_dir else None)
     config.validate()
     fetch(dataset, data_dir, download)
     import_keras_quietly()
@@ -112,13 +113,13 @@ def train(preset: str, dataset: str, run_dir: Path | str, *, epochs: int = 15, b
 
 def retrain(run_dir: Path | str, dataset: str = "mnist", *, epochs: int = 15, batch_size: int = 128,
             subset: int | None = None, seed: int = 0, patience: int = 3, recipe: FinalRecipe | None = None,
-            data_dir=None, download: bool = False, console: Console | None = None) -> dict:
+            precision: str = "auto", data_dir=None, download: bool = False, console: Console | None = None) -> dict:
     """Train the winner of a finished run anew on ``dataset`` under ``recipe`` (the transfer backbone);
     returns its metrics."""
     from .experiments.winner import read_winner
 
     config = RetrainConfig(dataset, epochs, batch_size, subset, seed, patience, recipe=FinalRecipe.from_value(recipe),
-                           data_dir=str(data_dir) if data_dir else None)
+                           precision=precision, data_dir=str(data_dir) if data_dir else None)
     config.validate()
     read_winner(run_dir)  # a finished run, before any data is fetched
     fetch(dataset, data_dir, download)

@@ -104,6 +104,16 @@ def test_transfer_recipes_tests_candidates_on_the_selection_fold_only():
 def test_final_recipe_prints_each_recipe_and_the_ensemble():
     lines = run_bench("final_recipe.py", "--tiny")
     text = "\n".join(lines)
-    for recipe in ("today", "long", "long-ls-ema"):
-        assert re.search(rf"│ {recipe}\s+│\s+0 │\s+1 │\s+\d+\.\d\d │", text), recipe
-    assert re.fullmatch(r"ensemble of all 3 models \(mean softmax\): \d+\.\d\d %", lines[-1])
+    for recipe in ("before", "default", "long-ls-ema"):
+        for seed in (0, 1):
+            assert re.search(rf"│ {recipe}\s+│\s+{seed} │\s+1 │\s+\d+\.\d\d │", text), recipe
+        assert re.search(rf"^{recipe}: mean \d+\.\d\d ± \d+\.\d\d % over 2 seeds; ensemble of the 2 "
+                         rf"\(mean softmax\): \d+\.\d\d %$", text, re.M), recipe
+
+
+def test_race_runs_both_tools_on_the_same_trials():
+    text = "\n".join(run_bench("race.py", "--tiny"))
+    assert "trials with the same values in both: 5 of 5" in text  # equal terms: the same Hyperband trials
+    for tool in ("plain KerasTuner", "emnist-tuner"):
+        assert re.search(rf"{tool}, best val accuracy over time: \d+ s: \d\.\d{{4}}", text)
+    assert re.search(r"search phase, ours / plain: \d+\.\d\d$", text)

@@ -28,6 +28,9 @@ EmaOption = typer.Option(None, "--ema/--no-ema", help="Final training: evaluate 
                                                       "weights (default on).")
 WeightDecayOption = typer.Option(None, "--weight-decay", help="Final training: decoupled weight decay (default: "
                                                               "the optimizer's own).")
+PrecisionOption = typer.Option("auto", "--precision", help="float32, mixed_bfloat16, mixed_float16 or auto "
+                                                             "(GPU: mixed_float16; CPU with AMX: mixed_bfloat16; "
+                                                             "other CPUs: float32).")
 DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample or synthetic."
 
 

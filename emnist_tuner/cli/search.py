@@ -11,7 +11,7 @@ from .. import api
 from ..quiet import import_keras_quietly
 from ..runfolder.configs import PROFILES, SearchConfig
 from .common import (DATASET_HELP, DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, WarmupOption,
-                     WeightDecayOption, console, interruptible)
+                     PrecisionOption, WeightDecayOption, console, interruptible)
 
 
 def _by_profile(key: str) -> str:
@@ -54,6 +54,7 @@ def search(
     label_smoothing: Optional[float] = LabelSmoothingOption,
     ema: Optional[bool] = EmaOption,
     weight_decay: Optional[float] = WeightDecayOption,
+    precision: str = PrecisionOption,
     ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Models kept: the winner and K - 1 more, "
                                                                      "averaged in RUN/ensemble.keras (default 1)."),
     ensemble_of: Optional[str] = typer.Option(None, "--ensemble-of", help="seeds: the winner with other seeds "
@@ -81,7 +82,7 @@ def search(
                               ema=ema, weight_decay=weight_decay)
     options = dict(max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset, batch_size=batch_size,
                    seed=seed, patience=patience, max_params=max_params, trials_per_worker=trials_per_worker,
-                   recipe=recipe, ensemble=ensemble, ensemble_of=ensemble_of)
+                   recipe=recipe, ensemble=ensemble, ensemble_of=ensemble_of, precision=precision)
     config = api.search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, data_dir=data_dir,
                                tensorboard=tensorboard, **options)
     if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder

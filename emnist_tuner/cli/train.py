@@ -9,7 +9,7 @@ import typer
 
 from .. import api
 from .common import (DATASET_HELP, DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, WarmupOption,
-                     WeightDecayOption, console, interruptible)
+                     PrecisionOption, WeightDecayOption, console, interruptible)
 
 
 def train(
@@ -25,6 +25,7 @@ def train(
     label_smoothing: Optional[float] = LabelSmoothingOption,
     ema: Optional[bool] = EmaOption,
     weight_decay: Optional[float] = WeightDecayOption,
+    precision: str = PrecisionOption,
     data_dir: Optional[Path] = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
@@ -35,4 +36,5 @@ def train(
                               weight_decay=weight_decay)
     with interruptible(HOW_TO_GO_ON):
         api.train(preset, dataset, run_dir, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
-                  patience=patience, recipe=recipe, data_dir=data_dir, download=download, console=console)
+                  patience=patience, recipe=recipe, precision=precision, data_dir=data_dir, download=download,
+                  console=console)

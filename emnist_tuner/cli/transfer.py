@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from .. import api
-from .common import (DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, WarmupOption, WeightDecayOption,
-                     console, interruptible)
+from .common import (DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, PrecisionOption, WarmupOption,
+                     WeightDecayOption, console, interruptible)
 
 RunArgument = typer.Argument(..., metavar="RUN", help="A finished search or train run folder.")
 
@@ -26,6 +26,7 @@ def retrain(
     label_smoothing: Optional[float] = LabelSmoothingOption,
     ema: Optional[bool] = EmaOption,
     weight_decay: Optional[float] = WeightDecayOption,
+    precision: str = PrecisionOption,
     data_dir: Optional[Path] = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
@@ -37,8 +38,8 @@ def retrain(
                               weight_decay=weight_decay)
     with interruptible(HOW_TO_GO_ON):
         metrics = api.retrain(run_dir, dataset, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
-                              patience=patience, recipe=recipe, data_dir=data_dir, download=download,
-                              console=console)
+                              patience=patience, recipe=recipe, precision=precision, data_dir=data_dir,
+                              download=download, console=console)
     console.print(retrain_table(metrics))
     console.print(f"backbone: {run_dir / metrics['backbone']}")
     console.print(f"next: `emnist-tuner transfer {run_dir}` (this backbone on Binary AlphaDigits, against the same "

@@ -15,6 +15,7 @@ from ..io import read_json, write_json_atomic
 from ..runfolder.configs import RetrainConfig
 from ..runfolder.layout import RunFolder, TrainingFolder
 from ..runfolder.lifecycle import run_lifecycle
+from ..training.devices import policy_restored
 from .winner import read_winner
 
 HOW_TO_GO_ON = "The retrain was not finished and nothing was kept; run the same command again."  # after Ctrl-C
@@ -33,7 +34,8 @@ def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dic
     with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run):
         config.winner, config.searched_on = winner.label, winner.dataset
         config.save(out.path)
-        return _retrain(config, winner, out, say)
+        with policy_restored():
+            return _retrain(config, winner, out, say)
 
 
 def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
@@ -44,7 +46,7 @@ def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     from ..training.fit import train_and_record
 
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir, say)
-    say(f"devices: {configure_devices().describe()}")
+    say(f"devices: {configure_devices(config.precision).describe()}")
     keras.utils.set_random_seed(config.seed)
     model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{config.dataset}")
     say(f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "

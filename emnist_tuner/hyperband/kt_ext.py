@@ -46,6 +46,38 @@ def oracle_client_class():
     return OracleClient
 
 
+def best_epoch_in_memory(callback):
+    """``callback`` itself, or, for KerasTuner's per-epoch weight checkpoint (``SaveBestEpoch``, which
+    writes the weights file at every improving epoch), one that keeps the best epoch's weights in memory
+    and writes the same file once, when ``fit`` ends. Nothing is lost by waiting: a trial killed during
+    ``fit`` is rerun from its start, and a trial counts as completed only after ``fit`` returns.
+    ``RunHyperband._build_and_fit_model`` hands it each trial's callbacks."""
+    from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
+
+    if type(callback) is not SaveBestEpoch:
+        return callback
+
+    class BestEpochInMemory(SaveBestEpoch):
+        def __init__(self, objective, filepath):
+            super().__init__(objective, filepath)
+            self.best_weights = None
+
+        def _save_model(self):  # at each improving epoch: a copy in memory
+            self.best_weights = self.model.get_weights()
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is None:
+                return
+            current = self.model.get_weights()
+            self.model.set_weights(self.best_weights)
+            SaveBestEpoch._save_model(self)
+            self.model.set_weights(current)
+
+    replacement = BestEpochInMemory(callback.objective, callback.filepath)
+    replacement.best_value = callback.best_value
+    return replacement
+
+
 def _quiet_print(*args, **kwargs) -> None:
     """Stands in for ``print`` in KerasTuner 1.4.8's ``conditions`` module (see ``apply_patches``)."""
 

@@ -49,6 +49,7 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
             )
         saved.data_dir = config.data_dir or saved.data_dir
         saved.trials_per_worker = config.trials_per_worker
+        saved.precision, saved.tensorboard = config.precision, config.tensorboard  # may differ per machine
         config = saved
     return _run(run, config, ui, chief, resuming=resuming)
 

@@ -28,6 +28,7 @@ from ..runfolder.layout import PROJECT, RunFolder
 from ..runfolder.trials import failure_reason
 from ..runfolder.lifecycle import storage_problem
 from ..training.fit import EventCallback
+from . import kt_ext
 from .memory import release_memory, rss_mib
 from .oracle import RunOracle, _write_state
 from .space import preset_of
@@ -121,6 +122,12 @@ class RunHyperband(kt.Hyperband):
             return super().search(*fit_args, **fit_kwargs)
         finally:
             gc.unfreeze()  # see the end of __init__
+
+    def _build_and_fit_model(self, trial, *fit_args, **fit_kwargs):
+        # KerasTuner's extension point around one fit: the best epoch's weights are kept in memory and
+        # written once at the end of fit instead of at every improving epoch (kt_ext.best_epoch_in_memory)
+        fit_kwargs["callbacks"] = [kt_ext.best_epoch_in_memory(c) for c in fit_kwargs.get("callbacks", [])]
+        return super()._build_and_fit_model(trial, *fit_args, **fit_kwargs)
 
     def _run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
         try:

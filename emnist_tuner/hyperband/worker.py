@@ -61,7 +61,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     run = RunFolder(run_path)
     config = SearchConfig.load(run.path)
     config.data_dir = data_dir or config.data_dir  # a distributed worker's own data folder
-    setup = configure_devices()
+    setup = configure_devices(config.precision)
     emit({"event": "devices", "description": setup.describe()})
     keras.utils.set_random_seed(config.seed)
     subset = config.subset if mode == "search" else None  # the final retrain uses all the data

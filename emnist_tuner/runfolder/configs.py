@@ -17,7 +17,7 @@ from typing import ClassVar
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
 from .layout import CONFIG, RETRAIN_CONFIG, RunFolder, article
-from .recipe_config import FinalRecipe, check_ensemble
+from .recipe_config import FinalRecipe, check_ensemble, check_precision
 
 SEED_LIMIT = 2**32
 
@@ -114,7 +114,8 @@ class SearchConfig(RunConfig):
     """Everything that defines a Hyperband search; ``from_profile`` fills in a profile's values."""
 
     KIND: ClassVar[str] = "search"
-    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "trials_per_worker", "scheduled_trials", "tensorboard")
+    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "trials_per_worker", "scheduled_trials", "tensorboard",
+                                           "precision")
 
     dataset: str = ""
     profile: str = "quick"
@@ -136,6 +137,7 @@ class SearchConfig(RunConfig):
     data_dir: str | None = None
     trials_per_worker: int = 8
     tensorboard: bool = True  # per-trial TensorBoard logs with KerasTuner's HParams (RUN/logs/tensorboard)
+    precision: str = "auto"  # Keras' dtype policy (training.devices.PRECISIONS); each machine may differ
     scheduled_trials: int | None = None  # what the Hyperband schedule plans (written when the search starts)
     recipe: FinalRecipe = field(default_factory=FinalRecipe)  # the winner's final training
     ensemble: int = 1  # models kept: the winner, and ensemble - 1 more members (RUN/ensemble)
@@ -165,6 +167,7 @@ class SearchConfig(RunConfig):
                                   ("--patience", self.patience, 0), ("--trials-per-worker", self.trials_per_worker, 1)))
         self.recipe.validate()
         check_ensemble(self.ensemble, self.ensemble_of)
+        check_precision(self.precision)
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"validation fraction must be in (0, 1), got {self.val_fraction}")
 
@@ -183,6 +186,7 @@ class TrainConfig(RunConfig):
     patience: int | None = None  # None: the preset's own, else DEFAULT_PATIENCE; 0: no early stopping
     val_fraction: float = 0.1
     recipe: FinalRecipe = field(default_factory=FinalRecipe)  # its epochs are --epochs
+    precision: str = "auto"
     data_dir: str | None = None
     kind: str = "train"
 
@@ -195,6 +199,7 @@ class TrainConfig(RunConfig):
         check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
                                   ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
         self.recipe.validate()
+        check_precision(self.precision)
 
     def effective_patience(self) -> int:
         from ..searchspace import get_preset
@@ -210,7 +215,7 @@ class RetrainConfig(RunConfig):
 
     KIND: ClassVar[str] = "retrain"
     FILE: ClassVar[str] = RETRAIN_CONFIG
-    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "winner", "searched_on")
+    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "winner", "searched_on", "precision")
 
     dataset: str = "mnist"
     epochs: int = 15
@@ -220,6 +225,7 @@ class RetrainConfig(RunConfig):
     patience: int = 3  # epochs without a better validation accuracy; 0 = no early stopping
     val_fraction: float = 0.1
     recipe: FinalRecipe = field(default_factory=FinalRecipe)  # its epochs are --epochs
+    precision: str = "auto"
     data_dir: str | None = None
     kind: str = "retrain"
     winner: str = ""  # e.g. "trial 0012", filled in when the retrain starts
@@ -232,6 +238,7 @@ class RetrainConfig(RunConfig):
         check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
                                   ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
         self.recipe.validate()
+        check_precision(self.precision)
 
 
 @dataclass

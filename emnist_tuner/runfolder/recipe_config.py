@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies (training.devices)
 ENSEMBLE_OF = ("seeds", "top")  # K seeds of the winner, or the leaderboard's top K distinct architectures
 
 
@@ -73,3 +74,8 @@ def check_ensemble(members: int, of: str) -> None:
         raise ConfigError(f"--ensemble must be at least 1, got {members}")
     if of not in ENSEMBLE_OF:
         raise ConfigError(f"--ensemble-of must be one of {', '.join(ENSEMBLE_OF)}, got '{of}'")
+
+
+def check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got '{precision}'")

@@ -13,6 +13,7 @@ import numpy as np
 from ..io import write_json_atomic
 from ..runfolder.layout import TrainingFolder
 from ..runfolder.recipe_config import FinalRecipe
+from .devices import float32_model
 from .recipe import compile_with_recipe, one_hot, recipe_callbacks, steps_per_epoch
 
 
@@ -91,8 +92,9 @@ def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, o
 
 
 def save_model_atomic(model: keras.Model, path: Path) -> None:
+    """Save ``model`` (in float32, whatever the precision it trained in) as ``path``, atomically."""
     tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
+    float32_model(model).save(tmp)
     os.replace(tmp, path)
 
 

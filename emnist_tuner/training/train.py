@@ -13,6 +13,7 @@ from ..io import write_json_atomic
 from ..runfolder.configs import TrainConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
+from .devices import policy_restored
 
 HOW_TO_GO_ON = "A training run is not resumable: run it again with a new --run-dir"  # after Ctrl-C
 
@@ -26,7 +27,8 @@ def train_preset(config: TrainConfig, run_dir: Path | str, say=print) -> dict:
         raise RunError(f"{run.path} already holds a finished training run; choose another --run-dir")
     with run_lifecycle(run, HOW_TO_GO_ON):
         config.save(run.path)
-        return _train(config, run, say)
+        with policy_restored():
+            return _train(config, run, say)
 
 
 def _train(config: TrainConfig, run: RunFolder, say) -> dict:
@@ -39,7 +41,7 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
     from .fit import train_and_record
 
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir, say)
-    say(f"devices: {configure_devices().describe()}")
+    say(f"devices: {configure_devices(config.precision).describe()}")
     keras.utils.set_random_seed(config.seed)
     model = build_preset(config.preset, input_shape=data.info.image_shape, num_classes=data.info.num_classes)
     patience = config.effective_patience()

@@ -246,7 +246,7 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     assert [(m["member"], m["seed"], m["trial_id"]) for m in ensemble["members"]] == \
         [(1, 0, final["trial_id"]), (2, 1, final["trial_id"]), (3, 2, final["trial_id"])]
     assert ensemble["test_accuracy"] == pytest.approx(accuracy_of_saved_predictions(run / "ensemble"))
-    assert f"ensemble of 3 (seeds; members" in said and "held-out test accuracy" in said
+    assert "ensemble of 3 (seeds; members" in said and "held-out test accuracy" in said
 
     import keras
     import numpy as np

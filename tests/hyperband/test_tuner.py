@@ -119,3 +119,33 @@ def test_tensorboard_logs_only_when_asked(tmp_path, tensorboard):
     callbacks = trial_callbacks(RunFolder(tmp_path), config, lambda event: None)
     has_tensorboard = any(isinstance(c, keras.callbacks.TensorBoard) for c in callbacks)
     assert has_tensorboard is (tensorboard and keras.backend.backend() == "tensorflow")
+
+
+def test_the_best_epoch_is_kept_in_memory_and_written_once_when_fit_ends(tmp_path, monkeypatch):
+    import keras
+    import numpy as np
+    from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
+
+    objective = keras_tuner.Objective("val_accuracy", "max")
+    path = str(tmp_path / "checkpoint.weights.h5")
+    callback = kt_ext.best_epoch_in_memory(SaveBestEpoch(objective, path))
+    assert isinstance(callback, SaveBestEpoch) and type(callback) is not SaveBestEpoch
+    other = keras.callbacks.History()
+    assert kt_ext.best_epoch_in_memory(other) is other
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    callback.set_model(model)
+    writes = []
+    real_save = keras.Model.save_weights
+    monkeypatch.setattr(keras.Model, "save_weights", lambda self, *a, **k: (writes.append(a), real_save(self, *a, **k)))
+    epochs = [np.full(w.shape, epoch, "float32") for epoch in range(3) for w in model.get_weights()]
+    for epoch, score in enumerate([0.5, 0.7, 0.6]):
+        model.set_weights(epochs[2 * epoch:2 * epoch + 2])
+        callback.on_epoch_end(epoch, {"val_accuracy": score})
+    assert writes == []  # nothing written during fit
+    callback.on_train_end()
+    assert len(writes) == 1
+    assert all(np.all(w == 2) for w in model.get_weights())  # the model itself is left as fit left it
+    fresh = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    fresh.load_weights(path)
+    assert all(np.all(w == 1) for w in fresh.get_weights())  # the file holds the best epoch (the second)
