@@ -8,7 +8,10 @@ slope: a leak shows as a steady slope, a one-time warm-up does not), and the cos
 worker (the median gap between two trials across a worker change, minus the median gap within a
 worker). The last line is ``ratio X.XX`` = last / first trial's RSS of the default. Goal: <= 1.10.
 
-    .venv/bin/python bench/memory.py [--iterations 7] [--tiny]
+    .venv/bin/python bench/memory.py [--iterations 7] [--default-only] [--tiny]
+
+The environment is passed to the search (e.g. MALLOC_ARENA_MAX=2 or TF_ENABLE_ONEDNN_OPTS=0, to see
+what the memory of a process is made of).
 
 --tiny: 3 one-epoch trials (max_epochs 1, 3 iterations), the default variant only (checks the script).
 """
@@ -60,11 +63,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=7, help="Hyperband iterations (5 trials each)")
     parser.add_argument("--tiny", action="store_true", help="3 one-epoch trials, default variant only: checks the script")
+    parser.add_argument("--default-only", action="store_true", help="only the default variant (workers)")
     args = parser.parse_args()
     iterations = 3 if args.tiny else args.iterations
     default_size = SearchConfig(dataset="synthetic").trials_per_worker
     default = f"workers of {default_size} (default)"
-    variants = {default: default_size} if args.tiny else {"one process": 1000, default: default_size}
+    variants = {default: default_size} if args.tiny or args.default_only else {"one process": 1000,
+                                                                                 default: default_size}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, per_worker in variants.items():

@@ -27,6 +27,7 @@ from ..runfolder.trials import failure_reason
 from ..training.ensemble import average_model
 from ..training.fit import EventCallback, evaluate_on_test, save_model_atomic
 from ..training.recipe import compile_with_recipe, one_hot, recipe_callbacks, steps_per_epoch
+from .search import ensemble_matches
 from .tuner import best_completed_trial, epochs_reached
 
 
@@ -45,7 +46,7 @@ def retrain_best(tuner, config, data, emit) -> dict:
     final = read_json_object(run.final_file)
     if final is None:
         final = _final_model(tuner, config, data, trial, emit)
-    if config.ensemble > 1 and "ensemble" not in final:
+    if config.ensemble > 1 and not ensemble_matches(final.get("ensemble"), config):
         final = _ensemble(tuner, config, data, final, emit)
     ensemble = final.get("ensemble") or {}
     emit({"event": "final_end", "test_accuracy": final["test_accuracy"], "epochs": final["epochs"],
@@ -123,7 +124,8 @@ def _ensemble(tuner, config, data, final: dict, emit) -> dict:
     for number, (trial, seed) in enumerate(plan[1:], start=2):
         model_file, record_file = run.member_files(number)
         record = read_json_object(record_file)
-        if record is None or not model_file.is_file():  # not trained yet, or killed before it was saved
+        if record is None or not model_file.is_file() or (record.get("trial_id"), record.get("seed")) != \
+                (trial.trial_id, seed):  # not trained yet, killed before it was saved, or another plan's
             record = _member(tuner, config, data, trial, seed, number, len(plan), emit)
         members.append(record)
     models = [keras.models.load_model(run.best_model_file, compile=False)]
@@ -131,7 +133,8 @@ def _ensemble(tuner, config, data, final: dict, emit) -> dict:
     ensemble = average_model(models)
     test_accuracy = evaluate_on_test(ensemble, data, run.ensemble_folder)
     save_model_atomic(ensemble, run.ensemble_model_file)
-    final = {**final, "ensemble": {"of": config.ensemble_of, "members": members, "test_accuracy": test_accuracy,
+    final = {**final, "ensemble": {"of": config.ensemble_of, "asked": config.ensemble, "members": members,
+                                   "test_accuracy": test_accuracy,
                                    "parameters": int(ensemble.count_params()),
                                    "model": run.ensemble_model_file.name}}
     write_json_atomic(run.final_file, final)

@@ -50,6 +50,8 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
         saved.data_dir = config.data_dir or saved.data_dir
         saved.trials_per_worker = config.trials_per_worker
         saved.precision, saved.tensorboard = config.precision, config.tensorboard  # may differ per machine
+        if config.ensemble > 1:  # a finished search gains members (and keeps them when not asked again)
+            saved.ensemble, saved.ensemble_of = config.ensemble, config.ensemble_of
         config = saved
     return _run(run, config, ui, chief, resuming=resuming)
 
@@ -102,7 +104,12 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
 def ensemble_complete(run: RunFolder, config: SearchConfig) -> bool:
     """Whether the final step is done: the winner's final model, and the ensemble when one was asked for."""
     final = read_json_object(run.final_file)
-    return final is not None and (config.ensemble <= 1 or "ensemble" in final)
+    return final is not None and (config.ensemble <= 1 or ensemble_matches(final.get("ensemble"), config))
+
+
+def ensemble_matches(ensemble: dict | None, config: SearchConfig) -> bool:
+    """Whether ``final.json``'s ensemble is the one ``config`` asks for."""
+    return bool(ensemble) and ensemble.get("asked") == config.ensemble and ensemble.get("of") == config.ensemble_of
 
 
 def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None:

@@ -115,7 +115,7 @@ class SearchConfig(RunConfig):
 
     KIND: ClassVar[str] = "search"
     VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "trials_per_worker", "scheduled_trials", "tensorboard",
-                                           "precision")
+                                           "precision", "ensemble", "ensemble_of")  # may change on resume
 
     dataset: str = ""
     profile: str = "quick"

@@ -261,3 +261,15 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     np.testing.assert_allclose(averaged.predict(x, verbose=0), mean, rtol=1e-5, atol=1e-6)
     again = cli("resume", str(run))
     assert again.returncode == 0 and "already complete" in again.stdout
+
+    # the same search asked again with a larger ensemble: only the new member is trained
+    kept.append(run / "ensemble" / "member-3.keras")
+    before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept}
+    larger = cli("search", *SEARCH, "--run-dir", str(run), "--ensemble", "4", "--final-epochs", "2")
+    assert larger.returncode == 0, larger.stderr
+    said = " ".join(larger.stdout.split())
+    assert "member 4/4 held-out test accuracy" in said and "member 3/4" not in said
+    assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept} == before
+    ensemble = json.loads((run / "final.json").read_text())["ensemble"]
+    assert [m["seed"] for m in ensemble["members"]] == [0, 1, 2, 3] and ensemble["asked"] == 4
+    assert json.loads((run / "config.json").read_text())["ensemble"] == 4
