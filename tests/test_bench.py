@@ -117,3 +117,10 @@ def test_race_runs_both_tools_on_the_same_trials():
     for tool in ("plain KerasTuner", "emnist-tuner"):
         assert re.search(rf"{tool}, best val accuracy over time: \d+ s: \d\.\d{{4}}", text)
     assert re.search(r"search phase, ours / plain: \d+\.\d\d$", text)
+
+
+def test_tta_prints_one_line_per_number_of_copies():
+    lines = run_bench("tta.py", "--tiny", "--copies", "2,3", "--repeats", "2")
+    assert re.fullmatch(r"1 copy \(no TTA\): \d+\.\d\d %", lines[-3])
+    for line, copies in zip(lines[-2:], (2, 3)):
+        assert re.fullmatch(rf"{copies} copies: \d+\.\d\d ± \d+\.\d\d % over 2 repeats", line)

@@ -27,6 +27,15 @@ def assert_config_error(result, *phrases):
     (("search", "--dataset", "synthetic", "--factor", "1"), ("--factor must be at least 2, got 1",)),
     (("train", "--preset", "convnet", "--dataset", "synthetic", "--epochs", "-3"), ("--epochs must be at least 1",)),
     (("train", "--preset", "convnet", "--dataset", "nope"), ("unknown dataset 'nope'",)),
+    (("search", "--dataset", "synthetic", "--final-epochs", "0"), ("--final-epochs must be at least 1, got 0",)),
+    (("search", "--dataset", "synthetic", "--label-smoothing", "1.2"), ("--label-smoothing must be at least 0",)),
+    (("search", "--dataset", "synthetic", "--ensemble", "0"), ("--ensemble must be at least 1, got 0",)),
+    (("search", "--dataset", "synthetic", "--ensemble-of", "best"), ("--ensemble-of must be one of seeds, top",)),
+    (("search", "--dataset", "synthetic", "--precision", "fp8"), ("--precision must be one of auto, float32",)),
+    (("train", "--preset", "convnet", "--dataset", "synthetic", "--weight-decay", "-1"),
+     ("--weight-decay must be at least 0",)),
+    (("train", "--preset", "convnet", "--dataset", "synthetic", "--warmup-epochs", "-1"),
+     ("--warmup-epochs must be at least 0",)),
 ])
 def test_bad_values(capsys, tmp_path, args, phrases):
     run = tmp_path / "run"

@@ -204,3 +204,18 @@ def test_cli_report_prints_and_saves(run_dir, tmp_path, capsys):
     assert "Against the study" in out and svg.read_text().startswith("<svg")
     code, _, err = run_cli(capsys, "report", str(tmp_path / "nothing"))
     assert code == 1 and "not a run folder" in err
+
+
+def test_the_winners_recipe_and_its_ensemble(run_dir):
+    final = json.loads((run_dir / "final.json").read_text())
+    final["recipe"] = "3 epochs: 1 warm-up, cosine to 0; label smoothing 0.1; weight EMA"
+    final["ensemble"] = {"of": "seeds", "asked": 3, "test_accuracy": 0.955, "model": "ensemble.keras",
+                         "members": [{"member": 1, "trial_id": "0001", "seed": 0, "epochs": 3, "test_accuracy": 0.93},
+                                     {"member": 2, "trial_id": "0001", "seed": 1, "epochs": 3, "test_accuracy": 0.94},
+                                     {"member": 3, "trial_id": "0001", "seed": 2, "epochs": 3, "test_accuracy": 0.92}]}
+    (run_dir / "final.json").write_text(json.dumps(final))
+    text = _render(build_report(run_dir), 120)
+    assert "label smoothing 0.1; weight EMA" in _row_text(text, "final training")
+    assert "Ensemble (seeds)" in text
+    assert [c.strip() for c in _row(text, "2").split("│")[1:6]] == ["2", "0001", "1", "3", "94.00"]
+    assert "95.50" in _row(text, "mean").split("│")[5]
