@@ -62,7 +62,7 @@ def train(build, recipe, epochs: int, x, y, x_test, seed: int, batch_size: int =
     model.fit(x, one_hot(y, int(model.output_shape[-1])), epochs=epochs, batch_size=batch_size,
               callbacks=recipe_callbacks(recipe), verbose=0)
     seconds = time.perf_counter() - started
-    return model.predict(x_test, batch_size=1024, verbose=0), seconds
+    return model.predict(x_test, batch_size=1024, verbose=0), seconds, model
 
 
 def winner_builder(run: Path, data_dir):
@@ -96,8 +96,8 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--data-dir", default=_common.default_data_dir())
     parser.add_argument("--outputs", type=Path, default=None,
-                        help="keep each model's test probabilities here (RECIPE-seedN.npy); those already there are "
-                             "read instead of trained again")
+                        help="keep each model's test probabilities (RECIPE-seedN.npy) and the model (.keras) here; "
+                             "probabilities already there are read instead of trained again")
     parser.add_argument("--tiny", action="store_true")
     args = parser.parse_args()
     if not args.tiny and args.run is None:
@@ -132,10 +132,11 @@ def main() -> None:
             if kept is not None and kept.is_file():
                 probabilities, seconds = np.load(kept), float("nan")
             else:
-                probabilities, seconds = train(lambda: build(scale), recipe, epochs, x, y, data.x_test, seed)
+                probabilities, seconds, model = train(lambda: build(scale), recipe, epochs, x, y, data.x_test, seed)
                 if kept is not None:
                     kept.parent.mkdir(parents=True, exist_ok=True)
                     np.save(kept, probabilities)
+                    model.save(kept.with_suffix(".keras"))  # for bench/tta.py --model
             outputs.setdefault(name, []).append(probabilities)
             accuracy = float((probabilities.argmax(1) == data.y_test).mean())
             rows.append((name, seed, epochs, accuracy, seconds))

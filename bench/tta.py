@@ -1,7 +1,7 @@
 """Test-time augmentation (issue 16): does averaging a model's predictions over randomly transformed
 copies of each test image (the winner's own augmentation ranges) beat predicting the image once?
 
-    .venv/bin/python bench/tta.py RUN [--copies 4,8,16] [--repeats 3] [--data-dir DIR]
+    .venv/bin/python bench/tta.py RUN [--model FILE ...] [--copies 4,8,16] [--repeats 3] [--data-dir DIR]
     .venv/bin/python bench/tta.py --tiny      # synthetic data, an untrained preset (checks the script)
 
 RUN is a finished search: its final model (``best_model.keras``) and its winner's rotation, translation
@@ -38,6 +38,9 @@ def transformer(factors: dict):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", nargs="?", type=Path)
+    parser.add_argument("--model", type=Path, action="append", default=[],
+                        help="a model file to test instead of RUN's final model (repeatable; bench/final_recipe.py "
+                             "--outputs keeps them); RUN still gives the dataset and the transforms")
     parser.add_argument("--copies", default="4,8,16")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data-dir", default=_common.default_data_dir())
@@ -56,31 +59,33 @@ def main() -> None:
         from emnist_tuner.searchspace import build_preset
 
         data = prepare_data("synthetic", None, 0)
-        model = build_preset("dense", data.info.image_shape, 10)
-        factors, label = {"rotation": 0.03, "translation": 0.1, "zoom": 0.1}, "untrained dense (--tiny)"
+        models = {"untrained dense (--tiny)": build_preset("dense", data.info.image_shape, 10)}
+        factors = {"rotation": 0.03, "translation": 0.1, "zoom": 0.1}
     else:
         final = json.loads((args.run / "final.json").read_text())
         config = json.loads((args.run / "config.json").read_text())
         data = prepare_data(config["dataset"], None, 0, data_dir=args.data_dir)
-        model = keras.models.load_model(args.run / final["model"], compile=False)
+        files = args.model or [args.run / final["model"]]
+        models = {str(f): keras.models.load_model(f, compile=False) for f in files}
         values = final["hyperparameters"]
         factors = {k: values.get(k, 0.0) for k in ("rotation", "translation", "zoom")} if values.get("augment") \
             else {"rotation": 0.03, "translation": 0.1, "zoom": 0.1}
-        label = f"trial {final['trial_id']} of {args.run.name}"
     transform = transformer(factors)
     x, y = data.x_test, data.y_test
-    plain = model.predict(x, batch_size=1024, verbose=0)
-    print(f"{_common.machine()}; {label}; {len(y):,} test images; transforms {factors}")
-    print(f"1 copy (no TTA): {100 * np.mean(plain.argmax(1) == y):.2f} %")
-    for copies in (int(c) for c in args.copies.split(",")):
-        accuracies = []
-        for repeat in range(args.repeats):
-            total = plain.copy()
-            for copy in range(1, copies):
-                total += model.predict(transform(x, 1000 * repeat + copy), batch_size=1024, verbose=0)
-            accuracies.append(100 * float(np.mean(total.argmax(1) == y)))
-        print(f"{copies} copies: {np.mean(accuracies):.2f} ± {np.std(accuracies):.2f} % over {args.repeats} repeats")
-
+    print(f"{_common.machine()}; {len(y):,} test images; transforms {factors}")
+    for label, model in models.items():
+        plain = model.predict(x, batch_size=1024, verbose=0)
+        print(f"{label}")
+        print(f"1 copy (no TTA): {100 * np.mean(plain.argmax(1) == y):.2f} %")
+        for copies in (int(c) for c in args.copies.split(",")):
+            accuracies = []
+            for repeat in range(args.repeats):
+                total = plain.copy()
+                for copy in range(1, copies):
+                    total += model.predict(transform(x, 1000 * repeat + copy), batch_size=1024, verbose=0)
+                accuracies.append(100 * float(np.mean(total.argmax(1) == y)))
+            print(f"{copies} copies: {np.mean(accuracies):.2f} ± {np.std(accuracies):.2f} % over {args.repeats} "
+                  "repeats")
 
 if __name__ == "__main__":
     main()

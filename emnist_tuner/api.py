@@ -170,19 +170,20 @@ def ablate(run_dir: Path | str, dataset: str | None = None, *, base: str | None 
     return run_ablation(config, run_dir, _say(console))
 
 
-def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto") -> list[dict]:
+def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", tta: int = 1) -> list[dict]:
     """The top ``top`` classes of the model in ``source`` (a run folder or .keras file) for each character
     image of ``inputs`` (image files, folders, IDX files, .npy arrays), prepared as its training images were.
+    ``tta`` > 1 averages each image with ``tta`` - 1 transformed copies (test-time augmentation).
     One dict per image: ``{"input", "top": [{"class", "probability"}, …]}``, or ``{"input", "error"}``."""
     from .inference.predict import check_options
     from .inference.predict import predict as run_predict
     from .inference.source import open_source
 
-    check_options(top, invert)
+    check_options(top, invert, tta=tta)
     source = open_source(source)
     import_keras_quietly()
     inputs = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
-    return run_predict(source, inputs, top=top, invert=invert)
+    return run_predict(source, inputs, top=top, invert=invert, tta=tta)
 
 
 def export(source: Path | str, fmt: str, out: Path | str, *, data_dir=None) -> dict:

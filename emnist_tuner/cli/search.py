@@ -55,6 +55,8 @@ def search(
     ema: Optional[bool] = EmaOption,
     weight_decay: Optional[float] = WeightDecayOption,
     precision: str = PrecisionOption,
+    tta: Optional[int] = typer.Option(None, "--tta", help="Also test the final model(s) with test-time "
+                                                           "augmentation over N copies (default 1: off)."),
     ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Models kept: the winner and K - 1 more, "
                                                                      "averaged in RUN/ensemble.keras (default 1)."),
     ensemble_of: Optional[str] = typer.Option(None, "--ensemble-of", help="seeds: the winner with other seeds "
@@ -82,7 +84,7 @@ def search(
                               ema=ema, weight_decay=weight_decay)
     options = dict(max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset, batch_size=batch_size,
                    seed=seed, patience=patience, max_params=max_params, trials_per_worker=trials_per_worker,
-                   recipe=recipe, ensemble=ensemble, ensemble_of=ensemble_of, precision=precision)
+                   recipe=recipe, ensemble=ensemble, ensemble_of=ensemble_of, precision=precision, tta=tta)
     config = api.search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, data_dir=data_dir,
                                tensorboard=tensorboard, **options)
     if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder
@@ -128,11 +130,16 @@ def print_winner(run_dir: Path, final: dict) -> None:
                   f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
                   f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
                   f"{run_dir / final['model']}")
+    if final.get("tta"):
+        console.print(f"with test-time augmentation ({final['tta']['copies']} copies): held-out test accuracy "
+                      f"[bold]{final['tta']['test_accuracy']:.4f}[/bold]")
     ensemble = final.get("ensemble")
     if ensemble:
         members = ", ".join(f"{100 * member['test_accuracy']:.2f}" for member in ensemble["members"])
         console.print(f"ensemble of {len(ensemble['members'])} ({ensemble['of']}; members {members} %): "
                       f"held-out test accuracy [bold]{ensemble['test_accuracy']:.4f}[/bold]; model: "
-                      f"{run_dir / ensemble['model']}")
+                      f"{run_dir / ensemble['model']}"
+                      + (f"; with test-time augmentation {ensemble['tta']['test_accuracy']:.4f}" if ensemble.get("tta")
+                         else ""))
     console.print(f"next: `emnist-tuner report {run_dir}` (the winner's errors, per class), `emnist-tuner retrain "
                   f"{run_dir}` (the winner on MNIST, then the backbone of `emnist-tuner transfer`)", highlight=False)

@@ -25,12 +25,14 @@ def predict(
     top: int = typer.Option(3, "--top", help="Classes to show per image."),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),
     invert: str = typer.Option("auto", "--invert", help="auto (dark ink on light paper is inverted), yes or no."),
+    tta: int = typer.Option(1, "--tta", help="Test-time augmentation: average over the image and N - 1 "
+                                             "transformed copies (1 = off)."),
 ) -> None:
     """The model's top classes for your own images, prepared as its training images were."""
     from ..inference.predict import check_options
 
-    check_options(top, invert, fmt)
-    rows = api.predict(source, inputs, top=top, invert=invert)
+    check_options(top, invert, fmt, tta)
+    rows = api.predict(source, inputs, top=top, invert=invert, tta=tta)
     failed = [row for row in rows if "error" in row]
     for row in failed:
         print(f"error: {row['error']}", file=sys.stderr)

@@ -26,6 +26,7 @@ from ..io import read_json_object, write_json_atomic
 from ..runfolder.trials import failure_reason
 from ..training.ensemble import average_model
 from ..training.fit import EventCallback, evaluate_on_test, save_model_atomic
+from ..training.tta import tta_predict
 from ..training.recipe import compile_with_recipe, one_hot, recipe_callbacks, steps_per_epoch
 from .search import ensemble_matches
 from .tuner import best_completed_trial, epochs_reached
@@ -50,7 +51,8 @@ def retrain_best(tuner, config, data, emit) -> dict:
         final = _ensemble(tuner, config, data, final, emit)
     ensemble = final.get("ensemble") or {}
     emit({"event": "final_end", "test_accuracy": final["test_accuracy"], "epochs": final["epochs"],
-          "ensemble_members": len(ensemble.get("members", [])), "ensemble_accuracy": ensemble.get("test_accuracy")})
+          "ensemble_members": len(ensemble.get("members", [])), "ensemble_accuracy": ensemble.get("test_accuracy"),
+          "ensemble_tta": ensemble.get("tta")})
     return final
 
 
@@ -67,6 +69,14 @@ def _train(tuner, config, data, hyperparameters, seed: int, epochs: int, emit):
     return model, time.time() - started
 
 
+def _tta(model, config, data) -> dict | None:
+    """The held-out accuracy with test-time augmentation (``--tta N``), or None when not asked."""
+    if config.tta <= 1:
+        return None
+    probabilities = tta_predict(model, data.x_test, config.tta, seed=config.seed)
+    return {"copies": config.tta, "test_accuracy": float(np.mean(np.argmax(probabilities, axis=1) == data.y_test))}
+
+
 def _values(trial) -> dict:
     return {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
 
@@ -80,6 +90,7 @@ def _final_model(tuner, config, data, trial, emit) -> dict:
     model, seconds = _train(tuner, config, data, trial.hyperparameters, config.seed, epochs, emit)
     test_accuracy = evaluate_on_test(model, data, run)
     save_model_atomic(model, run.best_model_file)
+    tta = _tta(model, config, data)
     final = {
         "trial_id": trial.trial_id,
         "val_accuracy": trial.score,
@@ -92,9 +103,10 @@ def _final_model(tuner, config, data, trial, emit) -> dict:
         "parameters": int(model.count_params()),
         "hyperparameters": _values(trial),
         "model": run.best_model_file.name,
+        **({"tta": tta} if tta else {}),
     }
     write_json_atomic(run.final_file, final)
-    emit({"event": "model_end", "test_accuracy": test_accuracy, "epochs": epochs})
+    emit({"event": "model_end", "test_accuracy": test_accuracy, "epochs": epochs, "tta": tta})
     return final
 
 
@@ -133,10 +145,11 @@ def _ensemble(tuner, config, data, final: dict, emit) -> dict:
     ensemble = average_model(models)
     test_accuracy = evaluate_on_test(ensemble, data, run.ensemble_folder)
     save_model_atomic(ensemble, run.ensemble_model_file)
+    tta = _tta(ensemble, config, data)
     final = {**final, "ensemble": {"of": config.ensemble_of, "asked": config.ensemble, "members": members,
                                    "test_accuracy": test_accuracy,
                                    "parameters": int(ensemble.count_params()),
-                                   "model": run.ensemble_model_file.name}}
+                                   "model": run.ensemble_model_file.name, **({"tta": tta} if tta else {})}}
     write_json_atomic(run.final_file, final)
     return final
 

@@ -13,12 +13,14 @@ FORMATS = ("table", "json", "csv")
 BATCH = 256
 
 
-def check_options(top: int, invert: str, fmt: str = "table") -> None:
-    """ConfigError (exit 2) for a bad --top, --invert or --format (the CLI's output format)."""
+def check_options(top: int, invert: str, fmt: str = "table", tta: int = 1) -> None:
+    """ConfigError (exit 2) for a bad --top, --invert, --format (the CLI's output format) or --tta."""
     from ..data.glyphs import INVERT
 
     if top < 1:
         raise ConfigError(f"--top must be at least 1, got {top}")
+    if tta < 1:
+        raise ConfigError(f"--tta must be at least 1 (1: no test-time augmentation), got {tta}")
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
     if invert not in INVERT:
@@ -37,20 +39,24 @@ def prepare(images: list[CharacterImage], style: str, invert: str) -> None:
             image.error = f"{image.name}: {exc}"
 
 
-def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_batch=None) -> list[dict]:
+def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_batch=None,
+            tta: int = 1) -> list[dict]:
     """One row per character image: ``{"input", "top": [{"class", "probability"}, …]}``, or ``{"input",
     "error"}`` for one that could not be read or prepared. Inference runs in batches; ``on_batch(n)`` is
-    told how many images each batch held."""
+    told how many images each batch held. ``tta`` > 1: the mean over the image and ``tta`` - 1 transformed
+    copies (``training.tta``)."""
     images = read_inputs(inputs)
     prepare(images, source.style, invert)
     good = [image for image in images if not image.error]
     probabilities = np.zeros((0, len(source.class_names)))
     if good:
+        from ..training.tta import tta_predict
+
         model = source.load()
         chunks = []
         for start in range(0, len(good), BATCH):
             batch = np.stack([image.pixels for image in good[start:start + BATCH]])
-            chunks.append(model.predict(batch, batch_size=BATCH, verbose=0))
+            chunks.append(tta_predict(model, batch, tta, batch_size=BATCH))
             if on_batch:
                 on_batch(len(batch))
         probabilities = np.concatenate(chunks)

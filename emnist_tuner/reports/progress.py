@@ -121,10 +121,10 @@ class SearchProgress:
                 self.say(self.status.plain)
         elif kind == "model_end":
             which = f"member {event['member']}/{event['members']} " if event.get("member") else ""
-            self.say(f"{which}held-out test accuracy: {event['test_accuracy']:.4f}")
+            self.say(f"{which}held-out test accuracy: {event['test_accuracy']:.4f}{_tta_text(event.get('tta'))}")
         elif kind == "final_end" and event.get("ensemble_accuracy") is not None:
             self.say(f"ensemble of {event['ensemble_members']} (mean softmax): held-out test accuracy "
-                     f"{event['ensemble_accuracy']:.4f}")
+                     f"{event['ensemble_accuracy']:.4f}{_tta_text(event.get('ensemble_tta'))}")
 
     def _epoch_end(self, event: dict) -> None:
         self.trial_epochs_run += 1
@@ -231,6 +231,10 @@ def schedule_table(config, rounds) -> Group:
               f"estimate: {docstring_estimate(config.max_epochs, config.factor, config.iterations):.0f}); "
               "early stopping can end trials sooner")
     return Group(table, Text(totals))
+
+
+def _tta_text(tta: dict | None) -> str:
+    return f" ({tta['test_accuracy']:.4f} with test-time augmentation, {tta['copies']} copies)" if tta else ""
 
 
 class ConsoleUI:

@@ -63,6 +63,8 @@ def _search_winner(run: RunFolder) -> list:
         ("parameters", _count(final.get("parameters"))),
         ("train / test images", f"{_count(final.get('train_images'))} / {_count(final.get('test_images'))}"),
         ("final training", str(final.get("recipe") or final.get("learning_rate") or "—")),
+        *([(f"test accuracy, TTA x{final['tta']['copies']}", pct(final["tta"]["test_accuracy"]))]
+          if final.get("tta") else []),
     ]), *_ensemble_table(final.get("ensemble"))]
 
 
@@ -79,7 +81,10 @@ def _ensemble_table(ensemble: dict | None) -> list:
                       _count(member.get("epochs")), pct(member.get("test_accuracy")).rstrip(" %"))
     table.add_row("[bold]mean softmax[/bold]", "", "", "", f"[bold]{pct(ensemble.get('test_accuracy')).rstrip(' %')}"
                                                             "[/bold]")
-    table.caption, table.caption_justify = f"model: {ensemble.get('model')}", "left"
+    tta = ensemble.get("tta")
+    table.caption = f"model: {ensemble.get('model')}" + (
+        f"; with test-time augmentation ({tta['copies']} copies): {pct(tta['test_accuracy'])}" if tta else "")
+    table.caption_justify = "left"
     return [table]
 
 

@@ -142,6 +142,7 @@ class SearchConfig(RunConfig):
     recipe: FinalRecipe = field(default_factory=FinalRecipe)  # the winner's final training
     ensemble: int = 1  # models kept: the winner, and ensemble - 1 more members (RUN/ensemble)
     ensemble_of: str = "seeds"  # recipe_config.ENSEMBLE_OF
+    tta: int = 1  # also test the final model(s) with test-time augmentation over this many copies
     kind: str = "search"
 
     @classmethod
@@ -168,6 +169,7 @@ class SearchConfig(RunConfig):
         self.recipe.validate()
         check_ensemble(self.ensemble, self.ensemble_of)
         check_precision(self.precision)
+        check_options(None, (("--tta", self.tta, 1),))
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"validation fraction must be in (0, 1), got {self.val_fraction}")
 

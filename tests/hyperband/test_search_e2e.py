@@ -223,7 +223,8 @@ def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(tmp
 
 def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, start_proc):
     run = tmp_path / "run"
-    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--ensemble", "3", "--final-epochs", "2")
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--ensemble", "3", "--final-epochs", "2",
+                      "--tta", "3")
     member_2 = run / "ensemble" / "member-2.json"
     wait_until(lambda: member_2.is_file() or proc.poll() is not None, timeout=300, what="member 2 to be saved")
     proc.send_signal(signal.SIGKILL)
@@ -246,6 +247,8 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     assert [(m["member"], m["seed"], m["trial_id"]) for m in ensemble["members"]] == \
         [(1, 0, final["trial_id"]), (2, 1, final["trial_id"]), (3, 2, final["trial_id"])]
     assert ensemble["test_accuracy"] == pytest.approx(accuracy_of_saved_predictions(run / "ensemble"))
+    assert final["tta"]["copies"] == ensemble["tta"]["copies"] == 3 and 0.1 < ensemble["tta"]["test_accuracy"] <= 1
+    assert "with test-time augmentation (3 copies): held-out test accuracy" in said
     assert "ensemble of 3 (seeds; members" in said and "held-out test accuracy" in said
 
     import keras
@@ -265,7 +268,7 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     # the same search asked again with a larger ensemble: only the new member is trained
     kept.append(run / "ensemble" / "member-3.keras")
     before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept}
-    larger = cli("search", *SEARCH, "--run-dir", str(run), "--ensemble", "4", "--final-epochs", "2")
+    larger = cli("search", *SEARCH, "--run-dir", str(run), "--ensemble", "4", "--final-epochs", "2", "--tta", "3")
     assert larger.returncode == 0, larger.stderr
     said = " ".join(larger.stdout.split())
     assert "member 4/4 held-out test accuracy" in said and "member 3/4" not in said

@@ -84,6 +84,7 @@ def test_bad_inputs_are_one_line_each_and_the_others_are_predicted(trained, tmp_
     (["--top", "0"], 2, "--top must be at least 1, got 0"),
     (["--format", "xml"], 2, "--format must be one of table, json, csv, got 'xml'"),
     (["--invert", "maybe"], 2, "--invert must be one of auto, yes, no, got 'maybe'"),
+    (["--tta", "0"], 2, "--tta must be at least 1 (1: no test-time augmentation), got 0"),
 ])
 def test_bad_options(trained, tmp_path, capsys, args, code, message):
     result = run_cli(capsys, "predict", str(trained), str(tmp_path), *args)
@@ -123,3 +124,16 @@ def test_scan_like_files_read_as_well_as_the_arrays(shared_data, tmp_path, capsy
     arrays = np.mean([r["top"][0]["class"] == t for r, t in zip(as_arrays, truth)])
     files = np.mean([r["top"][0]["class"] == t for r, t in zip(as_files, truth)])
     assert arrays > 0.9 and abs(arrays - files) <= 0.03, (arrays, files)
+
+
+def test_test_time_augmentation_averages_copies(trained, tmp_path):
+    from emnist_tuner.data.prepare import prepare_data
+
+    images = prepare_data("synthetic", None, 0).x_test[:8]
+    np.save(tmp_path / "glyphs.npy", images)
+    plain = et.predict(trained, tmp_path / "glyphs.npy", top=10)
+    again = et.predict(trained, tmp_path / "glyphs.npy", top=10, tta=1)
+    averaged = et.predict(trained, tmp_path / "glyphs.npy", top=10, tta=4)
+    assert plain == again and len(averaged) == 8
+    assert all(abs(sum(c["probability"] for c in row["top"]) - 1) < 1e-4 for row in averaged)
+    assert averaged != plain  # transformed copies were averaged in

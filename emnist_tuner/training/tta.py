@@ -1,0 +1,61 @@
+"""Test-time augmentation: a model's softmax averaged over the image itself and N - 1 randomly
+transformed copies of it (the model's own augmentation ranges: rotation, translation, zoom).
+
+Measured on the quick MNIST search's winner (BENCHMARKS.md, "Test-time augmentation"): 4 copies
+raised the held-out accuracy from 99.25 % to 99.51 %. The transforms are the ones the model was
+trained with, read from its ``augment_*`` layers (members of an ensemble included); a model without
+augmentation gets mild defaults. Prediction costs N times as much.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from ..searchspace.hypermodel import augmentation_layers
+
+MILD = {"rotation": 0.03, "translation": 0.1, "zoom": 0.1}
+
+
+def _layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _layers(layer)
+
+
+def _magnitude(value) -> float:
+    if isinstance(value, (tuple, list)):
+        return float(max(abs(v) for v in value if v is not None))
+    return float(abs(value or 0.0))
+
+
+def augmentation_of(model) -> dict[str, float]:
+    """The rotation, translation and zoom ranges of ``model``'s augmentation layers (``MILD`` if none)."""
+    found: dict[str, float] = {}
+    for layer in _layers(model):
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.RandomRotation):
+            found["rotation"] = max(found.get("rotation", 0.0), _magnitude(config["factor"]))
+        elif isinstance(layer, keras.layers.RandomTranslation):
+            found["translation"] = max(found.get("translation", 0.0), _magnitude(config["height_factor"]))
+        elif isinstance(layer, keras.layers.RandomZoom):
+            found["zoom"] = max(found.get("zoom", 0.0), _magnitude(config["height_factor"]))
+    return found or dict(MILD)
+
+
+def tta_predict(model, images: np.ndarray, copies: int, seed: int = 0, batch_size: int = 1024) -> np.ndarray:
+    """``model``'s mean softmax over ``images`` and ``copies`` - 1 transformed copies (``copies`` 1: a
+    plain prediction). ``images``: (N, height, width) floats as the model takes them."""
+    total = model.predict(images, batch_size=batch_size, verbose=0)
+    if copies <= 1:
+        return total
+    keras.utils.set_random_seed(seed)  # the transforms' layers draw their own seeds when built
+    canvas = keras.Input((None, None, 1))
+    transform = keras.Model(canvas, augmentation_layers(canvas, augmentation_of(model)))
+    for _ in range(1, copies):
+        moved = np.concatenate([keras.ops.convert_to_numpy(transform(images[i:i + batch_size, ..., None],
+                                                                     training=True))[..., 0]
+                                for i in range(0, len(images), batch_size)])
+        total = total + model.predict(moved, batch_size=batch_size, verbose=0)
+    return total / copies
