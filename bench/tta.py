@@ -1,7 +1,8 @@
 """Test-time augmentation (issue 16): does averaging a model's predictions over randomly transformed
 copies of each test image (the winner's own augmentation ranges) beat predicting the image once?
 
-    .venv/bin/python bench/tta.py RUN [--model FILE ...] [--copies 4,8,16] [--repeats 3] [--data-dir DIR]
+    .venv/bin/python bench/tta.py RUN [--model FILE ... [--ensemble]] [--copies 4,8,16] [--repeats 3]
+                                  [--data-dir DIR]
     .venv/bin/python bench/tta.py --tiny      # synthetic data, an untrained preset (checks the script)
 
 RUN is a finished search: its final model (``best_model.keras``) and its winner's rotation, translation
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, action="append", default=[],
                         help="a model file to test instead of RUN's final model (repeatable; bench/final_recipe.py "
                              "--outputs keeps them); RUN still gives the dataset and the transforms")
+    parser.add_argument("--ensemble", action="store_true", help="also test the average of the --model files")
     parser.add_argument("--copies", default="4,8,16")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data-dir", default=_common.default_data_dir())
@@ -67,6 +69,10 @@ def main() -> None:
         data = prepare_data(config["dataset"], None, 0, data_dir=args.data_dir)
         files = args.model or [args.run / final["model"]]
         models = {str(f): keras.models.load_model(f, compile=False) for f in files}
+        if args.ensemble and len(models) > 1:
+            from emnist_tuner.training.ensemble import average_model
+
+            models[f"ensemble of the {len(models)}"] = average_model(list(models.values()))
         values = final["hyperparameters"]
         factors = {k: values.get(k, 0.0) for k in ("rotation", "translation", "zoom")} if values.get("augment") \
             else {"rotation": 0.03, "translation": 0.1, "zoom": 0.1}

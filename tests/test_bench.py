@@ -124,3 +124,10 @@ def test_tta_prints_one_line_per_number_of_copies():
     assert re.fullmatch(r"1 copy \(no TTA\): \d+\.\d\d %", lines[-3])
     for line, copies in zip(lines[-2:], (2, 3)):
         assert re.fullmatch(rf"{copies} copies: \d+\.\d\d ± \d+\.\d\d % over 2 repeats", line)
+
+
+def test_onednn_times_both_settings():
+    lines = run_bench("onednn.py", "--tiny", "--presets", "dense")
+    assert re.fullmatch(r"dense, oneDNN on \(TensorFlow's default\): \d+\.\d\d s \(1\.00x the default's time\); "
+                        r"all: \d+\.\d\d", lines[-2])
+    assert re.fullmatch(r"dense, oneDNN off: \d+\.\d\d s \(\d+\.\d\dx the default's time\); all: \d+\.\d\d", lines[-1])
