@@ -130,7 +130,7 @@ def print_winner(run_dir: Path, final: dict) -> None:
                   f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
                   f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
                   f"{run_dir / final['model']}")
-    if final.get("tta"):
+    if final.get("tta") and not final["tta"].get("skipped"):
         console.print(f"with test-time augmentation ({final['tta']['copies']} copies): held-out test accuracy "
                       f"[bold]{final['tta']['test_accuracy']:.4f}[/bold]")
     ensemble = final.get("ensemble")
@@ -139,7 +139,7 @@ def print_winner(run_dir: Path, final: dict) -> None:
         console.print(f"ensemble of {len(ensemble['members'])} ({ensemble['of']}; members {members} %): "
                       f"held-out test accuracy [bold]{ensemble['test_accuracy']:.4f}[/bold]; model: "
                       f"{run_dir / ensemble['model']}"
-                      + (f"; with test-time augmentation {ensemble['tta']['test_accuracy']:.4f}" if ensemble.get("tta")
-                         else ""))
+                      + (f"; with test-time augmentation {ensemble['tta']['test_accuracy']:.4f}"
+                         if (ensemble.get("tta") or {}).get("test_accuracy") is not None else ""))
     console.print(f"next: `emnist-tuner report {run_dir}` (the winner's errors, per class), `emnist-tuner retrain "
                   f"{run_dir}` (the winner on MNIST, then the backbone of `emnist-tuner transfer`)", highlight=False)

@@ -26,7 +26,7 @@ from ..io import read_json_object, write_json_atomic
 from ..runfolder.trials import failure_reason
 from ..training.ensemble import average_model
 from ..training.fit import EventCallback, evaluate_on_test, save_model_atomic
-from ..training.tta import tta_predict
+from ..training.tta import augmentation_of, tta_predict
 from ..training.recipe import compile_with_recipe, one_hot, recipe_callbacks, steps_per_epoch
 from .search import ensemble_matches
 from .tuner import best_completed_trial, epochs_reached
@@ -73,6 +73,8 @@ def _tta(model, config, data) -> dict | None:
     """The held-out accuracy with test-time augmentation (``--tta N``), or None when not asked."""
     if config.tta <= 1:
         return None
+    if not augmentation_of(model):
+        return {"copies": config.tta, "skipped": "trained without augmentation"}
     probabilities = tta_predict(model, data.x_test, config.tta, seed=config.seed)
     return {"copies": config.tta, "test_accuracy": float(np.mean(np.argmax(probabilities, axis=1) == data.y_test))}
 

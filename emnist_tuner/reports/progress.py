@@ -234,7 +234,11 @@ def schedule_table(config, rounds) -> Group:
 
 
 def _tta_text(tta: dict | None) -> str:
-    return f" ({tta['test_accuracy']:.4f} with test-time augmentation, {tta['copies']} copies)" if tta else ""
+    if not tta:
+        return ""
+    if tta.get("skipped"):
+        return f" (test-time augmentation skipped: {tta['skipped']})"
+    return f" ({tta['test_accuracy']:.4f} with test-time augmentation, {tta['copies']} copies)"
 
 
 class ConsoleUI:

@@ -63,8 +63,8 @@ def _search_winner(run: RunFolder) -> list:
         ("parameters", _count(final.get("parameters"))),
         ("train / test images", f"{_count(final.get('train_images'))} / {_count(final.get('test_images'))}"),
         ("final training", str(final.get("recipe") or final.get("learning_rate") or "—")),
-        *([(f"test accuracy, TTA x{final['tta']['copies']}", pct(final["tta"]["test_accuracy"]))]
-          if final.get("tta") else []),
+        *([(f"test accuracy, TTA x{final['tta']['copies']}", pct(final["tta"].get("test_accuracy")))]
+          if final.get("tta") and not final["tta"].get("skipped") else []),
     ]), *_ensemble_table(final.get("ensemble"))]
 
 
@@ -81,9 +81,10 @@ def _ensemble_table(ensemble: dict | None) -> list:
                       _count(member.get("epochs")), pct(member.get("test_accuracy")).rstrip(" %"))
     table.add_row("[bold]mean softmax[/bold]", "", "", "", f"[bold]{pct(ensemble.get('test_accuracy')).rstrip(' %')}"
                                                             "[/bold]")
-    tta = ensemble.get("tta")
+    tta = ensemble.get("tta") or {}
     table.caption = f"model: {ensemble.get('model')}" + (
-        f"; with test-time augmentation ({tta['copies']} copies): {pct(tta['test_accuracy'])}" if tta else "")
+        f"; with test-time augmentation ({tta['copies']} copies): {pct(tta['test_accuracy'])}"
+        if tta.get("test_accuracy") is not None else "")
     table.caption_justify = "left"
     return [table]
 

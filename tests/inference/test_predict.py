@@ -126,14 +126,21 @@ def test_scan_like_files_read_as_well_as_the_arrays(shared_data, tmp_path, capsy
     assert arrays > 0.9 and abs(arrays - files) <= 0.03, (arrays, files)
 
 
-def test_test_time_augmentation_averages_copies(trained, tmp_path):
+def test_test_time_augmentation_averages_copies(trained, tmp_path, capsys):
     from emnist_tuner.data.prepare import prepare_data
+    from emnist_tuner.searchspace import CharacterHyperModel, preset_hyperparameters
 
     images = prepare_data("synthetic", None, 0).x_test[:8]
     np.save(tmp_path / "glyphs.npy", images)
-    plain = et.predict(trained, tmp_path / "glyphs.npy", top=10)
-    again = et.predict(trained, tmp_path / "glyphs.npy", top=10, tta=1)
-    averaged = et.predict(trained, tmp_path / "glyphs.npy", top=10, tta=4)
+    hypermodel = CharacterHyperModel((28, 28), 10)
+    values = dict(preset_hyperparameters("convnet", hypermodel).values, augment=True, rotation=0.03,
+                  translation=0.1, zoom=0.1)
+    hypermodel.build(hypermodel.hyperparameters_for(values)).save(tmp_path / "augmented.keras")
+    plain = et.predict(tmp_path / "augmented.keras", tmp_path / "glyphs.npy", top=10)
+    again = et.predict(tmp_path / "augmented.keras", tmp_path / "glyphs.npy", top=10, tta=1)
+    averaged = et.predict(tmp_path / "augmented.keras", tmp_path / "glyphs.npy", top=10, tta=4)
     assert plain == again and len(averaged) == 8
     assert all(abs(sum(c["probability"] for c in row["top"]) - 1) < 1e-4 for row in averaged)
     assert averaged != plain  # transformed copies were averaged in
+    code, _, err = run_cli(capsys, "predict", str(trained), str(tmp_path / "glyphs.npy"), "--tta", "4")
+    assert code == 2 and err.count("\n") == 1 and "was trained without augmentation" in err  # a dense preset
