@@ -247,8 +247,13 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     assert [(m["member"], m["seed"], m["trial_id"]) for m in ensemble["members"]] == \
         [(1, 0, final["trial_id"]), (2, 1, final["trial_id"]), (3, 2, final["trial_id"])]
     assert ensemble["test_accuracy"] == pytest.approx(accuracy_of_saved_predictions(run / "ensemble"))
-    assert final["tta"]["copies"] == ensemble["tta"]["copies"] == 3 and 0.1 < ensemble["tta"]["test_accuracy"] <= 1
-    assert "with test-time augmentation (3 copies): held-out test accuracy" in said
+    assert final["tta"]["copies"] == ensemble["tta"]["copies"] == 3
+    if final["hyperparameters"].get("augment"):  # the winner of this tiny search varies from run to run
+        assert 0.1 < ensemble["tta"]["test_accuracy"] <= 1
+        assert "with test-time augmentation (3 copies): held-out test accuracy" in said
+    else:  # nothing to vary at test time
+        assert ensemble["tta"]["skipped"] == final["tta"]["skipped"] == "trained without augmentation"
+        assert "test-time augmentation skipped: trained without augmentation" in said
     assert "ensemble of 3 (seeds; members" in said and "held-out test accuracy" in said
 
     import keras
