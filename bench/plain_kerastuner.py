@@ -35,15 +35,20 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", required=True)
+def race_options(parser: argparse.ArgumentParser) -> None:
+    """The options both sides of the race take (``bench/race.py`` passes them on)."""
     parser.add_argument("--subset", type=int, default=20_000)
     parser.add_argument("--max-epochs", type=int, default=6)
     parser.add_argument("--factor", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=_common.default_data_dir())
     parser.add_argument("--tiny", action="store_true")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    race_options(parser)
     args = parser.parse_args()
 
     import keras

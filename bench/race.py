@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import _common
+from plain_kerastuner import race_options
 from rich.console import Console
 from rich.table import Table
 
@@ -128,12 +129,7 @@ def plain(args, folder: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--subset", type=int, default=20_000)
-    parser.add_argument("--max-epochs", type=int, default=6)
-    parser.add_argument("--factor", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir", default=_common.default_data_dir())
-    parser.add_argument("--tiny", action="store_true")
+    race_options(parser)
     args = parser.parse_args()
     if args.tiny:
         args.max_epochs, args.factor = 2, 2
