@@ -26,6 +26,7 @@ from ..io import read_json, write_json_atomic
 from ..runfolder.configs import AblationConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
+from ..training.devices import policy_restored
 from .ablation_methods import METHOD_TITLES, METHODS, Variant, applicable, make_variants, parse_methods
 from .stats import CONFIDENCE, MIN_PAIRS, paired_interval
 
@@ -129,7 +130,8 @@ def run_ablation(config: AblationConfig, run_dir: Path | str, say=print) -> dict
     with run_lifecycle(run, how_to_go_on(run.path)):
         if not run.exists():
             config.save(run.path)
-        _train_missing(config, run, say)
+        with policy_restored():
+            _train_missing(config, run, say)
         return write_summary(run.path)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import RunError
 from ..io import read_json_object, write_json_atomic
+from ..runfolder.configs import SEED_LIMIT
 from ..runfolder.trials import failure_reason
 from ..training.ensemble import average_model
 from ..training.fit import EventCallback, evaluate_on_test, save_model_atomic
@@ -117,7 +118,7 @@ def member_plan(oracle, config, winner_id: str) -> list[tuple[object, int]]:
     distinct architectures (fewer if the search has fewer), each at the run's seed."""
     winner = oracle.trials[winner_id]
     if config.ensemble_of == "seeds":
-        return [(winner, config.seed + i) for i in range(config.ensemble)]
+        return [(winner, (config.seed + i) % SEED_LIMIT) for i in range(config.ensemble)]
     done = sorted((t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None),
                   key=lambda t: -t.score)
     plan, seen = [(winner, config.seed)], [_values(winner)]

@@ -89,7 +89,7 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
             if ensemble_complete(run, config):
                 ui.say("the search and its final retrain are already complete")
             else:
-                if run.final_file.exists():
+                if read_json_object(run.final_file) is not None:  # only the ensemble is left to do
                     ui.say("the search and the winner's final training are complete; training the ensemble's "
                            "missing members")
                 elif chief:

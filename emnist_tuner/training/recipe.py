@@ -53,8 +53,8 @@ def _peak_rate(optimizer) -> float:
 
 def compile_with_recipe(model: keras.Model, recipe: FinalRecipe, epochs: int, steps: int) -> None:
     """Compile ``model`` again for ``epochs`` epochs of ``steps`` steps under ``recipe`` (see the module)."""
-    optimizer = model.optimizer
-    config = optimizer.get_config()
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)  # under mixed_float16, compile
+    config = optimizer.get_config()  # wraps it in a LossScaleOptimizer, and does so again below
     config["learning_rate"] = learning_rate_schedule(_peak_rate(optimizer), epochs, recipe.warmup_epochs, steps)
     if recipe.weight_decay:
         config["weight_decay"] = recipe.weight_decay

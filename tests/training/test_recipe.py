@@ -67,6 +67,21 @@ def test_compiling_keeps_the_optimizer_and_adds_the_recipe():
     assert model.loss.get_config()["label_smoothing"] == pytest.approx(0.2)
 
 
+def test_compiling_under_mixed_float16_rebuilds_the_inner_optimizer():
+    keras.mixed_precision.set_global_policy("mixed_float16")  # what `auto` picks on a GPU
+    try:
+        model = _tiny()
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        compile_with_recipe(model, FinalRecipe(), epochs=3, steps=10)
+        inner = model.optimizer.inner_optimizer
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(inner, keras.optimizers.Adam) and inner.use_ema
+        x, y = np.zeros((8, 4), "float32"), np.zeros(8, int)
+        model.fit(x, one_hot(y, 3), epochs=1, batch_size=4, verbose=0, callbacks=recipe_callbacks(FinalRecipe()))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 class _Weights(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.seen = getattr(self, "seen", []) + [[w.copy() for w in self.model.get_weights()]]
