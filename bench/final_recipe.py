@@ -52,15 +52,13 @@ def train(build, recipe, epochs: int, x, y, x_test, seed: int, batch_size: int =
     """A fresh model trained under ``recipe`` for ``epochs``; (test probabilities, seconds)."""
     import keras
 
-    from emnist_tuner.training.recipe import compile_with_recipe, one_hot, recipe_callbacks, steps_per_epoch
+    from emnist_tuner.training.recipe import fit_with_recipe
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     model = build()
-    compile_with_recipe(model, recipe, epochs, steps_per_epoch(len(y), batch_size))
     started = time.perf_counter()
-    model.fit(x, one_hot(y, int(model.output_shape[-1])), epochs=epochs, batch_size=batch_size,
-              callbacks=recipe_callbacks(recipe), verbose=0)
+    fit_with_recipe(model, x, y, recipe, epochs, batch_size)
     seconds = time.perf_counter() - started
     return model.predict(x_test, batch_size=1024, verbose=0), seconds, model
 

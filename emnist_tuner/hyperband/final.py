@@ -28,7 +28,7 @@ from ..runfolder.trials import failure_reason
 from ..training.ensemble import average_model
 from ..training.fit import EventCallback, evaluate_on_test, save_model_atomic
 from ..training.tta import augmentation_of, tta_predict
-from ..training.recipe import compile_with_recipe, one_hot, recipe_callbacks, steps_per_epoch
+from ..training.recipe import fit_with_recipe
 from .search import ensemble_matches
 from .tuner import best_completed_trial, epochs_reached
 
@@ -63,10 +63,8 @@ def _train(tuner, config, data, hyperparameters, seed: int, epochs: int, emit):
     keras.utils.set_random_seed(seed)
     model = tuner.hypermodel.build(hyperparameters)
     x, y = data.train_and_val()
-    compile_with_recipe(model, config.recipe, epochs, steps_per_epoch(len(y), config.batch_size))
     started = time.time()
-    model.fit(x, one_hot(y, int(model.output_shape[-1])), epochs=epochs, batch_size=config.batch_size,
-              callbacks=[EventCallback(emit), *recipe_callbacks(config.recipe)], verbose=0)
+    fit_with_recipe(model, x, y, config.recipe, epochs, config.batch_size, [EventCallback(emit)])
     return model, time.time() - started
 
 

@@ -14,7 +14,7 @@ from ..io import write_json_atomic
 from ..runfolder.layout import TrainingFolder
 from ..runfolder.recipe_config import FinalRecipe
 from .devices import float32_model
-from .recipe import compile_with_recipe, one_hot, recipe_callbacks, steps_per_epoch
+from .recipe import fit_with_recipe, recipe_callbacks
 
 
 class EventCallback(keras.callbacks.Callback):
@@ -78,16 +78,13 @@ def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, o
             if on_epoch is not None:
                 on_epoch(event, epoch_seconds[-1])
 
-    y_train, y_val = data.y_train, data.y_val
     if recipe is not None:
-        compile_with_recipe(model, recipe, epochs, steps_per_epoch(len(y_train), batch_size))
-        classes = int(model.output_shape[-1])
-        y_train, y_val = one_hot(y_train, classes), one_hot(y_val, classes)
-    else:
-        recipe = FinalRecipe(ema=False)
-    callbacks = [EventCallback(on_event), *recipe_callbacks(recipe, patience)]
-    history = model.fit(data.x_train, y_train, validation_data=(data.x_val, y_val),
-                        epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
+        history = fit_with_recipe(model, data.x_train, data.y_train, recipe, epochs, batch_size,
+                                  [EventCallback(on_event)], (data.x_val, data.y_val), patience)
+    else:  # as compiled
+        callbacks = [EventCallback(on_event), *recipe_callbacks(FinalRecipe(ema=False), patience)]
+        history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+                            epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
     return history.history, epoch_seconds
 
 

@@ -77,3 +77,15 @@ def recipe_callbacks(recipe: FinalRecipe, patience: int | None = None) -> list:
 
 def one_hot(labels, num_classes: int) -> np.ndarray:
     return keras.utils.to_categorical(np.asarray(labels), num_classes).astype("float32")
+
+
+def fit_with_recipe(model: keras.Model, x, y, recipe: FinalRecipe, epochs: int, batch_size: int, callbacks=(),
+                    validation=None, patience: int | None = None):
+    """Compile ``model`` for ``recipe`` and fit it on images ``x`` with integer labels ``y`` (and the
+    ``validation`` pair, if any, with early stopping after ``patience``); ``callbacks`` run first.
+    Returns Keras' History."""
+    compile_with_recipe(model, recipe, epochs, steps_per_epoch(len(y), batch_size))
+    classes = int(model.output_shape[-1])
+    validation_data = None if validation is None else (validation[0], one_hot(validation[1], classes))
+    return model.fit(x, one_hot(y, classes), validation_data=validation_data, epochs=epochs, batch_size=batch_size,
+                     callbacks=[*callbacks, *recipe_callbacks(recipe, patience)], verbose=0)
