@@ -1,8 +1,14 @@
-"""TensorFlow's oneDNN optimizations on and off (``TF_ENABLE_ONEDNN_OPTS``, read when TensorFlow is
-imported): the speed of a steady epoch per preset, each setting in its own subprocess, settings
-alternating (on off on off ...). Memory is ``bench/memory.py`` run with the variable set.
+"""TensorFlow's oneDNN settings, read when TensorFlow is imported: the speed of a steady epoch per
+preset (fed as every fit of ours is: ``training.batches``), each value in its own subprocess, values
+alternating (A B A B ...). Memory is ``bench/memory.py`` run with the variable set.
 
-    .venv/bin/python bench/onednn.py [--presets convnet,model1] [--rounds 3] [--subset 10000] [--data-dir DIR]
+--setting opts: oneDNN's optimizations on and off (``TF_ENABLE_ONEDNN_OPTS``).
+--setting allocator: oneDNN's memory from TensorFlow's own pool, which keeps what it once held, or from
+the system's malloc (``TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1``), alone or with glibc keeping big blocks on
+its heaps (``hyperband.process.WORKER_MEMORY_ENV``, what search workers get).
+
+    .venv/bin/python bench/onednn.py [--setting opts|allocator] [--presets convnet,model1] [--rounds 3]
+                                     [--subset 10000] [--data-dir DIR]
     .venv/bin/python bench/onednn.py --tiny
 """
 
@@ -16,8 +22,15 @@ import subprocess
 import sys
 
 import _common
+from emnist_tuner.hyperband.process import WORKER_MEMORY_ENV
 
-SETTINGS = {"on (TensorFlow's default)": "1", "off": "0"}
+SETTINGS = {  # name: {label: environment}; the first is the reference
+    "opts": {"oneDNN on (TensorFlow's default)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
+             "oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
+    "allocator": {"TensorFlow's pool (TensorFlow's default)": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"},
+                  "system malloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1"},
+                  "system malloc, glibc heaps kept (a search worker's default)": WORKER_MEMORY_ENV},
+}
 
 
 def one_run(args) -> None:
@@ -25,17 +38,20 @@ def one_run(args) -> None:
     from emnist_tuner.quiet import import_keras_quietly
 
     import_keras_quietly()
+    from emnist_tuner.training.batches import fit_inputs
+
     data, _ = _common.bench_data(args.tiny, args.subset, args.data_dir)
     seconds = {}
     for preset in args.presets.split(","):
-        _, _, marks = _common.two_epochs(preset, data, (data.x_train, data.y_train),
-                                         dict(batch_size=128, validation_data=(data.x_val, data.y_val)))
+        _, _, marks = _common.two_epochs(preset, data, (), fit_inputs(data.x_train, data.y_train, 128,
+                                                                      (data.x_val, data.y_val)))
         seconds[preset] = marks[3] - marks[2]
     print(json.dumps(seconds))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--setting", choices=sorted(SETTINGS), default="opts")
     parser.add_argument("--presets", default="convnet,model1")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--subset", type=int, default=10_000)
@@ -46,23 +62,27 @@ def main() -> None:
     if args.one_run:
         return one_run(args)
     rounds = 1 if args.tiny else args.rounds
-    times: dict[str, dict[str, list[float]]] = {name: {} for name in SETTINGS}
+    values = SETTINGS[args.setting]
+    times: dict[str, dict[str, list[float]]] = {name: {} for name in values}
     for _ in range(rounds):
-        for name, value in SETTINGS.items():
+        for name, variables in values.items():
             command = [sys.executable, __file__, "--one-run", "--presets", args.presets, "--subset", str(args.subset)]
             command += (["--data-dir", args.data_dir] if args.data_dir else []) + (["--tiny"] if args.tiny else [])
             out = subprocess.run(command, capture_output=True, text=True, check=True,
-                                 env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": value, "TF_CPP_MIN_LOG_LEVEL": "2"})
+                                 env={**os.environ, **variables, "TF_CPP_MIN_LOG_LEVEL": "2"})
             for preset, seconds in json.loads(out.stdout.strip().splitlines()[-1]).items():
                 times[name].setdefault(preset, []).append(seconds)
     print(f"steady epoch seconds, median of {rounds} alternating rounds ({'synthetic' if args.tiny else 'real MNIST'}, "
           f"subset {args.subset:,})")
-    base = next(iter(SETTINGS))
+    for name, variables in values.items():
+        print(f"{name}: {' '.join(f'{k}={v}' for k, v in variables.items())}")
+    base = next(iter(values))
     for preset in args.presets.split(","):
-        on = statistics.median(times[base][preset])
-        for name in SETTINGS:
+        reference = statistics.median(times[base][preset])
+        for name in values:
             median = statistics.median(times[name][preset])
-            print(f"{preset}, oneDNN {name}: {median:.2f} s ({median / on:.2f}x the default's time); "
+            print(f"{preset}, {name}: {median:.2f} s ({median / reference:.2f}x "
+                  f"the first's time); "
                   f"all: {', '.join(f'{s:.2f}' for s in times[name][preset])}")
 
 

@@ -4,13 +4,15 @@ A (trial): a fresh run folder and ``RunHyperband`` seeded with the preset (so it
 preset), the worker's callbacks (``trial_callbacks``: progress events, TensorBoard with HParams, early
 stopping), events serialised as JSON and drawn by a live ``SearchProgress`` (4 redraws/s into a buffer),
 KerasTuner's best-epoch checkpoint, trial/oracle JSON writes and the timing file; timed from
-``tuner.search`` to the end of the trial (the tuner's construction is a per-worker cost, shown apart).
-B (plain): build and compile the same model from the same HyperModel, ``model.fit`` with the same
-validation data, batch size and epochs, ``verbose=0``, no callbacks.
+``tuner.search`` to the end of the trial (the input pipeline and the tuner's construction are per-worker costs, shown apart).
+The trial is given its data as the search's worker gives it (``training.batches.fit_inputs``).
+B (plain): build and compile the same model from the same HyperModel, ``model.fit`` on the NumPy arrays
+(as a Keras user writes it) with the same validation data, batch size and epochs, ``verbose=0``, no
+callbacks. C: the same as B, on the pipeline the trial gets: A / C is what our machinery alone costs.
 
-A and B alternate (A B A B ...) in one process after one untimed warm-up of each; medians are compared.
-The last line is ``ratio X.XX``: the median over pairs of A / B (each A beside its B, so slow drifts in
-the load of a shared machine cancel). Goal: <= 1.05.
+A, B and C alternate (A B C A B C ...) in one process after one untimed warm-up of each; medians are
+compared. The last line is ``ratio X.XX``: the median over rounds of A / B (each A beside its B, so slow
+drifts in the load of a shared machine cancel). Goal: <= 1.05. The line before it gives A / C.
 
     .venv/bin/python bench/overhead.py [--quick] [--tiny] [--preset convnet] [--repeats 7] [--subset 10000]
                                        [--kerastuner-default] [--profile FILE]
@@ -41,6 +43,7 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
     from emnist_tuner.runfolder.layout import RunFolder
     from emnist_tuner.hyperband.space import preset_starting_points
     from emnist_tuner.hyperband.tuner import RunHyperband, TrialBudgetReached, trial_callbacks
+    from emnist_tuner.training.batches import fit_inputs
 
     # factor > max_epochs: one Hyperband bracket whose trials all train max_epochs epochs
     config = SearchConfig(dataset=data.info.name, max_epochs=epochs, factor=epochs + 1, subset=None,
@@ -59,6 +62,7 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
         display.handle(json.loads(json.dumps(event)))  # what the worker's pipe and the parent do
 
     started = time.perf_counter()
+    inputs = fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val))  # once per worker
     tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=1,
                          starting_points=preset_starting_points(hypermodel, [preset]))
     built = time.perf_counter()
@@ -66,9 +70,7 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
         if profiler:
             profiler.enable()
         try:
-            tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-                         batch_size=batch_size, epochs=epochs, callbacks=trial_callbacks(run, config, emit),
-                         verbose=0)
+            tuner.search(**inputs, epochs=epochs, callbacks=trial_callbacks(run, config, emit), verbose=0)
         except TrialBudgetReached:
             pass
         ended = time.perf_counter()
@@ -101,11 +103,12 @@ def kerastuner_default():
         tuner.RunHyperband._activate_all_conditions, tuner.gc, tuner.release_memory = saved
 
 
-def plain_once(hypermodel, data, preset: str, epochs: int, batch_size: int) -> dict:
-    """The same model built and fitted with plain Keras."""
+def plain_once(hypermodel, data, preset: str, epochs: int, batch_size: int, pipeline: bool = False) -> dict:
+    """The same model built and fitted with plain Keras: on the arrays, or on the trial's ``pipeline``."""
     import keras
 
     from emnist_tuner.searchspace import preset_hyperparameters
+    from emnist_tuner.training.batches import fit_inputs
 
     marks: dict[str, float] = {}
 
@@ -117,8 +120,12 @@ def plain_once(hypermodel, data, preset: str, epochs: int, batch_size: int) -> d
     gc.collect()
     started = time.perf_counter()
     model = hypermodel.build(preset_hyperparameters(preset, hypermodel))
-    model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), batch_size=batch_size,
-              epochs=epochs, verbose=0, callbacks=[Marks()])
+    if pipeline:
+        inputs = fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val))
+    else:
+        inputs = {"x": data.x_train, "y": data.y_train, "batch_size": batch_size,
+                  "validation_data": (data.x_val, data.y_val)}
+    model.fit(**inputs, epochs=epochs, verbose=0, callbacks=[Marks()])
     ended = time.perf_counter()
     return {"total": ended - started, "build": marks["first_epoch"] - started, "fit": ended - marks["first_epoch"]}
 
@@ -156,6 +163,7 @@ def main() -> None:
     keras.utils.set_random_seed(0)
     trials: list[dict] = []
     plains: list[dict] = []
+    pipelined: list[dict] = []
     defaults: list[dict] = []
     quiet: list[dict] = []
     profiler = cProfile.Profile() if args.profile else None
@@ -175,13 +183,17 @@ def main() -> None:
             a = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size, Path(tmp) / f"run{i}",
                            profiler if i else None)
             b = plain_once(hypermodel, data, args.preset, args.epochs, args.batch_size)
+            c = plain_once(hypermodel, data, args.preset, args.epochs, args.batch_size, pipeline=True)
             if i:
                 trials.append(a)
                 plains.append(b)
+                pipelined.append(c)
     med = {key: _common.median([t[key] for t in trials]) for key in trials[0]}
     pmed = {key: _common.median([p[key] for p in plains]) for key in plains[0]}
     pair_ratios = [a["total"] / b["total"] for a, b in zip(trials, plains)]
     ratio = _common.median(pair_ratios)  # paired: each A beside its B, so load drifts cancel
+    cmed = _common.median([c["total"] for c in pipelined])
+    machinery = _common.median([a["total"] / c["total"] for a, c in zip(trials, pipelined)])
 
     table = Table(title=f"{args.preset}, {args.epochs} epoch(s), batch {args.batch_size}: search trial (A) vs "
                         f"plain model.fit (B), median of {repeats} interleaved pairs")
@@ -195,7 +207,9 @@ def main() -> None:
     table.add_row("after the last epoch (A: checkpoint, trial end, writes)", f"{med['after']:.3f}", "",
                   f"{med['after']:+.3f}")
     table.add_row("total", f"{med['total']:.3f}", f"{pmed['total']:.3f}", f"{med['total'] - pmed['total']:+.3f}")
-    table.add_row("per worker, not in A: RunHyperband construction", f"{med['tuner']:.3f}", "", "")
+    table.add_row("per worker, not in A: input pipeline and RunHyperband construction", f"{med['tuner']:.3f}", "", "")
+    table.add_row("C: plain fit on the trial's input pipeline (training.batches): total", "", f"{cmed:.3f}",
+                  f"{med['total'] - cmed:+.3f}")
     if defaults:
         dmed = {key: _common.median([d[key] for d in defaults]) for key in defaults[0]}
         table.add_row("A with KerasTuner's defaults (before issue 7): total / construction",
@@ -207,14 +221,16 @@ def main() -> None:
                       f"{qmed['total']:.3f} / {qmed['fit']:.3f}", "", f"{qmed['total'] - pmed['total']:+.3f}")
     a_totals = ", ".join(f"{t['total']:.2f}" for t in trials)
     b_totals = ", ".join(f"{p['total']:.2f}" for p in plains)
+    c_totals = ", ".join(f"{c['total']:.2f}" for c in pipelined)
     minima = min(t["total"] for t in trials) / min(p["total"] for p in plains)
-    table.caption = (f"data: {described}; totals: A {a_totals}; B {b_totals}; ratio of medians "
+    table.caption = (f"data: {described}; totals: A {a_totals}; B {b_totals}; C {c_totals}; ratio of medians "
                      f"{med['total'] / pmed['total']:.2f}, of minima {minima:.2f}; "
                      f"ratio below: median of the {repeats} pairs' A/B; {_common.machine()}")
     Console().print(table)
     if profiler:
         profiler.dump_stats(args.profile)
         print(f"cProfile stats of A: {args.profile} (python -m pstats {args.profile})")
+    print(f"machinery alone: median of A / C {machinery:.2f}")
     print(f"ratio {ratio:.2f}")
 
 

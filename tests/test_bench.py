@@ -126,8 +126,15 @@ def test_tta_prints_one_line_per_number_of_copies():
         assert re.fullmatch(rf"{copies} copies: \d+\.\d\d ± \d+\.\d\d % over 2 repeats", line)
 
 
-def test_onednn_times_both_settings():
-    lines = run_bench("onednn.py", "--tiny", "--presets", "dense")
-    assert re.fullmatch(r"dense, oneDNN on \(TensorFlow's default\): \d+\.\d\d s \(1\.00x the default's time\); "
-                        r"all: \d+\.\d\d", lines[-2])
-    assert re.fullmatch(r"dense, oneDNN off: \d+\.\d\d s \(\d+\.\d\dx the default's time\); all: \d+\.\d\d", lines[-1])
+@pytest.mark.parametrize("setting, labels", [
+    ("opts", [r"oneDNN on \(TensorFlow's default\)", "oneDNN off"]),
+    ("allocator", [r"TensorFlow's pool \(TensorFlow's default\)", "system malloc",
+                   r"system malloc, glibc heaps kept \(a search worker's default\)"])])
+def test_onednn_times_each_value_of_a_setting(setting, labels):
+    lines = run_bench("onednn.py", "--tiny", "--presets", "dense", "--setting", setting)
+    results = lines[-len(labels):]
+    assert re.fullmatch(rf"dense, {labels[0]}: \d+\.\d\d s \(1\.00x the first's time\); all: \d+\.\d\d", results[0])
+    for label, line in zip(labels[1:], results[1:]):
+        assert re.fullmatch(rf"dense, {label}: \d+\.\d\d s \(\d+\.\d\dx the first's time\); all: \d+\.\d\d", line)
+    if setting == "allocator":
+        assert "TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1 MALLOC_MMAP_THRESHOLD_=33554432" in "\n".join(lines)

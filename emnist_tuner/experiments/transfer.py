@@ -146,13 +146,14 @@ def train_one(name, config: TransferConfig, fold: int, seed: int, backbone_path:
     predicted classes on ``x_test``, and what it fine-tuned."""
     import keras
 
+    from ..training.batches import fit_inputs
     from .transfer_model import build_transfer_model, compile_for, set_phase
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(1000 * seed + fold)  # the same head initialization and batches for both
     steps = -(-len(y_train) // config.batch_size)
     targets = keras.utils.to_categorical(y_train, NUM_CLASSES)
-    fit = dict(batch_size=config.batch_size, verbose=0, shuffle=True)
+    fit = dict(**fit_inputs(x_train, targets, config.batch_size), verbose=0)
     schedule = keras.optimizers.schedules.CosineDecay
     extra = {}
     if name == "transfer":
@@ -161,15 +162,15 @@ def train_one(name, config: TransferConfig, fold: int, seed: int, backbone_path:
         if config.head_epochs:
             set_phase(model, "head")
             compile_for(model, schedule(config.head_lr, config.head_epochs * steps), config.label_smoothing)
-            model.fit(x_train, targets, epochs=config.head_epochs, **fit)
+            model.fit(**fit, epochs=config.head_epochs)
         extra["fine_tuned_layers"] = set_phase(model, "fine-tune", config.fine_tune, config.batchnorm)
         compile_for(model, schedule(config.fine_tune_lr, config.fine_tune_epochs * steps), config.label_smoothing)
-        model.fit(x_train, targets, epochs=config.fine_tune_epochs, **fit)
+        model.fit(**fit, epochs=config.fine_tune_epochs)
     else:
         fresh = winner.build(canvas, NUM_CLASSES, name="scratch_backbone", augment=False)
         model = build_transfer_model(fresh, NUM_CLASSES, config.scratch_augment, name="scratch")
         compile_for(model, schedule(config.scratch_lr, config.scratch_epochs * steps), config.label_smoothing)
-        model.fit(x_train, targets, epochs=config.scratch_epochs, **fit)
+        model.fit(**fit, epochs=config.scratch_epochs)
     return np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1), extra
 
 

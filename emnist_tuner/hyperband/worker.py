@@ -52,6 +52,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     from ..data.prepare import prepare_data
     from ..runfolder.configs import SearchConfig
     from ..runfolder.layout import RunFolder
+    from ..training.batches import fit_inputs
     from ..training.devices import configure_devices
     from . import kt_ext
     from .space import hypermodel_for, preset_points
@@ -81,8 +82,9 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
         return
     callbacks = trial_callbacks(run, config, tuner.emit)  # the tuner counts each trial's epochs
     try:
-        tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-                     batch_size=config.batch_size, epochs=config.max_epochs, callbacks=callbacks, verbose=0)
+        # one input pipeline for all of this worker's trials (training.batches: no autotuning stalls)
+        tuner.search(**fit_inputs(data.x_train, data.y_train, config.batch_size, (data.x_val, data.y_val)),
+                     epochs=config.max_epochs, callbacks=callbacks, verbose=0)
     except TrialBudgetReached:
         emit({"event": "budget"})
         return

@@ -13,6 +13,7 @@ import numpy as np
 from ..io import write_json_atomic
 from ..runfolder.layout import TrainingFolder
 from ..runfolder.recipe_config import FinalRecipe
+from .batches import fit_inputs
 from .devices import float32_model
 from .recipe import fit_with_recipe, recipe_callbacks
 
@@ -83,8 +84,8 @@ def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, o
                                   [EventCallback(on_event)], (data.x_val, data.y_val), patience)
     else:  # as compiled
         callbacks = [EventCallback(on_event), *recipe_callbacks(FinalRecipe(ema=False), patience)]
-        history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-                            epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
+        history = model.fit(**fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val)),
+                            epochs=epochs, callbacks=callbacks, verbose=0)
     return history.history, epoch_seconds
 
 

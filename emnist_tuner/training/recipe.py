@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from ..runfolder.recipe_config import FinalRecipe
+from .batches import fit_inputs
 
 EMA_MAX_MOMENTUM = 0.999
 EMA_FORGET = 10.0  # the initial weights' share of the average at the end: e^-EMA_FORGET
@@ -87,5 +88,5 @@ def fit_with_recipe(model: keras.Model, x, y, recipe: FinalRecipe, epochs: int, 
     compile_with_recipe(model, recipe, epochs, steps_per_epoch(len(y), batch_size))
     classes = int(model.output_shape[-1])
     validation_data = None if validation is None else (validation[0], one_hot(validation[1], classes))
-    return model.fit(x, one_hot(y, classes), validation_data=validation_data, epochs=epochs, batch_size=batch_size,
+    return model.fit(**fit_inputs(x, one_hot(y, classes), batch_size, validation_data), epochs=epochs,
                      callbacks=[*callbacks, *recipe_callbacks(recipe, patience)], verbose=0)

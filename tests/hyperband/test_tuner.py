@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import gc
+import importlib
 
 import keras_tuner
 import pytest
@@ -149,3 +150,35 @@ def test_the_best_epoch_is_kept_in_memory_and_written_once_when_fit_ends(tmp_pat
     fresh = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     fresh.load_weights(path)
     assert all(np.all(w == 1) for w in fresh.get_weights())  # the file holds the best epoch (the second)
+
+
+def test_trial_tensorboard_writes_epoch_summaries_with_no_per_batch_calls(tmp_path, monkeypatch):
+    import keras
+    import numpy as np
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorBoard logs are written with the TensorFlow backend only")
+    import tensorflow as tf
+
+    from emnist_tuner.hyperband.tuner import EpochTensorBoard
+
+    summary = importlib.import_module("tensorflow.summary")  # the module Keras' callback writes through
+    names: list[str] = []
+    real_scalar = summary.scalar
+    monkeypatch.setattr(summary, "scalar", lambda name, *a, **k: (names.append(name), real_scalar(name, *a, **k))[1])
+    x, y = np.random.default_rng(0).random((40, 3)).astype("float32"), np.arange(40) % 2
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    for callback in (keras.callbacks.TensorBoard(str(tmp_path / "stock"), update_freq="epoch"),
+                     EpochTensorBoard(str(tmp_path / "ours"))):
+        names.clear()
+        model.fit(x, y, validation_data=(x, y), batch_size=8, epochs=2, verbose=0, callbacks=[callback])
+        if type(callback) is keras.callbacks.TensorBoard:  # Keras' own: a call per metric per batch
+            assert sum(name.startswith("batch_") for name in names) >= 2 * 5 * 2
+            per_epoch = [name for name in names if not name.startswith("batch_")]
+    assert "epoch_accuracy" in names and names == per_epoch  # ours: the same summaries, none per batch
+    tags = {(folder.name, value.tag) for folder in (tmp_path / "ours").iterdir()
+            for events in folder.glob("events.out.tfevents.*")
+            for event in tf.compat.v1.train.summary_iterator(str(events)) for value in event.summary.value}
+    assert {("train", "epoch_accuracy"), ("validation", "epoch_accuracy"), ("train", "epoch_loss")} <= tags
