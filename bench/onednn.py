@@ -4,8 +4,8 @@ alternating (A B A B ...). Memory is ``bench/memory.py`` run with the variable s
 
 --setting opts: oneDNN's optimizations on and off (``TF_ENABLE_ONEDNN_OPTS``).
 --setting allocator: oneDNN's memory from TensorFlow's own pool, which keeps what it once held, or from
-the system's malloc (``TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1``), alone or with glibc keeping big blocks on
-its heaps (``hyperband.process.WORKER_MEMORY_ENV``, what search workers get).
+the system's malloc (``TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1``), alone or with glibc keeping blocks up to
+32 MiB on its heaps and not trimming them (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``).
 
     .venv/bin/python bench/onednn.py [--setting opts|allocator] [--presets convnet,model1] [--rounds 3]
                                      [--subset 10000] [--data-dir DIR]
@@ -22,14 +22,15 @@ import subprocess
 import sys
 
 import _common
-from emnist_tuner.hyperband.process import WORKER_MEMORY_ENV
 
 SETTINGS = {  # name: {label: environment}; the first is the reference
     "opts": {"oneDNN on (TensorFlow's default)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
              "oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
     "allocator": {"TensorFlow's pool (TensorFlow's default)": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"},
                   "system malloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1"},
-                  "system malloc, glibc heaps kept (a search worker's default)": WORKER_MEMORY_ENV},
+                  "system malloc, glibc heaps kept": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1",
+                                                      "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+                                                      "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}},
 }
 
 

@@ -15,20 +15,14 @@ from ..errors import RunError
 from ..runfolder.layout import WORKER_LOG, RunFolder
 
 WORKER_MODULE = "emnist_tuner.hyperband.worker"
-# A worker's memory across trials (BENCHMARKS.md, "Search efficiency"): oneDNN takes its buffers from
-# the system's malloc instead of TensorFlow's own pool, which keeps the most it ever held (RSS then
-# followed the largest model trained so far); glibc keeps those buffers on its heaps, reused from one
-# step to the next, instead of mapping and unmapping them each time (measured 1.3-1.5x slower epochs),
-# and ``release_memory`` hands them back after each trial. Variables set by the user win.
-WORKER_MEMORY_ENV = {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1", "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
-                     "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
 def worker_environment(extra: dict | None = None) -> dict:
-    """A worker's environment: ``WORKER_MEMORY_ENV`` under this process's environment, then ``extra``
-    (None values remove a variable)."""
-    merged = {**WORKER_MEMORY_ENV, **os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1",
-              **(extra or {})}
+    """A worker's environment: this process's, quiet and unbuffered, then ``extra`` (None values remove a
+    variable). TensorFlow's own memory settings are kept: its pool for oneDNN's buffers holds the most a
+    worker ever needed until the worker exits, but returning it to the system cost more than it saved
+    (BENCHMARKS.md, "Search efficiency": higher peaks and slower epochs for the largest models)."""
+    merged = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **(extra or {})}
     return {k: v for k, v in merged.items() if v is not None}
 
 

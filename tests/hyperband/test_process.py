@@ -12,9 +12,9 @@ class _Started(Exception):
     pass
 
 
-def test_workers_get_the_memory_settings_under_the_users_own(monkeypatch, tmp_path):
-    monkeypatch.delenv("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", raising=False)
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")  # set by the user: kept
+def test_a_worker_gets_this_environment_quiet_with_the_callers_changes_last(monkeypatch, tmp_path):
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     started = {}
 
     def popen(command, **kwargs):
@@ -23,11 +23,10 @@ def test_workers_get_the_memory_settings_under_the_users_own(monkeypatch, tmp_pa
 
     monkeypatch.setattr(process.subprocess, "Popen", popen)
     with pytest.raises(_Started):
-        process.run_worker_process(RunFolder(tmp_path), "search", None, display=None,
-                                   env={"KERASTUNER_TUNER_ID": "w1", "MALLOC_MMAP_THRESHOLD_": None})
-    env = started["env"]
-    assert process.WORKER_MODULE in started["command"]
-    assert env["TF_ONEDNN_USE_SYSTEM_ALLOCATOR"] == "1" and env["MALLOC_TRIM_THRESHOLD_"] == "12345"
-    assert env["KERASTUNER_TUNER_ID"] == "w1" and "MALLOC_MMAP_THRESHOLD_" not in env  # the caller's last word
-    assert env["TF_CPP_MIN_LOG_LEVEL"] == "2"
-
+        process.run_worker_process(RunFolder(tmp_path), "search", 8, display=None,
+                                   env={"KERASTUNER_TUNER_ID": "w1", "MALLOC_TRIM_THRESHOLD_": None})
+    env, command = started["env"], started["command"]
+    assert command[command.index("--mode") + 1] == "search" and command[command.index("--budget") + 1] == "8"
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "2" and env["PYTHONUNBUFFERED"] == "1"
+    assert env["KERASTUNER_TUNER_ID"] == "w1" and "MALLOC_TRIM_THRESHOLD_" not in env  # the caller's last word
+    assert "TF_ONEDNN_USE_SYSTEM_ALLOCATOR" not in env  # TensorFlow's pool is kept (BENCHMARKS.md)
