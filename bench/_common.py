@@ -53,8 +53,8 @@ def machine() -> str:
             f"keras {keras.__version__}, backend {keras.backend.backend()}")
 
 
-def two_epochs(preset: str, data, fit_args: tuple, fit_kwargs: dict) -> tuple:
-    """A fresh ``preset`` model for ``data`` fitted for two epochs:
+def two_epochs(preset: str, data, fit_args: tuple, fit_kwargs: dict, build=None) -> tuple:
+    """A fresh ``preset`` model (or ``build()``'s) for ``data`` fitted for two epochs:
     (model, start time, [epoch 1 begin, epoch 1 end, epoch 2 begin, epoch 2 end]) in perf_counter seconds.
     The second epoch is the steady one (the first includes tracing)."""
     import time
@@ -65,7 +65,7 @@ def two_epochs(preset: str, data, fit_args: tuple, fit_kwargs: dict) -> tuple:
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
-    model = build_preset(preset, data.info.image_shape, data.info.num_classes)
+    model = build() if build else build_preset(preset, data.info.image_shape, data.info.num_classes)
     marks: list[float] = []
 
     class Clock(keras.callbacks.Callback):

@@ -9,6 +9,9 @@ the system's malloc (``TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1``), alone or with glibc 
 
     .venv/bin/python bench/onednn.py [--setting opts|allocator] [--presets convnet,model1] [--rounds 3]
                                      [--subset 10000] [--data-dir DIR]
+
+--presets also takes RUN:TRIAL_ID, a search trial's model (e.g. a race's largest). The last lines give the
+peak RSS of each setting's process (all its models), in the same form.
     .venv/bin/python bench/onednn.py --tiny
 """
 
@@ -17,12 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 import _common
 
+PEAK = "peak RSS of the process"
 SETTINGS = {  # name: {label: environment}; the first is the reference
     "opts": {"oneDNN on (TensorFlow's default)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
              "oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
@@ -43,11 +49,26 @@ def one_run(args) -> None:
 
     data, _ = _common.bench_data(args.tiny, args.subset, args.data_dir)
     seconds = {}
-    for preset in args.presets.split(","):
-        _, _, marks = _common.two_epochs(preset, data, (), fit_inputs(data.x_train, data.y_train, 128,
-                                                                      (data.x_val, data.y_val)))
-        seconds[preset] = marks[3] - marks[2]
+    for name in args.presets.split(","):
+        build = trial_builder(name) if ":" in name else None
+        _, _, marks = _common.two_epochs(name, data, (), fit_inputs(data.x_train, data.y_train, 128,
+                                                                    (data.x_val, data.y_val)), build)
+        seconds[name] = marks[3] - marks[2]
+    seconds[PEAK] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(seconds))
+
+
+def trial_builder(name: str):
+    """``RUN:TRIAL_ID``: a function building that search trial's model, untrained."""
+    from emnist_tuner.hyperband.space import hypermodel_for
+    from emnist_tuner.runfolder.configs import SearchConfig
+    from emnist_tuner.runfolder.trials import read_trials
+
+    run, trial_id = name.rsplit(":", 1)
+    record = next(r for r in read_trials(Path(run)) if r.trial_id == trial_id)
+    hypermodel = hypermodel_for(SearchConfig.load(Path(run)))
+    values = {k: v for k, v in record.hyperparameters.items() if not k.startswith("tuner/")}
+    return lambda: hypermodel.build(hypermodel.hyperparameters_for(values))
 
 
 def main() -> None:
@@ -73,18 +94,19 @@ def main() -> None:
                                  env={**os.environ, **variables, "TF_CPP_MIN_LOG_LEVEL": "2"})
             for preset, seconds in json.loads(out.stdout.strip().splitlines()[-1]).items():
                 times[name].setdefault(preset, []).append(seconds)
-    print(f"steady epoch seconds, median of {rounds} alternating rounds ({'synthetic' if args.tiny else 'real MNIST'}, "
+    data = "synthetic" if args.tiny else "real MNIST"
+    print(f"steady epoch seconds (and each process's peak RSS), median of {rounds} alternating rounds ({data}, "
           f"subset {args.subset:,})")
     for name, variables in values.items():
         print(f"{name}: {' '.join(f'{k}={v}' for k, v in variables.items())}")
     base = next(iter(values))
-    for preset in args.presets.split(","):
-        reference = statistics.median(times[base][preset])
+    for measured in [*args.presets.split(","), PEAK]:
+        unit = "MiB" if measured == PEAK else "s"
+        reference = statistics.median(times[base][measured])
         for name in values:
-            median = statistics.median(times[name][preset])
-            print(f"{preset}, {name}: {median:.2f} s ({median / reference:.2f}x "
-                  f"the first's time); "
-                  f"all: {', '.join(f'{s:.2f}' for s in times[name][preset])}")
+            median = statistics.median(times[name][measured])
+            print(f"{measured}, {name}: {median:.2f} {unit} ({median / reference:.2f}x the first's); "
+                  f"all: {', '.join(f'{s:.2f}' for s in times[name][measured])}")
 
 
 if __name__ == "__main__":

@@ -132,10 +132,12 @@ def test_tta_prints_one_line_per_number_of_copies():
                    "system malloc, glibc heaps kept"])])
 def test_onednn_times_each_value_of_a_setting(setting, labels):
     lines = run_bench("onednn.py", "--tiny", "--presets", "dense", "--setting", setting)
-    results = lines[-len(labels):]
-    assert re.fullmatch(rf"dense, {labels[0]}: \d+\.\d\d s \(1\.00x the first's time\); all: \d+\.\d\d", results[0])
-    for label, line in zip(labels[1:], results[1:]):
-        assert re.fullmatch(rf"dense, {label}: \d+\.\d\d s \(\d+\.\d\dx the first's time\); all: \d+\.\d\d", line)
+    for what, unit in (("dense", "s"), ("peak RSS of the process", "MiB")):
+        results = [line for line in lines if line.startswith(f"{what}, ")]
+        assert len(results) == len(labels)
+        assert re.fullmatch(rf"{what}, {labels[0]}: \d+\.\d\d {unit} \(1\.00x the first's\); all: \d+\.\d\d", results[0])
+        for label, line in zip(labels[1:], results[1:]):
+            assert re.fullmatch(rf"{what}, {label}: \d+\.\d\d {unit} \(\d+\.\d\dx the first's\); all: \d+\.\d\d", line)
     if setting == "allocator":
         assert "TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1 MALLOC_MMAP_THRESHOLD_=33554432" in "\n".join(lines)
 
