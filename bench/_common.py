@@ -53,10 +53,10 @@ def machine() -> str:
             f"keras {keras.__version__}, backend {keras.backend.backend()}")
 
 
-def two_epochs(preset: str, data, fit_args: tuple, fit_kwargs: dict, build=None) -> tuple:
-    """A fresh ``preset`` model (or ``build()``'s) for ``data`` fitted for two epochs:
-    (model, start time, [epoch 1 begin, epoch 1 end, epoch 2 begin, epoch 2 end]) in perf_counter seconds.
-    The second epoch is the steady one (the first includes tracing)."""
+def two_epochs(preset: str, data, fit_args: tuple, fit_kwargs: dict, build=None, epochs: int = 2) -> tuple:
+    """A fresh ``preset`` model (or ``build()``'s) for ``data`` fitted for two epochs (or ``epochs``):
+    (model, start time, [epoch 1 begin, epoch 1 end, epoch 2 begin, epoch 2 end, ...]) in perf_counter
+    seconds. The second epoch is the steady one (the first includes tracing)."""
     import time
 
     import keras
@@ -76,5 +76,5 @@ def two_epochs(preset: str, data, fit_args: tuple, fit_kwargs: dict, build=None)
             marks.append(time.perf_counter())
 
     started = time.perf_counter()
-    model.fit(*fit_args, epochs=2, verbose=0, callbacks=[Clock()], **fit_kwargs)
+    model.fit(*fit_args, epochs=epochs, verbose=0, callbacks=[Clock()], **fit_kwargs)
     return model, started, marks

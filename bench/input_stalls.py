@@ -23,31 +23,16 @@ FEEDS = ("arrays (Keras' adapter, autotuned)", "training.batches (ours)")
 
 def fit_once(preset: str, data, feed: str, epochs: int, batch_size: int) -> tuple[list[float], float]:
     """Seconds of each epoch, and from the last epoch's end to the return of ``fit``."""
-    import keras
-
-    from emnist_tuner.searchspace import build_preset
     from emnist_tuner.training.batches import fit_inputs
-
-    keras.backend.clear_session()
-    model = build_preset(preset, data.info.image_shape, data.info.num_classes)
-    marks: list[float] = []
-
-    class Clock(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            marks.append(time.perf_counter())
-
-        def on_epoch_end(self, epoch, logs=None):
-            marks.append(time.perf_counter())
 
     if feed == FEEDS[0]:
         inputs = {"x": data.x_train, "y": data.y_train, "batch_size": batch_size,
                   "validation_data": (data.x_val, data.y_val)}
     else:
         inputs = fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val))
-    model.fit(**inputs, epochs=epochs, verbose=0, callbacks=[Clock()])
+    _, _, marks = _common.two_epochs(preset, data, (), inputs, epochs=epochs)
     returned = time.perf_counter()
     return [marks[i + 1] - marks[i] for i in range(0, len(marks), 2)], returned - marks[-1]
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
