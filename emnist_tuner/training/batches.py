@@ -2,9 +2,10 @@
 tf.data's autotuning switched off; with any other backend, the arrays themselves.
 
 Why not hand Keras the arrays: Keras turns them into a pipeline that autotunes its prefetching, and
-on 2 cores that pipeline stalls for one whole second in about half the epochs, and sometimes when a fit
-ends (measured on convnet, 10,000 MNIST images: steady epochs 1.5-2.7 s, mean 2.20 s, against
-1.41-1.68 s, mean 1.58 s, here; BENCHMARKS.md, "Search efficiency"). A search is dozens of short fits.
+on 2 cores that pipeline stalls for about a second in many epochs, and sometimes when a fit ends
+(``bench/input_stalls.py``, convnet on 10,000 MNIST images: steady epochs 1.37-2.81 s, mean 1.90 s, 5 of
+12 stalled, against 1.35-1.46 s, mean 1.41 s, none; BENCHMARKS.md, "Search efficiency"). A search is
+dozens of short fits.
 
 ``batches`` does what Keras does with arrays: one copy of the data, a new random order every epoch
 (drawn from TensorFlow's seed), batches gathered by index, the next batches prepared while the model
