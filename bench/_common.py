@@ -53,7 +53,17 @@ def machine() -> str:
             f"keras {keras.__version__}, backend {keras.backend.backend()}")
 
 
-def two_epochs(preset: str, data, fit_args: tuple, fit_kwargs: dict, build=None, epochs: int = 2) -> tuple:
+def feed(data, batch_size: int, ours: bool) -> dict:
+    """``model.fit``'s data arguments for ``data``'s training and validation splits: our pipeline
+    (``training.batches``, as every fit of the package gets), or the arrays as a Keras user passes them."""
+    from emnist_tuner.training.batches import fit_inputs
+
+    if ours:
+        return fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val))
+    return {"x": data.x_train, "y": data.y_train, "batch_size": batch_size, "validation_data": (data.x_val, data.y_val)}
+
+
+def timed_fit(preset: str, data, fit_args: tuple, fit_kwargs: dict, build=None, epochs: int = 2) -> tuple:
     """A fresh ``preset`` model (or ``build()``'s) for ``data`` fitted for two epochs (or ``epochs``):
     (model, start time, [epoch 1 begin, epoch 1 end, epoch 2 begin, epoch 2 end, ...]) in perf_counter
     seconds. The second epoch is the steady one (the first includes tracing)."""

@@ -64,7 +64,7 @@ def load(args):
 def preset_rate(name: str, data, batch_size: int) -> dict:
     import _common
 
-    model, started, marks = _common.two_epochs(name, data, (data.x_train, data.y_train), {"batch_size": batch_size})
+    model, started, marks = _common.timed_fit(name, data, (data.x_train, data.y_train), {"batch_size": batch_size})
     first = marks[1] - started
     second = marks[3] - marks[2]
     return {"params": model.count_params(), "first": first, "second": second, "rate": len(data.y_train) / second}

@@ -23,14 +23,8 @@ FEEDS = ("arrays (Keras' adapter, autotuned)", "training.batches (ours)")
 
 def fit_once(preset: str, data, feed: str, epochs: int, batch_size: int) -> tuple[list[float], float]:
     """Seconds of each epoch, and from the last epoch's end to the return of ``fit``."""
-    from emnist_tuner.training.batches import fit_inputs
-
-    if feed == FEEDS[0]:
-        inputs = {"x": data.x_train, "y": data.y_train, "batch_size": batch_size,
-                  "validation_data": (data.x_val, data.y_val)}
-    else:
-        inputs = fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val))
-    _, _, marks = _common.two_epochs(preset, data, (), inputs, epochs=epochs)
+    _, _, marks = _common.timed_fit(preset, data, (), _common.feed(data, batch_size, ours=feed == FEEDS[1]),
+                                    epochs=epochs)
     returned = time.perf_counter()
     return [marks[i + 1] - marks[i] for i in range(0, len(marks), 2)], returned - marks[-1]
 

@@ -45,14 +45,11 @@ def one_run(args) -> None:
     from emnist_tuner.quiet import import_keras_quietly
 
     import_keras_quietly()
-    from emnist_tuner.training.batches import fit_inputs
-
     data, _ = _common.bench_data(args.tiny, args.subset, args.data_dir)
     seconds = {}
     for name in args.presets.split(","):
         build = trial_builder(name) if ":" in name else None
-        _, _, marks = _common.two_epochs(name, data, (), fit_inputs(data.x_train, data.y_train, 128,
-                                                                    (data.x_val, data.y_val)), build)
+        _, _, marks = _common.timed_fit(name, data, (), _common.feed(data, 128, ours=True), build)
         seconds[name] = marks[3] - marks[2]
     seconds[PEAK] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(seconds))

@@ -4,7 +4,8 @@ A (trial): a fresh run folder and ``RunHyperband`` seeded with the preset (so it
 preset), the worker's callbacks (``trial_callbacks``: progress events, TensorBoard with HParams, early
 stopping), events serialised as JSON and drawn by a live ``SearchProgress`` (4 redraws/s into a buffer),
 KerasTuner's best-epoch checkpoint, trial/oracle JSON writes and the timing file; timed from
-``tuner.search`` to the end of the trial (the input pipeline and the tuner's construction are per-worker costs, shown apart).
+``tuner.search`` to the end of the trial (the input pipeline and the tuner's construction are per-worker
+costs, shown apart).
 The trial is given its data as the search's worker gives it (``training.batches.fit_inputs``).
 B (plain): build and compile the same model from the same HyperModel, ``model.fit`` on the NumPy arrays
 (as a Keras user writes it) with the same validation data, batch size and epochs, ``verbose=0``, no
@@ -43,7 +44,6 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
     from emnist_tuner.runfolder.layout import RunFolder
     from emnist_tuner.hyperband.space import preset_starting_points
     from emnist_tuner.hyperband.tuner import RunHyperband, TrialBudgetReached, trial_callbacks
-    from emnist_tuner.training.batches import fit_inputs
 
     # factor > max_epochs: one Hyperband bracket whose trials all train max_epochs epochs
     config = SearchConfig(dataset=data.info.name, max_epochs=epochs, factor=epochs + 1, subset=None,
@@ -62,7 +62,7 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
         display.handle(json.loads(json.dumps(event)))  # what the worker's pipe and the parent do
 
     started = time.perf_counter()
-    inputs = fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val))  # once per worker
+    inputs = _common.feed(data, batch_size, ours=True)  # built once per worker in a search
     tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=1,
                          starting_points=preset_starting_points(hypermodel, [preset]))
     built = time.perf_counter()
@@ -108,7 +108,6 @@ def plain_once(hypermodel, data, preset: str, epochs: int, batch_size: int, pipe
     import keras
 
     from emnist_tuner.searchspace import preset_hyperparameters
-    from emnist_tuner.training.batches import fit_inputs
 
     marks: dict[str, float] = {}
 
@@ -120,12 +119,7 @@ def plain_once(hypermodel, data, preset: str, epochs: int, batch_size: int, pipe
     gc.collect()
     started = time.perf_counter()
     model = hypermodel.build(preset_hyperparameters(preset, hypermodel))
-    if pipeline:
-        inputs = fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val))
-    else:
-        inputs = {"x": data.x_train, "y": data.y_train, "batch_size": batch_size,
-                  "validation_data": (data.x_val, data.y_val)}
-    model.fit(**inputs, epochs=epochs, verbose=0, callbacks=[Marks()])
+    model.fit(**_common.feed(data, batch_size, ours=pipeline), epochs=epochs, verbose=0, callbacks=[Marks()])
     ended = time.perf_counter()
     return {"total": ended - started, "build": marks["first_epoch"] - started, "fit": ended - marks["first_epoch"]}
 

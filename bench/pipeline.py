@@ -93,7 +93,7 @@ def preprocessing_rate(x, batch_size: int, augment: bool, epochs: int = 2) -> fl
 def training_rate(preset: str, data, batch_size: int, dataset=None) -> float:
     """Images/s of ``model.fit`` in its second epoch (the first includes tracing)."""
     args, kwargs = ((data.x_train, data.y_train), {"batch_size": batch_size}) if dataset is None else ((dataset,), {})
-    _, _, marks = _common.two_epochs(preset, data, args, kwargs)
+    _, _, marks = _common.timed_fit(preset, data, args, kwargs)
     return len(data.y_train) / (marks[3] - marks[2])
 
 

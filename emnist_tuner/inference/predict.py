@@ -50,16 +50,17 @@ def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_
     good = [image for image in images if not image.error]
     probabilities = np.zeros((0, len(source.class_names)))
     if good:
-        from ..training.tta import augmentation_of, tta_predict
+        from ..training.tta import test_time_transform, tta_predict
 
         model = source.load()
-        if tta > 1 and not augmentation_of(model):
+        transform = test_time_transform(model) if tta > 1 else None
+        if tta > 1 and transform is None:
             raise ConfigError(f"--tta {tta}: {source.label} was trained without augmentation, so there is nothing "
                               "to vary at test time; leave --tta out")
         chunks = []
         for start in range(0, len(good), BATCH):
             batch = np.stack([image.pixels for image in good[start:start + BATCH]])
-            chunks.append(tta_predict(model, batch, tta, batch_size=BATCH))
+            chunks.append(tta_predict(model, batch, tta, batch_size=BATCH, transform=transform))
             if on_batch:
                 on_batch(len(batch))
         probabilities = np.concatenate(chunks)

@@ -42,17 +42,30 @@ def augmentation_of(model) -> dict[str, float]:
     return found
 
 
-def tta_predict(model, images: np.ndarray, copies: int, seed: int = 0, batch_size: int = 1024) -> np.ndarray:
-    """``model``'s mean softmax over ``images`` and ``copies`` - 1 transformed copies (``copies`` 1, or a
-    model without augmentation: a plain prediction). ``images``: (N, height, width) floats as the model
-    takes them."""
-    total = model.predict(images, batch_size=batch_size, verbose=0)
+def test_time_transform(model, seed: int = 0):
+    """A Keras model that moves (N, height, width, 1) images within ``model``'s own augmentation ranges
+    (``training=True``), seeded; None for a model trained without augmentation."""
     factors = augmentation_of(model)
-    if copies <= 1 or not factors:
-        return total
+    if not factors:
+        return None
     keras.utils.set_random_seed(seed)  # the transforms' layers draw their own seeds when built
     canvas = keras.Input((None, None, 1))
-    transform = keras.Model(canvas, augmentation_layers(canvas, factors))
+    return keras.Model(canvas, augmentation_layers(canvas, factors))
+
+
+def tta_predict(model, images: np.ndarray, copies: int, seed: int = 0, batch_size: int = 1024,
+                transform=None) -> np.ndarray:
+    """``model``'s mean softmax over ``images`` and ``copies`` - 1 transformed copies (``copies`` 1, or a
+    model without augmentation: a plain prediction). ``images``: (N, height, width) floats as the model
+    takes them. ``transform``: one made by ``test_time_transform`` (built here from ``seed`` if not given),
+    so that a caller predicting in chunks builds it once and each chunk gets its own draws."""
+    total = model.predict(images, batch_size=batch_size, verbose=0)
+    if copies <= 1:
+        return total
+    if transform is None:
+        transform = test_time_transform(model, seed)
+    if transform is None:
+        return total
     for _ in range(1, copies):
         moved = np.concatenate([keras.ops.convert_to_numpy(transform(images[i:i + batch_size, ..., None],
                                                                      training=True))[..., 0]

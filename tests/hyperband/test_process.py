@@ -13,6 +13,7 @@ class _Started(Exception):
 
 
 def test_a_worker_gets_this_environment_quiet_with_the_callers_changes_last(monkeypatch, tmp_path):
+    monkeypatch.delenv("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", raising=False)
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     started = {}
