@@ -4,10 +4,14 @@ alternating (A B A B ...). Memory is ``bench/memory.py`` run with the variable s
 
 --setting opts: oneDNN's optimizations on and off (``TF_ENABLE_ONEDNN_OPTS``).
 --setting allocator: oneDNN's memory from TensorFlow's own pool, which keeps what it once held, or from
-the system's malloc (``TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1``), alone or with glibc keeping blocks up to
-32 MiB on its heaps and not trimming them (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``).
+malloc (``TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1``) with jemalloc or tcmalloc preloaded (``LD_PRELOAD``; Debian:
+libjemalloc2, libtcmalloc-minimal4; jemalloc without its arena for large blocks, which it hands back at
+once: ``oversize_threshold:0``). tcmalloc is what search workers use where installed (``hyperband.allocator``).
+--setting glibc: the pool against glibc's malloc, alone or keeping blocks up to 32 MiB on its heaps and not
+trimming them (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``).
+An allocator that is not installed is left out, with a line that says so.
 
-    .venv/bin/python bench/onednn.py [--setting opts|allocator] [--presets convnet,model1] [--rounds 3]
+    .venv/bin/python bench/onednn.py [--setting opts|allocator|glibc] [--presets convnet,model1] [--rounds 3]
                                      [--subset 10000] [--data-dir DIR]
 
 --presets also takes RUN:TRIAL_ID, a search trial's model (e.g. a race's largest). The last lines give the
@@ -18,6 +22,7 @@ peak RSS of each setting's process (all its models), in the same form.
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import json
 import os
 import resource
@@ -33,10 +38,14 @@ SETTINGS = {  # name: {label: environment}; the first is the reference
     "opts": {"oneDNN on (TensorFlow's default)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
              "oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
     "allocator": {"TensorFlow's pool (TensorFlow's default)": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"},
-                  "system malloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1"},
-                  "system malloc, glibc heaps kept": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1",
-                                                      "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
-                                                      "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}},
+                  "jemalloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1", "LD_PRELOAD": "libjemalloc.so.2",
+                               "MALLOC_CONF": "oversize_threshold:0"},
+                  "tcmalloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1", "LD_PRELOAD": "libtcmalloc_minimal.so.4"}},
+    "glibc": {"TensorFlow's pool (TensorFlow's default)": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"},
+              "system malloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1"},
+              "system malloc, glibc heaps kept": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1",
+                                                  "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+                                                  "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}},
 }
 
 
@@ -68,6 +77,18 @@ def trial_builder(name: str):
     return lambda: hypermodel.build(hypermodel.hyperparameters_for(values))
 
 
+def installed(values: dict) -> dict:
+    """The values whose preloaded library (if any) is installed; a line for each one left out."""
+    kept = {}
+    for name, variables in values.items():
+        library = variables.get("LD_PRELOAD")
+        if library and ctypes.util.find_library(library.removeprefix("lib").split(".so")[0]) is None:
+            print(f"{name}: left out ({library} is not installed)")
+        else:
+            kept[name] = variables
+    return kept
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--setting", choices=sorted(SETTINGS), default="opts")
@@ -81,7 +102,7 @@ def main() -> None:
     if args.one_run:
         return one_run(args)
     rounds = 1 if args.tiny else args.rounds
-    values = SETTINGS[args.setting]
+    values = installed(SETTINGS[args.setting])
     times: dict[str, dict[str, list[float]]] = {name: {} for name in values}
     for _ in range(rounds):
         for name, variables in values.items():

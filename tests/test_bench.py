@@ -6,6 +6,7 @@ reports what it measured.
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import re
 import subprocess
@@ -126,19 +127,26 @@ def test_tta_prints_one_line_per_number_of_copies():
         assert re.fullmatch(rf"{copies} copies: \d+\.\d\d ± \d+\.\d\d % over 2 repeats", line)
 
 
+POOL = r"TensorFlow's pool \(TensorFlow's default\)"
+
+
 @pytest.mark.parametrize("setting, labels", [
     ("opts", [r"oneDNN on \(TensorFlow's default\)", "oneDNN off"]),
-    ("allocator", [r"TensorFlow's pool \(TensorFlow's default\)", "system malloc",
-                   "system malloc, glibc heaps kept"])])
+    ("allocator", [POOL, *[name for name in ("jemalloc", "tcmalloc") if ctypes.util.find_library(f"{name}")
+                           or ctypes.util.find_library(f"{name}_minimal")]]),
+    ("glibc", [POOL, "system malloc", "system malloc, glibc heaps kept"])])
 def test_onednn_times_each_value_of_a_setting(setting, labels):
     lines = run_bench("onednn.py", "--tiny", "--presets", "dense", "--setting", setting)
+    if setting == "allocator":  # what is not installed is said to be left out
+        left_out = {"jemalloc", "tcmalloc"} - set(labels)
+        assert {line.split(":")[0] for line in lines if "is not installed)" in line} == left_out
     for what, unit in (("dense", "s"), ("peak RSS of the process", "MiB")):
         results = [line for line in lines if line.startswith(f"{what}, ")]
         assert len(results) == len(labels)
         assert re.fullmatch(rf"{what}, {labels[0]}: \d+\.\d\d {unit} \(1\.00x the first's\); all: \d+\.\d\d", results[0])
         for label, line in zip(labels[1:], results[1:]):
             assert re.fullmatch(rf"{what}, {label}: \d+\.\d\d {unit} \(\d+\.\d\dx the first's\); all: \d+\.\d\d", line)
-    if setting == "allocator":
+    if setting == "glibc":
         assert "TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1 MALLOC_MMAP_THRESHOLD_=33554432" in "\n".join(lines)
 
 

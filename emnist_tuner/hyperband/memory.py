@@ -7,6 +7,8 @@ import gc
 
 import keras
 
+from .allocator import release_allocator_memory
+
 
 def release_traced_graphs() -> None:
     """Forget the gradient functions TensorFlow registered for earlier trials' traced training steps.
@@ -29,7 +31,7 @@ def release_traced_graphs() -> None:
 
 def release_memory() -> None:
     """After a trial: drop its traced graphs and Keras state, collect, and hand the freed heap back to
-    the system (glibc keeps freed blocks otherwise: RSS then follows the largest model so far)."""
+    the system (glibc and tcmalloc keep freed blocks otherwise: RSS then follows the largest model so far)."""
     release_traced_graphs()
     keras.backend.clear_session()
     gc.collect()
@@ -37,6 +39,7 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+    release_allocator_memory()
 
 
 def rss_mib() -> float | None:

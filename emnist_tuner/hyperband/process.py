@@ -13,16 +13,17 @@ from pathlib import Path
 
 from ..errors import RunError
 from ..runfolder.layout import WORKER_LOG, RunFolder
+from .allocator import allocator_environment
 
 WORKER_MODULE = "emnist_tuner.hyperband.worker"
 
 
 def worker_environment(extra: dict | None = None) -> dict:
-    """A worker's environment: this process's, quiet and unbuffered, then ``extra`` (None values remove a
-    variable). TensorFlow's own memory settings are kept: its pool for oneDNN's buffers holds the most a
-    worker ever needed until the worker exits, but returning it to the system cost more than it saved
-    (BENCHMARKS.md, "Search efficiency": higher peaks and slower epochs for the largest models)."""
-    merged = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **(extra or {})}
+    """A worker's environment: this process's, quiet and unbuffered, its allocator (``allocator``: tcmalloc
+    where installed, so that each trial's memory is handed back), then ``extra`` (None values remove a
+    variable)."""
+    merged = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **allocator_environment(),
+              **(extra or {})}
     return {k: v for k, v in merged.items() if v is not None}
 
 

@@ -23,6 +23,7 @@ from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import RunLock, check_new_or_same_kind, run_status
 from ..runfolder.repair import check_tuner_state
 from ..runfolder.trials import ENDED, read_trials
+from .allocator import allocator_environment
 from .process import run_worker_process
 from .schedule import hyperband_schedule, total_epochs, total_trials
 from .space import fingerprint_for
@@ -36,6 +37,7 @@ def how_to_go_on(run_dir: Path | str) -> str:
 def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> dict:
     """Start a search in ``run_dir``, or resume it when it holds the same search. With ``chief`` (a
     ``distributed.roles.ChiefRole``), the search runs as the oracle server of a distributed search."""
+    allocator_environment()  # a bad EMNIST_TUNER_ALLOCATOR is one error line, before anything is written
     run = RunFolder(run_dir)
     resuming = check_new_or_same_kind(run, "search")
     config.space = fingerprint_for(config)
@@ -57,6 +59,7 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
 
 
 def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
+    allocator_environment()
     run = RunFolder(run_dir)
     config = SearchConfig.load(run.path)
     current = fingerprint_for(config)

@@ -29,6 +29,7 @@ from ..runfolder.trials import failure_reason
 from ..runfolder.lifecycle import storage_problem
 from ..training.fit import EventCallback
 from . import kt_ext
+from .allocator import allocator_in_use
 from .memory import release_memory, rss_mib
 from .oracle import RunOracle, _write_state
 from .space import preset_of
@@ -183,7 +184,7 @@ class RunHyperband(kt.Hyperband):
         release_memory()  # before the RSS below is recorded
         started = self._started.pop(trial.trial_id, time.time())
         timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status,
-                  "rss_mib": rss_mib(), "pid": os.getpid(), "tuner": self.tuner_id,
+                  "rss_mib": rss_mib(), "allocator": allocator_in_use(), "pid": os.getpid(), "tuner": self.tuner_id,
                   "epochs_trained": self._epochs_trained, "parameters": self._parameters,
                   "preset": preset_of(trial.hyperparameters.values, self.presets), "epoch_log": self._epoch_log}
         write_json_atomic(self.run.timing_file(trial.trial_id), timing)

@@ -55,6 +55,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     from ..training.batches import fit_inputs
     from ..training.devices import configure_devices
     from . import kt_ext
+    from .allocator import describe_allocator
     from .space import hypermodel_for, preset_points
     from .tuner import RunHyperband, TrialBudgetReached, trial_callbacks
 
@@ -63,7 +64,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     config = SearchConfig.load(run.path)
     config.data_dir = data_dir or config.data_dir  # a distributed worker's own data folder
     setup = configure_devices(config.precision)
-    emit({"event": "devices", "description": setup.describe()})
+    emit({"event": "devices", "description": f"{setup.describe()}, {describe_allocator(setup.backend)}"})
     keras.utils.set_random_seed(config.seed)
     subset = config.subset if mode == "search" else None  # the final retrain uses all the data
     data = prepare_data(config.dataset, subset, config.seed, config.val_fraction, config.data_dir)

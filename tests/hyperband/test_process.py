@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emnist_tuner.hyperband import process
+from emnist_tuner.hyperband import allocator, process
 from emnist_tuner.runfolder.layout import RunFolder
 
 
@@ -12,8 +12,11 @@ class _Started(Exception):
     pass
 
 
-def test_a_worker_gets_this_environment_quiet_with_the_callers_changes_last(monkeypatch, tmp_path):
+def test_a_worker_gets_this_environment_quiet_with_its_allocator_and_the_callers_changes_last(monkeypatch, tmp_path):
     monkeypatch.delenv("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", raising=False)
+    monkeypatch.delenv("EMNIST_TUNER_ALLOCATOR", raising=False)
+    monkeypatch.setenv("LD_PRELOAD", "libmine.so")
+    monkeypatch.setattr(allocator, "find_tcmalloc", lambda: "libtcmalloc_minimal.so.4")
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     started = {}
@@ -30,4 +33,4 @@ def test_a_worker_gets_this_environment_quiet_with_the_callers_changes_last(monk
     assert command[command.index("--mode") + 1] == "search" and command[command.index("--budget") + 1] == "8"
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "2" and env["PYTHONUNBUFFERED"] == "1"
     assert env["KERASTUNER_TUNER_ID"] == "w1" and "MALLOC_TRIM_THRESHOLD_" not in env  # the caller's last word
-    assert "TF_ONEDNN_USE_SYSTEM_ALLOCATOR" not in env  # TensorFlow's pool is kept (BENCHMARKS.md)
+    assert env["LD_PRELOAD"] == "libmine.so libtcmalloc_minimal.so.4" and env["TF_ONEDNN_USE_SYSTEM_ALLOCATOR"] == "1"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from emnist_tuner.hyperband.allocator import find_tcmalloc
 from emnist_tuner.hyperband.process import worker_pids as workers_of
 from emnist_tuner.runfolder.layout import RunFolder
 from helpers import accuracy_of_saved_predictions
@@ -116,6 +117,10 @@ def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
     assert "5 trials, 7 epochs in total" in said
     assert "held-out test accuracy" in said and "Leaderboard · trials 5/5" in said
     assert_search_finished(run)
+    # the workers ran on tcmalloc where it is installed (.ci/run installs it), and said so
+    allocator = "tcmalloc" if find_tcmalloc() else "glibc"
+    assert {json.loads(p.read_text())["allocator"] for p in (run / "timings").glob("*.json")} == {allocator}
+    assert ("memory from tcmalloc, handed back after each trial" in said) == (allocator == "tcmalloc")
     final = json.loads((run / "final.json").read_text())
     assert final["test_accuracy"] > 0.2  # well above chance (0.1) on the generated glyphs
     # each trial's epochs, parameter count and preset are recorded for `plot`
