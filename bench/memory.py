@@ -11,7 +11,8 @@ worker). The last line is ``ratio X.XX`` = last / first trial's RSS of the defau
     .venv/bin/python bench/memory.py [--iterations 7] [--default-only] [--tiny]
 
 The environment is passed to the search (e.g. MALLOC_ARENA_MAX=2 or TF_ENABLE_ONEDNN_OPTS=0, to see
-what the memory of a process is made of).
+what the memory of a process is made of; EMNIST_TUNER_ALLOCATOR=tensorflow for TensorFlow's pool where
+tcmalloc is installed). A line per variant names the allocator its trials ran on.
 
 --tiny: 3 one-epoch trials (max_epochs 1, 3 iterations), the default variant only (checks the script).
 """
@@ -94,6 +95,8 @@ def main() -> None:
     console = Console()
     console.print(table)
     console.print(summary)
+    for label, timings in results.items():
+        print(f"{label}: allocator {', '.join(sorted({t.get('allocator', 'not recorded') for t in timings}))}")
     rss = [t["rss_mib"] for t in results[default]]
     print(f"ratio {rss[-1] / rss[0]:.2f}")
 

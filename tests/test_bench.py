@@ -58,6 +58,7 @@ def test_memory_reports_rss_per_trial_and_a_ratio_last():
     assert "RSS (MiB) at the end of each trial" in text and "last / first" in text
     rows = [line for line in lines if re.match(r"│\s+\d+ │\s+\d+ │", line)]
     assert len(rows) == 3  # --tiny: 3 Hyperband iterations of one one-epoch trial each
+    assert re.fullmatch(r"workers of \d+ \(default\): allocator (tcmalloc|glibc)", lines[-2])
     assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
 
 

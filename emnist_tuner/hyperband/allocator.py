@@ -65,8 +65,12 @@ def describe_allocator(backend: str = "tensorflow") -> str:
     if backend != "tensorflow":
         return f"memory from {allocator_in_use()}"
     if os.environ.get(ONEDNN_FROM_MALLOC) != "1":
-        why = f"{ENV}=tensorflow" if asked_allocator() == "tensorflow" else \
-            f"{ONEDNN_FROM_MALLOC} is not 1" if allocator_in_use() == "tcmalloc" else f"to hand it back: {INSTALL_HINT}"
+        if asked_allocator() == "tensorflow":
+            why = f"{ENV}=tensorflow"
+        elif allocator_in_use() == "tcmalloc":
+            why = f"{ONEDNN_FROM_MALLOC} is not 1"
+        else:
+            why = f"to hand it back: {INSTALL_HINT}"
         return f"memory from TensorFlow's pool, kept until the worker ends ({why})"
     if allocator_in_use() == "tcmalloc":
         return "memory from tcmalloc, handed back after each trial"
