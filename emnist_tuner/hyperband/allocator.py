@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 
 from ..errors import ConfigError
@@ -24,9 +25,17 @@ ONEDNN_FROM_MALLOC = "TF_ONEDNN_USE_SYSTEM_ALLOCATOR"
 INSTALL_HINT = "Debian/Ubuntu: apt install libtcmalloc-minimal4"
 
 
+@functools.cache
 def find_tcmalloc() -> str | None:
-    """The name the dynamic loader knows tcmalloc by (e.g. ``libtcmalloc_minimal.so.4``), or None."""
+    """The name the dynamic loader knows tcmalloc by (e.g. ``libtcmalloc_minimal.so.4``), or None (asked
+    once per process: it runs ``ldconfig``)."""
     return ctypes.util.find_library("tcmalloc_minimal")
+
+
+@functools.cache
+def _tcmalloc_release():
+    """tcmalloc's function that hands its free memory back, where tcmalloc is in this process; else None."""
+    return getattr(ctypes.CDLL(None), "MallocExtension_ReleaseFreeMemory", None)
 
 
 def asked_allocator() -> str:
@@ -57,7 +66,7 @@ def allocator_environment() -> dict:
 
 def allocator_in_use() -> str:
     """In a worker: ``tcmalloc`` where it was preloaded into this process, else ``glibc``."""
-    return "tcmalloc" if hasattr(ctypes.CDLL(None), "MallocExtension_ReleaseFreeMemory") else "glibc"
+    return "glibc" if _tcmalloc_release() is None else "tcmalloc"
 
 
 def describe_allocator(backend: str = "tensorflow") -> str:
@@ -79,6 +88,6 @@ def describe_allocator(backend: str = "tensorflow") -> str:
 
 def release_allocator_memory() -> None:
     """Hand tcmalloc's free memory back to the system (nothing where tcmalloc is not in this process)."""
-    process = ctypes.CDLL(None)
-    if hasattr(process, "MallocExtension_ReleaseFreeMemory"):
-        process.MallocExtension_ReleaseFreeMemory()
+    release = _tcmalloc_release()
+    if release is not None:
+        release()
