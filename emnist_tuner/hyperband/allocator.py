@@ -87,7 +87,12 @@ def describe_allocator(backend: str = "tensorflow") -> str:
 
 
 def release_allocator_memory() -> None:
-    """Hand tcmalloc's free memory back to the system (nothing where tcmalloc is not in this process)."""
+    """Hand the heap's free memory back to the system: glibc's (``malloc_trim``), and tcmalloc's where it is
+    in this process. Both keep freed blocks otherwise, and RSS then follows the largest model so far."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
     release = _tcmalloc_release()
     if release is not None:
         release()

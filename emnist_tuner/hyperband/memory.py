@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import gc
 
 import keras
@@ -35,10 +34,6 @@ def release_memory() -> None:
     release_traced_graphs()
     keras.backend.clear_session()
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
     release_allocator_memory()
 
 
