@@ -49,8 +49,10 @@ def machine() -> str:
 
     import keras
 
-    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"keras {keras.__version__}, backend {keras.backend.backend()}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"keras {keras.__version__}, backend {keras.backend.backend()}"
+    )
 
 
 def feed(data, batch_size: int, ours: bool) -> dict:

@@ -42,9 +42,9 @@ def trial_states(run: Path) -> dict[str, str]:
     states = {}
     for path in sorted((run / "tuner").glob("trial_*/trial.json")):
         try:
-            states[path.parent.name[len("trial_"):]] = json.loads(path.read_text())["status"]
+            states[path.parent.name[len("trial_") :]] = json.loads(path.read_text())["status"]
         except (OSError, ValueError, KeyError):
-            states[path.parent.name[len("trial_"):]] = "UNREADABLE"
+            states[path.parent.name[len("trial_") :]] = "UNREADABLE"
     return states
 
 
@@ -63,8 +63,11 @@ def snapshot_completed(run: Path) -> dict[str, tuple[bytes, int]]:
 
 def changed_files(before: dict, after: dict) -> list[str]:
     """Files of trials completed earlier that changed or vanished since (a retrained trial rewrites them)."""
-    return [f"{name} changed or vanished after its trial completed" for name, seen in before.items()
-            if after.get(name) != seen]
+    return [
+        f"{name} changed or vanished after its trial completed"
+        for name, seen in before.items()
+        if after.get(name) != seen
+    ]
 
 
 def finish_problems(run: Path) -> list[str]:
@@ -130,8 +133,9 @@ def wait_for_moment(kind: str, run: Path, proc: subprocess.Popen, rng: random.Ra
 def cli(args: list[str], log) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("EMNIST_TUNER_DATA", None)
-    return subprocess.Popen([sys.executable, "-m", "emnist_tuner.cli", *args], stdout=log, stderr=subprocess.STDOUT,
-                            env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "emnist_tuner.cli", *args], stdout=log, stderr=subprocess.STDOUT, env=env
+    )
 
 
 def campaign(kills: int, folder: Path, seed: int = 0, say=print, per_worker: int = 2) -> dict:
@@ -167,12 +171,19 @@ def campaign(kills: int, folder: Path, seed: int = 0, say=print, per_worker: int
         problems += changed_files(before, after)
         seen[str(run)] = {**after, **before}
         states = trial_states(run)
-        row = {"run": run.name, "kill": done_kills if caught != "ended" else None, "moment": caught,
-               "exit": code, "completed": sum(s == "COMPLETED" for s in states.values()),
-               "running": sum(s == "RUNNING" for s in states.values())}
+        row = {
+            "run": run.name,
+            "kill": done_kills if caught != "ended" else None,
+            "moment": caught,
+            "exit": code,
+            "completed": sum(s == "COMPLETED" for s in states.values()),
+            "running": sum(s == "RUNNING" for s in states.values()),
+        }
         rows.append(row)
-        say(f"{row['run']}  kill {row['kill'] or '-':>3}  {caught:<17} exit {code:>4}  "
-            f"completed {row['completed']}  running {row['running']}")
+        say(
+            f"{row['run']}  kill {row['kill'] or '-':>3}  {caught:<17} exit {code:>4}  "
+            f"completed {row['completed']}  running {row['running']}"
+        )
         if caught == "ended":
             if code != 0:
                 problems.append(f"{run.name}: `{' '.join(args[:2])}` exited with {code} (see {folder / run.name}.log)")

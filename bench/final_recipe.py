@@ -93,9 +93,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--data-dir", default=_common.default_data_dir())
-    parser.add_argument("--outputs", type=Path, default=None,
-                        help="keep each model's test probabilities (RECIPE-seedN.npy) and the model (.keras) here; "
-                             "probabilities already there are read instead of trained again")
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        default=None,
+        help="keep each model's test probabilities (RECIPE-seedN.npy) and the model (.keras) here; "
+        "probabilities already there are read instead of trained again",
+    )
     parser.add_argument("--tiny", action="store_true")
     args = parser.parse_args()
     if not args.tiny and args.run is None:
@@ -130,7 +134,9 @@ def main() -> None:
             if kept is not None and kept.is_file():
                 probabilities, seconds = np.load(kept), float("nan")
             else:
-                probabilities, seconds, model = train(lambda: build(scale), recipe, epochs, x, y, data.x_test, seed)
+                probabilities, seconds, model = train(
+                    lambda scale=scale: build(scale), recipe, epochs, x, y, data.x_test, seed
+                )
                 if kept is not None:
                     kept.parent.mkdir(parents=True, exist_ok=True)
                     np.save(kept, probabilities)
@@ -147,18 +153,23 @@ def main() -> None:
     for name, seed, epochs, accuracy, seconds in rows:
         table.add_row(name, str(seed), str(epochs), f"{100 * accuracy:.2f}", f"{seconds / 60:.1f}")
     console.print(table)
+
     def ensemble_accuracy(probabilities) -> float:
         return 100 * float((np.mean(probabilities, axis=0).argmax(1) == data.y_test).mean())
 
     for name, probabilities in outputs.items():
         accuracies = [100 * float((p.argmax(1) == data.y_test).mean()) for p in probabilities]
-        console.print(f"{name}: mean {np.mean(accuracies):.2f} ± {np.std(accuracies):.2f} % over "
-                      f"{len(accuracies)} seeds; ensemble of the {len(accuracies)} (mean softmax): "
-                      f"{ensemble_accuracy(probabilities):.2f} %")
+        console.print(
+            f"{name}: mean {np.mean(accuracies):.2f} ± {np.std(accuracies):.2f} % over "
+            f"{len(accuracies)} seeds; ensemble of the {len(accuracies)} (mean softmax): "
+            f"{ensemble_accuracy(probabilities):.2f} %"
+        )
         sizes = [k for k in (2, 3, 5) if k < len(probabilities)]
         if sizes:
-            console.print(f"{name}: ensembles of its first " + ", ".join(
-                f"{k} seeds {ensemble_accuracy(probabilities[:k]):.2f} %" for k in sizes))
+            console.print(
+                f"{name}: ensembles of its first "
+                + ", ".join(f"{k} seeds {ensemble_accuracy(probabilities[:k]):.2f} %" for k in sizes)
+            )
     everything = [p for probabilities in outputs.values() for p in probabilities]
     if len(outputs) > 1:
         console.print(f"all {len(everything)} models (mean softmax): {ensemble_accuracy(everything):.2f} %")

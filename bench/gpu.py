@@ -43,9 +43,9 @@ def load(args):
     """All training images of ``args.dataset`` (the full profile uses no subset); else synthetic."""
     import dataclasses
 
+    import _common
     import numpy as np
 
-    import _common
     from emnist_tuner.data.prepare import prepare_data
 
     data_dir = args.data_dir or _common.default_data_dir()
@@ -56,8 +56,9 @@ def load(args):
     if args.tiny:
         return data, f"synthetic: {len(data.y_train):,} train (--tiny)"
     reps = -(-54_000 // len(data.y_train))
-    data = dataclasses.replace(data, x_train=np.tile(data.x_train, (reps, 1, 1))[:54_000],
-                               y_train=np.tile(data.y_train, reps)[:54_000])
+    data = dataclasses.replace(
+        data, x_train=np.tile(data.x_train, (reps, 1, 1))[:54_000], y_train=np.tile(data.y_train, reps)[:54_000]
+    )
     return data, f"synthetic repeated to {len(data.y_train):,} train / {len(data.y_val):,} val (no data folder)"
 
 
@@ -77,12 +78,11 @@ def main() -> None:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import _common  # noqa: F401  (puts the repository on sys.path)
-    import keras
     from rich.console import Console
     from rich.table import Table
 
-    from emnist_tuner.searchspace import CharacterHyperModel
     from emnist_tuner.runfolder.configs import PROFILES, SearchConfig
+    from emnist_tuner.searchspace import CharacterHyperModel
     from emnist_tuner.training.devices import configure_devices
 
     full = PROFILES["full"]
@@ -93,14 +93,27 @@ def main() -> None:
     rows = {name: preset_rate(name, data, batch_size) for name in presets}
 
     table = Table(title=f"Presets: model.fit, batch {batch_size}, {setup.describe()}")
-    for column in ("preset", "parameters", "epoch 1 (s, compiles)", "epoch 2 (s)", "images/s",
-                   "EMNIST Letters epoch (s, est.)"):
+    for column in (
+        "preset",
+        "parameters",
+        "epoch 1 (s, compiles)",
+        "epoch 2 (s)",
+        "images/s",
+        "EMNIST Letters epoch (s, est.)",
+    ):
         table.add_column(column, justify="left" if column == "preset" else "right")
     for name, r in rows.items():
-        table.add_row(name, f"{r['params']:,}", f"{r['first']:.2f}", f"{r['second']:.2f}", f"{r['rate']:,.0f}",
-                      f"{112_320 / r['rate']:.1f}")
-    table.caption = (f"data: {described}; EMNIST Letters estimate: 112,320 training images / images/s; "
-                     f"{_common.machine()}")
+        table.add_row(
+            name,
+            f"{r['params']:,}",
+            f"{r['first']:.2f}",
+            f"{r['second']:.2f}",
+            f"{r['rate']:,.0f}",
+            f"{112_320 / r['rate']:.1f}",
+        )
+    table.caption = (
+        f"data: {described}; EMNIST Letters estimate: 112,320 training images / images/s; {_common.machine()}"
+    )
     console = Console()
     console.print(table)
     if args.tiny:
@@ -110,14 +123,20 @@ def main() -> None:
     import overhead
 
     augmentations = tuple(SearchConfig(dataset=data.info.name).augmentations)
-    hypermodel = CharacterHyperModel(input_shape=data.info.image_shape, num_classes=data.info.num_classes,
-                                     augmentations=augmentations, restrict=full["restrict"])
+    hypermodel = CharacterHyperModel(
+        input_shape=data.info.image_shape,
+        num_classes=data.info.num_classes,
+        augmentations=augmentations,
+        restrict=full["restrict"],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         trial = overhead.trial_once(hypermodel, data, args.trial_preset, 1, batch_size, Path(tmp) / "run")
-    console.print(f"search trial, full profile ({args.trial_preset}, all {len(data.y_train):,} training images, "
-                  f"batch {batch_size}, validation on {len(data.y_val):,}): {trial['total']:.1f} s "
-                  f"(until the first epoch {trial['build']:.1f} s, epoch {trial['fit']:.1f} s, "
-                  f"after {trial['after']:.1f} s); tuner set-up {trial['tuner']:.1f} s")
+    console.print(
+        f"search trial, full profile ({args.trial_preset}, all {len(data.y_train):,} training images, "
+        f"batch {batch_size}, validation on {len(data.y_val):,}): {trial['total']:.1f} s "
+        f"(until the first epoch {trial['build']:.1f} s, epoch {trial['fit']:.1f} s, "
+        f"after {trial['after']:.1f} s); tuner set-up {trial['tuner']:.1f} s"
+    )
     print(f"full-profile epoch {trial['total']:.1f} s")
 
 

@@ -23,10 +23,12 @@ FEEDS = ("arrays (Keras' adapter, autotuned)", "training.batches (ours)")
 
 def fit_once(preset: str, data, feed: str, epochs: int, batch_size: int) -> tuple[list[float], float]:
     """Seconds of each epoch, and from the last epoch's end to the return of ``fit``."""
-    _, _, marks = _common.timed_fit(preset, data, (), _common.feed(data, batch_size, ours=feed == FEEDS[1]),
-                                    epochs=epochs)
+    _, _, marks = _common.timed_fit(
+        preset, data, (), _common.feed(data, batch_size, ours=feed == FEEDS[1]), epochs=epochs
+    )
     returned = time.perf_counter()
     return [marks[i + 1] - marks[i] for i in range(0, len(marks), 2)], returned - marks[-1]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -46,13 +48,17 @@ def main() -> None:
         for feed in FEEDS:
             seconds, after = fit_once(args.preset, data, feed, epochs, args.batch_size)
             steady[feed] += seconds[1:]
-            print(f"round {round_}, {feed}: epochs {' '.join(f'{s:.2f}' for s in seconds)} s; "
-                  f"after the last epoch {after:.2f} s")
+            print(
+                f"round {round_}, {feed}: epochs {' '.join(f'{s:.2f}' for s in seconds)} s; "
+                f"after the last epoch {after:.2f} s"
+            )
     fastest = min(min(values) for values in steady.values())
     for feed, values in steady.items():
         stalls = sum(value > 1.3 * fastest for value in values)
-        print(f"{feed}: steady epoch median {statistics.median(values):.2f} s, mean {statistics.fmean(values):.2f} s, "
-              f"range {min(values):.2f}-{max(values):.2f} s; over 1.3x the fastest: {stalls} of {len(values)}")
+        print(
+            f"{feed}: steady epoch median {statistics.median(values):.2f} s, mean {statistics.fmean(values):.2f} s, "
+            f"range {min(values):.2f}-{max(values):.2f} s; over 1.3x the fastest: {stalls} of {len(values)}"
+        )
     print(f"ratio {statistics.fmean(steady[FEEDS[0]]) / statistics.fmean(steady[FEEDS[1]]):.2f}")
 
 

@@ -33,10 +33,29 @@ from rich.table import Table
 
 
 def run_search(run: Path, iterations: int, per_worker: int, max_epochs: int = 2) -> list[dict]:
-    subprocess.run([sys.executable, "-m", "emnist_tuner.cli", "search", "--dataset", "synthetic", "--run-dir",
-                    str(run), "--max-epochs", str(max_epochs), "--factor", "2", "--iterations", str(iterations),
-                    "--trials-per-worker", str(per_worker)], check=True, stdout=subprocess.DEVNULL,
-                   cwd=_common.REPO)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emnist_tuner.cli",
+            "search",
+            "--dataset",
+            "synthetic",
+            "--run-dir",
+            str(run),
+            "--max-epochs",
+            str(max_epochs),
+            "--factor",
+            "2",
+            "--iterations",
+            str(iterations),
+            "--trials-per-worker",
+            str(per_worker),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=_common.REPO,
+    )
     timings = [json.loads(p.read_text()) for p in (run / "timings").glob("*.json")]
     return sorted(timings, key=lambda t: t["ended"])
 
@@ -63,19 +82,21 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=7, help="Hyperband iterations (5 trials each)")
-    parser.add_argument("--tiny", action="store_true", help="3 one-epoch trials, default variant only: checks the script")
+    parser.add_argument(
+        "--tiny", action="store_true", help="3 one-epoch trials, default variant only: checks the script"
+    )
     parser.add_argument("--default-only", action="store_true", help="only the default variant (workers)")
     args = parser.parse_args()
     iterations = 3 if args.tiny else args.iterations
     default_size = SearchConfig(dataset="synthetic").trials_per_worker
     default = f"workers of {default_size} (default)"
-    variants = {default: default_size} if args.tiny or args.default_only else {"one process": 1000,
-                                                                                 default: default_size}
+    variants = (
+        {default: default_size} if args.tiny or args.default_only else {"one process": 1000, default: default_size}
+    )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, per_worker in variants.items():
-            results[label] = run_search(Path(tmp) / f"run-{per_worker}", iterations, per_worker,
-                                        1 if args.tiny else 2)
+            results[label] = run_search(Path(tmp) / f"run-{per_worker}", iterations, per_worker, 1 if args.tiny else 2)
     table = Table(title="RSS (MiB) at the end of each trial")
     table.add_column("trial", justify="right")
     for label in results:
@@ -84,14 +105,30 @@ def main() -> None:
     for i in range(n):
         table.add_row(str(i + 1), *[f"{v[i]['rss_mib']:.0f}" if i < len(v) else "" for v in results.values()])
     summary = Table(title="Summary")
-    for name in ("variant", "trials", "first", "last", "peak", "last / first", "MiB / trial from trial 6",
-                 "worker start (s)"):
+    for name in (
+        "variant",
+        "trials",
+        "first",
+        "last",
+        "peak",
+        "last / first",
+        "MiB / trial from trial 6",
+        "worker start (s)",
+    ):
         summary.add_column(name, justify="left" if name == "variant" else "right")
     for label, timings in results.items():
         rss = [t["rss_mib"] for t in timings]
         start = worker_start_seconds(timings)
-        summary.add_row(label, str(len(rss)), f"{rss[0]:.0f}", f"{rss[-1]:.0f}", f"{max(rss):.0f}",
-                        f"{rss[-1] / rss[0]:.2f}", f"{slope(rss[5:]):+.1f}", f"{start:.1f}" if start else "-")
+        summary.add_row(
+            label,
+            str(len(rss)),
+            f"{rss[0]:.0f}",
+            f"{rss[-1]:.0f}",
+            f"{max(rss):.0f}",
+            f"{rss[-1] / rss[0]:.2f}",
+            f"{slope(rss[5:]):+.1f}",
+            f"{start:.1f}" if start else "-",
+        )
     console = Console()
     console.print(table)
     console.print(summary)

@@ -35,17 +35,28 @@ import _common
 
 PEAK = "peak RSS of the process"
 SETTINGS = {  # name: {label: environment}; the first is the reference
-    "opts": {"oneDNN on (TensorFlow's default)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
-             "oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
-    "allocator": {"TensorFlow's pool (TensorFlow's default)": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"},
-                  "jemalloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1", "LD_PRELOAD": "libjemalloc.so.2",
-                               "MALLOC_CONF": "oversize_threshold:0"},
-                  "tcmalloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1", "LD_PRELOAD": "libtcmalloc_minimal.so.4"}},
-    "glibc": {"TensorFlow's pool (TensorFlow's default)": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"},
-              "system malloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1"},
-              "system malloc, glibc heaps kept": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1",
-                                                  "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
-                                                  "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}},
+    "opts": {
+        "oneDNN on (TensorFlow's default)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
+        "oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"},
+    },
+    "allocator": {
+        "TensorFlow's pool (TensorFlow's default)": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"},
+        "jemalloc": {
+            "TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1",
+            "LD_PRELOAD": "libjemalloc.so.2",
+            "MALLOC_CONF": "oversize_threshold:0",
+        },
+        "tcmalloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1", "LD_PRELOAD": "libtcmalloc_minimal.so.4"},
+    },
+    "glibc": {
+        "TensorFlow's pool (TensorFlow's default)": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"},
+        "system malloc": {"TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1"},
+        "system malloc, glibc heaps kept": {
+            "TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1",
+            "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+            "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
+        },
+    },
 }
 
 
@@ -108,13 +119,20 @@ def main() -> None:
         for name, variables in values.items():
             command = [sys.executable, __file__, "--one-run", "--presets", args.presets, "--subset", str(args.subset)]
             command += (["--data-dir", args.data_dir] if args.data_dir else []) + (["--tiny"] if args.tiny else [])
-            out = subprocess.run(command, capture_output=True, text=True, check=True,
-                                 env={**os.environ, **variables, "TF_CPP_MIN_LOG_LEVEL": "2"})
+            out = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, **variables, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            )
             for preset, seconds in json.loads(out.stdout.strip().splitlines()[-1]).items():
                 times[name].setdefault(preset, []).append(seconds)
     data = "synthetic" if args.tiny else "real MNIST"
-    print(f"steady epoch seconds (and each process's peak RSS), median of {rounds} alternating rounds ({data}, "
-          f"subset {args.subset:,})")
+    print(
+        f"steady epoch seconds (and each process's peak RSS), median of {rounds} alternating rounds ({data}, "
+        f"subset {args.subset:,})"
+    )
     for name, variables in values.items():
         print(f"{name}: {' '.join(f'{k}={v}' for k, v in variables.items())}")
     base = next(iter(values))
@@ -123,8 +141,10 @@ def main() -> None:
         reference = statistics.median(times[base][measured])
         for name in values:
             median = statistics.median(times[name][measured])
-            print(f"{measured}, {name}: {median:.2f} {unit} ({median / reference:.2f}x the first's); "
-                  f"all: {', '.join(f'{s:.2f}' for s in times[name][measured])}")
+            print(
+                f"{measured}, {name}: {median:.2f} {unit} ({median / reference:.2f}x the first's); "
+                f"all: {', '.join(f'{s:.2f}' for s in times[name][measured])}"
+            )
 
 
 if __name__ == "__main__":

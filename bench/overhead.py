@@ -36,18 +36,26 @@ from rich.console import Console
 from rich.table import Table
 
 
-def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, folder: Path, profiler=None,
-               tensorboard: bool = True) -> dict:
+def trial_once(
+    hypermodel, data, preset: str, epochs: int, batch_size: int, folder: Path, profiler=None, tensorboard: bool = True
+) -> dict:
     """One search trial of ``preset`` for ``epochs`` epochs; seconds of each phase."""
-    from emnist_tuner.runfolder.configs import SearchConfig
-    from emnist_tuner.reports.progress import SearchProgress
-    from emnist_tuner.runfolder.layout import RunFolder
     from emnist_tuner.hyperband.space import preset_starting_points
     from emnist_tuner.hyperband.tuner import RunHyperband, TrialBudgetReached, trial_callbacks
+    from emnist_tuner.reports.progress import SearchProgress
+    from emnist_tuner.runfolder.configs import SearchConfig
+    from emnist_tuner.runfolder.layout import RunFolder
 
     # factor > max_epochs: one Hyperband bracket whose trials all train max_epochs epochs
-    config = SearchConfig(dataset=data.info.name, max_epochs=epochs, factor=epochs + 1, subset=None,
-                          batch_size=batch_size, seed_presets=[preset], tensorboard=tensorboard)
+    config = SearchConfig(
+        dataset=data.info.name,
+        max_epochs=epochs,
+        factor=epochs + 1,
+        subset=None,
+        batch_size=batch_size,
+        seed_presets=[preset],
+        tensorboard=tensorboard,
+    )
     run = RunFolder(folder)
     run.logs.mkdir(parents=True, exist_ok=True)
     marks: dict[str, float] = {}
@@ -63,8 +71,9 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
 
     started = time.perf_counter()
     inputs = _common.feed(data, batch_size, ours=True)  # built once per worker in a search
-    tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=1,
-                         starting_points=preset_starting_points(hypermodel, [preset]))
+    tuner = RunHyperband(
+        hypermodel, config, run, emit=emit, budget=1, starting_points=preset_starting_points(hypermodel, [preset])
+    )
     built = time.perf_counter()
     with display:
         if profiler:
@@ -79,8 +88,13 @@ def trial_once(hypermodel, data, preset: str, epochs: int, batch_size: int, fold
     trial = next(iter(tuner.oracle.trials.values()))
     if trial.status != "COMPLETED":
         raise SystemExit(f"the trial did not complete: {trial.status} {trial.message}")
-    return {"total": ended - built, "tuner": built - started, "build": marks["first_epoch"] - built,
-            "fit": marks["last_epoch_end"] - marks["first_epoch"], "after": ended - marks["last_epoch_end"]}
+    return {
+        "total": ended - built,
+        "tuner": built - started,
+        "build": marks["first_epoch"] - built,
+        "fit": marks["last_epoch_end"] - marks["first_epoch"],
+        "after": ended - marks["last_epoch_end"],
+    }
 
 
 @contextlib.contextmanager
@@ -134,26 +148,37 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=None, help="training images (default 10,000; --quick 5,000)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--kerastuner-default", action="store_true",
-                        help="also time A with KerasTuner's own behaviour where RunHyperband changes it (no "
-                             "gc.freeze, all its exploratory builds, no memory release after a trial)")
-    parser.add_argument("--no-tensorboard", action="store_true",
-                        help="also time A as `search --no-tensorboard` runs it (no TensorBoard logs)")
-    parser.add_argument("--profile", metavar="FILE", default=None,
-                        help="also write cProfile stats of the timed trials (A, from tuner.search on) to FILE")
+    parser.add_argument(
+        "--kerastuner-default",
+        action="store_true",
+        help="also time A with KerasTuner's own behaviour where RunHyperband changes it (no "
+        "gc.freeze, all its exploratory builds, no memory release after a trial)",
+    )
+    parser.add_argument(
+        "--no-tensorboard",
+        action="store_true",
+        help="also time A as `search --no-tensorboard` runs it (no TensorBoard logs)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        default=None,
+        help="also write cProfile stats of the timed trials (A, from tuner.search on) to FILE",
+    )
     args = parser.parse_args()
     repeats = args.repeats or (2 if args.tiny else 5 if args.quick else 7)
     subset = args.subset or (5_000 if args.quick else 10_000)
 
     import keras
 
-    from emnist_tuner.searchspace import CharacterHyperModel
     from emnist_tuner.runfolder.configs import SearchConfig
+    from emnist_tuner.searchspace import CharacterHyperModel
 
     data, described = _common.bench_data(args.tiny, subset, args.data_dir)
     augmentations = tuple(SearchConfig(dataset=data.info.name).augmentations)
-    hypermodel = CharacterHyperModel(input_shape=data.info.image_shape, num_classes=data.info.num_classes,
-                                     augmentations=augmentations)
+    hypermodel = CharacterHyperModel(
+        input_shape=data.info.image_shape, num_classes=data.info.num_classes, augmentations=augmentations
+    )
     keras.utils.set_random_seed(0)
     trials: list[dict] = []
     plains: list[dict] = []
@@ -165,17 +190,32 @@ def main() -> None:
         for i in range(repeats + 1):  # round 0 is the untimed warm-up
             if args.kerastuner_default:
                 with kerastuner_default():
-                    before = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size,
-                                        Path(tmp) / f"default{i}")
+                    before = trial_once(
+                        hypermodel, data, args.preset, args.epochs, args.batch_size, Path(tmp) / f"default{i}"
+                    )
                 if i:
                     defaults.append(before)
             if args.no_tensorboard:
-                without = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size,
-                                     Path(tmp) / f"quiet{i}", tensorboard=False)
+                without = trial_once(
+                    hypermodel,
+                    data,
+                    args.preset,
+                    args.epochs,
+                    args.batch_size,
+                    Path(tmp) / f"quiet{i}",
+                    tensorboard=False,
+                )
                 if i:
                     quiet.append(without)
-            a = trial_once(hypermodel, data, args.preset, args.epochs, args.batch_size, Path(tmp) / f"run{i}",
-                           profiler if i else None)
+            a = trial_once(
+                hypermodel,
+                data,
+                args.preset,
+                args.epochs,
+                args.batch_size,
+                Path(tmp) / f"run{i}",
+                profiler if i else None,
+            )
             b = plain_once(hypermodel, data, args.preset, args.epochs, args.batch_size)
             c = plain_once(hypermodel, data, args.preset, args.epochs, args.batch_size, pipeline=True)
             if i:
@@ -189,37 +229,58 @@ def main() -> None:
     cmed = _common.median([c["total"] for c in pipelined])
     machinery = _common.median([a["total"] / c["total"] for a, c in zip(trials, pipelined)])
 
-    table = Table(title=f"{args.preset}, {args.epochs} epoch(s), batch {args.batch_size}: search trial (A) vs "
-                        f"plain model.fit (B), median of {repeats} interleaved pairs")
+    table = Table(
+        title=f"{args.preset}, {args.epochs} epoch(s), batch {args.batch_size}: search trial (A) vs "
+        f"plain model.fit (B), median of {repeats} interleaved pairs"
+    )
     for name in ("phase", "A: trial (s)", "B: plain (s)", "A - B (s)"):
         table.add_column(name, justify="right" if name != "phase" else "left")
-    table.add_row("until the first epoch: build, compile, fit set-up (A: + trial set-up)", f"{med['build']:.3f}",
-                  f"{pmed['build']:.3f}",
-                  f"{med['build'] - pmed['build']:+.3f}")
-    table.add_row("epochs (fit incl. validation)", f"{med['fit']:.3f}", f"{pmed['fit']:.3f}",
-                  f"{med['fit'] - pmed['fit']:+.3f}")
-    table.add_row("after the last epoch (A: checkpoint, trial end, writes)", f"{med['after']:.3f}", "",
-                  f"{med['after']:+.3f}")
+    table.add_row(
+        "until the first epoch: build, compile, fit set-up (A: + trial set-up)",
+        f"{med['build']:.3f}",
+        f"{pmed['build']:.3f}",
+        f"{med['build'] - pmed['build']:+.3f}",
+    )
+    table.add_row(
+        "epochs (fit incl. validation)", f"{med['fit']:.3f}", f"{pmed['fit']:.3f}", f"{med['fit'] - pmed['fit']:+.3f}"
+    )
+    table.add_row(
+        "after the last epoch (A: checkpoint, trial end, writes)", f"{med['after']:.3f}", "", f"{med['after']:+.3f}"
+    )
     table.add_row("total", f"{med['total']:.3f}", f"{pmed['total']:.3f}", f"{med['total'] - pmed['total']:+.3f}")
     table.add_row("per worker, not in A: input pipeline and RunHyperband construction", f"{med['tuner']:.3f}", "", "")
-    table.add_row("C: plain fit on the trial's input pipeline (training.batches): total", "", f"{cmed:.3f}",
-                  f"{med['total'] - cmed:+.3f}")
+    table.add_row(
+        "C: plain fit on the trial's input pipeline (training.batches): total",
+        "",
+        f"{cmed:.3f}",
+        f"{med['total'] - cmed:+.3f}",
+    )
     if defaults:
         dmed = {key: _common.median([d[key] for d in defaults]) for key in defaults[0]}
-        table.add_row("A with KerasTuner's defaults (before issue 7): total / construction",
-                      f"{dmed['total']:.3f} / {dmed['tuner']:.3f}", "", f"{dmed['total'] - pmed['total']:+.3f}")
+        table.add_row(
+            "A with KerasTuner's defaults (before issue 7): total / construction",
+            f"{dmed['total']:.3f} / {dmed['tuner']:.3f}",
+            "",
+            f"{dmed['total'] - pmed['total']:+.3f}",
+        )
     if quiet:
         qmed = {key: _common.median([q[key] for q in quiet]) for key in quiet[0]}
         q_ratio = _common.median([q["total"] / b["total"] for q, b in zip(quiet, plains)])
-        table.add_row(f"A with --no-tensorboard: total / epochs (paired ratio {q_ratio:.2f})",
-                      f"{qmed['total']:.3f} / {qmed['fit']:.3f}", "", f"{qmed['total'] - pmed['total']:+.3f}")
+        table.add_row(
+            f"A with --no-tensorboard: total / epochs (paired ratio {q_ratio:.2f})",
+            f"{qmed['total']:.3f} / {qmed['fit']:.3f}",
+            "",
+            f"{qmed['total'] - pmed['total']:+.3f}",
+        )
     a_totals = ", ".join(f"{t['total']:.2f}" for t in trials)
     b_totals = ", ".join(f"{p['total']:.2f}" for p in plains)
     c_totals = ", ".join(f"{c['total']:.2f}" for c in pipelined)
     minima = min(t["total"] for t in trials) / min(p["total"] for p in plains)
-    table.caption = (f"data: {described}; totals: A {a_totals}; B {b_totals}; C {c_totals}; ratio of medians "
-                     f"{med['total'] / pmed['total']:.2f}, of minima {minima:.2f}; "
-                     f"ratio below: median of the {repeats} pairs' A/B; {_common.machine()}")
+    table.caption = (
+        f"data: {described}; totals: A {a_totals}; B {b_totals}; C {c_totals}; ratio of medians "
+        f"{med['total'] / pmed['total']:.2f}, of minima {minima:.2f}; "
+        f"ratio below: median of the {repeats} pairs' A/B; {_common.machine()}"
+    )
     Console().print(table)
     if profiler:
         profiler.dump_stats(args.profile)

@@ -56,8 +56,13 @@ def adapter_batches(x, y, batch_size: int):
 def tf_data(x, y, batch_size: int):
     import tensorflow as tf
 
-    return (tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(y), seed=0)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .cache()
+        .shuffle(len(y), seed=0)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def preprocessing_rate(x, batch_size: int, augment: bool, epochs: int = 2) -> float:
@@ -79,8 +84,9 @@ def preprocessing_rate(x, batch_size: int, augment: bool, epochs: int = 2) -> fl
     inputs = keras.Input(shape=(height, width))
     z = keras.layers.Reshape((height, width, 1))(inputs)
     z = keras.layers.Rescaling(1.0 / 255.0)(z)
-    inner = keras.Model(inputs, augmentation_layers(z, {"rotation": 0.05, "translation": 0.1, "zoom": 0.1})
-                        if augment else z)
+    inner = keras.Model(
+        inputs, augmentation_layers(z, {"rotation": 0.05, "translation": 0.1, "zoom": 0.1}) if augment else z
+    )
     outer_in = keras.Input(shape=(height, width))
     model = keras.Model(outer_in, keras.layers.GlobalAveragePooling2D()(Train(inner)(outer_in)))
     model.predict(x[: batch_size * 2], batch_size=batch_size, verbose=0)  # compile
@@ -114,13 +120,18 @@ def main() -> None:
     tensorflow = keras.backend.backend() == "tensorflow"
     pipes: list[tuple[str, float]] = []
     rate_of(adapter_batches(x, y, bs), n)  # warm-up
-    pipes.append(("Keras array adapter (what fit does with numpy): shuffle, batch, to tensors",
-                  max(rate_of(adapter_batches(x, y, bs), n) for _ in range(3))))
+    pipes.append(
+        (
+            "Keras array adapter (what fit does with numpy): shuffle, batch, to tensors",
+            max(rate_of(adapter_batches(x, y, bs), n) for _ in range(3)),
+        )
+    )
     if tensorflow:
         cached = tf_data(x, y, bs)
         rate_of(cached, n)  # fills the cache
-        pipes.append(("tf.data: from_tensor_slices, cache, shuffle, batch, prefetch",
-                      max(rate_of(cached, n) for _ in range(3))))
+        pipes.append(
+            ("tf.data: from_tensor_slices, cache, shuffle, batch, prefetch", max(rate_of(cached, n) for _ in range(3)))
+        )
     pipes.append(("in-model preprocessing alone: add channel, rescale", preprocessing_rate(x, bs, False)))
     pipes.append(("in-model preprocessing alone: + rotation, translation, zoom", preprocessing_rate(x, bs, True)))
     trains = [(f"fit {p} (numpy arrays)", training_rate(p, data, bs)) for p in presets]

@@ -60,8 +60,14 @@ def main() -> None:
     from emnist_tuner.runfolder.configs import SearchConfig
 
     dataset = "synthetic" if args.tiny else "mnist"
-    config = SearchConfig.from_profile(dataset, "quick", subset=None if args.tiny else args.subset,
-                                       max_epochs=args.max_epochs, factor=args.factor, seed=args.seed)
+    config = SearchConfig.from_profile(
+        dataset,
+        "quick",
+        subset=None if args.tiny else args.subset,
+        max_epochs=args.max_epochs,
+        factor=args.factor,
+        seed=args.seed,
+    )
     keras.utils.set_random_seed(config.seed)
     data = prepare_data(dataset, config.subset, config.seed, config.val_fraction, args.data_dir)
     trials: list[dict] = []
@@ -71,13 +77,27 @@ def main() -> None:
             super().on_trial_end(trial)
             trials.append({"trial_id": trial.trial_id, "ended": time.time(), "rss_mib": rss_mib()})
 
-    tuner = MeasuredHyperband(hypermodel_for(config), objective="val_accuracy", max_epochs=config.max_epochs,
-                         factor=config.factor, hyperband_iterations=config.iterations, seed=config.seed,
-                         max_model_size=config.max_params, directory=tempfile.mkdtemp(prefix="plain-kt-"),
-                         project_name="plain")
+    tuner = MeasuredHyperband(
+        hypermodel_for(config),
+        objective="val_accuracy",
+        max_epochs=config.max_epochs,
+        factor=config.factor,
+        hyperband_iterations=config.iterations,
+        seed=config.seed,
+        max_model_size=config.max_params,
+        directory=tempfile.mkdtemp(prefix="plain-kt-"),
+        project_name="plain",
+    )
     stop_early = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience)
-    tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=config.max_epochs,
-                 batch_size=config.batch_size, callbacks=[stop_early], verbose=0)
+    tuner.search(
+        data.x_train,
+        data.y_train,
+        validation_data=(data.x_val, data.y_val),
+        epochs=config.max_epochs,
+        batch_size=config.batch_size,
+        callbacks=[stop_early],
+        verbose=0,
+    )
     search_ended = time.time()
     best_model = tuner.get_best_models(num_models=1)[0]
     predictions = np.argmax(best_model.predict(data.x_test, batch_size=1024, verbose=0), axis=1)
@@ -85,9 +105,15 @@ def main() -> None:
     result = {
         "started": STARTED,
         "search_ended": search_ended,
-        "trials": [{"trial_id": t.trial_id, "status": t.status, "score": t.score,
-                    "values": {k: v for k, v in t.hyperparameters.values.items() if not k.startswith("tuner/")}}
-                   for t in done],
+        "trials": [
+            {
+                "trial_id": t.trial_id,
+                "status": t.status,
+                "score": t.score,
+                "values": {k: v for k, v in t.hyperparameters.values.items() if not k.startswith("tuner/")},
+            }
+            for t in done
+        ],
         "measured": trials,
         "test_accuracy": float(np.mean(predictions == data.y_test)),
         "test_images": int(len(data.y_test)),

@@ -34,21 +34,55 @@ def tiny_run(folder: Path, trials: int = 23) -> Path:
     for i in range(trials):
         tid, epochs = f"{i:04d}", [1, 3, 9][i % 3]
         curve = list(np.clip(np.cumsum(rng.uniform(0.02, 0.2, epochs)) + 0.3, 0, 0.99).round(4))
-        values = {"tuner/epochs": epochs, "tuner/initial_epoch": 0, "tuner/bracket": i % 3, "tuner/round": 0,
-                  "activation": ["relu", "elu", "selu"][i % 3], "conv_blocks": 1 + i % 3,
-                  "learning_rate": float(10 ** rng.uniform(-4, -2)), "batch_norm": bool(i % 2)}
+        values = {
+            "tuner/epochs": epochs,
+            "tuner/initial_epoch": 0,
+            "tuner/bracket": i % 3,
+            "tuner/round": 0,
+            "activation": ["relu", "elu", "selu"][i % 3],
+            "conv_blocks": 1 + i % 3,
+            "learning_rate": float(10 ** rng.uniform(-4, -2)),
+            "batch_norm": bool(i % 2),
+        }
         (folder / "tuner" / f"trial_{tid}").mkdir(parents=True)
-        (folder / "tuner" / f"trial_{tid}" / "trial.json").write_text(json.dumps({
-            "trial_id": tid, "status": "COMPLETED", "score": curve[-1], "best_step": epochs - 1,
-            "hyperparameters": {"values": values}}))
+        (folder / "tuner" / f"trial_{tid}" / "trial.json").write_text(
+            json.dumps(
+                {
+                    "trial_id": tid,
+                    "status": "COMPLETED",
+                    "score": curve[-1],
+                    "best_step": epochs - 1,
+                    "hyperparameters": {"values": values},
+                }
+            )
+        )
         (folder / "timings").mkdir(exist_ok=True)
-        (folder / "timings" / f"{tid}.json").write_text(json.dumps({
-            "started": 1000.0 + 30 * i, "ended": 1020.0 + 30 * i, "status": "COMPLETED", "epochs_trained": epochs,
-            "parameters": int(rng.integers(5_000, 2_000_000)),
-            "epoch_log": [{"epoch": e, "val_accuracy": v} for e, v in enumerate(curve)]}))
-    (folder / "config.json").write_text(json.dumps({"dataset": "synthetic", "profile": "quick", "kind": "search",
-                                                    "max_epochs": 9, "factor": 3, "seed": 0, "val_fraction": 0.1,
-                                                    "seed_presets": []}))
+        (folder / "timings" / f"{tid}.json").write_text(
+            json.dumps(
+                {
+                    "started": 1000.0 + 30 * i,
+                    "ended": 1020.0 + 30 * i,
+                    "status": "COMPLETED",
+                    "epochs_trained": epochs,
+                    "parameters": int(rng.integers(5_000, 2_000_000)),
+                    "epoch_log": [{"epoch": e, "val_accuracy": v} for e, v in enumerate(curve)],
+                }
+            )
+        )
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "dataset": "synthetic",
+                "profile": "quick",
+                "kind": "search",
+                "max_epochs": 9,
+                "factor": 3,
+                "seed": 0,
+                "val_fraction": 0.1,
+                "seed_presets": [],
+            }
+        )
+    )
     labels = load_dataset("synthetic", val_fraction=0.1, seed=0).y_test
     predictions = labels.copy()
     predictions[::17] = (predictions[::17] + 1) % 10
@@ -75,8 +109,12 @@ def per_figure(run: Path, repeats: int, data_dir) -> dict[str, list[float]]:
 
 def command_seconds(args: list[str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "emnist_tuner.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "120"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "emnist_tuner.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+    )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-2000:])
     return time.perf_counter() - started

@@ -53,7 +53,8 @@ def main() -> None:
                 model.fit(data.x_train, data.y_train, epochs=args.epochs, batch_size=128, verbose=0)
                 seconds.setdefault((preset, policy), []).append((time.perf_counter() - started) / args.epochs)
                 accuracy.setdefault((preset, policy), []).append(
-                    float(model.evaluate(data.x_test, data.y_test, verbose=0)[1]))
+                    float(model.evaluate(data.x_test, data.y_test, verbose=0)[1])
+                )
     keras.mixed_precision.set_global_policy("float32")
     table = Table(title=f"{args.epochs} training epoch(s) per precision policy: {described}", title_justify="left")
     for column in ("preset", "policy", "s / epoch (median)", "images/s", "vs float32", "test acc (± std)"):
@@ -64,8 +65,14 @@ def main() -> None:
             s = statistics.median(seconds[(preset, policy)])
             acc = accuracy[(preset, policy)]
             spread = f" ± {statistics.stdev(acc):.4f}" if len(acc) > 1 else ""
-            table.add_row(preset, policy, f"{s:.2f}", f"{len(data.y_train) / s:,.0f}", f"{base / s:.2f}x",
-                          f"{statistics.mean(acc):.4f}{spread}")
+            table.add_row(
+                preset,
+                policy,
+                f"{s:.2f}",
+                f"{len(data.y_train) / s:,.0f}",
+                f"{base / s:.2f}x",
+                f"{statistics.mean(acc):.4f}{spread}",
+            )
     Console().print(table)
 
 

@@ -35,7 +35,7 @@ def scan_files(images: np.ndarray, folder: Path, seed: int = 1) -> None:
         big = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
         page = np.zeros((size + 90, size + 70), np.uint8)
         top, left = rng.integers(0, 90), rng.integers(0, 70)
-        page[top:top + size, left:left + size] = big
+        page[top : top + size, left : left + size] = big
         scan = Image.fromarray(255 - page)
         scan.save(folder / f"{i:05d}.jpg", quality=92) if i % 2 else scan.save(folder / f"{i:05d}.png")
 
@@ -83,16 +83,22 @@ def main() -> None:
     model.predict(np.stack([image.pixels for image in images]), batch_size=BATCH, verbose=0)
     model_seconds = time.perf_counter() - started
     files_seconds = read_seconds + prepare_seconds + model_seconds
-    accuracy = {name: float(np.mean([r.get("top", [{}])[0].get("class") == t for r, t in zip(rows, truth)]))
-                for name, rows in (("files", files), ("arrays", arrays))}
+    accuracy = {
+        name: float(np.mean([r.get("top", [{}])[0].get("class") == t for r, t in zip(rows, truth)]))
+        for name, rows in (("files", files), ("arrays", arrays))
+    }
 
     console = Console()
     table = Table(title=f"predict: {source.label}, the first {n:,} {source.dataset} test images", title_justify="left")
     for column in ("input", "top-1 accuracy", "seconds", "images/s"):
         table.add_column(column, justify="right" if column != "input" else "left")
     table.add_row("arrays (.npy, as stored)", f"{100 * accuracy['arrays']:.2f} %", "", "")
-    table.add_row("scan-like PNG/JPEG files", f"{100 * accuracy['files']:.2f} %", f"{files_seconds:.2f}",
-                  f"{n / files_seconds:,.0f}")
+    table.add_row(
+        "scan-like PNG/JPEG files",
+        f"{100 * accuracy['files']:.2f} %",
+        f"{files_seconds:.2f}",
+        f"{n / files_seconds:,.0f}",
+    )
     table.add_row("  of which: reading the files", "", f"{read_seconds:.2f}", "")
     table.add_row("  of which: preparing (data.glyphs)", "", f"{prepare_seconds:.2f}", "")
     table.add_row(f"  of which: the model (batches of {BATCH})", "", f"{model_seconds:.2f}", "")
@@ -104,8 +110,14 @@ def main() -> None:
     for fmt, suffix in FORMATS.items():
         card = export(source, fmt, work / f"model-{fmt}{suffix}", data_dir=data_dir)
         v = card["verified"]
-        formats.add_row(fmt, v["runtime"], f"{v['top1_agreement']:.4f}", f"{v['max_probability_difference']:.1e}",
-                        f"{card['bytes']:,}", f"{v['seconds']:.1f}")
+        formats.add_row(
+            fmt,
+            v["runtime"],
+            f"{v['top1_agreement']:.4f}",
+            f"{v['max_probability_difference']:.1e}",
+            f"{card['bytes']:,}",
+            f"{v['seconds']:.1f}",
+        )
     formats.caption = f"checked on {card['verified']['images']}; tolerance {card['verified']['tolerance']:g}"
     console.print(formats)
     print(f"difference {100 * (accuracy['arrays'] - accuracy['files']):.2f}")

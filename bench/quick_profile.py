@@ -37,8 +37,9 @@ def main() -> None:
             command += ["--data-dir", args.data_dir] if args.data_dir else []
         started = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "emnist_tuner.cli", "leaderboard", str(run)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "emnist_tuner.cli", "leaderboard", str(run)], check=True, stdout=subprocess.DEVNULL
+        )
         minutes = (time.perf_counter() - started) / 60
         final = json.loads((run / "final.json").read_text())
         trials = [json.loads(p.read_text()) for p in (run / "tuner").glob("trial_*/trial.json")]

@@ -46,8 +46,9 @@ def tree_rss_mib(root: int) -> float:
         except OSError:
             continue
         parents[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-        rss[int(proc.name)] = next((int(line.split()[1]) / 1024 for line in status.splitlines()
-                                    if line.startswith("VmRSS:")), 0.0)
+        rss[int(proc.name)] = next(
+            (int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0
+        )
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
@@ -61,8 +62,9 @@ def run_sampled(command: list[str]) -> tuple[float, float, float]:
     """Run ``command``; (start time, end time, peak RSS of its process tree in MiB)."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "COLUMNS": "160"}
     started = time.time()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-                            cwd=_common.REPO)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, cwd=_common.REPO
+    )
     peak = [0.0]
 
     def sample():
@@ -95,36 +97,76 @@ def ours(args, folder: Path) -> dict:
 
     run = folder / "ours"
     dataset = ["--dataset", "synthetic"] if args.tiny else ["--dataset", "mnist", "--subset", str(args.subset)]
-    command = [sys.executable, "-m", "emnist_tuner.cli", "search", *dataset, "--profile", "quick", "--max-epochs",
-               str(args.max_epochs), "--factor", str(args.factor), "--seed", str(args.seed), "--no-seed-presets",
-               "--run-dir", str(run)] + (["--data-dir", args.data_dir] if args.data_dir else [])
+    command = [
+        sys.executable,
+        "-m",
+        "emnist_tuner.cli",
+        "search",
+        *dataset,
+        "--profile",
+        "quick",
+        "--max-epochs",
+        str(args.max_epochs),
+        "--factor",
+        str(args.factor),
+        "--seed",
+        str(args.seed),
+        "--no-seed-presets",
+        "--run-dir",
+        str(run),
+    ] + (["--data-dir", args.data_dir] if args.data_dir else [])
     started, ended, peak = run_sampled(command)
     records = [r for r in read_trials(run) if r.started is not None]
     timings = {r.trial_id: json.loads((run / "timings" / f"{r.trial_id}.json").read_text()) for r in records}
     ends = [(timings[r.trial_id]["ended"], r.score) for r in records if timings[r.trial_id].get("ended")]
     final = json.loads((run / "final.json").read_text())
     rss = [timings[t]["rss_mib"] for t in sorted(timings) if timings[t].get("rss_mib")]
-    return {"search_seconds": max(e for e, _ in ends) - started, "total_seconds": ended - started,
-            "trials": {r.trial_id: (r.hyperparameters, r.score) for r in records},
-            "series": best_over_time(started, ends), "peak": peak, "rss": rss,
-            "test_accuracy": final["test_accuracy"], "delivered": f"final retrain, {final['epochs']} epochs "
-                                                                  f"on {final['train_images']:,} images"}
+    return {
+        "search_seconds": max(e for e, _ in ends) - started,
+        "total_seconds": ended - started,
+        "trials": {r.trial_id: (r.hyperparameters, r.score) for r in records},
+        "series": best_over_time(started, ends),
+        "peak": peak,
+        "rss": rss,
+        "test_accuracy": final["test_accuracy"],
+        "delivered": f"final retrain, {final['epochs']} epochs on {final['train_images']:,} images",
+    }
 
 
 def plain(args, folder: Path) -> dict:
     out = folder / "plain.json"
-    command = [sys.executable, str(_common.REPO / "bench" / "plain_kerastuner.py"), "--out", str(out),
-               "--subset", str(args.subset), "--max-epochs", str(args.max_epochs), "--factor", str(args.factor),
-               "--seed", str(args.seed)] + (["--data-dir", args.data_dir] if args.data_dir else []) + \
-              (["--tiny"] if args.tiny else [])
+    command = (
+        [
+            sys.executable,
+            str(_common.REPO / "bench" / "plain_kerastuner.py"),
+            "--out",
+            str(out),
+            "--subset",
+            str(args.subset),
+            "--max-epochs",
+            str(args.max_epochs),
+            "--factor",
+            str(args.factor),
+            "--seed",
+            str(args.seed),
+        ]
+        + (["--data-dir", args.data_dir] if args.data_dir else [])
+        + (["--tiny"] if args.tiny else [])
+    )
     started, ended, peak = run_sampled(command)
     result = json.loads(out.read_text())
     scores = {t["trial_id"]: t["score"] for t in result["trials"]}
     ends = [(m["ended"], scores.get(m["trial_id"])) for m in result["measured"]]
-    return {"search_seconds": result["search_ended"] - started, "total_seconds": ended - started,
-            "trials": {t["trial_id"]: (t["values"], t["score"]) for t in result["trials"]},
-            "series": best_over_time(started, ends), "peak": peak, "rss": [m["rss_mib"] for m in result["measured"]],
-            "test_accuracy": result["test_accuracy"], "delivered": "its best model as trained in the search"}
+    return {
+        "search_seconds": result["search_ended"] - started,
+        "total_seconds": ended - started,
+        "trials": {t["trial_id"]: (t["values"], t["score"]) for t in result["trials"]},
+        "series": best_over_time(started, ends),
+        "peak": peak,
+        "rss": [m["rss_mib"] for m in result["measured"]],
+        "test_accuracy": result["test_accuracy"],
+        "delivered": "its best model as trained in the search",
+    }
 
 
 def main() -> None:
@@ -141,15 +183,32 @@ def main() -> None:
     data = "synthetic (--tiny)" if args.tiny else f"real MNIST, {args.subset:,}-image stratified subset"
     console.print(f"{data}; Hyperband max_epochs {args.max_epochs}, factor {args.factor}, seed {args.seed}")
     table = Table(title="Race on equal terms")
-    for column in ("tool", "search s", "total s", "trials", "best val", "peak MiB", "RSS last/first", "test acc",
-                   "delivered"):
+    for column in (
+        "tool",
+        "search s",
+        "total s",
+        "trials",
+        "best val",
+        "peak MiB",
+        "RSS last/first",
+        "test acc",
+        "delivered",
+    ):
         table.add_column(column, justify="left" if column in ("tool", "delivered") else "right")
     for tool, r in results.items():
         best = r["series"][-1][1] if r["series"] else float("nan")
         ratio = r["rss"][-1] / r["rss"][0] if len(r["rss"]) > 1 else float("nan")
-        table.add_row(tool, f"{r['search_seconds']:.0f}", f"{r['total_seconds']:.0f}", str(len(r["trials"])),
-                      f"{best:.4f}", f"{r['peak']:.0f}", f"{ratio:.2f}", f"{100 * r['test_accuracy']:.2f} %",
-                      r["delivered"])
+        table.add_row(
+            tool,
+            f"{r['search_seconds']:.0f}",
+            f"{r['total_seconds']:.0f}",
+            str(len(r["trials"])),
+            f"{best:.4f}",
+            f"{r['peak']:.0f}",
+            f"{ratio:.2f}",
+            f"{100 * r['test_accuracy']:.2f} %",
+            r["delivered"],
+        )
     console.print(table)
     a, b = results["plain KerasTuner"], results["emnist-tuner"]
     same = sum(1 for t, (values, _) in a["trials"].items() if t in b["trials"] and b["trials"][t][0] == values)

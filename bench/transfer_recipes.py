@@ -25,10 +25,16 @@ from rich.table import Table
 
 T, S = "transfer", "scratch"
 CANDIDATES = [  # (name, kind, TransferConfig values)
-    ("T1 v0.1: top only, 20+20 ep, 1e-4", T, dict(head_epochs=20, fine_tune_epochs=20, fine_tune_lr=1e-4,
-                                                  fine_tune="top")),
-    ("T2 all, BN trains, 10+25 ep, 3e-4", T, dict(head_epochs=10, fine_tune_epochs=25, fine_tune_lr=3e-4,
-                                                  batchnorm="train")),
+    (
+        "T1 v0.1: top only, 20+20 ep, 1e-4",
+        T,
+        dict(head_epochs=20, fine_tune_epochs=20, fine_tune_lr=1e-4, fine_tune="top"),
+    ),
+    (
+        "T2 all, BN trains, 10+25 ep, 3e-4",
+        T,
+        dict(head_epochs=10, fine_tune_epochs=25, fine_tune_lr=3e-4, batchnorm="train"),
+    ),
     ("T4 all, BN trains, 5+30 ep, 1e-3", T, dict(batchnorm="train")),
     ("T5 all, BN trains, 10+30 ep, 1e-4", T, dict(head_epochs=10, fine_tune_lr=1e-4, batchnorm="train")),
     ("T7 all, BN trains, 5+30 ep, 1e-3, strong", T, dict(batchnorm="train", augment="strong")),
@@ -78,8 +84,10 @@ def main() -> None:
     if args.tiny:
         winner, backbone, images, labels = tiny_setup(Path(scratch_dir.name))
         canvas, seeds = (28, 28), range(1)
-        candidates = [(n, k, {**v, "head_epochs": min(v.get("head_epochs", 1), 1), "fine_tune_epochs": 1,
-                              "scratch_epochs": 1}) for n, k, v in candidates[:1] + candidates[-1:]]
+        candidates = [
+            (n, k, {**v, "head_epochs": min(v.get("head_epochs", 1), 1), "fine_tune_epochs": 1, "scratch_epochs": 1})
+            for n, k, v in candidates[:1] + candidates[-1:]
+        ]
     else:
         winner, backbone, canvas = backbone_for(TransferConfig(data_dir=args.data_dir), args.run)
         images, labels = load_alphadigits(args.data_dir)
@@ -98,14 +106,17 @@ def main() -> None:
             accuracy.append(float((predicted == labels[test]).mean()))
         rows.append((name, kind, accuracy, _common.median(seconds)))
     console = Console()
-    console.print(f"{_common.machine()}; backbone {backbone if not args.tiny else 'untrained model3 (--tiny)'}; "
-                  f"selection fold: {len(test)} images, trained on the other {len(train)}")
+    console.print(
+        f"{_common.machine()}; backbone {backbone if not args.tiny else 'untrained model3 (--tiny)'}; "
+        f"selection fold: {len(test)} images, trained on the other {len(train)}"
+    )
     table = Table(title="Candidates on the selection fold")
     for column in ("candidate", "kind", "per seed %", "mean %", "s / training"):
         table.add_column(column, justify="left" if column in ("candidate", "kind", "per seed %") else "right")
     for name, kind, accuracy, secs in rows:
-        table.add_row(name, kind, " ".join(f"{100 * a:.2f}" for a in accuracy), f"{100 * np.mean(accuracy):.2f}",
-                      f"{secs:.0f}")
+        table.add_row(
+            name, kind, " ".join(f"{100 * a:.2f}" for a in accuracy), f"{100 * np.mean(accuracy):.2f}", f"{secs:.0f}"
+        )
     console.print(table)
     for kind in (T, S):
         best = max((r for r in rows if r[1] == kind), key=lambda r: np.mean(r[2]), default=None)

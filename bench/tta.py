@@ -39,9 +39,14 @@ def transformer(factors: dict):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", nargs="?", type=Path)
-    parser.add_argument("--model", type=Path, action="append", default=[],
-                        help="a model file to test instead of RUN's final model (repeatable; bench/final_recipe.py "
-                             "--outputs keeps them); RUN still gives the dataset and the transforms")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        default=[],
+        help="a model file to test instead of RUN's final model (repeatable; bench/final_recipe.py "
+        "--outputs keeps them); RUN still gives the dataset and the transforms",
+    )
     parser.add_argument("--ensemble", action="store_true", help="also test the average of the --model files")
     parser.add_argument("--copies", default="4,8,16")
     parser.add_argument("--repeats", type=int, default=3)
@@ -74,8 +79,11 @@ def main() -> None:
 
             models[f"ensemble of the {len(models)}"] = average_model(list(models.values()))
         values = final["hyperparameters"]
-        factors = {k: values.get(k, 0.0) for k in ("rotation", "translation", "zoom")} if values.get("augment") \
+        factors = (
+            {k: values.get(k, 0.0) for k in ("rotation", "translation", "zoom")}
+            if values.get("augment")
             else {"rotation": 0.03, "translation": 0.1, "zoom": 0.1}
+        )
     transform = transformer(factors)
     x, y = data.x_test, data.y_test
     print(f"{_common.machine()}; {len(y):,} test images; transforms {factors}")
@@ -90,8 +98,10 @@ def main() -> None:
                 for copy in range(1, copies):
                     total += model.predict(transform(x, 1000 * repeat + copy), batch_size=1024, verbose=0)
                 accuracies.append(100 * float(np.mean(total.argmax(1) == y)))
-            print(f"{copies} copies: {np.mean(accuracies):.2f} ± {np.std(accuracies):.2f} % over {args.repeats} "
-                  "repeats")
+            print(
+                f"{copies} copies: {np.mean(accuracies):.2f} ± {np.std(accuracies):.2f} % over {args.repeats} repeats"
+            )
+
 
 if __name__ == "__main__":
     main()

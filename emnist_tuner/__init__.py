@@ -11,8 +11,21 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-_API = ("search", "resume", "train", "retrain", "transfer", "ablate", "predict", "export", "plot", "dashboard",
-        "open_run", "Run", "fetch")
+_API = (
+    "search",
+    "resume",
+    "train",
+    "retrain",
+    "transfer",
+    "ablate",
+    "predict",
+    "export",
+    "plot",
+    "dashboard",
+    "open_run",
+    "Run",
+    "fetch",
+)
 
 
 def __getattr__(name):

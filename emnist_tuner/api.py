@@ -22,11 +22,18 @@ from pathlib import Path
 from rich.console import Console
 
 from .quiet import import_keras_quietly
-from .runfolder.configs import (AblationConfig, RetrainConfig, RunConfig, SearchConfig, TrainConfig, load_config,
-                                read_run_config)
+from .runfolder.configs import (
+    AblationConfig,
+    RetrainConfig,
+    RunConfig,
+    SearchConfig,
+    TrainConfig,
+    load_config,
+    read_run_config,
+)
+from .runfolder.layout import RunFolder
 from .runfolder.recipe_config import FinalRecipe
 from .runfolder.transfer_config import TransferConfig
-from .runfolder.layout import RunFolder
 
 
 def _say(console: Console | None):
@@ -42,9 +49,20 @@ def fetch(dataset: str, data_dir=None, download: bool = False) -> None:
     locate_all(get_info(dataset).files, data_dir=data_dir, download=download)
 
 
-def search(dataset: str, run_dir: Path | str, profile: str = "quick", *, all_data: bool = False,
-           seed_presets: bool = True, tensorboard: bool = True, data_dir=None, download: bool = False,
-           console: Console | None = None, chief=None, **options) -> dict:
+def search(
+    dataset: str,
+    run_dir: Path | str,
+    profile: str = "quick",
+    *,
+    all_data: bool = False,
+    seed_presets: bool = True,
+    tensorboard: bool = True,
+    data_dir=None,
+    download: bool = False,
+    console: Console | None = None,
+    chief=None,
+    **options,
+) -> dict:
     """Run a Hyperband search (or resume the same search in ``run_dir``), retrain the winner, test it once.
     ``options``: the `search` command's options that a profile sets (max_epochs, factor, iterations, subset,
     batch_size, seed, patience, max_params, trials_per_worker), the final training's ``recipe`` (a
@@ -53,14 +71,29 @@ def search(dataset: str, run_dir: Path | str, profile: str = "quick", *, all_dat
     from .hyperband.search import start_search
     from .reports.progress import ConsoleUI
 
-    config = search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, tensorboard=tensorboard,
-                           data_dir=data_dir, **options)
+    config = search_config(
+        dataset,
+        profile,
+        all_data=all_data,
+        seed_presets=seed_presets,
+        tensorboard=tensorboard,
+        data_dir=data_dir,
+        **options,
+    )
     fetch(dataset, data_dir, download)
     return start_search(config, run_dir, ConsoleUI(console or Console()), chief)
 
 
-def search_config(dataset: str, profile: str = "quick", *, all_data: bool = False, seed_presets: bool = True,
-                  tensorboard: bool = True, data_dir=None, **options) -> SearchConfig:
+def search_config(
+    dataset: str,
+    profile: str = "quick",
+    *,
+    all_data: bool = False,
+    seed_presets: bool = True,
+    tensorboard: bool = True,
+    data_dir=None,
+    **options,
+) -> SearchConfig:
     """The config of a search: the profile's values, overridden by ``options`` (None: the profile's)."""
     from .errors import ConfigError
 
@@ -75,13 +108,23 @@ def search_config(dataset: str, profile: str = "quick", *, all_data: bool = Fals
     return config
 
 
-def final_recipe(*, final_epochs: int | None = None, warmup_epochs: int | None = None,
-                 label_smoothing: float | None = None, ema: bool | None = None,
-                 weight_decay: float | None = None) -> FinalRecipe:
+def final_recipe(
+    *,
+    final_epochs: int | None = None,
+    warmup_epochs: int | None = None,
+    label_smoothing: float | None = None,
+    ema: bool | None = None,
+    weight_decay: float | None = None,
+) -> FinalRecipe:
     """The final-training recipe with the given values (None: the default; ``final_epochs`` None: the
     profile's, for a search)."""
-    recipe = FinalRecipe().with_options(epochs=final_epochs, warmup_epochs=warmup_epochs,
-                                        label_smoothing=label_smoothing, ema=ema, weight_decay=weight_decay)
+    recipe = FinalRecipe().with_options(
+        epochs=final_epochs,
+        warmup_epochs=warmup_epochs,
+        label_smoothing=label_smoothing,
+        ema=ema,
+        weight_decay=weight_decay,
+    )
     recipe.validate()
     return recipe
 
@@ -95,14 +138,36 @@ def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None
     return resume_search(run_dir, ConsoleUI(console or Console()), data_dir=str(data_dir) if data_dir else None)
 
 
-def train(preset: str, dataset: str, run_dir: Path | str, *, epochs: int = 15, batch_size: int = 128,
-          subset: int | None = None, seed: int = 0, patience: int | None = None, recipe: FinalRecipe | None = None,
-          precision: str = "auto", data_dir=None, download: bool = False, console: Console | None = None) -> dict:
+def train(
+    preset: str,
+    dataset: str,
+    run_dir: Path | str,
+    *,
+    epochs: int = 15,
+    batch_size: int = 128,
+    subset: int | None = None,
+    seed: int = 0,
+    patience: int | None = None,
+    recipe: FinalRecipe | None = None,
+    precision: str = "auto",
+    data_dir=None,
+    download: bool = False,
+    console: Console | None = None,
+) -> dict:
     """Train one preset under ``recipe`` (default: ``final_recipe()``) for ``epochs`` and test it once on
     the held-out test split; returns its metrics."""
-    config = TrainConfig(preset, dataset, epochs, batch_size, subset, seed, patience,
-                         recipe=FinalRecipe.from_value(recipe), precision=precision,
-                         data_dir=str(data_dir) if data_dir else None)
+    config = TrainConfig(
+        preset,
+        dataset,
+        epochs,
+        batch_size,
+        subset,
+        seed,
+        patience,
+        recipe=FinalRecipe.from_value(recipe),
+        precision=precision,
+        data_dir=str(data_dir) if data_dir else None,
+    )
     config.validate()
     fetch(dataset, data_dir, download)
     import_keras_quietly()
@@ -111,15 +176,36 @@ def train(preset: str, dataset: str, run_dir: Path | str, *, epochs: int = 15, b
     return train_preset(config, run_dir, _say(console))
 
 
-def retrain(run_dir: Path | str, dataset: str = "mnist", *, epochs: int = 15, batch_size: int = 128,
-            subset: int | None = None, seed: int = 0, patience: int = 3, recipe: FinalRecipe | None = None,
-            precision: str = "auto", data_dir=None, download: bool = False, console: Console | None = None) -> dict:
+def retrain(
+    run_dir: Path | str,
+    dataset: str = "mnist",
+    *,
+    epochs: int = 15,
+    batch_size: int = 128,
+    subset: int | None = None,
+    seed: int = 0,
+    patience: int = 3,
+    recipe: FinalRecipe | None = None,
+    precision: str = "auto",
+    data_dir=None,
+    download: bool = False,
+    console: Console | None = None,
+) -> dict:
     """Train the winner of a finished run anew on ``dataset`` under ``recipe`` (the transfer backbone);
     returns its metrics."""
     from .experiments.winner import read_winner
 
-    config = RetrainConfig(dataset, epochs, batch_size, subset, seed, patience, recipe=FinalRecipe.from_value(recipe),
-                           precision=precision, data_dir=str(data_dir) if data_dir else None)
+    config = RetrainConfig(
+        dataset,
+        epochs,
+        batch_size,
+        subset,
+        seed,
+        patience,
+        recipe=FinalRecipe.from_value(recipe),
+        precision=precision,
+        data_dir=str(data_dir) if data_dir else None,
+    )
     config.validate()
     read_winner(run_dir)  # a finished run, before any data is fetched
     fetch(dataset, data_dir, download)
@@ -129,8 +215,15 @@ def retrain(run_dir: Path | str, dataset: str = "mnist", *, epochs: int = 15, ba
     return retrain_winner(config, run_dir, _say(console))
 
 
-def transfer(run_dir: Path | str, backbone: str = "mnist", *, data_dir=None, download: bool = False,
-             console: Console | None = None, **recipe) -> dict:
+def transfer(
+    run_dir: Path | str,
+    backbone: str = "mnist",
+    *,
+    data_dir=None,
+    download: bool = False,
+    console: Console | None = None,
+    **recipe,
+) -> dict:
     """Binary AlphaDigits, K-fold: the run's backbone transferred vs the same model from scratch.
     ``recipe``: any ``TransferConfig`` field (folds, seeds, size, seed, head_epochs, fine_tune_lr,
     batchnorm, scratch_epochs …); the others keep the defaults chosen on the selection fold."""
@@ -144,8 +237,11 @@ def transfer(run_dir: Path | str, backbone: str = "mnist", *, data_dir=None, dow
         from .errors import ConfigError
 
         raise ConfigError(f"transfer: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    config = TransferConfig(backbone=backbone, data_dir=str(data_dir) if data_dir else None,
-                            **{k: v for k, v in recipe.items() if v is not None})
+    config = TransferConfig(
+        backbone=backbone,
+        data_dir=str(data_dir) if data_dir else None,
+        **{k: v for k, v in recipe.items() if v is not None},
+    )
     config.validate()
     read_winner(run_dir)
     fetch("binary-alphadigits", data_dir, download)
@@ -155,17 +251,36 @@ def transfer(run_dir: Path | str, backbone: str = "mnist", *, data_dir=None, dow
     return run_transfer(config, run_dir, _say(console))
 
 
-def ablate(run_dir: Path | str, dataset: str | None = None, *, base: str | None = None, methods: str | None = None,
-           seeds: int | None = None, epochs: int | None = None, subset: int | None = None,
-           batch_size: int | None = None, data_dir=None, download: bool = False,
-           console: Console | None = None) -> dict:
+def ablate(
+    run_dir: Path | str,
+    dataset: str | None = None,
+    *,
+    base: str | None = None,
+    methods: str | None = None,
+    seeds: int | None = None,
+    epochs: int | None = None,
+    subset: int | None = None,
+    batch_size: int | None = None,
+    data_dir=None,
+    download: bool = False,
+    console: Console | None = None,
+) -> dict:
     """Each optimization method alone and all combined against ``base``, N seeds; resumes ``run_dir``.
     Options left out come from the run folder when it holds this ablation, else the defaults."""
     import_keras_quietly()
     from .experiments.ablation import config_from_options, run_ablation
 
-    config = config_from_options(run_dir, base=base, dataset=dataset, methods=methods, seeds=seeds, epochs=epochs,
-                                 subset=subset, batch_size=batch_size, data_dir=str(data_dir) if data_dir else None)
+    config = config_from_options(
+        run_dir,
+        base=base,
+        dataset=dataset,
+        methods=methods,
+        seeds=seeds,
+        epochs=epochs,
+        subset=subset,
+        batch_size=batch_size,
+        data_dir=str(data_dir) if data_dir else None,
+    )
     fetch(config.dataset, data_dir, download)
     return run_ablation(config, run_dir, _say(console))
 
@@ -199,8 +314,9 @@ def export(source: Path | str, fmt: str, out: Path | str, *, data_dir=None) -> d
     return run_export(model_source, fmt, Path(out), data_dir=data_dir)
 
 
-def plot(run_dir: Path | str, out: Path | str | None = None, *, fmt: str = "png", only=None,
-         data_dir=None) -> list[Path]:
+def plot(
+    run_dir: Path | str, out: Path | str | None = None, *, fmt: str = "png", only=None, data_dir=None
+) -> list[Path]:
     """Draw the figures of ``run_dir`` (see `emnist-tuner plot`) into ``out`` (default ``plots/<run name>``)
     as ``fmt`` (png or svg); ``only``: figure names. Returns the files written; never writes into the run."""
     from .figures.plot import plot_run
@@ -254,8 +370,10 @@ class Run:
 
         file = self.folder.best_model_file if self.kind == "search" else self.folder.model_file
         if not file.is_file():
-            raise RunError(f"{file} is missing: the run has no final model yet"
-                           + (f"; finish it with: emnist-tuner resume {self.path}" if self.kind == "search" else ""))
+            raise RunError(
+                f"{file} is missing: the run has no final model yet"
+                + (f"; finish it with: emnist-tuner resume {self.path}" if self.kind == "search" else "")
+            )
         import_keras_quietly()
         import keras
 
@@ -268,6 +386,23 @@ def open_run(path: Path | str) -> Run:
     return Run(run.path, saved.get("kind", "search"), load_config(run.path))
 
 
-__all__ = ["search", "resume", "train", "retrain", "transfer", "ablate", "predict", "export", "plot", "dashboard",
-           "open_run", "Run", "fetch",
-           "SearchConfig", "TrainConfig", "RetrainConfig", "TransferConfig", "AblationConfig"]
+__all__ = [
+    "search",
+    "resume",
+    "train",
+    "retrain",
+    "transfer",
+    "ablate",
+    "predict",
+    "export",
+    "plot",
+    "dashboard",
+    "open_run",
+    "Run",
+    "fetch",
+    "SearchConfig",
+    "TrainConfig",
+    "RetrainConfig",
+    "TransferConfig",
+    "AblationConfig",
+]

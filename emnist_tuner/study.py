@@ -26,10 +26,13 @@ def figures_of(key: str) -> list[float]:
     """The study's figures for ``key``, EMNIST letters first."""
     return [figure for k, _, _, figure in FIGURES if k == key]
 
+
 # What the study concluded about its optimization methods (no figures given): each alone gave
 # a small gain; only all of them together with a deeper net (Model 4) gave a significant one.
-ABLATION_QUOTE = ('optimization methods "showed small improvements when applied individually"; only combining '
-                  "them with a deeper architecture (Model 4) gave significant gains")
+ABLATION_QUOTE = (
+    'optimization methods "showed small improvements when applied individually"; only combining '
+    "them with a deeper architecture (Model 4) gave significant gains"
+)
 ABLATION_CLAIMS = {"method": "small gain", "combined": "gain needs depth"}
 
 

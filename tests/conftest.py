@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import glyph_f, spec_for, write_idx_gz
 
 from emnist_tuner.data import datasets
-from helpers import glyph_f, spec_for, write_idx_gz
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -32,8 +32,8 @@ def spec_for(path: Path, like: DataFile) -> DataFile:
 def glyph_f() -> np.ndarray:
     """An asymmetric 28x28 glyph (an 'F'): upright, top bar at the top, stem on the left."""
     img = np.zeros((28, 28), dtype=np.uint8)
-    img[4:24, 6:9] = 255   # stem, left
-    img[4:7, 6:20] = 255   # top bar
+    img[4:24, 6:9] = 255  # stem, left
+    img[4:7, 6:20] = 255  # top bar
     img[12:15, 6:16] = 255  # middle bar
     return img
 

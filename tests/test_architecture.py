@@ -10,9 +10,9 @@ from __future__ import annotations
 import ast
 import re
 import shutil
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "emnist_tuner"
 LAYERS = [
@@ -51,8 +51,11 @@ def _imported_modules(path: Path, package: Path) -> list[tuple[int, str]]:
             elif node.module and node.module.split(".")[0] == package.name:
                 found.append((node.lineno, ".".join(node.module.split(".")[1:])))
         elif isinstance(node, ast.Import):
-            found += [(node.lineno, ".".join(a.name.split(".")[1:])) for a in node.names
-                      if a.name.split(".")[0] == package.name]
+            found += [
+                (node.lineno, ".".join(a.name.split(".")[1:]))
+                for a in node.names
+                if a.name.split(".")[0] == package.name
+            ]
     return found
 
 
@@ -87,14 +90,35 @@ def test_an_upward_import_is_caught(tmp_path):
     (copy / "runfolder" / "sneaky.py").write_text("def f():\n    from ..reports.leaderboard import leaderboard_table\n")
     (copy / "data" / "sneaky.py").write_text("from emnist_tuner.training import fit\n")
     problems = import_violations(copy)
-    assert problems == ["data/sneaky.py:1 imports training (training comes after data in the chain)",
-                        "runfolder/sneaky.py:2 imports reports.leaderboard (reports comes after runfolder in the chain)"]
+    assert problems == [
+        "data/sneaky.py:1 imports training (training comes after data in the chain)",
+        "runfolder/sneaky.py:2 imports reports.leaderboard (reports comes after runfolder in the chain)",
+    ]
 
 
-RUN_FILE_NAMES = ("config.json", "status.json", "run.lock", "final.json", "best_model.keras", "metrics.json",
-                  "history.json", "test_predictions.npy", "confusion.json", "model.keras", "backbone.keras",
-                  "retrain.json", "transfer.json", "result.json", "results.json", "oracle.json", "trial.json",
-                  "checkpoint.weights.h5", "worker.log", "chief.log", ".last-good")
+RUN_FILE_NAMES = (
+    "config.json",
+    "status.json",
+    "run.lock",
+    "final.json",
+    "best_model.keras",
+    "metrics.json",
+    "history.json",
+    "test_predictions.npy",
+    "confusion.json",
+    "model.keras",
+    "backbone.keras",
+    "retrain.json",
+    "transfer.json",
+    "result.json",
+    "results.json",
+    "oracle.json",
+    "trial.json",
+    "checkpoint.weights.h5",
+    "worker.log",
+    "chief.log",
+    ".last-good",
+)
 
 
 def test_run_folder_names_are_spelled_in_runs_only():
@@ -129,8 +153,11 @@ def test_keras_tuner_internals_are_reached_from_one_module_only():
                         kt_names.add(alias.asname or alias.name.split(".")[0])
             if isinstance(node, ast.Assign):
                 for target in node.targets:
-                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
-                            and target.value.id in kt_names:
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id in kt_names
+                    ):
                         offenders.append(f"{rel}:{node.lineno} assigns {target.value.id}.{target.attr}")
     assert offenders == []
 
@@ -147,7 +174,11 @@ def test_no_source_file_is_ignored_by_git():
     repo = PACKAGE.parent
     if not (repo / ".git").exists():
         pytest.skip("not a git checkout")
-    files = [str(p.relative_to(repo)) for folder in (PACKAGE, repo / "tests") for p in folder.rglob("*.py")
-             if "__pycache__" not in p.parts]
+    files = [
+        str(p.relative_to(repo))
+        for folder in (PACKAGE, repo / "tests")
+        for p in folder.rglob("*.py")
+        if "__pycache__" not in p.parts
+    ]
     ignored = subprocess.run(["git", "check-ignore", *files], cwd=repo, capture_output=True, text=True).stdout
     assert ignored.split() == []

@@ -21,8 +21,14 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 def run_bench(script: str, *args: str, env: dict | None = None) -> list[str]:
-    proc = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "COLUMNS": "160", **(env or {})}, cwd=BENCH.parent)
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "160", **(env or {})},
+        cwd=BENCH.parent,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout.strip().splitlines()
 
@@ -89,8 +95,18 @@ def test_plot_times_every_figure_and_both_commands():
     lines = run_bench("plot.py", "--tiny", "--repeats", "2")
     text = "\n".join(lines)
     assert "23 trials" in text
-    for name in ("history", "curves", "pareto", "importance", "effects", "confusion", "per-class",
-                 "confused-images", "transfer", "ablation"):
+    for name in (
+        "history",
+        "curves",
+        "pareto",
+        "importance",
+        "effects",
+        "confusion",
+        "per-class",
+        "confused-images",
+        "transfer",
+        "ablation",
+    ):
         assert any(line.strip().strip("│ ").startswith(name) for line in lines), name
     assert re.search(r"emnist-tuner plot RUN: \d+\.\d s wall", text)
     assert re.fullmatch(r"all figures \d+\.\d\d s", lines[-1])
@@ -100,7 +116,9 @@ def test_transfer_recipes_tests_candidates_on_the_selection_fold_only():
     lines = run_bench("transfer_recipes.py", "--tiny")
     text = "\n".join(lines)
     assert "selection fold: 234 images, trained on the other 1170" in text
-    assert re.search(r"best transfer: T1 .*\(\d+\.\d\d %\)", text) and re.search(r"best scratch: S8 .*\(\d+\.\d\d %\)", text)
+    assert re.search(r"best transfer: T1 .*\(\d+\.\d\d %\)", text) and re.search(
+        r"best scratch: S8 .*\(\d+\.\d\d %\)", text
+    )
 
 
 def test_final_recipe_prints_each_recipe_and_the_ensemble():
@@ -109,8 +127,12 @@ def test_final_recipe_prints_each_recipe_and_the_ensemble():
     for recipe in ("before", "default", "long-ls-ema"):
         for seed in (0, 1):
             assert re.search(rf"│ {recipe}\s+│\s+{seed} │\s+1 │\s+\d+\.\d\d │", text), recipe
-        assert re.search(rf"^{recipe}: mean \d+\.\d\d ± \d+\.\d\d % over 2 seeds; ensemble of the 2 "
-                         rf"\(mean softmax\): \d+\.\d\d %$", text, re.M), recipe
+        assert re.search(
+            rf"^{recipe}: mean \d+\.\d\d ± \d+\.\d\d % over 2 seeds; ensemble of the 2 "
+            rf"\(mean softmax\): \d+\.\d\d %$",
+            text,
+            re.M,
+        ), recipe
 
 
 def test_race_runs_both_tools_on_the_same_trials():
@@ -131,11 +153,24 @@ def test_tta_prints_one_line_per_number_of_copies():
 POOL = r"TensorFlow's pool \(TensorFlow's default\)"
 
 
-@pytest.mark.parametrize("setting, labels", [
-    ("opts", [r"oneDNN on \(TensorFlow's default\)", "oneDNN off"]),
-    ("allocator", [POOL, *[name for name in ("jemalloc", "tcmalloc") if ctypes.util.find_library(f"{name}")
-                           or ctypes.util.find_library(f"{name}_minimal")]]),
-    ("glibc", [POOL, "system malloc", "system malloc, glibc heaps kept"])])
+@pytest.mark.parametrize(
+    "setting, labels",
+    [
+        ("opts", [r"oneDNN on \(TensorFlow's default\)", "oneDNN off"]),
+        (
+            "allocator",
+            [
+                POOL,
+                *[
+                    name
+                    for name in ("jemalloc", "tcmalloc")
+                    if ctypes.util.find_library(f"{name}") or ctypes.util.find_library(f"{name}_minimal")
+                ],
+            ],
+        ),
+        ("glibc", [POOL, "system malloc", "system malloc, glibc heaps kept"]),
+    ],
+)
 def test_onednn_times_each_value_of_a_setting(setting, labels):
     lines = run_bench("onednn.py", "--tiny", "--presets", "dense", "--setting", setting)
     if setting == "allocator":  # what is not installed is said to be left out
@@ -144,7 +179,9 @@ def test_onednn_times_each_value_of_a_setting(setting, labels):
     for what, unit in (("dense", "s"), ("peak RSS of the process", "MiB")):
         results = [line for line in lines if line.startswith(f"{what}, ")]
         assert len(results) == len(labels)
-        assert re.fullmatch(rf"{what}, {labels[0]}: \d+\.\d\d {unit} \(1\.00x the first's\); all: \d+\.\d\d", results[0])
+        assert re.fullmatch(
+            rf"{what}, {labels[0]}: \d+\.\d\d {unit} \(1\.00x the first's\); all: \d+\.\d\d", results[0]
+        )
         for label, line in zip(labels[1:], results[1:]):
             assert re.fullmatch(rf"{what}, {label}: \d+\.\d\d {unit} \(\d+\.\d\dx the first's\); all: \d+\.\d\d", line)
     if setting == "glibc":

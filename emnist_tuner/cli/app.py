@@ -33,15 +33,30 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
-                                 help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     """Hyperband architecture search for handwritten-character CNNs."""
 
 
-for command in (datasets.data, datasets.presets, train.train, search.search, search.resume, reading.leaderboard,
-                reading.report, figures.plot, reading.runs, reading.compare, transfer.retrain, transfer.transfer, ablate.ablate,
-                use.predict, use.export):
+for command in (
+    datasets.data,
+    datasets.presets,
+    train.train,
+    search.search,
+    search.resume,
+    reading.leaderboard,
+    reading.report,
+    figures.plot,
+    reading.runs,
+    reading.compare,
+    transfer.retrain,
+    transfer.transfer,
+    ablate.ablate,
+    use.predict,
+    use.export,
+):
     app.command()(command)
 
 
@@ -54,8 +69,11 @@ def usage_error_line(exc) -> str:
     """A click usage error (unknown command or option, missing value …) as our one line."""
     message = exc.format_message().strip()
     command = exc.ctx.command_path if exc.ctx is not None else "emnist-tuner"
-    return f"{message} See `{command} --help`." if message.endswith("?") else \
-        f"{message.rstrip('.')}; see `{command} --help`"
+    return (
+        f"{message} See `{command} --help`."
+        if message.endswith("?")
+        else f"{message.rstrip('.')}; see `{command} --help`"
+    )
 
 
 def repeated_option(argv: list[str]) -> str | None:

@@ -14,23 +14,31 @@ from ..errors import Interrupted
 
 # Piped output (a file, another program) is not wrapped at 80 columns: scripts read whole paths and names.
 PIPED_WIDTH = 400
-console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH,
-                  soft_wrap=not sys.stdout.isatty())
+console = Console(
+    width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH, soft_wrap=not sys.stdout.isatty()
+)
 
 DataDirOption = typer.Option(
     None, "--data-dir", help="Folder with the data files (else $EMNIST_TUNER_DATA, then the user cache)."
 )
 DownloadOption = typer.Option(False, "--download", help="Download missing data files from the official sources.")
-WarmupOption = typer.Option(None, "--warmup-epochs", help="Final training: epochs of linear warm-up before the "
-                                                             "cosine decay to 0 (default 1).")
+WarmupOption = typer.Option(
+    None, "--warmup-epochs", help="Final training: epochs of linear warm-up before the cosine decay to 0 (default 1)."
+)
 LabelSmoothingOption = typer.Option(None, "--label-smoothing", help="Final training: label smoothing (default 0.1).")
-EmaOption = typer.Option(None, "--ema/--no-ema", help="Final training: evaluate and keep a moving average of the "
-                                                      "weights (default on).")
-WeightDecayOption = typer.Option(None, "--weight-decay", help="Final training: decoupled weight decay (default: "
-                                                              "the optimizer's own).")
-PrecisionOption = typer.Option("auto", "--precision", help="float32, mixed_bfloat16, mixed_float16 or auto "
-                                                             "(GPU: mixed_float16; CPU with AMX: mixed_bfloat16; "
-                                                             "other CPUs: float32).")
+EmaOption = typer.Option(
+    None, "--ema/--no-ema", help="Final training: evaluate and keep a moving average of the weights (default on)."
+)
+WeightDecayOption = typer.Option(
+    None, "--weight-decay", help="Final training: decoupled weight decay (default: the optimizer's own)."
+)
+PrecisionOption = typer.Option(
+    "auto",
+    "--precision",
+    help="float32, mixed_bfloat16, mixed_float16 or auto "
+    "(GPU: mixed_float16; CPU with AMX: mixed_bfloat16; "
+    "other CPUs: float32).",
+)
 DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample or synthetic."
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,7 +12,7 @@ from .common import DataDirOption, console
 
 
 def data(
-    data_dir: Optional[Path] = DataDirOption,
+    data_dir: Path | None = DataDirOption,
     download: bool = typer.Option(False, "--download", help="Download missing files from the official sources."),
 ) -> None:
     """Show each dataset: where its files are, whether they verify, and its split sizes."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,12 +11,16 @@ from .common import DataDirOption, say
 
 def plot(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="A search, train or ablation run folder, in any state."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the figures (default: plots/<run name>)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the figures (default: plots/<run name>)."),
     fmt: str = typer.Option("png", "--format", help="png or svg."),
-    only: Optional[str] = typer.Option(None, "--only", help="Comma-separated figure names: history, curves, pareto, "
-                                                            "importance, effects, confusion, per-class, "
-                                                            "confused-images, transfer, ablation."),
-    data_dir: Optional[Path] = DataDirOption,
+    only: str | None = typer.Option(
+        None,
+        "--only",
+        help="Comma-separated figure names: history, curves, pareto, "
+        "importance, effects, confusion, per-class, "
+        "confused-images, transfer, ablation.",
+    ),
+    data_dir: Path | None = DataDirOption,
 ) -> None:
     """Draw a run's figures: search history, learning curves, Pareto front, importance, the final model's
     errors, transfer and ablation. Never writes into RUN (unless --out points there)."""

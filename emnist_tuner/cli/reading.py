@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,13 +18,16 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 def leaderboard(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="A run folder (running, interrupted or done)."),
-    top: Optional[int] = typer.Option(None, "--top", help="Trials to show (0 = all; default: 10 in the table, "
-                                                          "every trial in an export)."),
+    top: int | None = typer.Option(
+        None, "--top", help="Trials to show (0 = all; default: 10 in the table, every trial in an export)."
+    ),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
-    sort: Optional[str] = typer.Option(None, "--sort", help="score (default), trial, time, epochs or a "
-                                                            "hyperparameter's name."),
-    show_all: bool = typer.Option(False, "--all", help="Every trial and every hyperparameter (folded into one "
-                                                       "column, so it fits any width)."),
+    sort: str | None = typer.Option(
+        None, "--sort", help="score (default), trial, time, epochs or a hyperparameter's name."
+    ),
+    show_all: bool = typer.Option(
+        False, "--all", help="Every trial and every hyperparameter (folded into one column, so it fits any width)."
+    ),
 ) -> None:
     """Show a run's trials, best first. Reads the run folder only; never writes to it."""
     from ..reports.formatting import search_counts
@@ -39,24 +41,34 @@ def leaderboard(
     run, config = read_run_config(run_dir)
     kind = config.get("kind", "search")
     if kind != "search":
-        raise RunError(f"{run.path} is {article(kind)} run: it has no trials to rank; see `emnist-tuner report "
-                       f"{run.path}`")
+        raise RunError(
+            f"{run.path} is {article(kind)} run: it has no trials to rank; see `emnist-tuner report {run.path}`"
+        )
     records = read_trials(run.path)
     if fmt == "table":
         rows = None if show_all else (10 if top is None else top) or None
-        console.print(leaderboard_table(records, rows, title=f"Leaderboard · {run.state()}", width=console.width,
-                                        sort=sort, every_hyperparameter=show_all,
-                                        counts=search_counts(run, config, records)))
+        console.print(
+            leaderboard_table(
+                records,
+                rows,
+                title=f"Leaderboard · {run.state()}",
+                width=console.width,
+                sort=sort,
+                every_hyperparameter=show_all,
+                counts=search_counts(run, config, records),
+            )
+        )
     else:
         sys.stdout.write(leaderboard_text(records, fmt, None if show_all else top or None, sort=sort))
 
 
 def report(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="A search, train or ablation run folder."),
-    svg: Optional[Path] = typer.Option(None, "--svg", help="Also save the report as SVG."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Also save a dashboard: the report and the run's "
-                                                             "figures in one self-contained HTML file."),
-    data_dir: Optional[Path] = DataDirOption,
+    svg: Path | None = typer.Option(None, "--svg", help="Also save the report as SVG."),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also save a dashboard: the report and the run's figures in one self-contained HTML file."
+    ),
+    data_dir: Path | None = DataDirOption,
 ) -> None:
     """One page: summary, winner's architecture, test accuracy, per-class errors, the study's figures."""
     from ..quiet import import_keras_quietly
@@ -78,7 +90,9 @@ def report(
         write_dashboard(run_dir, html, data_dir=data_dir)
 
 
-def runs(folder: Path = typer.Argument(Path("runs"), metavar="FOLDER", help="A folder of run folders (or one run folder).")) -> None:
+def runs(
+    folder: Path = typer.Argument(Path("runs"), metavar="FOLDER", help="A folder of run folders (or one run folder)."),
+) -> None:
     """List the runs under a folder: kind, dataset, state, trials, best validation and test accuracy."""
     from ..reports.runs_table import find_runs, runs_table
 
@@ -89,8 +103,7 @@ def runs(folder: Path = typer.Argument(Path("runs"), metavar="FOLDER", help="A f
 
 def compare(
     run_dirs: list[Path] = typer.Argument(..., metavar="RUN", help="Two or more run folders."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw the runs side by side into this PNG or "
-                                                             "SVG file."),
+    plot: Path | None = typer.Option(None, "--plot", help="Also draw the runs side by side into this PNG or SVG file."),
 ) -> None:
     """Show runs side by side: settings, trials, best validation and held-out test accuracy."""
     from ..reports.runs_table import compare_table, run_summary

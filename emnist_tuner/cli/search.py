@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from .. import api
 from ..quiet import import_keras_quietly
 from ..runfolder.configs import PROFILES, SearchConfig
-from .common import (DATASET_HELP, DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, WarmupOption,
-                     PrecisionOption, WeightDecayOption, console, interruptible)
+from .common import (
+    DATASET_HELP,
+    DataDirOption,
+    DownloadOption,
+    EmaOption,
+    LabelSmoothingOption,
+    PrecisionOption,
+    WarmupOption,
+    WeightDecayOption,
+    console,
+    interruptible,
+)
 
 
 def _by_profile(key: str) -> str:
     """Each profile's value of ``key``, for the help: "quick: 9, full: 30"."""
+
     def shown(value):
         return "all" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
 
@@ -25,51 +35,77 @@ def _by_profile(key: str) -> str:
 
 def search(
     dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
-    run_dir: Path = typer.Option(..., "--run-dir", help="The run folder (created, or resumed if it holds this search)."),
+    run_dir: Path = typer.Option(
+        ..., "--run-dir", help="The run folder (created, or resumed if it holds this search)."
+    ),
     profile: str = typer.Option("quick", "--profile", help="quick (2-core CPU, ~10 min) or full (GPU, all data)."),
-    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help=f"Hyperband's max epochs per model ({_by_profile('max_epochs')})."),
-    factor: Optional[int] = typer.Option(None, "--factor", help=f"Hyperband's reduction factor, 2 or more ({_by_profile('factor')})."),
-    iterations: Optional[int] = typer.Option(None, "--iterations", help=f"Hyperband iterations ({_by_profile('iterations')})."),
-    subset: Optional[int] = typer.Option(None, "--subset", help=f"Stratified subset of N training images for the search; the final "
-                                                                      f"retrain uses all ({_by_profile('subset')})."),
+    max_epochs: int | None = typer.Option(
+        None, "--max-epochs", help=f"Hyperband's max epochs per model ({_by_profile('max_epochs')})."
+    ),
+    factor: int | None = typer.Option(
+        None, "--factor", help=f"Hyperband's reduction factor, 2 or more ({_by_profile('factor')})."
+    ),
+    iterations: int | None = typer.Option(
+        None, "--iterations", help=f"Hyperband iterations ({_by_profile('iterations')})."
+    ),
+    subset: int | None = typer.Option(
+        None,
+        "--subset",
+        help=f"Stratified subset of N training images for the search; the final "
+        f"retrain uses all ({_by_profile('subset')}).",
+    ),
     all_data: bool = typer.Option(False, "--all-data", help="Use every training image (no subset)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help=f"({_by_profile('batch_size')})"),
-    seed: Optional[int] = typer.Option(None, "--seed", help=f"({_by_profile('seed')})"),
-    patience: Optional[int] = typer.Option(None, "--patience", help=f"Early stopping inside trials, 0 = off "
-                                                                         f"({_by_profile('patience')})."),
-    max_params: Optional[int] = typer.Option(None, "--max-params",
-                                             help=f"Models with more parameters fail their trial "
-                                                  f"({_by_profile('max_params')})."),
-    seed_presets: bool = typer.Option(True, "--seed-presets/--no-seed-presets",
-                                      help="Start from the study's presets (those in the space)."),
-    trials_per_worker: Optional[int] = typer.Option(None, "--trials-per-worker",
-                                                    help=f"Trials per worker process, bounds memory "
-                                                         f"({_by_profile('trials_per_worker')})."),
-    tensorboard: bool = typer.Option(True, "--tensorboard/--no-tensorboard",
-                                     help="Per-trial TensorBoard logs with HParams in RUN/logs/tensorboard."),
-    final_epochs: Optional[int] = typer.Option(None, "--final-epochs",
-                                               help="Epochs of the winner's final training (quick: the epochs "
-                                                    "it reached in the search, full: 30)."),
-    warmup_epochs: Optional[int] = WarmupOption,
-    label_smoothing: Optional[float] = LabelSmoothingOption,
-    ema: Optional[bool] = EmaOption,
-    weight_decay: Optional[float] = WeightDecayOption,
+    batch_size: int | None = typer.Option(None, "--batch-size", help=f"({_by_profile('batch_size')})"),
+    seed: int | None = typer.Option(None, "--seed", help=f"({_by_profile('seed')})"),
+    patience: int | None = typer.Option(
+        None, "--patience", help=f"Early stopping inside trials, 0 = off ({_by_profile('patience')})."
+    ),
+    max_params: int | None = typer.Option(
+        None, "--max-params", help=f"Models with more parameters fail their trial ({_by_profile('max_params')})."
+    ),
+    seed_presets: bool = typer.Option(
+        True, "--seed-presets/--no-seed-presets", help="Start from the study's presets (those in the space)."
+    ),
+    trials_per_worker: int | None = typer.Option(
+        None,
+        "--trials-per-worker",
+        help=f"Trials per worker process, bounds memory ({_by_profile('trials_per_worker')}).",
+    ),
+    tensorboard: bool = typer.Option(
+        True, "--tensorboard/--no-tensorboard", help="Per-trial TensorBoard logs with HParams in RUN/logs/tensorboard."
+    ),
+    final_epochs: int | None = typer.Option(
+        None,
+        "--final-epochs",
+        help="Epochs of the winner's final training (quick: the epochs it reached in the search, full: 30).",
+    ),
+    warmup_epochs: int | None = WarmupOption,
+    label_smoothing: float | None = LabelSmoothingOption,
+    ema: bool | None = EmaOption,
+    weight_decay: float | None = WeightDecayOption,
     precision: str = PrecisionOption,
-    tta: Optional[int] = typer.Option(None, "--tta", help="Also test the final model(s) with test-time "
-                                                           "augmentation over N copies (default 1: off)."),
-    ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Models kept: the winner and K - 1 more, "
-                                                                     "averaged in RUN/ensemble.keras (default 1)."),
-    ensemble_of: Optional[str] = typer.Option(None, "--ensemble-of", help="seeds: the winner with other seeds "
-                                                                          "(default); top: the next best distinct "
-                                                                          "architectures."),
-    role: Optional[str] = typer.Option(None, "--role", help="Distributed search: chief (serves the oracle, "
-                                                            "retrains the winner) or worker (trains trials)."),
-    oracle: Optional[str] = typer.Option(None, "--oracle", help="HOST:PORT of the chief's oracle (distributed)."),
-    worker_id: Optional[str] = typer.Option(None, "--worker-id", help="This worker's id (--role worker)."),
-    worker_timeout: float = typer.Option(120.0, "--worker-timeout",
-                                         help="Chief: seconds of silence after which a worker's trial goes to "
-                                              "another worker."),
-    data_dir: Optional[Path] = DataDirOption,
+    tta: int | None = typer.Option(
+        None, "--tta", help="Also test the final model(s) with test-time augmentation over N copies (default 1: off)."
+    ),
+    ensemble: int | None = typer.Option(
+        None, "--ensemble", help="Models kept: the winner and K - 1 more, averaged in RUN/ensemble.keras (default 1)."
+    ),
+    ensemble_of: str | None = typer.Option(
+        None,
+        "--ensemble-of",
+        help="seeds: the winner with other seeds (default); top: the next best distinct architectures.",
+    ),
+    role: str | None = typer.Option(
+        None,
+        "--role",
+        help="Distributed search: chief (serves the oracle, retrains the winner) or worker (trains trials).",
+    ),
+    oracle: str | None = typer.Option(None, "--oracle", help="HOST:PORT of the chief's oracle (distributed)."),
+    worker_id: str | None = typer.Option(None, "--worker-id", help="This worker's id (--role worker)."),
+    worker_timeout: float = typer.Option(
+        120.0, "--worker-timeout", help="Chief: seconds of silence after which a worker's trial goes to another worker."
+    ),
+    data_dir: Path | None = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
     """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
@@ -80,33 +116,70 @@ def search(
     from ..runfolder.lifecycle import check_run_dir_writable
 
     address = roles.check_roles(role, oracle, worker_id, worker_timeout)
-    recipe = api.final_recipe(final_epochs=final_epochs, warmup_epochs=warmup_epochs, label_smoothing=label_smoothing,
-                              ema=ema, weight_decay=weight_decay)
-    options = dict(max_epochs=max_epochs, factor=factor, iterations=iterations, subset=subset, batch_size=batch_size,
-                   seed=seed, patience=patience, max_params=max_params, trials_per_worker=trials_per_worker,
-                   recipe=recipe, ensemble=ensemble, ensemble_of=ensemble_of, precision=precision, tta=tta)
-    config = api.search_config(dataset, profile, all_data=all_data, seed_presets=seed_presets, data_dir=data_dir,
-                               tensorboard=tensorboard, **options)
+    recipe = api.final_recipe(
+        final_epochs=final_epochs,
+        warmup_epochs=warmup_epochs,
+        label_smoothing=label_smoothing,
+        ema=ema,
+        weight_decay=weight_decay,
+    )
+    options = dict(
+        max_epochs=max_epochs,
+        factor=factor,
+        iterations=iterations,
+        subset=subset,
+        batch_size=batch_size,
+        seed=seed,
+        patience=patience,
+        max_params=max_params,
+        trials_per_worker=trials_per_worker,
+        recipe=recipe,
+        ensemble=ensemble,
+        ensemble_of=ensemble_of,
+        precision=precision,
+        tta=tta,
+    )
+    config = api.search_config(
+        dataset,
+        profile,
+        all_data=all_data,
+        seed_presets=seed_presets,
+        data_dir=data_dir,
+        tensorboard=tensorboard,
+        **options,
+    )
     if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder
         check_run_dir_writable(run_dir)
     if role == "chief":
         roles.check_port_free(address)
     if role == "worker":
         api.fetch(dataset, data_dir, download)
-        with interruptible("Start it again with the same --worker-id to go on; its trial waits for it "
-                           "(or goes to another worker after the chief's --worker-timeout)"):
+        with interruptible(
+            "Start it again with the same --worker-id to go on; its trial waits for it "
+            "(or goes to another worker after the chief's --worker-timeout)"
+        ):
             roles.run_worker_role(config, run_dir, ConsoleUI(console), address, worker_id)
         return
     chief = roles.ChiefRole(address, worker_timeout) if role == "chief" else None
     with interruptible(how_to_go_on(run_dir)):
-        final = api.search(dataset, run_dir, profile, all_data=all_data, seed_presets=seed_presets,
-                           data_dir=data_dir, download=download, console=console, chief=chief, **options)
+        final = api.search(
+            dataset,
+            run_dir,
+            profile,
+            all_data=all_data,
+            seed_presets=seed_presets,
+            data_dir=data_dir,
+            download=download,
+            console=console,
+            chief=chief,
+            **options,
+        )
     print_winner(run_dir, final)
 
 
 def resume(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="The run folder of an interrupted search."),
-    data_dir: Optional[Path] = DataDirOption,
+    data_dir: Path | None = DataDirOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
     from ..hyperband.search import how_to_go_on
@@ -124,22 +197,33 @@ def print_winner(run_dir: Path, final: dict) -> None:
 
     run, config = read_run_config(run_dir)
     records = read_trials(run.path)
-    console.print(leaderboard_table(records, top=5, width=console.width,
-                                    counts=search_counts(run, config, records)))
-    console.print(f"winner: trial {final['trial_id']} (val acc {final['val_accuracy']:.4f}), retrained for "
-                  f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
-                  f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
-                  f"{run_dir / final['model']}")
+    console.print(leaderboard_table(records, top=5, width=console.width, counts=search_counts(run, config, records)))
+    console.print(
+        f"winner: trial {final['trial_id']} (val acc {final['val_accuracy']:.4f}), retrained for "
+        f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
+        f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
+        f"{run_dir / final['model']}"
+    )
     if final.get("tta") and not final["tta"].get("skipped"):
-        console.print(f"with test-time augmentation ({final['tta']['copies']} copies): held-out test accuracy "
-                      f"[bold]{final['tta']['test_accuracy']:.4f}[/bold]")
+        console.print(
+            f"with test-time augmentation ({final['tta']['copies']} copies): held-out test accuracy "
+            f"[bold]{final['tta']['test_accuracy']:.4f}[/bold]"
+        )
     ensemble = final.get("ensemble")
     if ensemble:
         members = ", ".join(f"{100 * member['test_accuracy']:.2f}" for member in ensemble["members"])
-        console.print(f"ensemble of {len(ensemble['members'])} ({ensemble['of']}; members {members} %): "
-                      f"held-out test accuracy [bold]{ensemble['test_accuracy']:.4f}[/bold]; model: "
-                      f"{run_dir / ensemble['model']}"
-                      + (f"; with test-time augmentation {ensemble['tta']['test_accuracy']:.4f}"
-                         if (ensemble.get("tta") or {}).get("test_accuracy") is not None else ""))
-    console.print(f"next: `emnist-tuner report {run_dir}` (the winner's errors, per class), `emnist-tuner retrain "
-                  f"{run_dir}` (the winner on MNIST, then the backbone of `emnist-tuner transfer`)", highlight=False)
+        console.print(
+            f"ensemble of {len(ensemble['members'])} ({ensemble['of']}; members {members} %): "
+            f"held-out test accuracy [bold]{ensemble['test_accuracy']:.4f}[/bold]; model: "
+            f"{run_dir / ensemble['model']}"
+            + (
+                f"; with test-time augmentation {ensemble['tta']['test_accuracy']:.4f}"
+                if (ensemble.get("tta") or {}).get("test_accuracy") is not None
+                else ""
+            )
+        )
+    console.print(
+        f"next: `emnist-tuner report {run_dir}` (the winner's errors, per class), `emnist-tuner retrain "
+        f"{run_dir}` (the winner on MNIST, then the backbone of `emnist-tuner transfer`)",
+        highlight=False,
+    )

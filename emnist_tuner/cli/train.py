@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from .. import api
-from .common import (DATASET_HELP, DataDirOption, DownloadOption, EmaOption, LabelSmoothingOption, WarmupOption,
-                     PrecisionOption, WeightDecayOption, console, interruptible)
+from .common import (
+    DATASET_HELP,
+    DataDirOption,
+    DownloadOption,
+    EmaOption,
+    LabelSmoothingOption,
+    PrecisionOption,
+    WarmupOption,
+    WeightDecayOption,
+    console,
+    interruptible,
+)
 
 
 def train(
@@ -18,23 +27,36 @@ def train(
     run_dir: Path = typer.Option(..., "--run-dir", help="Folder for config, history, metrics and model."),
     epochs: int = typer.Option(15, "--epochs", help="Maximum epochs (early stopping may end sooner)."),
     batch_size: int = typer.Option(128, "--batch-size"),
-    subset: Optional[int] = typer.Option(None, "--subset", help="Train on a stratified subset of N images."),
+    subset: int | None = typer.Option(None, "--subset", help="Train on a stratified subset of N images."),
     seed: int = typer.Option(0, "--seed"),
-    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience (0 = off)."),
-    warmup_epochs: Optional[int] = WarmupOption,
-    label_smoothing: Optional[float] = LabelSmoothingOption,
-    ema: Optional[bool] = EmaOption,
-    weight_decay: Optional[float] = WeightDecayOption,
+    patience: int | None = typer.Option(None, "--patience", help="Early-stopping patience (0 = off)."),
+    warmup_epochs: int | None = WarmupOption,
+    label_smoothing: float | None = LabelSmoothingOption,
+    ema: bool | None = EmaOption,
+    weight_decay: float | None = WeightDecayOption,
     precision: str = PrecisionOption,
-    data_dir: Optional[Path] = DataDirOption,
+    data_dir: Path | None = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
     """Train one preset, evaluate it once on the held-out test split, save the run folder."""
     from ..training.train import HOW_TO_GO_ON
 
-    recipe = api.final_recipe(warmup_epochs=warmup_epochs, label_smoothing=label_smoothing, ema=ema,
-                              weight_decay=weight_decay)
+    recipe = api.final_recipe(
+        warmup_epochs=warmup_epochs, label_smoothing=label_smoothing, ema=ema, weight_decay=weight_decay
+    )
     with interruptible(HOW_TO_GO_ON):
-        api.train(preset, dataset, run_dir, epochs=epochs, batch_size=batch_size, subset=subset, seed=seed,
-                  patience=patience, recipe=recipe, precision=precision, data_dir=data_dir, download=download,
-                  console=console)
+        api.train(
+            preset,
+            dataset,
+            run_dir,
+            epochs=epochs,
+            batch_size=batch_size,
+            subset=subset,
+            seed=seed,
+            patience=patience,
+            recipe=recipe,
+            precision=precision,
+            data_dir=data_dir,
+            download=download,
+            console=console,
+        )

@@ -7,26 +7,28 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from .. import api
 from .common import DataDirOption, console
 
-SourceArgument = typer.Argument(..., metavar="SOURCE", help="A finished search or train run folder, a retrain "
-                                                             "folder (RUN/mnist) or a .keras file.")
+SourceArgument = typer.Argument(
+    ..., metavar="SOURCE", help="A finished search or train run folder, a retrain folder (RUN/mnist) or a .keras file."
+)
 
 
 def predict(
     source: Path = SourceArgument,
-    inputs: list[Path] = typer.Argument(..., metavar="INPUT", help="Image files, folders (recursive), IDX files, "
-                                                                   ".npy arrays."),
+    inputs: list[Path] = typer.Argument(
+        ..., metavar="INPUT", help="Image files, folders (recursive), IDX files, .npy arrays."
+    ),
     top: int = typer.Option(3, "--top", help="Classes to show per image."),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),
     invert: str = typer.Option("auto", "--invert", help="auto (dark ink on light paper is inverted), yes or no."),
-    tta: int = typer.Option(1, "--tta", help="Test-time augmentation: average over the image and N - 1 "
-                                             "transformed copies (1 = off)."),
+    tta: int = typer.Option(
+        1, "--tta", help="Test-time augmentation: average over the image and N - 1 transformed copies (1 = off)."
+    ),
 ) -> None:
     """The model's top classes for your own images, prepared as its training images were."""
     from ..inference.predict import check_options
@@ -57,9 +59,10 @@ def predict(
 def export(
     source: Path = SourceArgument,
     fmt: str = typer.Option(..., "--format", help="keras, saved_model, onnx or litert."),
-    out: Path = typer.Option(..., "--out", help="The artifact to write (a new path); its model card goes beside "
-                                                "it as OUT.card.json."),
-    data_dir: Optional[Path] = DataDirOption,
+    out: Path = typer.Option(
+        ..., "--out", help="The artifact to write (a new path); its model card goes beside it as OUT.card.json."
+    ),
+    data_dir: Path | None = DataDirOption,
 ) -> None:
     """Export the model (without its augmentation layers), verified against the format's own runtime."""
     from ..inference.export import describe

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import DataFile, locate_all
 from ..errors import ConfigError, DataError
+from .files import DataFile, locate_all
 
 _MNIST_URLS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -65,14 +65,26 @@ DATASETS: dict[str, DatasetInfo] = {
             LETTERS,
             (28, 28),
             (
-                _emnist("emnist-letters-train-images-idx3-ubyte.gz",
-                        "6288f418a917e007bf5fddb823a2dc7a5c6a35031401b93292a539cb12bd881f", 30_804_864),
-                _emnist("emnist-letters-train-labels-idx1-ubyte.gz",
-                        "9759af91ea6bccdf07a6040fd085861f2ec88e37f7c3f5760f6feb57106fbe5c", 79_283),
-                _emnist("emnist-letters-test-images-idx3-ubyte.gz",
-                        "50f0e93d75b99b463e9760b8345866f22587fa2c2fba472730a5ba09c693412d", 5_039_157),
-                _emnist("emnist-letters-test-labels-idx1-ubyte.gz",
-                        "924955c31fe7fd809b7303b5c0141282955f4b8390c74cdfd5d80435e0f4b4cb", 144),
+                _emnist(
+                    "emnist-letters-train-images-idx3-ubyte.gz",
+                    "6288f418a917e007bf5fddb823a2dc7a5c6a35031401b93292a539cb12bd881f",
+                    30_804_864,
+                ),
+                _emnist(
+                    "emnist-letters-train-labels-idx1-ubyte.gz",
+                    "9759af91ea6bccdf07a6040fd085861f2ec88e37f7c3f5760f6feb57106fbe5c",
+                    79_283,
+                ),
+                _emnist(
+                    "emnist-letters-test-images-idx3-ubyte.gz",
+                    "50f0e93d75b99b463e9760b8345866f22587fa2c2fba472730a5ba09c693412d",
+                    5_039_157,
+                ),
+                _emnist(
+                    "emnist-letters-test-labels-idx1-ubyte.gz",
+                    "924955c31fe7fd809b7303b5c0141282955f4b8390c74cdfd5d80435e0f4b4cb",
+                    144,
+                ),
             ),
         ),
         DatasetInfo(
@@ -81,14 +93,26 @@ DATASETS: dict[str, DatasetInfo] = {
             DIGITS,
             (28, 28),
             (
-                _mnist("train-images-idx3-ubyte.gz",
-                       "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9_912_422),
-                _mnist("train-labels-idx1-ubyte.gz",
-                       "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28_881),
-                _mnist("t10k-images-idx3-ubyte.gz",
-                       "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1_648_877),
-                _mnist("t10k-labels-idx1-ubyte.gz",
-                       "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4_542),
+                _mnist(
+                    "train-images-idx3-ubyte.gz",
+                    "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                    9_912_422,
+                ),
+                _mnist(
+                    "train-labels-idx1-ubyte.gz",
+                    "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                    28_881,
+                ),
+                _mnist(
+                    "t10k-images-idx3-ubyte.gz",
+                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                    1_648_877,
+                ),
+                _mnist(
+                    "t10k-labels-idx1-ubyte.gz",
+                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                    4_542,
+                ),
             ),
         ),
         DatasetInfo(
@@ -97,9 +121,13 @@ DATASETS: dict[str, DatasetInfo] = {
             DIGITS + LETTERS,
             (20, 16),
             (
-                DataFile("binaryalphadigs.mat", "binaryalphadigits",
-                         "3ee9392e64e4e3bb7b35502b69bf2555a0b4197c1b31048c4189b84bc0bc6ea7", 532_304,
-                         _ALPHADIGITS_URL),
+                DataFile(
+                    "binaryalphadigs.mat",
+                    "binaryalphadigits",
+                    "3ee9392e64e4e3bb7b35502b69bf2555a0b4197c1b31048c4189b84bc0bc6ea7",
+                    532_304,
+                    _ALPHADIGITS_URL,
+                ),
             ),
             note="no official test split: a seeded stratified 20% is held out as test",
         ),
@@ -109,10 +137,18 @@ DATASETS: dict[str, DatasetInfo] = {
             LETTERS,
             (28, 28),
             (
-                _local("emnist-letters-sample-images-idx3-ubyte.gz", "emnist-letters",
-                       "6df9c6b410a1c0d97aa4a74abb39546ff1f820443977beaa3a11f5324c4c38ce", 2_352_920),
-                _local("emnist-letters-sample-labels-idx1-ubyte.gz", "emnist-letters",
-                       "46587a95c0e67a24bcb1d7d73ebb4d27eb6abedae983ae159fbcf7e0f35f2cf7", 132),
+                _local(
+                    "emnist-letters-sample-images-idx3-ubyte.gz",
+                    "emnist-letters",
+                    "6df9c6b410a1c0d97aa4a74abb39546ff1f820443977beaa3a11f5324c4c38ce",
+                    2_352_920,
+                ),
+                _local(
+                    "emnist-letters-sample-labels-idx1-ubyte.gz",
+                    "emnist-letters",
+                    "46587a95c0e67a24bcb1d7d73ebb4d27eb6abedae983ae159fbcf7e0f35f2cf7",
+                    132,
+                ),
             ),
             note="a partial real sample, not the full EMNIST: its own train/val/test split, test covers A-M",
         ),
@@ -167,8 +203,9 @@ def _read_gzip(path: Path) -> bytes:
         with open(path, "rb") as handle:
             if handle.read(2) != b"\x1f\x8b":
                 if path.suffix == ".gz":
-                    raise DataError(f"{path}: not a readable gzip file (no gzip header); the file is truncated or "
-                                    "corrupt")
+                    raise DataError(
+                        f"{path}: not a readable gzip file (no gzip header); the file is truncated or corrupt"
+                    )
                 handle.seek(0)
                 return handle.read()
         with gzip.open(path, "rb") as handle:
@@ -188,7 +225,7 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     magic = int.from_bytes(raw[:4], "big")
     if magic != expected_magic:
         raise DataError(f"{path}: IDX magic {magic:#010x}, expected {expected_magic:#010x} for {kind}; wrong file")
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     expected = header + int(np.prod(dims))
     if len(raw) != expected:
         raise DataError(
@@ -214,8 +251,9 @@ def read_alphadigits(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         mat = scipy.io.loadmat(path)
         cells = mat["dat"]
-        images = np.stack([np.asarray(cells[c, j], dtype=np.uint8) for c in range(cells.shape[0])
-                           for j in range(cells.shape[1])])
+        images = np.stack(
+            [np.asarray(cells[c, j], dtype=np.uint8) for c in range(cells.shape[0]) for j in range(cells.shape[1])]
+        )
     except Exception as exc:  # scipy raises many types for a bad .mat
         raise DataError(f"{path}: not a readable Binary AlphaDigits .mat file ({type(exc).__name__}: {exc})") from None
     if cells.shape != (36, 39) or images.shape[1:] != (20, 16):

@@ -94,7 +94,7 @@ def _mnist(glyph: np.ndarray) -> np.ndarray:
     left = int(round(CANVAS / 2 - centre[1]))
     top = min(max(top, 0), CANVAS - size[0])  # the glyph stays whole on the canvas
     left = min(max(left, 0), CANVAS - size[1])
-    canvas[top:top + size[0], left:left + size[1]] = small
+    canvas[top : top + size[0], left : left + size[1]] = small
     return canvas
 
 
@@ -104,7 +104,7 @@ def _emnist(glyph: np.ndarray) -> np.ndarray:
     h, w = glyph.shape
     side = max(h, w)
     square = np.zeros((side, side))
-    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = glyph
+    square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = glyph
     pad = round(side * EMNIST_BORDER / (CANVAS - 2 * EMNIST_BORDER))
     framed = np.pad(gaussian_filter(square, sigma=1.0), pad)
     return _resize(framed, (CANVAS, CANVAS), "bicubic")

@@ -40,8 +40,11 @@ def expand(paths: list[Path]) -> list[tuple[Path, str | None]]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and (
-                p.suffix.lower() in IMAGE_SUFFIXES or p.suffix.lower() == ".npy" or _is_idx(p)))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and (p.suffix.lower() in IMAGE_SUFFIXES or p.suffix.lower() == ".npy" or _is_idx(p))
+            )
             files += [(p, None) for p in found] or [(path, f"no image, .npy or IDX file in the folder {path}")]
         elif path.is_file():
             files.append((path, None))
@@ -54,15 +57,20 @@ def _array_images(path: Path, array: np.ndarray, transposed: bool = False) -> li
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3 or min(array.shape[1:]) < 1:
-        return [CharacterImage(str(path), error=f"{path}: an array of shape {array.shape}; expected (N, H, W) or "
-                                                "(H, W) images")]
+        return [
+            CharacterImage(
+                str(path), error=f"{path}: an array of shape {array.shape}; expected (N, H, W) or (H, W) images"
+            )
+        ]
     if transposed:
         array = array.transpose(0, 2, 1)
     ready = array.shape[1:] == (28, 28)
     if ready and array.dtype != np.uint8:
         ready = False  # other values: preprocessed like an image (scaled, inverted if needed)
-    return [CharacterImage(f"{path}[{i}]" if len(array) > 1 else str(path), np.ascontiguousarray(a), ready)
-            for i, a in enumerate(array)]
+    return [
+        CharacterImage(f"{path}[{i}]" if len(array) > 1 else str(path), np.ascontiguousarray(a), ready)
+        for i, a in enumerate(array)
+    ]
 
 
 def _read_image(path: Path) -> np.ndarray:

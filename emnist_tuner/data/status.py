@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import find_file, locate_all, search_folders, verify_file
-from .datasets import DATASETS, load_dataset
 from ..errors import DataError
+from .datasets import DATASETS, load_dataset
+from .files import find_file, locate_all, search_folders, verify_file
 
 
 @dataclass

@@ -20,9 +20,9 @@ def _glyph(cls: int, rng: np.random.Generator) -> np.ndarray:
     r = np.arange(6, 22)
     yy, xx = np.mgrid[0:28, 0:28]
     if cls == 0:
-        img[13:13 + t, 6:22] = 1
+        img[13 : 13 + t, 6:22] = 1
     elif cls == 1:
-        img[6:22, 13:13 + t] = 1
+        img[6:22, 13 : 13 + t] = 1
     elif cls == 2:
         for k in range(t):
             img[r, np.clip(r + k, 0, 27)] = 1
@@ -30,16 +30,16 @@ def _glyph(cls: int, rng: np.random.Generator) -> np.ndarray:
         for k in range(t):
             img[r, np.clip(27 - r - k, 0, 27)] = 1
     elif cls == 4:
-        img[6:22, 6:6 + t] = img[6:22, 22 - t:22] = img[6:6 + t, 6:22] = img[22 - t:22, 6:22] = 1
+        img[6:22, 6 : 6 + t] = img[6:22, 22 - t : 22] = img[6 : 6 + t, 6:22] = img[22 - t : 22, 6:22] = 1
     elif cls == 5:
-        img[13:13 + t, 6:22] = img[6:22, 13:13 + t] = 1
+        img[13 : 13 + t, 6:22] = img[6:22, 13 : 13 + t] = 1
     elif cls == 6:
         d = np.hypot(yy - 14, xx - 14)
         img[(d > 7) & (d < 7 + t)] = 1
     elif cls == 7:
-        img[6:22, 7:7 + t] = img[22 - t:22, 7:21] = 1
+        img[6:22, 7 : 7 + t] = img[22 - t : 22, 7:21] = 1
     elif cls == 8:
-        img[6:6 + t, 6:22] = img[6:22, 13:13 + t] = 1
+        img[6 : 6 + t, 6:22] = img[6:22, 13 : 13 + t] = 1
     else:
         img[8:12, 8:12] = img[16:20, 16:20] = img[8:12, 16:20] = 1
     img = np.roll(img, (dy, dx), axis=(0, 1))

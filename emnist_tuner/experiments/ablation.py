@@ -51,20 +51,34 @@ def base_variants(base: str, dataset: str, methods: list[str]) -> list[Variant]:
         try:
             hypermodel.hyperparameters_for(variant.values)
         except ConfigError as error:
-            raise ConfigError(f"variant '{variant.name}' of preset {base} is not a point of the space: "
-                              f"{error}") from None
+            raise ConfigError(
+                f"variant '{variant.name}' of preset {base} is not a point of the space: {error}"
+            ) from None
     return variants
 
 
-def config_from_options(run_dir: Path | str, base: str | None = None, dataset: str | None = None,
-                        methods: str | None = None, seeds: int | None = None, epochs: int | None = None,
-                        subset: int | None = None, batch_size: int | None = None,
-                        data_dir: str | None = None) -> AblationConfig:
+def config_from_options(
+    run_dir: Path | str,
+    base: str | None = None,
+    dataset: str | None = None,
+    methods: str | None = None,
+    seeds: int | None = None,
+    epochs: int | None = None,
+    subset: int | None = None,
+    batch_size: int | None = None,
+    data_dir: str | None = None,
+) -> AblationConfig:
     """The config for ``run_dir``: the options given; those left out come from the folder's saved
     config when it holds an ablation (resuming), else from the defaults."""
     saved = saved_ablation(run_dir)
-    given = {"base": base, "dataset": dataset, "seeds": seeds, "epochs": epochs, "subset": subset,
-             "batch_size": batch_size}
+    given = {
+        "base": base,
+        "dataset": dataset,
+        "seeds": seeds,
+        "epochs": epochs,
+        "subset": subset,
+        "batch_size": batch_size,
+    }
     values = {}
     for key, value in given.items():
         if value is not None:
@@ -72,8 +86,9 @@ def config_from_options(run_dir: Path | str, base: str | None = None, dataset: s
         elif saved is not None:
             values[key] = saved.get(key)
         elif key == "dataset":
-            raise ConfigError("--dataset is required for a new ablation run "
-                              f"({Path(run_dir)} holds no ablation to resume)")
+            raise ConfigError(
+                f"--dataset is required for a new ablation run ({Path(run_dir)} holds no ablation to resume)"
+            )
         else:
             values[key] = AblationConfig.DEFAULTS[key]
     if methods is not None:
@@ -125,8 +140,10 @@ def run_ablation(config: AblationConfig, run_dir: Path | str, say=print) -> dict
     if check_new_or_same_kind(run, "ablation"):
         diffs = AblationConfig.load(run.path).differences(config)
         if diffs:
-            raise RunError(f"{run.path} holds a different ablation: {'; '.join(diffs)}. Resume it with "
-                           f"`emnist-tuner ablate --run-dir {run.path}` or choose another --run-dir")
+            raise RunError(
+                f"{run.path} holds a different ablation: {'; '.join(diffs)}. Resume it with "
+                f"`emnist-tuner ablate --run-dir {run.path}` or choose another --run-dir"
+            )
     with run_lifecycle(run, how_to_go_on(run.path)):
         if not run.exists():
             config.save(run.path)
@@ -143,20 +160,30 @@ def _train_missing(config: AblationConfig, run: RunFolder, say) -> None:
     done = read_results(run.path)
     todo = [(seed, v) for seed in range(config.seeds) for v in variants if (v.name, seed) not in done]
     total = config.seeds * len(variants)
-    say(f"ablation of {config.base} on {config.dataset}: {len(variants)} variants x {config.seeds} seeds "
-        f"= {total} trainings; {total - len(todo)} finished, {len(todo)} to go")
+    say(
+        f"ablation of {config.base} on {config.dataset}: {len(variants)} variants x {config.seeds} seeds "
+        f"= {total} trainings; {total - len(todo)} finished, {len(todo)} to go"
+    )
     if not todo:
         return
     say(f"devices: {configure_devices().describe()}")
     data, data_seed = None, None
     for number, (seed, variant) in enumerate(todo, start=total - len(todo) + 1):
         if data_seed != seed:
-            data = prepare_data(config.dataset, config.subset, seed, config.val_fraction, config.data_dir,
-                                say if data_seed is None else None)
+            data = prepare_data(
+                config.dataset,
+                config.subset,
+                seed,
+                config.val_fraction,
+                config.data_dir,
+                say if data_seed is None else None,
+            )
             data_seed = seed
         result = train_variant(variant, seed, data, config, run.path)
-        say(f"[{number}/{total}] seed {seed} {variant.name:<14} test acc {result['test_accuracy']:.4f}  "
-            f"({result['epochs_trained']} epochs, {result['train_seconds']:.0f} s)  {variant.label}")
+        say(
+            f"[{number}/{total}] seed {seed} {variant.name:<14} test acc {result['test_accuracy']:.4f}  "
+            f"({result['epochs_trained']} epochs, {result['train_seconds']:.0f} s)  {variant.label}"
+        )
         write_summary(run.path)
 
 
@@ -178,10 +205,15 @@ def train_variant(variant: Variant, seed: int, data, config: AblationConfig, run
     test_accuracy = evaluate_on_test(model, data, folder)
     val = history.get("val_accuracy", [])
     result = {
-        "variant": variant.name, "seed": seed, "test_accuracy": test_accuracy,
-        "best_val_accuracy": max(val) if val else None, "epochs_trained": len(epoch_seconds),
-        "train_seconds": train_seconds, "parameters": int(model.count_params()),
-        "train_images": int(len(data.y_train)), "test_images": int(len(data.y_test)),
+        "variant": variant.name,
+        "seed": seed,
+        "test_accuracy": test_accuracy,
+        "best_val_accuracy": max(val) if val else None,
+        "epochs_trained": len(epoch_seconds),
+        "train_seconds": train_seconds,
+        "parameters": int(model.count_params()),
+        "train_images": int(len(data.y_train)),
+        "test_images": int(len(data.y_test)),
     }
     write_json_atomic(folder.result_file, result)
     return result
@@ -199,26 +231,45 @@ def summarize(config: dict, results: dict[tuple[str, int], dict]) -> dict:
         name = variant["name"]
         mine = [results[(name, s)] for s in seeds if (name, s) in results]
         acc = [r["test_accuracy"] for r in mine]
-        row = {"variant": name, "method": METHOD_TITLES.get(name, name), "label": variant["label"],
-               "adds_method": variant["adds_method"], "seeds_done": len(mine),
-               "mean": float(np.mean(acc)) if acc else None,
-               "std": float(np.std(acc, ddof=1)) if len(acc) > 1 else None,
-               "seconds": float(np.mean([r["train_seconds"] for r in mine])) if mine else None,
-               "epochs": float(np.mean([r["epochs_trained"] for r in mine])) if mine else None,
-               "diff": None, "low": None, "high": None, "p": None, "pairs": 0}
+        row = {
+            "variant": name,
+            "method": METHOD_TITLES.get(name, name),
+            "label": variant["label"],
+            "adds_method": variant["adds_method"],
+            "seeds_done": len(mine),
+            "mean": float(np.mean(acc)) if acc else None,
+            "std": float(np.std(acc, ddof=1)) if len(acc) > 1 else None,
+            "seconds": float(np.mean([r["train_seconds"] for r in mine])) if mine else None,
+            "epochs": float(np.mean([r["epochs_trained"] for r in mine])) if mine else None,
+            "diff": None,
+            "low": None,
+            "high": None,
+            "p": None,
+            "pairs": 0,
+        }
         if name != "base":
-            diffs = [results[(name, s)]["test_accuracy"] - base_acc[s] for s in seeds
-                     if (name, s) in results and s in base_acc]
+            diffs = [
+                results[(name, s)]["test_accuracy"] - base_acc[s]
+                for s in seeds
+                if (name, s) in results and s in base_acc
+            ]
             row["pairs"] = len(diffs)
             if diffs:
                 row["diff"] = float(np.mean(diffs))
                 if len(diffs) >= MIN_PAIRS:
                     row["low"], row["high"], row["p"] = paired_interval(diffs)
         rows.append(row)
-    return {"base": config.get("base"), "dataset": config.get("dataset"), "seeds": config.get("seeds"),
-            "epochs": config.get("epochs"), "subset": config.get("subset"), "confidence": CONFIDENCE,
-            "trainings_done": len(results), "trainings_total": len(config.get("variants", [])) * len(seeds),
-            "variants": rows}
+    return {
+        "base": config.get("base"),
+        "dataset": config.get("dataset"),
+        "seeds": config.get("seeds"),
+        "epochs": config.get("epochs"),
+        "subset": config.get("subset"),
+        "confidence": CONFIDENCE,
+        "trainings_done": len(results),
+        "trainings_total": len(config.get("variants", [])) * len(seeds),
+        "variants": rows,
+    }
 
 
 def write_summary(run_path: Path | str) -> dict:

@@ -16,22 +16,37 @@ from ..errors import ConfigError
 
 # The method as applied / the plain alternative, for the choice-like methods.
 APPLIED_INIT, PLAIN_INIT = "he_normal", "glorot_uniform"  # Model 4's initializer / Keras' default
-APPLIED_ACTIVATION, PLAIN_ACTIVATION = "elu", "relu"      # a smooth alternative / the usual default
+APPLIED_ACTIVATION, PLAIN_ACTIVATION = "elu", "relu"  # a smooth alternative / the usual default
 APPLIED_OPTIMIZER = {"optimizer": "adam", "learning_rate": 1e-3}  # every preset's optimizer
-PLAIN_OPTIMIZER = {"optimizer": "sgd", "learning_rate": 1e-2}     # SGD, Nesterov momentum 0.9
+PLAIN_OPTIMIZER = {"optimizer": "sgd", "learning_rate": 1e-2}  # SGD, Nesterov momentum 0.9
 APPLIED_AUGMENT = {"rotation": 0.03, "translation": 0.1, "zoom": 0.1}  # the presets' mild augmentation
-APPLIED_L1, APPLIED_L2 = 1e-5, 1e-4                       # Model 3's strengths
-APPLIED_CONV_DROPOUT, APPLIED_DENSE_DROPOUT = 0.2, 0.4    # Model 4's rates
-APPLIED_PATIENCE = 3                                      # Model 4's early stopping
-APPLIED_POOLING, PLAIN_POOLING = "max", "average"         # the study's pooling / the alternative
+APPLIED_L1, APPLIED_L2 = 1e-5, 1e-4  # Model 3's strengths
+APPLIED_CONV_DROPOUT, APPLIED_DENSE_DROPOUT = 0.2, 0.4  # Model 4's rates
+APPLIED_PATIENCE = 3  # Model 4's early stopping
+APPLIED_POOLING, PLAIN_POOLING = "max", "average"  # the study's pooling / the alternative
 
-METHODS = ("init", "activation", "optimizer", "batchnorm", "augmentation", "l1l2", "dropout",
-           "early-stopping", "pooling")
+METHODS = (
+    "init",
+    "activation",
+    "optimizer",
+    "batchnorm",
+    "augmentation",
+    "l1l2",
+    "dropout",
+    "early-stopping",
+    "pooling",
+)
 COMBINED = "combined"
 METHOD_TITLES = {
-    "init": "weight initialization", "activation": "activation", "optimizer": "optimizer",
-    "batchnorm": "BatchNorm", "augmentation": "data augmentation", "l1l2": "L1/L2 regularization",
-    "dropout": "dropout", "early-stopping": "early stopping", "pooling": "pooling",
+    "init": "weight initialization",
+    "activation": "activation",
+    "optimizer": "optimizer",
+    "batchnorm": "BatchNorm",
+    "augmentation": "data augmentation",
+    "l1l2": "L1/L2 regularization",
+    "dropout": "dropout",
+    "early-stopping": "early stopping",
+    "pooling": "pooling",
     COMBINED: "all methods combined",
 }
 
@@ -40,10 +55,10 @@ METHOD_TITLES = {
 class Variant:
     """One model to train: the base's values with one method (or all) changed."""
 
-    name: str            # "base", a method name, or "combined"
-    label: str           # what changed, e.g. "+ He-normal init", "− BatchNorm"
-    adds_method: bool    # True: the variant has the method and the base has not
-    values: dict         # every active hyperparameter value
+    name: str  # "base", a method name, or "combined"
+    label: str  # what changed, e.g. "+ He-normal init", "− BatchNorm"
+    adds_method: bool  # True: the variant has the method and the base has not
+    values: dict  # every active hyperparameter value
     patience: int | None  # early stopping (None: off)
 
     def to_json(self) -> dict:
@@ -141,7 +156,8 @@ def method_label(method: str, on: bool, before: dict, after: dict) -> str:
             label += f" (lr {after['learning_rate']:g})"
         return label
     named = {
-        "batchnorm": "BatchNorm", "augmentation": "augmentation (rotation 0.03, shift and zoom 0.1)",
+        "batchnorm": "BatchNorm",
+        "augmentation": "augmentation (rotation 0.03, shift and zoom 0.1)",
         "l1l2": f"L1 {APPLIED_L1:g} + L2 {APPLIED_L2:g}",
         "dropout": f"dropout (conv {APPLIED_CONV_DROPOUT:g}, dense {APPLIED_DENSE_DROPOUT:g})",
         "early-stopping": f"early stopping (patience {APPLIED_PATIENCE})",

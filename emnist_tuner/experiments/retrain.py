@@ -29,8 +29,10 @@ def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dic
     out = run.retrain_folder(config.dataset)
     if out.metrics_file.is_file():
         done = read_json(out.metrics_file)
-        raise RunError(f"{out.path} already holds the winner retrained on {config.dataset} (test accuracy "
-                       f"{done.get('test_accuracy', 0):.4f}); to retrain it, delete or rename {out.path} first")
+        raise RunError(
+            f"{out.path} already holds the winner retrained on {config.dataset} (test accuracy "
+            f"{done.get('test_accuracy', 0):.4f}); to retrain it, delete or rename {out.path} first"
+        )
     with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run):
         config.winner, config.searched_on = winner.label, winner.dataset
         config.save(out.path)
@@ -49,12 +51,15 @@ def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     say(f"devices: {configure_devices(config.precision).describe()}")
     keras.utils.set_random_seed(config.seed)
     model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{config.dataset}")
-    say(f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
+    say(
+        f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
         f"{model.count_params():,} parameters; {len(data.y_train):,} train / {len(data.y_val):,} val / "
-        f"{len(data.y_test):,} test images; early stopping patience {config.patience or 'off'}")
+        f"{len(data.y_test):,} test images; early stopping patience {config.patience or 'off'}"
+    )
     say(f"recipe: {config.recipe.describe(config.epochs)}")
-    record, seconds = train_and_record(model, data, out, out.backbone_file, config.epochs, config.batch_size,
-                                       config.patience, say, config.recipe)
+    record, seconds = train_and_record(
+        model, data, out, out.backbone_file, config.epochs, config.batch_size, config.patience, say, config.recipe
+    )
     metrics = {
         "dataset": config.dataset,
         "winner": winner.label,

@@ -15,8 +15,11 @@ MIN_PAIRS = 3
 def mean_std(values) -> dict:
     """Mean and sample standard deviation (0 for one value) of ``values``, with the values."""
     values = np.asarray(values, dtype=float)
-    return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-            "values": [float(v) for v in values]}
+    return {
+        "mean": float(values.mean()),
+        "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+        "values": [float(v) for v in values],
+    }
 
 
 def paired_interval(differences, confidence: float = CONFIDENCE) -> tuple:

@@ -21,9 +21,9 @@ import numpy as np
 
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
-from ..runfolder.transfer_config import TransferConfig
 from ..runfolder.layout import RunFolder, TransferFolder
 from ..runfolder.lifecycle import run_lifecycle
+from ..runfolder.transfer_config import TransferConfig
 from .stats import mean_std, paired_interval
 from .winner import read_winner
 
@@ -41,8 +41,9 @@ def _backbone_file(run: RunFolder, config: TransferConfig, winner) -> Path:
             raise RunError(f"{path} is missing: train the MNIST backbone first with: emnist-tuner retrain {run.path}")
         return path
     if not winner.dataset.startswith("emnist"):
-        raise ConfigError(f"{run.path} was searched on {winner.dataset}, so its model is not an EMNIST backbone; "
-                          "use --backbone mnist")
+        raise ConfigError(
+            f"{run.path} was searched on {winner.dataset}, so its model is not an EMNIST backbone; use --backbone mnist"
+        )
     if not winner.model_file.is_file():
         raise RunError(f"{winner.model_file} is missing: the run's final model was not saved")
     return winner.model_file
@@ -86,21 +87,26 @@ def _check_saved_config(out: TransferFolder, config: TransferConfig) -> None:
         return
     changed = TransferConfig.load(out.path).differences(config)
     if changed:
-        raise RunError(f"{out.path} holds a transfer run with other settings ({'; '.join(changed)}); rerun with "
-                       f"its settings to continue it, or delete or rename {out.path} to start another")
+        raise RunError(
+            f"{out.path} holds a transfer run with other settings ({'; '.join(changed)}); rerun with "
+            f"its settings to continue it, or delete or rename {out.path} to start another"
+        )
 
 
-def _run_folds(config: TransferConfig, winner, backbone_path: Path, canvas: tuple[int, int], out: TransferFolder,
-               say) -> dict:
+def _run_folds(
+    config: TransferConfig, winner, backbone_path: Path, canvas: tuple[int, int], out: TransferFolder, say
+) -> dict:
     from .transfer_data import fit_to_canvas, load_alphadigits, transfer_folds
 
     images, labels = load_alphadigits(config.data_dir)
     x = fit_to_canvas(images, canvas, config.size)
     selection, folds = transfer_folds(labels, config.folds)
-    say(f"Binary AlphaDigits: {len(labels):,} images as {config.size}-pixel glyphs on a {canvas[0]}x{canvas[1]} "
+    say(
+        f"Binary AlphaDigits: {len(labels):,} images as {config.size}-pixel glyphs on a {canvas[0]}x{canvas[1]} "
         f"canvas; {config.folds} stratified folds of the {len(labels) - len(selection):,} images that the recipes "
         f"were not chosen on (the other {len(selection)} only ever train); backbone {backbone_path}; "
-        f"{winner.label} of {winner.run}")
+        f"{winner.label} of {winner.run}"
+    )
     for what, recipe in config.recipe_lines():
         say(f"{what}: {recipe}")
     seeds = range(config.seed, config.seed + config.seeds)
@@ -110,27 +116,38 @@ def _run_folds(config: TransferConfig, winner, backbone_path: Path, canvas: tupl
             where = f"fold {fold + 1}/{config.folds}" + (f" seed {seed}" if config.seeds > 1 else "")
             if path.is_file():
                 done = read_json(path)
-                say(f"{where}: done before — transfer {done['transfer_accuracy']:.4f}, "
-                    f"scratch {done['scratch_accuracy']:.4f}")
+                say(
+                    f"{where}: done before — transfer {done['transfer_accuracy']:.4f}, "
+                    f"scratch {done['scratch_accuracy']:.4f}"
+                )
                 continue
             done = _run_fold(config, fold, seed, test, x, labels, backbone_path, winner, canvas)
             write_json_atomic(path, done)
-            say(f"{where}: transfer {done['transfer_accuracy']:.4f} ({done['transfer_seconds']:.0f} s) · "
-                f"scratch {done['scratch_accuracy']:.4f} ({done['scratch_seconds']:.0f} s)")
+            say(
+                f"{where}: transfer {done['transfer_accuracy']:.4f} ({done['transfer_seconds']:.0f} s) · "
+                f"scratch {done['scratch_accuracy']:.4f} ({done['scratch_seconds']:.0f} s)"
+            )
     results = summarize([read_json(out.fold_file(f, s)) for f in range(config.folds) for s in seeds], config, winner)
     write_json_atomic(out.results_file, results)
     return results
 
 
-def _run_fold(config: TransferConfig, fold: int, seed: int, test: np.ndarray, x, labels, backbone_path, winner,
-              canvas) -> dict:
+def _run_fold(
+    config: TransferConfig, fold: int, seed: int, test: np.ndarray, x, labels, backbone_path, winner, canvas
+) -> dict:
     train = np.setdiff1d(np.arange(len(labels)), test)
-    result = {"fold": fold + 1, "seed": seed, "test_images": int(len(test)), "train_images": int(len(train)),
-              "test_indices_sha256": hashlib.sha256(test.tobytes()).hexdigest()}
+    result = {
+        "fold": fold + 1,
+        "seed": seed,
+        "test_images": int(len(test)),
+        "train_images": int(len(train)),
+        "test_indices_sha256": hashlib.sha256(test.tobytes()).hexdigest(),
+    }
     for name in ("transfer", "scratch"):
         started = time.perf_counter()
-        predicted, extra = train_one(name, config, fold, seed, backbone_path, winner, canvas,
-                                     x[train], labels[train], x[test])
+        predicted, extra = train_one(
+            name, config, fold, seed, backbone_path, winner, canvas, x[train], labels[train], x[test]
+        )
         result[f"{name}_seconds"] = time.perf_counter() - started
         right, digit = predicted == labels[test], labels[test] < DIGITS
         result[f"{name}_accuracy"] = float(right.mean())
@@ -140,8 +157,9 @@ def _run_fold(config: TransferConfig, fold: int, seed: int, test: np.ndarray, x,
     return result
 
 
-def train_one(name, config: TransferConfig, fold: int, seed: int, backbone_path: Path, winner, canvas,
-              x_train, y_train, x_test) -> tuple[np.ndarray, dict]:
+def train_one(
+    name, config: TransferConfig, fold: int, seed: int, backbone_path: Path, winner, canvas, x_train, y_train, x_test
+) -> tuple[np.ndarray, dict]:
     """Train ``name`` (transfer or scratch) with its recipe on the fold's training images; its
     predicted classes on ``x_test``, and what it fine-tuned."""
     import keras
@@ -157,8 +175,9 @@ def train_one(name, config: TransferConfig, fold: int, seed: int, backbone_path:
     schedule = keras.optimizers.schedules.CosineDecay
     extra = {}
     if name == "transfer":
-        model = build_transfer_model(keras.models.load_model(backbone_path, compile=False), NUM_CLASSES,
-                                     config.augment, name="transfer")
+        model = build_transfer_model(
+            keras.models.load_model(backbone_path, compile=False), NUM_CLASSES, config.augment, name="transfer"
+        )
         if config.head_epochs:
             set_phase(model, "head")
             compile_for(model, schedule(config.head_lr, config.head_epochs * steps), config.label_smoothing)
@@ -188,8 +207,11 @@ def summarize(results: list[dict], config: TransferConfig, winner) -> dict:
         return {"mean": entry["mean"], "std": entry["std"], "folds": entry["values"]}
 
     def seed_std(key):
-        spreads = [np.std([r[key] for r in results if r["fold"] == f], ddof=1) for f in folds
-                   if sum(r["fold"] == f for r in results) > 1]
+        spreads = [
+            np.std([r[key] for r in results if r["fold"] == f], ddof=1)
+            for f in folds
+            if sum(r["fold"] == f for r in results) > 1
+        ]
         return float(np.mean(spreads)) if spreads else None
 
     summary = {}
@@ -205,9 +227,14 @@ def summarize(results: list[dict], config: TransferConfig, winner) -> dict:
     low, high, _ = paired_interval(difference["folds"])
     difference["ci95"] = [low, high] if low is not None else [difference["mean"], difference["mean"]]
     return {
-        **summary, "difference": difference,
-        "folds": config.folds, "seeds": config.seeds, "size": config.size, "backbone": config.backbone,
-        "winner": winner.label, "recipe": dict(config.recipe_lines()),
+        **summary,
+        "difference": difference,
+        "folds": config.folds,
+        "seeds": config.seeds,
+        "size": config.size,
+        "backbone": config.backbone,
+        "winner": winner.label,
+        "recipe": dict(config.recipe_lines()),
         "epochs": f"{config.head_epochs}+{config.fine_tune_epochs} / {config.scratch_epochs}",
         "fine_tuned_layers": results[0].get("fine_tuned_layers", []),
     }

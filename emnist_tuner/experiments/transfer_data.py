@@ -20,8 +20,8 @@ GLYPH_SHAPE = (20, 16)
 def load_alphadigits(data_dir=None, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """All Binary AlphaDigits images (1404, 20, 16) as 0/1 uint8 and their labels 0..35
     (no held-out split: the folds are the evaluation)."""
-    from ..data.files import locate_all
     from ..data.datasets import get_info, read_alphadigits
+    from ..data.files import locate_all
 
     info = get_info("binary-alphadigits")
     files = locate_all(info.files, data_dir=data_dir, download=download)
@@ -34,8 +34,10 @@ def check_size(size: int, canvas: tuple[int, int], glyph: tuple[int, int] = GLYP
     height, width = glyph
     new_w = max(1, round(width * size / height))
     if size < 4 or size > canvas[0] or new_w > canvas[1]:
-        raise ConfigError(f"--size must be between 4 and {min(canvas[0], canvas[1] * height // width)} for the "
-                          f"backbone's {canvas[0]}x{canvas[1]} input, got {size}")
+        raise ConfigError(
+            f"--size must be between 4 and {min(canvas[0], canvas[1] * height // width)} for the "
+            f"backbone's {canvas[0]}x{canvas[1]} input, got {size}"
+        )
     return new_w
 
 
@@ -52,7 +54,7 @@ def fit_to_canvas(images: np.ndarray, canvas: tuple[int, int], size: int = 20) -
     glyphs = np.clip(glyphs, 0.0, 1.0)
     top, left = (canvas[0] - glyphs.shape[1]) // 2, (canvas[1] - glyphs.shape[2]) // 2
     out = np.zeros((len(images), *canvas), dtype=np.uint8)
-    out[:, top:top + glyphs.shape[1], left:left + glyphs.shape[2]] = np.round(glyphs * 255).astype(np.uint8)
+    out[:, top : top + glyphs.shape[1], left : left + glyphs.shape[2]] = np.round(glyphs * 255).astype(np.uint8)
     return out
 
 
@@ -61,8 +63,9 @@ def stratified_folds(labels: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
     folds (counts differ by at most one). Deterministic for a given seed."""
     counts = np.bincount(labels)
     if k < 2 or k > counts[counts > 0].min():
-        raise ConfigError(f"--folds must be between 2 and {counts[counts > 0].min()} (the smallest class's size), "
-                          f"got {k}")
+        raise ConfigError(
+            f"--folds must be between 2 and {counts[counts > 0].min()} (the smallest class's size), got {k}"
+        )
     rng = np.random.default_rng(seed)
     folds: list[list[int]] = [[] for _ in range(k)]
     offset = 0

@@ -34,8 +34,10 @@ def feature_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """``model``'s layers from its input to (not including) its ``head``, without augmentation."""
     names = [layer.name for layer in model.layers]
     if "head" not in names or not set(INPUT_LAYERS) <= set(names):
-        raise ValueError(f"model '{model.name}' is not an emnist-tuner model (it needs the layers "
-                         f"{', '.join(INPUT_LAYERS)} and head)")
+        raise ValueError(
+            f"model '{model.name}' is not an emnist-tuner model (it needs the layers "
+            f"{', '.join(INPUT_LAYERS)} and head)"
+        )
     layers = []
     for layer in model.layers[1:]:
         if layer.name == "head":
@@ -45,8 +47,9 @@ def feature_layers(model: keras.Model) -> list[keras.layers.Layer]:
     return layers
 
 
-def build_transfer_model(backbone: keras.Model, num_classes: int, augmentation: str = "gentle",
-                         name: str = "transfer") -> keras.Model:
+def build_transfer_model(
+    backbone: keras.Model, num_classes: int, augmentation: str = "gentle", name: str = "transfer"
+) -> keras.Model:
     """The new head on ``backbone``'s feature layers (their weights shared with ``backbone``)."""
     from ..searchspace.hypermodel import augmentation_layers
 
@@ -76,8 +79,11 @@ def top_layers(layers: list[keras.layers.Layer]) -> list[keras.layers.Layer]:
     weighted = [layer for layer in layers if not isinstance(layer, keras.layers.BatchNormalization)]
     blocks = sorted({layer.name.split("_")[0] for layer in weighted if layer.name.startswith("block")})
     last_block = blocks[-1] if blocks else None
-    return [layer for layer in weighted
-            if layer.name.startswith("dense") or (last_block and layer.name.split("_")[0] == last_block)]
+    return [
+        layer
+        for layer in weighted
+        if layer.name.startswith("dense") or (last_block and layer.name.split("_")[0] == last_block)
+    ]
 
 
 def set_phase(model: keras.Model, phase: str, fine_tune: str = "all", batchnorm: str = "train") -> list[str]:
@@ -90,14 +96,19 @@ def set_phase(model: keras.Model, phase: str, fine_tune: str = "all", batchnorm:
     elif fine_tune == "top":
         chosen = {id(layer) for layer in top_layers(layers)}
     else:
-        chosen = {id(layer) for layer in layers
-                  if batchnorm == "train" or not isinstance(layer, keras.layers.BatchNormalization)}
+        chosen = {
+            id(layer)
+            for layer in layers
+            if batchnorm == "train" or not isinstance(layer, keras.layers.BatchNormalization)
+        }
     for layer in layers:
         layer.trainable = id(layer) in chosen
     return [layer.name for layer in layers if layer.trainable]
 
 
 def compile_for(model: keras.Model, learning_rate, label_smoothing: float = 0.0) -> None:
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=["accuracy"],
+    )

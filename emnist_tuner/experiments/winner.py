@@ -61,21 +61,40 @@ def read_winner(run_dir: Path | str) -> Winner:
     run = RunFolder(run_dir)
     config = _read(run.config_file)
     if config is None:
-        raise RunError(f"{run.path} is not a run folder (no {run.config_file.name}); give a search or train run "
-                       "folder")
+        raise RunError(f"{run.path} is not a run folder (no {run.config_file.name}); give a search or train run folder")
     kind = config.get("kind", "search")
     if kind == "train":
         if _read(run.metrics_file) is None:
             raise RunError(f"{run.path}: the training run did not finish (no {run.metrics_file.name}); train it again")
         from ..searchspace import AUGMENTATIONS
 
-        return Winner(run.path, kind, f"preset {config['preset']}", config["dataset"], {}, config["preset"],
-                      tuple(AUGMENTATIONS), None, run.model_file)
+        return Winner(
+            run.path,
+            kind,
+            f"preset {config['preset']}",
+            config["dataset"],
+            {},
+            config["preset"],
+            tuple(AUGMENTATIONS),
+            None,
+            run.model_file,
+        )
     if kind != "search":
         raise RunError(f"{run.path} is a {kind} run; give a search or train run folder")
     final = _read(run.final_file)
     if final is None:
-        raise RunError(f"{run.path}: the search has no winner yet (no {run.final_file.name}); "
-                       f"finish it first with: emnist-tuner resume {run.path}")
-    return Winner(run.path, kind, f"trial {final['trial_id']}", config["dataset"], dict(final["hyperparameters"]),
-                  None, tuple(config.get("augmentations", ())), config.get("restrict"), run.best_model_file)
+        raise RunError(
+            f"{run.path}: the search has no winner yet (no {run.final_file.name}); "
+            f"finish it first with: emnist-tuner resume {run.path}"
+        )
+    return Winner(
+        run.path,
+        kind,
+        f"trial {final['trial_id']}",
+        config["dataset"],
+        dict(final["hyperparameters"]),
+        None,
+        tuple(config.get("augmentations", ())),
+        config.get("restrict"),
+        run.best_model_file,
+    )

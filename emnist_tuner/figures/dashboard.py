@@ -16,9 +16,11 @@ from ..errors import ConfigError
 from ..io import write_text_atomic
 from .plot import FIGURES, build_figures, check_output_file
 
-GROUPS = (("The search", ("history", "curves", "pareto", "importance", "effects")),
-          ("The final model", ("confusion", "per-class", "confused-images")),
-          ("Experiments", ("transfer", "ablation")))
+GROUPS = (
+    ("The search", ("history", "curves", "pareto", "importance", "effects")),
+    ("The final model", ("confusion", "per-class", "confused-images")),
+    ("Experiments", ("transfer", "ablation")),
+)
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1180px;
@@ -41,8 +43,9 @@ def _report_html(run_dir, data_dir, width: int) -> str:
 
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
     console.print(build_report(run_dir, data_dir=data_dir))
-    return console.export_html(theme=DEFAULT_TERMINAL_THEME, inline_styles=True,
-                               code_format='<pre class="report"><code>{code}</code></pre>')
+    return console.export_html(
+        theme=DEFAULT_TERMINAL_THEME, inline_styles=True, code_format='<pre class="report"><code>{code}</code></pre>'
+    )
 
 
 def _png(figure) -> str:
@@ -56,28 +59,35 @@ def dashboard_html(run_dir: Path | str, data_dir=None, width: int = 110) -> str:
     run_dir = Path(run_dir)
     figures = build_figures(run_dir, data_dir=data_dir)
     drawn = dict(figures.figures)
-    parts = [f"<h1>emnist-tuner report: {html.escape(run_dir.resolve().name)}</h1>",
-             f'<p class="meta">{html.escape(str(run_dir))}</p>',
-             "<h2>Report</h2>", _report_html(run_dir, data_dir, width)]
+    parts = [
+        f"<h1>emnist-tuner report: {html.escape(run_dir.resolve().name)}</h1>",
+        f'<p class="meta">{html.escape(str(run_dir))}</p>',
+        "<h2>Report</h2>",
+        _report_html(run_dir, data_dir, width),
+    ]
     for title, names in GROUPS:
         present = [n for n in names if n in drawn]
         if not present:
             continue
         parts.append(f"<h2>{html.escape(title)}</h2>")
         for name in present:
-            parts.append(f'<figure id="{name}"><img alt="{html.escape(name)}: {html.escape(FIGURES[name])}" '
-                         f'src="data:image/png;base64,{_png(drawn[name])}">'
-                         f"<figcaption>{html.escape(FIGURES[name][:1].upper() + FIGURES[name][1:])}.</figcaption>"
-                         "</figure>")
+            parts.append(
+                f'<figure id="{name}"><img alt="{html.escape(name)}: {html.escape(FIGURES[name])}" '
+                f'src="data:image/png;base64,{_png(drawn[name])}">'
+                f"<figcaption>{html.escape(FIGURES[name][:1].upper() + FIGURES[name][1:])}.</figcaption>"
+                "</figure>"
+            )
     if figures.skipped:
         items = "".join(f"<li>{html.escape(n)}: {html.escape(why)}</li>" for n, why in figures.skipped if why)
         if items:
             parts.append(f'<h2>Not drawn</h2><ul class="skipped">{items}</ul>')
     body = "\n".join(parts)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>emnist-tuner report: {html.escape(run_dir.resolve().name)}</title><style>{STYLE}</style></head>"
-            f"<body>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>emnist-tuner report: {html.escape(run_dir.resolve().name)}</title><style>{STYLE}</style></head>"
+        f"<body>\n{body}\n</body></html>\n"
+    )
 
 
 def check_html_path(path: Path | str) -> Path:
@@ -91,6 +101,7 @@ def write_dashboard(run_dir: Path | str, path: Path | str, data_dir=None) -> Pat
     try:
         write_text_atomic(path, text)
     except OSError as exc:
-        raise ConfigError(f"--html {path}: cannot write it ({exc.strerror or exc}); choose a path in a folder "
-                          "you can write to") from None
+        raise ConfigError(
+            f"--html {path}: cannot write it ({exc.strerror or exc}); choose a path in a folder you can write to"
+        ) from None
     return path

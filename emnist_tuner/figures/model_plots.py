@@ -68,8 +68,7 @@ def most_confused_examples(labels, predictions, limit: int = 24) -> list[int]:
     return chosen
 
 
-def confused_images_figure(images: np.ndarray, labels, predictions, names: list[str],
-                           limit: int = 24) -> Figure | None:
+def confused_images_figure(images: np.ndarray, labels, predictions, names: list[str], limit: int = 24) -> Figure | None:
     chosen = most_confused_examples(labels, predictions, limit)
     if not chosen:
         return None

@@ -11,8 +11,8 @@ from pathlib import Path
 from ..errors import ConfigError, RunError
 from ..io import read_json_object
 from ..runfolder.configs import read_run_config
-from ..runfolder.transfer_config import BACKBONES
 from ..runfolder.layout import RunFolder, article
+from ..runfolder.transfer_config import BACKBONES
 
 # name: what it shows (the README and `plot --help` list them in this order)
 FIGURES = {
@@ -44,8 +44,10 @@ def check_only(only: str | list[str] | None) -> list[str]:
     names = [n.strip() for n in (only.split(",") if isinstance(only, str) else only) if n.strip()]
     unknown = [n for n in names if n not in FIGURES]
     if unknown or not names:
-        raise ConfigError(f"--only: unknown figure {', '.join(repr(n) for n in unknown) or '(none given)'}; "
-                          f"known: {', '.join(FIGURES)}")
+        raise ConfigError(
+            f"--only: unknown figure {', '.join(repr(n) for n in unknown) or '(none given)'}; "
+            f"known: {', '.join(FIGURES)}"
+        )
     return names
 
 
@@ -59,8 +61,10 @@ def check_output_file(option: str, path: Path | str, suffixes: tuple[str, ...] =
         raise ConfigError(f"{option} {path}: it is a folder; give a file name")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"{option} {path}: cannot write it ({folder} is not a folder you can write to); choose "
-                          "a path in a folder you can write to")
+        raise ConfigError(
+            f"{option} {path}: cannot write it ({folder} is not a folder you can write to); choose "
+            "a path in a folder you can write to"
+        )
     return path
 
 
@@ -126,9 +130,13 @@ def build_figures(run_path: Path | str, only: list[str] | None = None, data_dir=
 
     add("confusion", lambda: confusion_figure(winner()["matrix"], winner()["names"]), "")
     add("per-class", lambda: per_class_figure(winner()["matrix"], winner()["names"]), "")
-    add("confused-images", lambda: confused_images_figure(winner()["images"], winner()["labels"],
-                                                          winner()["predictions"], winner()["names"]),
-        "the final model made no mistake on the test set")
+    add(
+        "confused-images",
+        lambda: confused_images_figure(
+            winner()["images"], winner()["labels"], winner()["predictions"], winner()["names"]
+        ),
+        "the final model made no mistake on the test set",
+    )
     add("transfer", lambda: _transfer(run), "no transfer run yet (emnist-tuner transfer RUN)")
     add("ablation", None, "not an ablation run", applies=False)
     return result
@@ -139,7 +147,7 @@ class FigureUnavailable(Exception):
 
 
 def _search_figures(run: RunFolder, config: dict, add) -> None:
-    from ..runfolder.trials import read_trials, ranked
+    from ..runfolder.trials import ranked, read_trials
     from . import search_plots as sp
 
     records = read_trials(run.path)
@@ -147,8 +155,11 @@ def _search_figures(run: RunFolder, config: dict, add) -> None:
     none_yet = "no trial has finished yet"
     add("history", lambda: sp.history_figure(records, best[0].score if best else None), none_yet)
     add("curves", lambda: sp.curves_figure(records), none_yet)
-    add("pareto", lambda: sp.pareto_figure(_with_parameters(records, run), _preset_labels(records, run)),
-        "fewer than two completed trials")
+    add(
+        "pareto",
+        lambda: sp.pareto_figure(_with_parameters(records, run), _preset_labels(records, run)),
+        "fewer than two completed trials",
+    )
     add("importance", lambda: sp.importance_figure(records), "fewer than four completed trials")
     add("effects", lambda: sp.effects_figure(records), "fewer than four completed trials")
 
@@ -214,17 +225,27 @@ def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
     if name not in DATASETS:
         raise FigureUnavailable(f"unknown dataset {name!r} in the run's config")
     try:
-        data = load_dataset(name, data_dir=data_dir or config.get("data_dir"),
-                            val_fraction=config.get("val_fraction", 0.1), seed=config.get("seed", 0))
+        data = load_dataset(
+            name,
+            data_dir=data_dir or config.get("data_dir"),
+            val_fraction=config.get("val_fraction", 0.1),
+            seed=config.get("seed", 0),
+        )
     except Exception as exc:  # noqa: BLE001 - any data problem becomes one line
         raise FigureUnavailable(f"the {name} test split could not be loaded: {exc}") from None
     predictions = np.load(predictions_file, allow_pickle=False)
     if len(predictions) != len(data.y_test):
-        raise FigureUnavailable(f"the run has {len(predictions)} test predictions but the {name} test split has "
-                                f"{len(data.y_test)} images")
+        raise FigureUnavailable(
+            f"the run has {len(predictions)} test predictions but the {name} test split has {len(data.y_test)} images"
+        )
     names = list(DATASETS[name].class_names)
-    return {"matrix": confusion_matrix(data.y_test, predictions, len(names)), "names": names,
-            "images": data.x_test, "labels": data.y_test, "predictions": predictions}
+    return {
+        "matrix": confusion_matrix(data.y_test, predictions, len(names)),
+        "names": names,
+        "images": data.x_test,
+        "labels": data.y_test,
+        "predictions": predictions,
+    }
 
 
 def _transfer(run: RunFolder):
@@ -248,8 +269,9 @@ def _ablation(run: RunFolder, config: dict):
     return ablation_figure(summarize(config, results)) if results else None
 
 
-def plot_run(run_dir: Path | str, out: Path | str | None = None, fmt: str = "png", only=None,
-             data_dir=None) -> tuple[list[Path], list[tuple[str, str]]]:
+def plot_run(
+    run_dir: Path | str, out: Path | str | None = None, fmt: str = "png", only=None, data_dir=None
+) -> tuple[list[Path], list[tuple[str, str]]]:
     """Write the run's figures to ``out`` (default ``plots/<run name>``): (files written, (figure, why
     not drawn) for the others this run could have, or that ``only`` asked for). Checks every input
     before anything is drawn or written."""
@@ -265,6 +287,7 @@ def plot_run(run_dir: Path | str, out: Path | str | None = None, fmt: str = "png
             figure.savefig(path, dpi=110)
             written.append(path)
     except OSError as exc:
-        raise RunError(f"--out {out}: cannot write the figures ({exc.strerror or exc}); choose a folder you can "
-                       "write to") from None
+        raise RunError(
+            f"--out {out}: cannot write the figures ({exc.strerror or exc}); choose a folder you can write to"
+        ) from None
     return written, figures.skipped + (figures.not_applicable if only is not None else [])

@@ -50,12 +50,25 @@ def optimization_history(records: list[TrialRecord]) -> History:
     scores = np.array([r.score for r in done], dtype=float)
     starts = [r.started for r in records if r.started is not None]
     first = min(starts) if starts else None
-    minutes = np.array([(r.started + r.seconds - first) / 60 if first is not None and r.started is not None
-                        and r.seconds is not None else np.nan for r in done], dtype=float)
+    minutes = np.array(
+        [
+            (r.started + r.seconds - first) / 60
+            if first is not None and r.started is not None and r.seconds is not None
+            else np.nan
+            for r in done
+        ],
+        dtype=float,
+    )
     scored = {id(r) for r in done}
     others = [(places[r.trial_id], r.status, r.trial_id) for r in ordered if id(r) not in scored]
-    return History([r.trial_id for r in done], np.array([places[r.trial_id] for r in done], dtype=int), scores,
-                   np.maximum.accumulate(scores) if len(scores) else scores, minutes, others)
+    return History(
+        [r.trial_id for r in done],
+        np.array([places[r.trial_id] for r in done], dtype=int),
+        scores,
+        np.maximum.accumulate(scores) if len(scores) else scores,
+        minutes,
+        others,
+    )
 
 
 @dataclass
@@ -85,8 +98,11 @@ def learning_curves(records: list[TrialRecord]) -> list[Curve]:
         parent = by_id.get(r.continued_from) if r.continued_from else None
         point = None
         if parent is not None:
-            parent_log = [e for e in parent.epoch_log if e.get("val_accuracy") is not None
-                          and int(e["epoch"]) + 1 <= r.initial_epoch]
+            parent_log = [
+                e
+                for e in parent.epoch_log
+                if e.get("val_accuracy") is not None and int(e["epoch"]) + 1 <= r.initial_epoch
+            ]
             if parent_log:
                 point = (int(parent_log[-1]["epoch"]) + 1, float(parent_log[-1]["val_accuracy"]))
             elif parent.score is not None and parent.reached:
@@ -134,8 +150,9 @@ def epsilon_squared(groups: list[str], scores) -> float | None:
     k, n = len(labels), len(scores)
     if k < 2 or n <= k or total == 0.0:
         return 0.0
-    between = sum(len(s) * (s.mean() - scores.mean()) ** 2
-                  for s in (scores[[g == label for g in groups]] for label in labels))
+    between = sum(
+        len(s) * (s.mean() - scores.mean()) ** 2 for s in (scores[[g == label for g in groups]] for label in labels)
+    )
     within = (total - between) / (n - k)
     return max(0.0, float((between - (k - 1) * within) / total))
 
@@ -170,8 +187,11 @@ def effects(records: list[TrialRecord], name: str) -> list[tuple[str, list[float
         groups.setdefault(value, []).append(r.score)
 
     def order(value):
-        return (value is None, not isinstance(value, (int, float)), value if isinstance(value, (int, float))
-                else str(value))
+        return (
+            value is None,
+            not isinstance(value, (int, float)),
+            value if isinstance(value, (int, float)) else str(value),
+        )
 
     return [("—" if v is None else _label(v), groups[v]) for v in sorted(groups, key=order)]
 

@@ -12,8 +12,13 @@ from matplotlib.ticker import NullFormatter
 from ..runfolder.trials import TrialRecord
 from . import search_data as sd
 
-NOT_SCORED = {"failed": ("x", "tab:red"), "invalid": ("x", "tab:red"), "interrupted": ("v", "tab:orange"),
-              "running": ("^", "tab:blue"), "unreadable": ("s", "tab:gray")}
+NOT_SCORED = {
+    "failed": ("x", "tab:red"),
+    "invalid": ("x", "tab:red"),
+    "interrupted": ("v", "tab:orange"),
+    "running": ("^", "tab:blue"),
+    "unreadable": ("s", "tab:gray"),
+}
 
 
 def _short(value: float) -> str:
@@ -35,7 +40,10 @@ def history_figure(records: list[TrialRecord], best: float | None) -> Figure | N
         return None
     fig = Figure(figsize=(10, 4), layout="constrained")
     by_order, by_time = fig.subplots(1, 2, sharey=True)
-    for ax, x, label in ((by_order, h.order, "trial (in start order)"), (by_time, h.minutes, "minutes since the start")):
+    for ax, x, label in (
+        (by_order, h.order, "trial (in start order)"),
+        (by_time, h.minutes, "minutes since the start"),
+    ):
         ax.scatter(x, h.scores, s=22, color="tab:blue", alpha=0.7, label="trial's val accuracy")
         ax.step(x, h.best_so_far, where="post", color="tab:green", lw=2, label="best so far")
         ax.set_xlabel(label)
@@ -72,8 +80,14 @@ def curves_figure(records: list[TrialRecord]) -> Figure | None:
         if c.parent_point is not None:  # the promotion: this trial continues its parent's model
             ax.plot([c.parent_point[0], c.epochs[0]], [c.parent_point[1], c.val_accuracy[0]], ":", color=color, lw=1)
         if c.status != "completed":
-            ax.annotate(c.status, (c.epochs[-1], c.val_accuracy[-1]), fontsize=7, color="tab:red",
-                        xytext=(3, -8), textcoords="offset points")
+            ax.annotate(
+                c.status,
+                (c.epochs[-1], c.val_accuracy[-1]),
+                fontsize=7,
+                color="tab:red",
+                xytext=(3, -8),
+                textcoords="offset points",
+            )
     ax.set_xlabel("epoch (a promoted trial continues where its parent stopped: dotted)")
     ax.set_ylabel("validation accuracy")
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -87,8 +101,10 @@ def pareto_figure(records: list[TrialRecord], preset_labels: dict[str, str]) -> 
     """Accuracy against parameters and against training time; ``preset_labels`` maps trial ids to
     the study's preset each one is (labelled on the plot)."""
     done = [r for r in sd.completed(records)]
-    panels = [(name, [r for r in done if getattr(r, attr) is not None], attr) for name, attr in
-              (("parameters", "parameters"), ("training time (s)", "seconds"))]
+    panels = [
+        (name, [r for r in done if getattr(r, attr) is not None], attr)
+        for name, attr in (("parameters", "parameters"), ("training time (s)", "seconds"))
+    ]
     panels = [p for p in panels if len(p[1]) >= 2]
     if not panels:
         return None
@@ -103,8 +119,13 @@ def pareto_figure(records: list[TrialRecord], preset_labels: dict[str, str]) -> 
         ax.scatter(costs[front], scores[front], s=36, color="tab:red", label="Pareto front", zorder=3)
         for i, r in enumerate(trials):
             if r.trial_id in preset_labels:
-                ax.annotate(preset_labels[r.trial_id], (costs[i], scores[i]), fontsize=8, xytext=(4, 4),
-                            textcoords="offset points")
+                ax.annotate(
+                    preset_labels[r.trial_id],
+                    (costs[i], scores[i]),
+                    fontsize=8,
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                )
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())  # crowded labels on a short log range
         ax.xaxis.set_major_formatter(lambda v, _: _short(v))
@@ -141,8 +162,11 @@ def effects_figure(records: list[TrialRecord], top: int = 6) -> Figure | None:
     rng = np.random.default_rng(0)
     for ax, name in zip(axes, names):
         if sd.is_continuous(records, name):
-            pairs = [(r.hyperparameters[name], r.score) for r in sd.completed(records)
-                     if r.hyperparameters.get(name) is not None]
+            pairs = [
+                (r.hyperparameters[name], r.score)
+                for r in sd.completed(records)
+                if r.hyperparameters.get(name) is not None
+            ]
             x = np.array([v for v, _ in pairs], dtype=float)
             ax.scatter(x, [s for _, s in pairs], s=14, alpha=0.6, color="tab:blue")
             if x.min() > 0 and x.max() / x.min() > 20:
@@ -157,7 +181,7 @@ def effects_figure(records: list[TrialRecord], top: int = 6) -> Figure | None:
         ax.set_xticks(range(len(groups)), [g for g, _ in groups], rotation=30 if len(groups) > 4 else 0, fontsize=8)
         ax.set_title(name, fontsize=10)
         _percent_axis(ax)
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     fig.suptitle("Validation accuracy by value (bar: mean), most important hyperparameters first")
     return fig

@@ -42,8 +42,9 @@ def asked_allocator() -> str:
     """``EMNIST_TUNER_ALLOCATOR``'s value, checked (``auto`` when unset)."""
     asked = os.environ.get(ENV, "").strip().lower() or "auto"
     if asked not in CHOICES:
-        raise ConfigError(f"{ENV}={os.environ[ENV]!r} is not an allocator: set it to one of {', '.join(CHOICES)} "
-                          f"or unset it")
+        raise ConfigError(
+            f"{ENV}={os.environ[ENV]!r} is not an allocator: set it to one of {', '.join(CHOICES)} or unset it"
+        )
     return asked
 
 
@@ -56,12 +57,16 @@ def allocator_environment() -> dict:
     library = find_tcmalloc()
     if library is None:
         if asked == "tcmalloc":
-            raise ConfigError(f"{ENV}=tcmalloc but the tcmalloc library (libtcmalloc_minimal) is not installed: "
-                              f"install it ({INSTALL_HINT}) or unset {ENV}")
+            raise ConfigError(
+                f"{ENV}=tcmalloc but the tcmalloc library (libtcmalloc_minimal) is not installed: "
+                f"install it ({INSTALL_HINT}) or unset {ENV}"
+            )
         return {}
     preload = os.environ.get("LD_PRELOAD", "").split()
-    return {"LD_PRELOAD": " ".join(preload if library in preload else [*preload, library]),
-            ONEDNN_FROM_MALLOC: os.environ.get(ONEDNN_FROM_MALLOC, "1")}
+    return {
+        "LD_PRELOAD": " ".join(preload if library in preload else [*preload, library]),
+        ONEDNN_FROM_MALLOC: os.environ.get(ONEDNN_FROM_MALLOC, "1"),
+    }
 
 
 def allocator_in_use() -> str:

@@ -27,8 +27,8 @@ from ..runfolder.configs import SEED_LIMIT
 from ..runfolder.trials import failure_reason
 from ..training.ensemble import average_model
 from ..training.fit import EventCallback, evaluate_on_test, save_model_atomic
-from ..training.tta import augmentation_of, tta_predict
 from ..training.recipe import fit_with_recipe
+from ..training.tta import augmentation_of, tta_predict
 from .search import ensemble_matches
 from .tuner import best_completed_trial, epochs_reached
 
@@ -42,8 +42,12 @@ def retrain_best(tuner, config, data, emit) -> dict:
         reason = [failure_reason(failed[-1].message or "", "failed")] if failed else []
         raise RunError(
             f"{run.path}: no completed trial to retrain"
-            + (f": all {len(failed)} trials failed (last reason: {reason[0] if reason else 'unknown'}); "
-               "widen the limits (e.g. --max-params) and start a new run" if failed else "; resume the search first")
+            + (
+                f": all {len(failed)} trials failed (last reason: {reason[0] if reason else 'unknown'}); "
+                "widen the limits (e.g. --max-params) and start a new run"
+                if failed
+                else "; resume the search first"
+            )
         )
     final = read_json_object(run.final_file)
     if final is None:
@@ -51,9 +55,16 @@ def retrain_best(tuner, config, data, emit) -> dict:
     if config.ensemble > 1 and not ensemble_matches(final.get("ensemble"), config):
         final = _ensemble(tuner, config, data, final, emit)
     ensemble = final.get("ensemble") or {}
-    emit({"event": "final_end", "test_accuracy": final["test_accuracy"], "epochs": final["epochs"],
-          "ensemble_members": len(ensemble.get("members", [])), "ensemble_accuracy": ensemble.get("test_accuracy"),
-          "ensemble_tta": ensemble.get("tta")})
+    emit(
+        {
+            "event": "final_end",
+            "test_accuracy": final["test_accuracy"],
+            "epochs": final["epochs"],
+            "ensemble_members": len(ensemble.get("members", [])),
+            "ensemble_accuracy": ensemble.get("test_accuracy"),
+            "ensemble_tta": ensemble.get("tta"),
+        }
+    )
     return final
 
 
@@ -86,8 +97,15 @@ def _final_model(tuner, config, data, trial, emit) -> dict:
     run = tuner.run
     epochs = config.recipe.epochs or epochs_reached(trial)
     images = len(data.y_train) + len(data.y_val)
-    emit({"event": "final_begin", "trial_id": trial.trial_id, "epochs": epochs, "images": images,
-          "recipe": config.recipe.describe(epochs)})
+    emit(
+        {
+            "event": "final_begin",
+            "trial_id": trial.trial_id,
+            "epochs": epochs,
+            "images": images,
+            "recipe": config.recipe.describe(epochs),
+        }
+    )
     model, seconds = _train(tuner, config, data, trial.hyperparameters, config.seed, epochs, emit)
     test_accuracy = evaluate_on_test(model, data, run)
     save_model_atomic(model, run.best_model_file)
@@ -117,8 +135,9 @@ def member_plan(oracle, config, winner_id: str) -> list[tuple[object, int]]:
     winner = oracle.trials[winner_id]
     if config.ensemble_of == "seeds":
         return [(winner, (config.seed + i) % SEED_LIMIT) for i in range(config.ensemble)]
-    done = sorted((t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None),
-                  key=lambda t: -t.score)
+    done = sorted(
+        (t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None), key=lambda t: -t.score
+    )
     plan, seen = [(winner, config.seed)], [_values(winner)]
     for trial in done:
         if len(plan) == config.ensemble:
@@ -132,13 +151,24 @@ def member_plan(oracle, config, winner_id: str) -> list[tuple[object, int]]:
 def _ensemble(tuner, config, data, final: dict, emit) -> dict:
     run = tuner.run
     plan = member_plan(tuner.oracle, config, final["trial_id"])
-    members = [{"member": 1, "trial_id": final["trial_id"], "seed": config.seed, "epochs": final["epochs"],
-                "test_accuracy": final["test_accuracy"], "model": run.best_model_file.name}]
+    members = [
+        {
+            "member": 1,
+            "trial_id": final["trial_id"],
+            "seed": config.seed,
+            "epochs": final["epochs"],
+            "test_accuracy": final["test_accuracy"],
+            "model": run.best_model_file.name,
+        }
+    ]
     for number, (trial, seed) in enumerate(plan[1:], start=2):
         model_file, record_file = run.member_files(number)
         record = read_json_object(record_file)
-        if record is None or not model_file.is_file() or (record.get("trial_id"), record.get("seed")) != \
-                (trial.trial_id, seed):  # not trained yet, killed before it was saved, or another plan's
+        if (
+            record is None
+            or not model_file.is_file()
+            or (record.get("trial_id"), record.get("seed")) != (trial.trial_id, seed)
+        ):  # not trained yet, killed before it was saved, or another plan's
             record = _member(tuner, config, data, trial, seed, number, len(plan), emit)
         members.append(record)
     models = [keras.models.load_model(run.best_model_file, compile=False)]
@@ -147,10 +177,18 @@ def _ensemble(tuner, config, data, final: dict, emit) -> dict:
     test_accuracy = evaluate_on_test(ensemble, data, run.ensemble_folder)
     save_model_atomic(ensemble, run.ensemble_model_file)
     tta = _tta(ensemble, config, data)
-    final = {**final, "ensemble": {"of": config.ensemble_of, "asked": config.ensemble, "members": members,
-                                   "test_accuracy": test_accuracy,
-                                   "parameters": int(ensemble.count_params()),
-                                   "model": run.ensemble_model_file.name, **({"tta": tta} if tta else {})}}
+    final = {
+        **final,
+        "ensemble": {
+            "of": config.ensemble_of,
+            "asked": config.ensemble,
+            "members": members,
+            "test_accuracy": test_accuracy,
+            "parameters": int(ensemble.count_params()),
+            "model": run.ensemble_model_file.name,
+            **({"tta": tta} if tta else {}),
+        },
+    }
     write_json_atomic(run.final_file, final)
     return final
 
@@ -158,17 +196,39 @@ def _ensemble(tuner, config, data, final: dict, emit) -> dict:
 def _member(tuner, config, data, trial, seed: int, number: int, total: int, emit) -> dict:
     run = tuner.run
     epochs = config.recipe.epochs or epochs_reached(trial)
-    emit({"event": "final_begin", "trial_id": trial.trial_id, "epochs": epochs,
-          "images": len(data.y_train) + len(data.y_val), "member": number, "members": total, "seed": seed})
+    emit(
+        {
+            "event": "final_begin",
+            "trial_id": trial.trial_id,
+            "epochs": epochs,
+            "images": len(data.y_train) + len(data.y_val),
+            "member": number,
+            "members": total,
+            "seed": seed,
+        }
+    )
     model, seconds = _train(tuner, config, data, trial.hyperparameters, seed, epochs, emit)
     probabilities = model.predict(data.x_test, batch_size=1024, verbose=0)
     model_file, record_file = run.member_files(number)
     model_file.parent.mkdir(parents=True, exist_ok=True)
     save_model_atomic(model, model_file)
-    record = {"member": number, "trial_id": trial.trial_id, "seed": seed, "epochs": epochs,
-              "test_accuracy": float(np.mean(np.argmax(probabilities, axis=1) == data.y_test)),
-              "train_seconds": seconds, "model": f"{model_file.parent.name}/{model_file.name}"}
+    record = {
+        "member": number,
+        "trial_id": trial.trial_id,
+        "seed": seed,
+        "epochs": epochs,
+        "test_accuracy": float(np.mean(np.argmax(probabilities, axis=1) == data.y_test)),
+        "train_seconds": seconds,
+        "model": f"{model_file.parent.name}/{model_file.name}",
+    }
     write_json_atomic(record_file, record)
-    emit({"event": "model_end", "test_accuracy": record["test_accuracy"], "epochs": epochs, "member": number,
-          "members": total})
+    emit(
+        {
+            "event": "model_end",
+            "test_accuracy": record["test_accuracy"],
+            "epochs": epochs,
+            "member": number,
+            "members": total,
+        }
+    )
     return record

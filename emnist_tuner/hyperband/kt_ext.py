@@ -21,8 +21,10 @@ KERAS_TUNER_VERSION = "1.4.8"
 
 def check_version() -> None:
     if keras_tuner.__version__ != KERAS_TUNER_VERSION:
-        raise RunError(f"emnist-tuner needs keras-tuner {KERAS_TUNER_VERSION} (it extends its oracle and its "
-                       f"distributed service), found {keras_tuner.__version__}; reinstall emnist-tuner")
+        raise RunError(
+            f"emnist-tuner needs keras-tuner {KERAS_TUNER_VERSION} (it extends its oracle and its "
+            f"distributed service), found {keras_tuner.__version__}; reinstall emnist-tuner"
+        )
 
 
 def protos():

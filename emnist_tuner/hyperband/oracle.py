@@ -162,4 +162,3 @@ def saved_ongoing_trials(oracle_file) -> dict[str, str]:
         return dict((read_json_object(oracle_file) or {}).get("ongoing_trials") or {})
     except (TypeError, ValueError):  # not a mapping
         return {}
-

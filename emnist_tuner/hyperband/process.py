@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-
 from pathlib import Path
 
 from ..errors import RunError
@@ -22,25 +21,49 @@ def worker_environment(extra: dict | None = None) -> dict:
     """A worker's environment: this process's, quiet and unbuffered, its allocator (``allocator``: tcmalloc
     where installed, so that each trial's memory is handed back), then ``extra`` (None values remove a
     variable)."""
-    merged = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **allocator_environment(),
-              **(extra or {})}
+    merged = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONUNBUFFERED": "1",
+        **allocator_environment(),
+        **(extra or {}),
+    }
     return {k: v for k, v in merged.items() if v is not None}
 
 
-def run_worker_process(run: RunFolder, mode: str, budget: int | None, display, env: dict | None = None,
-                       log_name: str = WORKER_LOG, args: tuple[str, ...] = ()) -> str:
+def run_worker_process(
+    run: RunFolder,
+    mode: str,
+    budget: int | None,
+    display,
+    env: dict | None = None,
+    log_name: str = WORKER_LOG,
+    args: tuple[str, ...] = (),
+) -> str:
     """Run one worker process to its end; return its last event ("budget", "search_done", "final_end").
     ``env`` is added to this process's environment (None values remove a variable); ``args`` go to the worker."""
     read_fd, write_fd = os.pipe()
-    command = [sys.executable, "-m", WORKER_MODULE, str(run.path), "--mode", mode,
-               "--events-fd", str(write_fd), "--parent-pid", str(os.getpid()), *args]
+    command = [
+        sys.executable,
+        "-m",
+        WORKER_MODULE,
+        str(run.path),
+        "--mode",
+        mode,
+        "--events-fd",
+        str(write_fd),
+        "--parent-pid",
+        str(os.getpid()),
+        *args,
+    ]
     if budget:
         command += ["--budget", str(budget)]
     env = worker_environment(env)
     run.logs.mkdir(parents=True, exist_ok=True)
     with open(run.log_file(log_name), "ab") as log:
-        proc = subprocess.Popen(command, pass_fds=(write_fd,), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                env=env)
+        proc = subprocess.Popen(
+            command, pass_fds=(write_fd,), stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env
+        )
     os.close(write_fd)
     last = None
     try:

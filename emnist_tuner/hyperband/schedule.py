@@ -23,8 +23,9 @@ class Round:
 def hyperband_schedule(max_epochs: int, factor: int, iterations: int = 1) -> list[Round]:
     from keras_tuner.oracles import HyperbandOracle
 
-    oracle = HyperbandOracle(objective="val_accuracy", max_epochs=max_epochs, factor=factor,
-                             hyperband_iterations=iterations)
+    oracle = HyperbandOracle(
+        objective="val_accuracy", max_epochs=max_epochs, factor=factor, hyperband_iterations=iterations
+    )
     rounds = []
     for iteration in range(iterations):
         for bracket in reversed(range(oracle._get_num_brackets())):

@@ -93,8 +93,10 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
                 ui.say("the search and its final retrain are already complete")
             else:
                 if read_json_object(run.final_file) is not None:  # only the ensemble is left to do
-                    ui.say("the search and the winner's final training are complete; training the ensemble's "
-                           "missing members")
+                    ui.say(
+                        "the search and the winner's final training are complete; training the ensemble's "
+                        "missing members"
+                    )
                 elif chief:
                     chief.serve(run, config, ui, rounds)
                 else:
@@ -119,11 +121,18 @@ def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None
     records = read_trials(run.path)
     done = [r for r in records if r.status in ENDED]
     done_epochs = sum(r.new_epochs or 0 for r in done)
-    best = max((r for r in done if r.status == "completed" and r.score is not None), key=lambda r: r.score,
-               default=None)
+    best = max(
+        (r for r in done if r.status == "completed" and r.score is not None), key=lambda r: r.score, default=None
+    )
     if done:
         ui.say(f"resuming: {len(done)} trials already done, {len(records) - len(done)} to rerun or continue")
-    with ui.progress(total_trials(rounds), total_epochs(rounds), len(done), done_epochs,
-                     best.score if best else None, best.trial_id if best else None) as display:
+    with ui.progress(
+        total_trials(rounds),
+        total_epochs(rounds),
+        len(done),
+        done_epochs,
+        best.score if best else None,
+        best.trial_id if best else None,
+    ) as display:
         while run_worker_process(run, "search", config.trials_per_worker, display) != "search_done":
             pass

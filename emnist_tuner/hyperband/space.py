@@ -16,8 +16,12 @@ def hypermodel_for(config: SearchConfig):
     from ..searchspace import CharacterHyperModel
 
     info = get_info(config.dataset)
-    return CharacterHyperModel(input_shape=info.image_shape, num_classes=info.num_classes,
-                               augmentations=tuple(config.augmentations), restrict=config.restrict)
+    return CharacterHyperModel(
+        input_shape=info.image_shape,
+        num_classes=info.num_classes,
+        augmentations=tuple(config.augmentations),
+        restrict=config.restrict,
+    )
 
 
 def space_fingerprint(hypermodel) -> str:

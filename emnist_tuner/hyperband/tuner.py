@@ -25,8 +25,8 @@ import keras_tuner as kt
 from ..errors import RunError
 from ..io import write_json_atomic
 from ..runfolder.layout import PROJECT, RunFolder
-from ..runfolder.trials import failure_reason
 from ..runfolder.lifecycle import storage_problem
+from ..runfolder.trials import failure_reason
 from ..training.fit import EventCallback
 from . import kt_ext
 from .allocator import allocator_in_use
@@ -77,8 +77,17 @@ EPOCH_KEYS = ("epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy"
 class RunHyperband(kt.Hyperband):
     """``kt.Hyperband`` over the run folder's KerasTuner project, with a ``RunOracle``."""
 
-    def __init__(self, hypermodel, config, run: RunFolder, emit=lambda event: None, budget: int | None = None,
-                 starting_points: list[dict] = (), presets: dict[str, dict] | None = None, **kwargs):
+    def __init__(
+        self,
+        hypermodel,
+        config,
+        run: RunFolder,
+        emit=lambda event: None,
+        budget: int | None = None,
+        starting_points: list[dict] = (),
+        presets: dict[str, dict] | None = None,
+        **kwargs,
+    ):
         self.run = run
         self.presets = presets or {}  # name -> values: a trial that is a preset has its name in RUN/timings
         self.emit = self._counting_epochs(emit)  # hand this one to the trial callbacks (trial_callbacks)
@@ -89,16 +98,27 @@ class RunHyperband(kt.Hyperband):
         self.finished_here = 0
         self._started: dict[str, float] = {}
         oracle = RunOracle(
-            objective="val_accuracy", max_epochs=config.max_epochs, factor=config.factor,
-            hyperband_iterations=config.iterations, seed=config.seed,
+            objective="val_accuracy",
+            max_epochs=config.max_epochs,
+            factor=config.factor,
+            hyperband_iterations=config.iterations,
+            seed=config.seed,
             # None disables KerasTuner's stop after N failures in a row: its check raises before the
             # trial is saved, leaving a run that can never finish. Failed trials are cheap; go on.
             max_consecutive_failed_trials=None,
             starting_points=starting_points,
         )
         # kt.Hyperband's own __init__ only builds a HyperbandOracle; the Tuner takes ours instead.
-        kt.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, directory=str(run.path), project_name=PROJECT,
-                          overwrite=False, max_model_size=config.max_params, **kwargs)
+        kt.Tuner.__init__(
+            self,
+            oracle=oracle,
+            hypermodel=hypermodel,
+            directory=str(run.path),
+            project_name=PROJECT,
+            overwrite=False,
+            max_model_size=config.max_params,
+            **kwargs,
+        )
         if self._is_worker():  # a distributed worker (KERASTUNER_* set): talk to the chief's oracle our way
             from .distributed.client import RunOracleClient
 
@@ -113,8 +133,9 @@ class RunHyperband(kt.Hyperband):
         def counting(event: dict) -> None:
             if event.get("event") == "epoch_end":
                 self._epochs_trained += 1
-                self._epoch_log.append({k: round(v, 6) if isinstance(v, float) else v for k, v in event.items()
-                                        if k in EPOCH_KEYS})
+                self._epoch_log.append(
+                    {k: round(v, 6) if isinstance(v, float) else v for k, v in event.items() if k in EPOCH_KEYS}
+                )
             elif event.get("event") == "train_begin":
                 self._parameters = event.get("parameters")
             emit(event)
@@ -158,9 +179,11 @@ class RunHyperband(kt.Hyperband):
         try:
             super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
         except StorageProblem as exc:
-            raise RunError(f"trial {trial.trial_id} could not save its files ({exc}); free space (or make "
-                           f"{self.run.path} writable) and resume: completed trials are kept, this one is "
-                           "rerun") from None
+            raise RunError(
+                f"trial {trial.trial_id} could not save its files ({exc}); free space (or make "
+                f"{self.run.path} writable) and resume: completed trials are kept, this one is "
+                "rerun"
+            ) from None
 
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)
@@ -168,34 +191,48 @@ class RunHyperband(kt.Hyperband):
         self._epochs_trained = 0
         self._epoch_log, self._parameters = [], None
         values = trial.hyperparameters.values
-        self.emit({
-            "event": "trial_begin",
-            "trial_id": trial.trial_id,
-            "number": len(self.oracle.start_order) if hasattr(self.oracle, "start_order") else None,
-            "bracket": values.get("tuner/bracket"),
-            "round": values.get("tuner/round"),
-            "epochs": values.get("tuner/epochs"),
-            "initial_epoch": values.get("tuner/initial_epoch", 0),
-        })
+        self.emit(
+            {
+                "event": "trial_begin",
+                "trial_id": trial.trial_id,
+                "number": len(self.oracle.start_order) if hasattr(self.oracle, "start_order") else None,
+                "bracket": values.get("tuner/bracket"),
+                "round": values.get("tuner/round"),
+                "epochs": values.get("tuner/epochs"),
+                "initial_epoch": values.get("tuner/initial_epoch", 0),
+            }
+        )
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)  # KerasTuner ends the trial and saves its state
         trial = self.oracle.get_trial(trial.trial_id)  # the oracle's copy (the chief's, when distributed)
         release_memory()  # before the RSS below is recorded
         started = self._started.pop(trial.trial_id, time.time())
-        timing = {"trial_id": trial.trial_id, "started": started, "ended": time.time(), "status": trial.status,
-                  "rss_mib": rss_mib(), "allocator": allocator_in_use(), "pid": os.getpid(), "tuner": self.tuner_id,
-                  "epochs_trained": self._epochs_trained, "parameters": self._parameters,
-                  "preset": preset_of(trial.hyperparameters.values, self.presets), "epoch_log": self._epoch_log}
-        write_json_atomic(self.run.timing_file(trial.trial_id), timing)
-        self.emit({
-            "event": "trial_end",
+        timing = {
             "trial_id": trial.trial_id,
+            "started": started,
+            "ended": time.time(),
             "status": trial.status,
-            "score": trial.score,
-            "seconds": timing["ended"] - started,
-            "message": failure_reason(trial.message or "", trial.status.lower()) if trial.score is None else "",
-        })
+            "rss_mib": rss_mib(),
+            "allocator": allocator_in_use(),
+            "pid": os.getpid(),
+            "tuner": self.tuner_id,
+            "epochs_trained": self._epochs_trained,
+            "parameters": self._parameters,
+            "preset": preset_of(trial.hyperparameters.values, self.presets),
+            "epoch_log": self._epoch_log,
+        }
+        write_json_atomic(self.run.timing_file(trial.trial_id), timing)
+        self.emit(
+            {
+                "event": "trial_end",
+                "trial_id": trial.trial_id,
+                "status": trial.status,
+                "score": trial.score,
+                "seconds": timing["ended"] - started,
+                "message": failure_reason(trial.message or "", trial.status.lower()) if trial.score is None else "",
+            }
+        )
         self.finished_here += 1
         if self.budget is not None and self.finished_here >= self.budget:
             raise TrialBudgetReached()

@@ -69,13 +69,28 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     subset = config.subset if mode == "search" else None  # the final retrain uses all the data
     data = prepare_data(config.dataset, subset, config.seed, config.val_fraction, config.data_dir)
     if mode == "search":
-        emit({"event": "data", "dataset": config.dataset, "train": len(data.y_train), "val": len(data.y_val),
-              "test": len(data.y_test), "subset": config.subset})
+        emit(
+            {
+                "event": "data",
+                "dataset": config.dataset,
+                "train": len(data.y_train),
+                "val": len(data.y_val),
+                "test": len(data.y_test),
+                "subset": config.subset,
+            }
+        )
     hypermodel = hypermodel_for(config)
     presets = preset_points(hypermodel, config.seed_presets)  # a distributed worker's local oracle does not
-    tuner = RunHyperband(hypermodel, config, run, emit=emit, budget=budget,  # sample: the chief's does
-                         starting_points=list(presets.values()), presets=presets,
-                         distribution_strategy=setup.strategy)
+    tuner = RunHyperband(
+        hypermodel,
+        config,
+        run,
+        emit=emit,
+        budget=budget,  # sample: the chief's does
+        starting_points=list(presets.values()),
+        presets=presets,
+        distribution_strategy=setup.strategy,
+    )
     if mode == "final":
         from .final import retrain_best
 
@@ -84,8 +99,12 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     callbacks = trial_callbacks(run, config, tuner.emit)  # the tuner counts each trial's epochs
     try:
         # one input pipeline for all of this worker's trials (training.batches: no autotuning stalls)
-        tuner.search(**fit_inputs(data.x_train, data.y_train, config.batch_size, (data.x_val, data.y_val)),
-                     epochs=config.max_epochs, callbacks=callbacks, verbose=0)
+        tuner.search(
+            **fit_inputs(data.x_train, data.y_train, config.batch_size, (data.x_val, data.y_val)),
+            epochs=config.max_epochs,
+            callbacks=callbacks,
+            verbose=0,
+        )
     except TrialBudgetReached:
         emit({"event": "budget"})
         return

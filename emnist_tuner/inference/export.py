@@ -105,7 +105,9 @@ def _write(fmt: str, model, path: Path) -> None:
             warnings.simplefilter("ignore", FutureWarning)
             model.export(str(path), format=keras_format, verbose=False)
     except ImportError as exc:
-        raise MissingDependency(f"exporting to {fmt} needs {exc.name or 'a package that is missing'}: {EXTRA}") from None
+        raise MissingDependency(
+            f"exporting to {fmt} needs {exc.name or 'a package that is missing'}: {EXTRA}"
+        ) from None
 
 
 def check_images(source: ModelSource, data_dir=None) -> tuple[np.ndarray, str]:
@@ -136,14 +138,18 @@ def export(source: ModelSource, fmt: str, out: Path, data_dir=None) -> dict:
         except MissingDependency:
             raise
         except Exception as exc:  # noqa: BLE001 - a runtime that cannot run the artifact fails the export
-            raise DataError(f"the {fmt} export could not be run by its runtime ({type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''}); nothing was kept") from None
+            raise DataError(
+                f"the {fmt} export could not be run by its runtime ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}); nothing was kept"
+            ) from None
         agree = float(np.mean(np.argmax(got, axis=1) == np.argmax(expected, axis=1)))
         difference = float(np.abs(got - expected).max())
         if agree < 1.0 or difference > TOLERANCE:
-            raise DataError(f"the {fmt} export disagrees with the Keras model on {described}: top-1 agreement "
-                            f"{agree:.4f}, largest probability difference {difference:.2e} (tolerance {TOLERANCE:g}); "
-                            "nothing was kept")
+            raise DataError(
+                f"the {fmt} export disagrees with the Keras model on {described}: top-1 agreement "
+                f"{agree:.4f}, largest probability difference {difference:.2e} (tolerance {TOLERANCE:g}); "
+                "nothing was kept"
+            )
         os.replace(tmp, out)
     finally:
         _remove(tmp)
@@ -169,35 +175,56 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-def model_card(source: ModelSource, fmt: str, out: Path, agree: float, difference: float, described: str,
-               seconds: float) -> dict:
+def model_card(
+    source: ModelSource, fmt: str, out: Path, agree: float, difference: float, described: str, seconds: float
+) -> dict:
     style = source.style
-    recipe = ("grayscale; dark ink on light paper inverted; background removed; the ink's bounding box scaled "
-              "(aspect kept) into a 20x20 box and centred by centre of mass on a 28x28 black canvas"
-              if style == "mnist" else
-              "grayscale; dark ink on light paper inverted; background removed; the ink's bounding box blurred "
-              "(Gaussian, sigma 1), centred in a square, a 2-pixel border added, resized (bicubic) to 28x28")
+    recipe = (
+        "grayscale; dark ink on light paper inverted; background removed; the ink's bounding box scaled "
+        "(aspect kept) into a 20x20 box and centred by centre of mass on a 28x28 black canvas"
+        if style == "mnist"
+        else "grayscale; dark ink on light paper inverted; background removed; the ink's bounding box blurred "
+        "(Gaussian, sigma 1), centred in a square, a 2-pixel border added, resized (bicubic) to 28x28"
+    )
     return {
-        "format": fmt, "file": out.name, "bytes": _size(out),
+        "format": fmt,
+        "file": out.name,
+        "bytes": _size(out),
         "classes": source.class_names,
-        "input": {"shape": [None, 28, 28], "dtype": "float32", "values": "0..255, white ink on black", "style": style,
-                  "preprocessing": recipe, "preprocessing_function": f"emnist_tuner.data.glyphs.to_dataset_format"
-                                                                  f"(image, style={style!r})"},
+        "input": {
+            "shape": [None, 28, 28],
+            "dtype": "float32",
+            "values": "0..255, white ink on black",
+            "style": style,
+            "preprocessing": recipe,
+            "preprocessing_function": f"emnist_tuner.data.glyphs.to_dataset_format(image, style={style!r})",
+        },
         "output": "softmax probabilities, one per class in the order of 'classes'",
-        "test_accuracy": source.test_accuracy, "test_images": source.test_images,
+        "test_accuracy": source.test_accuracy,
+        "test_images": source.test_images,
         "measured_on": f"the held-out test split of {source.dataset}",
         "source": source.label,
-        "verified": {"runtime": {"keras": "keras", "saved_model": "tensorflow", "onnx": "onnxruntime",
-                                 "litert": "LiteRT interpreter"}[fmt],
-                     "images": described, "top1_agreement": agree, "max_probability_difference": difference,
-                     "tolerance": TOLERANCE, "seconds": round(seconds, 2)},
+        "verified": {
+            "runtime": {
+                "keras": "keras",
+                "saved_model": "tensorflow",
+                "onnx": "onnxruntime",
+                "litert": "LiteRT interpreter",
+            }[fmt],
+            "images": described,
+            "top1_agreement": agree,
+            "max_probability_difference": difference,
+            "tolerance": TOLERANCE,
+            "seconds": round(seconds, 2),
+        },
     }
 
 
 def describe(card: dict) -> str:
     v = card["verified"]
-    return (f"{card['file']} ({card['format']}, {card['bytes']:,} bytes): verified with {v['runtime']} on "
-            f"{v['images']}: top-1 agreement {v['top1_agreement']:.4f}, largest probability difference "
-            f"{v['max_probability_difference']:.1e} (tolerance {v['tolerance']:g}); model card "
-            f"{card['file']}.card.json")
-
+    return (
+        f"{card['file']} ({card['format']}, {card['bytes']:,} bytes): verified with {v['runtime']} on "
+        f"{v['images']}: top-1 agreement {v['top1_agreement']:.4f}, largest probability difference "
+        f"{v['max_probability_difference']:.1e} (tolerance {v['tolerance']:g}); model card "
+        f"{card['file']}.card.json"
+    )

@@ -39,8 +39,7 @@ def prepare(images: list[CharacterImage], style: str, invert: str) -> None:
             image.error = f"{image.name}: {exc}"
 
 
-def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_batch=None,
-            tta: int = 1) -> list[dict]:
+def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_batch=None, tta: int = 1) -> list[dict]:
     """One row per character image: ``{"input", "top": [{"class", "probability"}, …]}``, or ``{"input",
     "error"}`` for one that could not be read or prepared. Inference runs in batches; ``on_batch(n)`` is
     told how many images each batch held. ``tta`` > 1: the mean over the image and ``tta`` - 1 transformed
@@ -55,11 +54,13 @@ def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_
         model = source.load()
         transform = test_time_transform(model) if tta > 1 else None
         if tta > 1 and transform is None:
-            raise ConfigError(f"--tta {tta}: {source.label} was trained without augmentation, so there is nothing "
-                              "to vary at test time; leave --tta out")
+            raise ConfigError(
+                f"--tta {tta}: {source.label} was trained without augmentation, so there is nothing "
+                "to vary at test time; leave --tta out"
+            )
         chunks = []
         for start in range(0, len(good), BATCH):
-            batch = np.stack([image.pixels for image in good[start:start + BATCH]])
+            batch = np.stack([image.pixels for image in good[start : start + BATCH]])
             chunks.append(tta_predict(model, batch, tta, batch_size=BATCH, transform=transform))
             if on_batch:
                 on_batch(len(batch))

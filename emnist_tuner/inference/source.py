@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..data.datasets import DATASETS
 from ..errors import DataError, RunError
+from ..io import read_json_object
 from ..runfolder.configs import RetrainConfig, read_run_config
 from ..runfolder.layout import RETRAIN_CONFIG, RunFolder, TrainingFolder, article
-from ..io import read_json_object
 
 BY_CLASSES = {10: "mnist", 26: "emnist-letters", 36: "binary-alphadigits"}  # a bare .keras file's dataset
 
@@ -46,8 +46,10 @@ class ModelSource:
             self._model = keras.models.load_model(self.model_file, compile=False)
             return self._model
         except Exception as exc:  # noqa: BLE001 - any unreadable model is one line
-            raise DataError(f"{self.model_file}: not a model this package can load ({type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+            raise DataError(
+                f"{self.model_file}: not a model this package can load ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''})"
+            ) from None
 
 
 def _finished(model_file: Path, what: str) -> Path:
@@ -65,33 +67,59 @@ def open_source(path: Path | str) -> ModelSource:
         folder = TrainingFolder(path)
         config = RetrainConfig.load(path)
         metrics = read_json_object(folder.metrics_file) or {}
-        model = _finished(folder.backbone_file, f"the retrain in {path} did not finish; run `emnist-tuner retrain` "
-                                                "again")
-        return ModelSource(model, config.dataset, f"retrain {path} ({config.winner})", metrics.get("test_accuracy"),
-                           metrics.get("test_images"), config.data_dir)
+        model = _finished(
+            folder.backbone_file, f"the retrain in {path} did not finish; run `emnist-tuner retrain` again"
+        )
+        return ModelSource(
+            model,
+            config.dataset,
+            f"retrain {path} ({config.winner})",
+            metrics.get("test_accuracy"),
+            metrics.get("test_images"),
+            config.data_dir,
+        )
     if not path.exists() or path.is_file():
-        raise RunError(f"{path} is neither a run folder nor a .keras model file; give a finished search or train "
-                       "run, a retrain folder (RUN/mnist) or a .keras file")
+        raise RunError(
+            f"{path} is neither a run folder nor a .keras model file; give a finished search or train "
+            "run, a retrain folder (RUN/mnist) or a .keras file"
+        )
     run, config = read_run_config(path)
     kind = config.get("kind", "search")
     if kind == "search":
         final = read_json_object(run.final_file) or {}
-        model = _finished(run.best_model_file, f"the search has no final model yet; finish it with: emnist-tuner "
-                                               f"resume {run.path}")
+        model = _finished(
+            run.best_model_file, f"the search has no final model yet; finish it with: emnist-tuner resume {run.path}"
+        )
         ensemble = final.get("ensemble")
         if ensemble and run.ensemble_model_file.is_file():  # the run's best deliverable: the members' average
-            return ModelSource(run.ensemble_model_file, config["dataset"],
-                               f"search {run.path} (ensemble of {len(ensemble['members'])})",
-                               ensemble.get("test_accuracy"), final.get("test_images"), config.get("data_dir"))
-        return ModelSource(model, config["dataset"], f"search {run.path} (trial {final.get('trial_id', '?')})",
-                           final.get("test_accuracy"), final.get("test_images"), config.get("data_dir"))
+            return ModelSource(
+                run.ensemble_model_file,
+                config["dataset"],
+                f"search {run.path} (ensemble of {len(ensemble['members'])})",
+                ensemble.get("test_accuracy"),
+                final.get("test_images"),
+                config.get("data_dir"),
+            )
+        return ModelSource(
+            model,
+            config["dataset"],
+            f"search {run.path} (trial {final.get('trial_id', '?')})",
+            final.get("test_accuracy"),
+            final.get("test_images"),
+            config.get("data_dir"),
+        )
     if kind == "train":
         metrics = read_json_object(run.metrics_file) or {}
         model = _finished(run.model_file, "the training run did not finish; train it again")
-        return ModelSource(model, config["dataset"], f"train {run.path} (preset {config.get('preset')})",
-                           metrics.get("test_accuracy"), metrics.get("test_images"), config.get("data_dir"))
-    raise RunError(f"{run.path} is {article(kind)} run: it has no single model; give a search, train or retrain "
-                   "folder")
+        return ModelSource(
+            model,
+            config["dataset"],
+            f"train {run.path} (preset {config.get('preset')})",
+            metrics.get("test_accuracy"),
+            metrics.get("test_images"),
+            config.get("data_dir"),
+        )
+    raise RunError(f"{run.path} is {article(kind)} run: it has no single model; give a search, train or retrain folder")
 
 
 def _model_file(path: Path) -> ModelSource:
@@ -107,7 +135,9 @@ def _model_file(path: Path) -> ModelSource:
     source = ModelSource(path, "mnist", f"model file {path}")
     classes = int(source.load().output_shape[-1])
     if classes not in BY_CLASSES:
-        raise DataError(f"{path}: a model with {classes} outputs; emnist-tuner's models have 10 (MNIST), 26 (EMNIST "
-                        "letters) or 36 (Binary AlphaDigits)")
+        raise DataError(
+            f"{path}: a model with {classes} outputs; emnist-tuner's models have 10 (MNIST), 26 (EMNIST "
+            "letters) or 36 (Binary AlphaDigits)"
+        )
     source.dataset = BY_CLASSES[classes]
     return source

@@ -8,10 +8,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..experiments.stats import MIN_PAIRS
+from ..io import read_json_object
+from ..runfolder.layout import RunFolder
 from ..study import ABLATION_QUOTE, ablation_claim
 from .formatting import duration
-from ..runfolder.layout import RunFolder
-from ..io import read_json_object
 
 
 def _points(value, sign: bool = True) -> str:
@@ -46,40 +46,61 @@ def ablation_table(summary: dict) -> Table:
     """One row per variant, the base first, then by difference to the base (best first)."""
     confidence = int(round(100 * float(summary.get("confidence") or 0.95)))
     subset = summary.get("subset")
-    title = (f"Ablation of {summary.get('base')} on {summary.get('dataset')}: {summary.get('seeds')} seeds, "
-             f"{summary.get('epochs')} epochs" + (f", {subset:,}-image subset" if subset else "")
-             + f" ({summary.get('trainings_done')}/{summary.get('trainings_total')} trainings)")
+    title = (
+        f"Ablation of {summary.get('base')} on {summary.get('dataset')}: {summary.get('seeds')} seeds, "
+        f"{summary.get('epochs')} epochs"
+        + (f", {subset:,}-image subset" if subset else "")
+        + f" ({summary.get('trainings_done')}/{summary.get('trainings_total')} trainings)"
+    )
     table = Table(title=title, title_justify="left")
     table.add_column("variant", min_width=12)
     # rich shrinks wrapping columns poorly: cap the short ones so the variant keeps room at 80 columns
-    for name, cap in (("test acc %", 13), (f"Δ pp ({confidence} % CI)", 20), ("method", None),
-                      ("study said", 10), ("time (ep)", 9)):
-        table.add_column(name, justify="left" if name in ("method", "study said") else "right",
-                         no_wrap=name == "method", max_width=cap)
+    for name, cap in (
+        ("test acc %", 13),
+        (f"Δ pp ({confidence} % CI)", 20),
+        ("method", None),
+        ("study said", 10),
+        ("time (ep)", 9),
+    ):
+        table.add_column(
+            name,
+            justify="left" if name in ("method", "study said") else "right",
+            no_wrap=name == "method",
+            max_width=cap,
+        )
     for row in _ordered(summary.get("variants", [])):
         acc = ""
         if row["mean"] is not None:
-            acc = _points(row["mean"], sign=False) + (f" ± {_points(row['std'], sign=False)}" if row["std"] is not None
-                                                      else "")
+            acc = _points(row["mean"], sign=False) + (
+                f" ± {_points(row['std'], sign=False)}" if row["std"] is not None else ""
+            )
         diff = _points(row["diff"])
         if row["low"] is not None:
             diff += f" [{_points(row['low'])}, {_points(row['high'])}]"
         done, seeds = row["seeds_done"], summary.get("seeds")
         seeds = "" if done == seeds else f" ({done} of {seeds} seeds)"
         label = f"base {summary.get('base')}" if row["variant"] == "base" else row["label"]
-        table.add_row(label + seeds, acc, diff, method_effect(row),
-                      "" if row["variant"] == "base" else ablation_claim(row["variant"]),
-                      "" if row["seconds"] is None else f"{duration(row['seconds'])} ({row['epochs']:.3g})")
+        table.add_row(
+            label + seeds,
+            acc,
+            diff,
+            method_effect(row),
+            "" if row["variant"] == "base" else ablation_claim(row["variant"]),
+            "" if row["seconds"] is None else f"{duration(row['seconds'])} ({row['epochs']:.3g})",
+        )
     table.caption = (
         "variant: what changed from the base. test acc: mean ± std over seeds, held-out test split. "
         "Δ: variant − base in percentage points, paired by "
         f"seed (same data subset and initial state), with a paired-t {confidence} % interval. method: the method's "
         "own effect (with − without; a '−' variant removes it): helps/hurts where the interval excludes 0, else "
-        f"n.s. (not significant). time (ep): mean time and epochs per training. The study: {ABLATION_QUOTE}.")
+        f"n.s. (not significant). time (ep): mean time and epochs per training. The study: {ABLATION_QUOTE}."
+    )
     table.caption_justify = "left"
     if any(r["variant"] != "base" and r["diff"] is not None and r["low"] is None for r in summary["variants"]):
-        table.caption += (f" ?: fewer than {MIN_PAIRS} paired seeds, too few for an interval (two give one degree "
-                          "of freedom, an interval 12.7 standard errors wide); run with --seeds 3 or more.")
+        table.caption += (
+            f" ?: fewer than {MIN_PAIRS} paired seeds, too few for an interval (two give one degree "
+            "of freedom, an interval 12.7 standard errors wide); run with --seeds 3 or more."
+        )
     return table
 
 
@@ -101,7 +122,9 @@ def ablation_run_summary(run_path: Path | str, config: dict) -> dict:
 
     summary = summarize(config, read_results(run_path))
     base = next((r for r in summary["variants"] if r["variant"] == "base"), {})
-    return {"setting": f"ablation of {config.get('base')} ({len(config.get('methods') or [])} methods x "
-                       f"{config.get('seeds')} seeds, {config.get('epochs')} epochs)",
-            "trials": f"{summary['trainings_done']}/{summary['trainings_total']}",
-            "test_accuracy": base.get("mean")}
+    return {
+        "setting": f"ablation of {config.get('base')} ({len(config.get('methods') or [])} methods x "
+        f"{config.get('seeds')} seeds, {config.get('epochs')} epochs)",
+        "trials": f"{summary['trainings_done']}/{summary['trainings_total']}",
+        "test_accuracy": base.get("mean"),
+    }

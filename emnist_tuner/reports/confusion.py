@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..io import read_json_object, write_json_atomic
 from ..runfolder.layout import PREDICTIONS, TrainingFolder
+
 # Background shades for off-diagonal counts, lightest (few errors) to strongest (many).
 SHADES = ("on grey23", "on dark_orange3", "on red3", "on bright_red")
 DIAGONAL = "on dark_green"
@@ -50,19 +51,27 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
         raise ConfusionUnavailable(f"unknown dataset {name!r} in config.json")
     class_names = list(DATASETS[name].class_names)
     try:
-        labels = load_dataset(name, data_dir=data_dir or config.get("data_dir"),
-                              val_fraction=config.get("val_fraction", 0.1), seed=config.get("seed", 0)).y_test
+        labels = load_dataset(
+            name,
+            data_dir=data_dir or config.get("data_dir"),
+            val_fraction=config.get("val_fraction", 0.1),
+            seed=config.get("seed", 0),
+        ).y_test
     except Exception as exc:  # noqa: BLE001 - any data problem becomes one line in the report
-        raise ConfusionUnavailable(f"test labels of {name} could not be loaded ({exc}); "
-                                   "pass --data-dir to show per-class accuracy") from None
+        raise ConfusionUnavailable(
+            f"test labels of {name} could not be loaded ({exc}); pass --data-dir to show per-class accuracy"
+        ) from None
     predictions = np.load(predictions_file, allow_pickle=False)
     if len(predictions) != len(labels):
-        raise ConfusionUnavailable(f"{PREDICTIONS} has {len(predictions)} predictions but the {name} test split "
-                                   f"has {len(labels)} images")
+        raise ConfusionUnavailable(
+            f"{PREDICTIONS} has {len(predictions)} predictions but the {name} test split has {len(labels)} images"
+        )
     matrix = confusion_matrix(labels, predictions, len(class_names))
     try:
-        write_json_atomic(folder.confusion_file, {"dataset": name, "class_names": class_names,
-                                             "predictions_sha256": digest, "matrix": matrix.tolist()})
+        write_json_atomic(
+            folder.confusion_file,
+            {"dataset": name, "class_names": class_names, "predictions_sha256": digest, "matrix": matrix.tolist()},
+        )
     except OSError:
         pass  # a read-only run folder: recompute next time
     return matrix, class_names
@@ -90,7 +99,7 @@ def per_class_table(matrix: np.ndarray, names: list[str]) -> Table:
         rows.append([name, str(int(totals[i])), acc, worst])
     halves = 2 if len(names) > 12 else 1
     table = Table(title="Per-class test accuracy", title_justify="left")
-    for h in range(halves):
+    for _ in range(halves):
         for title, justify in (("class", "left"), ("images", "right"), ("acc %", "right"), ("mostly as", "left")):
             table.add_column(title, justify=justify, no_wrap=True)
     per_col = -(-len(rows) // halves)
@@ -120,10 +129,16 @@ class ConfusionHeatmap:
         width = max(label_w, len(str(m.max() if show_diag else max(off.max(), 1))))
         fit = max(1, (max_width - label_w - 1) // n - 1)
         width = min(width, max(fit, label_w))
-        cap = 10 ** width - 1
+        cap = 10**width - 1
         peak = max(int(off.max()), 1)
-        table = Table(box=None, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False,
-                      title="Confusion (rows: true class, columns: predicted)", title_justify="left")
+        table = Table(
+            box=None,
+            padding=(0, 1, 0, 0),
+            pad_edge=False,
+            show_edge=False,
+            title="Confusion (rows: true class, columns: predicted)",
+            title_justify="left",
+        )
         table.add_column("", justify="right", no_wrap=True, style="bold")
         for name in names:
             table.add_column(name, justify="right", no_wrap=True, min_width=width)
@@ -132,7 +147,7 @@ class ConfusionHeatmap:
             for j in range(n):
                 count = int(m[i, j])
                 if i == j:
-                    text = (str(count) if show_diag else "·")
+                    text = str(count) if show_diag else "·"
                     cells.append(f"[{DIAGONAL}]{text}[/]")
                 elif count == 0:
                     cells.append("")
@@ -158,4 +173,3 @@ def pairs_text(pairs: list[tuple[str, str, int]]) -> str:
     if not pairs:
         return "Most confused: none (every test image classified correctly)"
     return "Most confused (true → predicted): " + ", ".join(f"{t} → {p} {c}" for t, p, c in pairs)
-

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..runfolder.trials import TrialCounts
+
 # One name per thing: hyperparameters and their values appear under their own names everywhere (tables,
 # captions, exports), so every name a user sees is one `--sort` accepts and one the API returns.
 
@@ -17,7 +22,7 @@ def fmt_value(value) -> str:
     return str(value)
 
 
-def search_counts(run, config: dict, records) -> "TrialCounts":
+def search_counts(run, config: dict, records) -> TrialCounts:
     """The search's trial counts (``runfolder.trials.TrialCounts``): what every command shows."""
     from ..runfolder.trials import trial_counts
 
@@ -28,8 +33,9 @@ def search_counts(run, config: dict, records) -> "TrialCounts":
             from ..quiet import import_keras_quietly
 
             import_keras_quietly()
-            scheduled = total_trials(hyperband_schedule(int(config["max_epochs"]), int(config["factor"]),
-                                                        int(config.get("iterations", 1))))
+            scheduled = total_trials(
+                hyperband_schedule(int(config["max_epochs"]), int(config["factor"]), int(config.get("iterations", 1)))
+            )
         except (KeyError, TypeError, ValueError):  # a partial config: show what is known
             scheduled = None
     return trial_counts(records, scheduled, run.search_is_over())

@@ -19,11 +19,23 @@ from rich.text import Text
 from ..runfolder.trials import TrialCounts, TrialRecord, leaderboard_rows, score_ranks, sort_records
 from .formatting import duration, fmt_value
 
-STATUS_STYLE = {"completed": "green", "running": "yellow", "interrupted": "yellow", "failed": "red",
-                "invalid": "red", "unreadable": "red"}
+STATUS_STYLE = {
+    "completed": "green",
+    "running": "yellow",
+    "interrupted": "yellow",
+    "failed": "red",
+    "invalid": "red",
+    "unreadable": "red",
+}
 # (header, justify, minimum width); dropped in reverse order of this list's DROP when the width is short
-BASE = (("#", "right"), ("trial", "left"), ("status", "left"), ("val acc", "right"), ("epochs", "right"),
-        ("time", "right"))
+BASE = (
+    ("#", "right"),
+    ("trial", "left"),
+    ("status", "left"),
+    ("val acc", "right"),
+    ("epochs", "right"),
+    ("time", "right"),
+)
 DROP = ("time", "epochs", "#")
 TABLE_OVERHEAD = 4  # borders and padding rich adds to every column (3) and to the table (1)
 
@@ -55,9 +67,14 @@ def epochs_cell(r: TrialRecord) -> str:
 
 def _cells(r: TrialRecord, ranks: dict) -> dict[str, str]:
     style = STATUS_STYLE.get(r.status, "")
-    return {"#": str(ranks.get(r.trial_id, "")), "trial": r.trial_id, "status": f"[{style}]{r.status}[/{style}]",
-            "val acc": f"{r.score:.4f}" if r.score is not None and r.status == "completed" else "",
-            "epochs": epochs_cell(r), "time": duration(r.seconds)}
+    return {
+        "#": str(ranks.get(r.trial_id, "")),
+        "trial": r.trial_id,
+        "status": f"[{style}]{r.status}[/{style}]",
+        "val acc": f"{r.score:.4f}" if r.score is not None and r.status == "completed" else "",
+        "epochs": epochs_cell(r),
+        "time": duration(r.seconds),
+    }
 
 
 def _width(header: str, values: list[str]) -> int:
@@ -75,17 +92,31 @@ class Leaderboard:
         yield _layout(*self.args, width=kwargs.pop("width", None) or options.max_width, **kwargs)
 
 
-def leaderboard_table(records: list[TrialRecord], top: int | None = 10, title: str = "Leaderboard",
-                      width: int | None = None, sort: str | None = None, every_hyperparameter: bool = False,
-                      counts: TrialCounts | None = None) -> Leaderboard:
+def leaderboard_table(
+    records: list[TrialRecord],
+    top: int | None = 10,
+    title: str = "Leaderboard",
+    width: int | None = None,
+    sort: str | None = None,
+    every_hyperparameter: bool = False,
+    counts: TrialCounts | None = None,
+) -> Leaderboard:
     """The leaderboard (a table and its notes), fitted to ``width`` or else to the width it is printed at.
     ``every_hyperparameter``: every varying hyperparameter, folded into one cell per trial."""
-    return Leaderboard(records, top, title, width=width, sort=sort, every_hyperparameter=every_hyperparameter,
-                       counts=counts)
+    return Leaderboard(
+        records, top, title, width=width, sort=sort, every_hyperparameter=every_hyperparameter, counts=counts
+    )
 
 
-def _layout(records: list[TrialRecord], top: int | None, title: str, width: int, sort: str | None,
-            every_hyperparameter: bool, counts: TrialCounts | None) -> Group:
+def _layout(
+    records: list[TrialRecord],
+    top: int | None,
+    title: str,
+    width: int,
+    sort: str | None,
+    every_hyperparameter: bool,
+    counts: TrialCounts | None,
+) -> Group:
     rows = sort_records(records, sort)
     ranks = score_ranks(records)
     shown = rows[:top] if top else rows
@@ -129,15 +160,19 @@ def _layout(records: list[TrialRecord], top: int | None, title: str, width: int,
     if len(rows) > len(shown):
         notes.append(f"{len(rows) - len(shown)} more trials not shown (--top 0 or --all shows every trial)")
     if dropped:
-        notes.append(f"columns left out for the terminal's width: {', '.join(dropped)} (a wider terminal, or "
-                     "--format json/csv/markdown, shows them)")
+        notes.append(
+            f"columns left out for the terminal's width: {', '.join(dropped)} (a wider terminal, or "
+            "--format json/csv/markdown, shows them)"
+        )
     if not every_hyperparameter and len(columns) < len(varying):
-        notes.append(f"hyperparameters not shown: {', '.join(v for v in varying if v not in columns)} (--all shows "
-                     "every one; --format json/csv/markdown too)")
+        notes.append(
+            f"hyperparameters not shown: {', '.join(v for v in varying if v not in columns)} (--all shows "
+            "every one; --format json/csv/markdown too)"
+        )
     if constant:
         notes.append("same in every trial shown: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in constant.items()))
     if any(" of " in c["epochs"] for c in cells):
-        notes.append("epochs: trained (\"N of M\": stopped early, M scheduled)")
+        notes.append('epochs: trained ("N of M": stopped early, M scheduled)')
     return Group(table, *[Text(note) for note in notes])
 
 
@@ -155,8 +190,10 @@ def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = Non
         writer = csv.writer(out)
         writer.writerow(base + names)
         for row in rows:
-            writer.writerow([row[k] if row[k] is not None else "" for k in base]
-                            + [row["hyperparameters"].get(n, "") for n in names])
+            writer.writerow(
+                [row[k] if row[k] is not None else "" for k in base]
+                + [row["hyperparameters"].get(n, "") for n in names]
+            )
         return out.getvalue()
     lines = ["| " + " | ".join(base + names) + " |", "|" + "---|" * (len(base) + len(names))]
     for row in rows:

@@ -27,8 +27,13 @@ def presets_table() -> Group:
     summary.add_column("params (10)", justify="right", no_wrap=True)
     summary.add_column("study", justify="right", no_wrap=True)
     for name, preset in zip(names, presets):
-        summary.add_row(name, preset.title, f"{preset_param_count(name, (28, 28), 26):,}",
-                        f"{preset_param_count(name, (28, 28), 10):,}", _study(name))
+        summary.add_row(
+            name,
+            preset.title,
+            f"{preset_param_count(name, (28, 28), 26):,}",
+            f"{preset_param_count(name, (28, 28), 10):,}",
+            _study(name),
+        )
     summary.caption = "study: validation accuracy reported by the original study (EMNIST letters / MNIST)"
     summary.caption_justify = "left"
 

@@ -12,16 +12,26 @@ from __future__ import annotations
 import time
 
 from rich.console import Console, Group
-from rich.table import Table
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
 
 class SearchProgress:
-    def __init__(self, console: Console, total_trials: int, total_epochs: int, done_trials: int = 0,
-                 done_epochs: int = 0, best: float | None = None, best_trial: str | None = None,
-                 live: bool | None = None, final: bool = False, said: set | None = None):
+    def __init__(
+        self,
+        console: Console,
+        total_trials: int,
+        total_epochs: int,
+        done_trials: int = 0,
+        done_epochs: int = 0,
+        best: float | None = None,
+        best_trial: str | None = None,
+        live: bool | None = None,
+        final: bool = False,
+        said: set | None = None,
+    ):
         self.console = console
         self.said = set() if said is None else said  # one-time lines already said (shared by a search's displays)
         self.live_mode = console.is_terminal if live is None else live
@@ -34,16 +44,25 @@ class SearchProgress:
         self.data_shown = False
         self.started = time.time()
         self.progress = Progress(
-            TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("eta"), TimeRemainingColumn(), console=console,
+            TextColumn("{task.description:>8}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
         )
-        self.search_task = self.progress.add_task("search", total=max(total_epochs, 1), completed=done_epochs,
-                                                  visible=not final)
+        self.search_task = self.progress.add_task(
+            "search", total=max(total_epochs, 1), completed=done_epochs, visible=not final
+        )
         self.trial_task = self.progress.add_task("trial", total=1, visible=False)
         self.epoch_task = self.progress.add_task("epoch", total=1, visible=False)
         self.status = Text("starting a worker…")
-        self.live = Live(Group(self.status, self.progress), console=console, refresh_per_second=4,
-                         transient=False) if self.live_mode else None
+        self.live = (
+            Live(Group(self.status, self.progress), console=console, refresh_per_second=4, transient=False)
+            if self.live_mode
+            else None
+        )
 
     def __enter__(self):
         if self.live:
@@ -71,8 +90,9 @@ class SearchProgress:
         t = self.trial
         where = f"bracket {t.get('bracket')} round {t.get('round')}" if t.get("bracket") is not None else ""
         cur = f"val acc {self.current_val:.4f}" if self.current_val is not None else "val acc -"
-        self.status.plain = (f"trial {t.get('trial_id', '-')} ({self._number(t)} of {self.total_trials}) "
-                             f"· {where} · {cur} · {best}")
+        self.status.plain = (
+            f"trial {t.get('trial_id', '-')} ({self._number(t)} of {self.total_trials}) · {where} · {cur} · {best}"
+        )
 
     def handle(self, event: dict) -> None:
         kind = event.get("event")
@@ -81,11 +101,15 @@ class SearchProgress:
             self.say(f"devices: {event['description']}")
         elif kind == "data" and not self.data_shown:
             self.data_shown = True
-            self.say(f"data: {event['dataset']}: {event['train']:,} train / {event['val']:,} validation images "
-                     f"(search); {event['test']:,} test images (held out)")
+            self.say(
+                f"data: {event['dataset']}: {event['train']:,} train / {event['val']:,} validation images "
+                f"(search); {event['test']:,} test images (held out)"
+            )
             if event.get("subset") and event["subset"] > event["train"]:
-                self.say(f"--subset {event['subset']:,} is more than the {event['train']:,} training images: the "
-                         "search uses all of them")
+                self.say(
+                    f"--subset {event['subset']:,} is more than the {event['train']:,} training images: the "
+                    "search uses all of them"
+                )
         elif kind == "trial_begin":
             self.trial = event
             self.trial_epochs_run = 0
@@ -94,9 +118,11 @@ class SearchProgress:
             self.progress.reset(self.trial_task, total=planned, completed=0, visible=True)
             self._status_line()
             if not self.live_mode:
-                self.say(f"trial {event['trial_id']} ({self._number(event)} of {self.total_trials}): "
-                         f"bracket {event.get('bracket')} round {event.get('round')}, "
-                         f"epochs {event.get('initial_epoch')}→{event.get('epochs')}")
+                self.say(
+                    f"trial {event['trial_id']} ({self._number(event)} of {self.total_trials}): "
+                    f"bracket {event.get('bracket')} round {event.get('round')}, "
+                    f"epochs {event.get('initial_epoch')}→{event.get('epochs')}"
+                )
         elif kind == "epoch_begin":
             self.progress.reset(self.epoch_task, total=event.get("steps") or 1, completed=0, visible=True)
         elif kind == "batch":
@@ -107,24 +133,29 @@ class SearchProgress:
             self._trial_end(event)
         elif kind == "final_begin":
             self.trial = None
-            self.progress.reset(self.trial_task, total=event["epochs"], completed=0, visible=True,
-                                description="final")
+            self.progress.reset(self.trial_task, total=event["epochs"], completed=0, visible=True, description="final")
             if event.get("member"):
-                self.status.plain = (f"ensemble member {event['member']}/{event['members']}: trial "
-                                     f"{event['trial_id']}, seed {event['seed']}, {event['epochs']} epochs")
+                self.status.plain = (
+                    f"ensemble member {event['member']}/{event['members']}: trial "
+                    f"{event['trial_id']}, seed {event['seed']}, {event['epochs']} epochs"
+                )
             else:
                 recipe = event.get("recipe") or f"{event['epochs']} epochs"
-                self.status.plain = (f"final retrain: trial {event['trial_id']} on all {event['images']:,} training "
-                                     f"images (train + validation; --subset applies to the search only); recipe: "
-                                     f"{recipe}")
+                self.status.plain = (
+                    f"final retrain: trial {event['trial_id']} on all {event['images']:,} training "
+                    f"images (train + validation; --subset applies to the search only); recipe: "
+                    f"{recipe}"
+                )
             if not self.live_mode:
                 self.say(self.status.plain)
         elif kind == "model_end":
             which = f"member {event['member']}/{event['members']} " if event.get("member") else ""
             self.say(f"{which}held-out test accuracy: {event['test_accuracy']:.4f}{_tta_text(event.get('tta'))}")
         elif kind == "final_end" and event.get("ensemble_accuracy") is not None:
-            self.say(f"ensemble of {event['ensemble_members']} (mean softmax): held-out test accuracy "
-                     f"{event['ensemble_accuracy']:.4f}{_tta_text(event.get('ensemble_tta'))}")
+            self.say(
+                f"ensemble of {event['ensemble_members']} (mean softmax): held-out test accuracy "
+                f"{event['ensemble_accuracy']:.4f}{_tta_text(event.get('ensemble_tta'))}"
+            )
 
     def _epoch_end(self, event: dict) -> None:
         self.trial_epochs_run += 1
@@ -149,8 +180,10 @@ class SearchProgress:
         if status == "completed" and score is not None and (self.best is None or score > self.best):
             self.best, self.best_trial = score, event["trial_id"]
         shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
-        self.say(f"trial {event['trial_id']} {status}: {shown} "
-                 f"({event.get('seconds', 0):.0f} s, {self.trial_epochs_run} epochs)")
+        self.say(
+            f"trial {event['trial_id']} {status}: {shown} "
+            f"({event.get('seconds', 0):.0f} s, {self.trial_epochs_run} epochs)"
+        )
         self._status_line(running=False)
 
 
@@ -165,13 +198,17 @@ class ChiefLog:
         kind = event.get("event")
         say = lambda text: self.console.print(text, highlight=False)  # noqa: E731
         if kind == "oracle_ready":
-            say(f"oracle serving on {event['address']}; waiting for workers (a worker silent for "
-                f"{self.worker_timeout:g} s loses its trial to another)")
+            say(
+                f"oracle serving on {event['address']}; waiting for workers (a worker silent for "
+                f"{self.worker_timeout:g} s loses its trial to another)"
+            )
         elif kind == "trial_begin":
             again = " again (its worker was restarted)" if event.get("again") else ""
-            say(f"trial {event['trial_id']} ({event['number']} of {self.total}) → {event['worker']}{again}: bracket "
+            say(
+                f"trial {event['trial_id']} ({event['number']} of {self.total}) → {event['worker']}{again}: bracket "
                 f"{event.get('bracket')} round {event.get('round')}, epochs {event.get('initial_epoch')}→"
-                f"{event.get('epochs')}")
+                f"{event.get('epochs')}"
+            )
         elif kind == "trial_end":
             score = event.get("score")
             if event["status"] == "COMPLETED" and score is not None and (self.best is None or score > self.best[0]):
@@ -179,11 +216,15 @@ class ChiefLog:
             shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
             best = f"; best {self.best[0]:.4f} (trial {self.best[1]})" if self.best else ""
             took = f" ({event['seconds']:.0f} s)" if event.get("seconds") is not None else ""
-            say(f"trial {event['trial_id']} {event['status'].lower()} on {event['worker']}: {shown}{took}; "
-                f"{event['done']} of {self.total} done{best}")
+            say(
+                f"trial {event['trial_id']} {event['status'].lower()} on {event['worker']}: {shown}{took}; "
+                f"{event['done']} of {self.total} done{best}"
+            )
         elif kind == "worker_lost":
-            say(f"[yellow]{event['worker']} silent for {event['seconds']:g} s: trial {event['trial_id']} goes back "
-                "to the oracle for another worker[/yellow]")
+            say(
+                f"[yellow]{event['worker']} silent for {event['seconds']:g} s: trial {event['trial_id']} goes back "
+                "to the oracle for another worker[/yellow]"
+            )
         elif kind == "search_done":
             say("the oracle has no trial left and every worker has been told")
 
@@ -203,8 +244,10 @@ class WorkerLog:
             self.shown_devices = True
             say(f"devices: {event['description']}")
         elif kind == "trial_begin":
-            say(f"trial {event['trial_id']}: bracket {event.get('bracket')} round {event.get('round')}, epochs "
-                f"{event.get('initial_epoch')}→{event.get('epochs')}")
+            say(
+                f"trial {event['trial_id']}: bracket {event.get('bracket')} round {event.get('round')}, epochs "
+                f"{event.get('initial_epoch')}→{event.get('epochs')}"
+            )
         elif kind == "epoch_end":
             metrics = " ".join(f"{k} {event[k]:.4f}" for k in ("accuracy", "val_accuracy") if k in event)
             say(f"  epoch {event['epoch'] + 1}: {metrics}")
@@ -219,17 +262,22 @@ def schedule_table(config, rounds) -> Group:
     """The schedule Hyperband will run, round by round, with its totals."""
     from ..hyperband.schedule import docstring_estimate, total_epochs, total_trials
 
-    table = Table(title=f"Hyperband schedule (max_epochs={config.max_epochs}, factor={config.factor}, "
-                        f"iterations={config.iterations})", title_justify="left")
+    table = Table(
+        title=f"Hyperband schedule (max_epochs={config.max_epochs}, factor={config.factor}, "
+        f"iterations={config.iterations})",
+        title_justify="left",
+    )
     for name in ("bracket", "round", "trials", "epochs each", "epochs"):
         table.add_column(name, justify="right")
     for r in rounds:
         prefix = f"{r.iteration}." if config.iterations > 1 else ""
         span = f"{r.epochs - r.new_epochs}→{r.epochs}" if r.round else str(r.epochs)
         table.add_row(f"{prefix}{r.bracket}", str(r.round), str(r.trials), span, str(r.trials * r.new_epochs))
-    totals = (f"{total_trials(rounds)} trials, {total_epochs(rounds)} epochs in total (KerasTuner's docstring "
-              f"estimate: {docstring_estimate(config.max_epochs, config.factor, config.iterations):.0f}); "
-              "early stopping can end trials sooner")
+    totals = (
+        f"{total_trials(rounds)} trials, {total_epochs(rounds)} epochs in total (KerasTuner's docstring "
+        f"estimate: {docstring_estimate(config.max_epochs, config.factor, config.iterations):.0f}); "
+        "early stopping can end trials sooner"
+    )
     return Group(table, Text(totals))
 
 
@@ -254,16 +302,24 @@ class ConsoleUI:
     def schedule(self, config, rounds) -> None:
         self.console.print(schedule_table(config, rounds))
 
-    def progress(self, total_trials: int, total_epochs: int, done_trials: int = 0, done_epochs: int = 0,
-                 best: float | None = None, best_trial: str | None = None) -> "SearchProgress":
-        return SearchProgress(self.console, total_trials, total_epochs, done_trials, done_epochs, best, best_trial,
-                              said=self.said)
+    def progress(
+        self,
+        total_trials: int,
+        total_epochs: int,
+        done_trials: int = 0,
+        done_epochs: int = 0,
+        best: float | None = None,
+        best_trial: str | None = None,
+    ) -> SearchProgress:
+        return SearchProgress(
+            self.console, total_trials, total_epochs, done_trials, done_epochs, best, best_trial, said=self.said
+        )
 
-    def final_progress(self) -> "SearchProgress":
+    def final_progress(self) -> SearchProgress:
         return SearchProgress(self.console, 1, 1, final=True, said=self.said)
 
-    def chief_log(self, total: int, worker_timeout: float) -> "ChiefLog":
+    def chief_log(self, total: int, worker_timeout: float) -> ChiefLog:
         return ChiefLog(self.console, total, worker_timeout)
 
-    def worker_log(self, worker_id: str) -> "WorkerLog":
+    def worker_log(self, worker_id: str) -> WorkerLog:
         return WorkerLog(self.console, worker_id)

@@ -11,12 +11,19 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..runfolder.transfer_config import BACKBONES
-from ..runfolder.layout import RunFolder
 from ..io import read_json_object
+from ..runfolder.layout import RunFolder
+from ..runfolder.transfer_config import BACKBONES
 from ..runfolder.trials import ranked, read_trials
 from ..study import FIGURES
-from .confusion import ConfusionHeatmap, ConfusionUnavailable, load_confusion, most_confused, pairs_text, per_class_table
+from .confusion import (
+    ConfusionHeatmap,
+    ConfusionUnavailable,
+    load_confusion,
+    most_confused,
+    pairs_text,
+    per_class_table,
+)
 from .formatting import duration, pct, search_counts
 
 
@@ -38,13 +45,19 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
     done = [r for r in records if r.status == "completed"]
     seconds = [r.seconds for r in records if r.seconds is not None]
     best = ranked(done)[0] if done else None
-    return _facts("Search summary", [
-        ("dataset", str(config.get("dataset", "?"))),
-        ("run state", run.state()),
-        ("trials done", search_counts(run, config, records).text()),
-        ("total trial time", duration(sum(seconds)) if seconds else "—"),
-        ("best val accuracy", f"{pct(best.score)} (trial {best.trial_id})" if best and best.score is not None else "—"),
-    ])
+    return _facts(
+        "Search summary",
+        [
+            ("dataset", str(config.get("dataset", "?"))),
+            ("run state", run.state()),
+            ("trials done", search_counts(run, config, records).text()),
+            ("total trial time", duration(sum(seconds)) if seconds else "—"),
+            (
+                "best val accuracy",
+                f"{pct(best.score)} (trial {best.trial_id})" if best and best.score is not None else "—",
+            ),
+        ],
+    )
 
 
 def _search_winner(run: RunFolder) -> list:
@@ -52,65 +65,106 @@ def _search_winner(run: RunFolder) -> list:
     if not final:
         state = run.state()
         if state in ("interrupted", "failed"):
-            return [Text(f"No final model yet: the search was {state} before its winner was retrained and tested. "
-                         f"Resume it with: emnist-tuner resume {run.path}")]
+            return [
+                Text(
+                    f"No final model yet: the search was {state} before its winner was retrained and tested. "
+                    f"Resume it with: emnist-tuner resume {run.path}"
+                )
+            ]
         return [Text("No final model yet: the winner is retrained and tested when the search ends.")]
-    return [_facts("The winner", [
-        ("trial", str(final.get("trial_id", "?"))),
-        ("held-out test accuracy", pct(final.get("test_accuracy"))),
-        ("val accuracy (search)", pct(final.get("val_accuracy"))),
-        ("epochs", _count(final.get("epochs"))),
-        ("parameters", _count(final.get("parameters"))),
-        ("train / test images", f"{_count(final.get('train_images'))} / {_count(final.get('test_images'))}"),
-        ("final training", str(final.get("recipe") or final.get("learning_rate") or "—")),
-        *([(f"test accuracy, TTA x{final['tta']['copies']}", pct(final["tta"].get("test_accuracy")))]
-          if final.get("tta") and not final["tta"].get("skipped") else []),
-    ]), *_ensemble_table(final.get("ensemble"))]
+    return [
+        _facts(
+            "The winner",
+            [
+                ("trial", str(final.get("trial_id", "?"))),
+                ("held-out test accuracy", pct(final.get("test_accuracy"))),
+                ("val accuracy (search)", pct(final.get("val_accuracy"))),
+                ("epochs", _count(final.get("epochs"))),
+                ("parameters", _count(final.get("parameters"))),
+                ("train / test images", f"{_count(final.get('train_images'))} / {_count(final.get('test_images'))}"),
+                ("final training", str(final.get("recipe") or final.get("learning_rate") or "—")),
+                *(
+                    [(f"test accuracy, TTA x{final['tta']['copies']}", pct(final["tta"].get("test_accuracy")))]
+                    if final.get("tta") and not final["tta"].get("skipped")
+                    else []
+                ),
+            ],
+        ),
+        *_ensemble_table(final.get("ensemble")),
+    ]
 
 
 def _ensemble_table(ensemble: dict | None) -> list:
     """Each member's and the ensemble's held-out test accuracy, when the search kept an ensemble."""
     if not ensemble:
         return []
-    table = Table(title=f"Ensemble ({'top distinct architectures' if ensemble.get('of') == 'top' else 'seeds'})",
-                  title_justify="left")
+    table = Table(
+        title=f"Ensemble ({'top distinct architectures' if ensemble.get('of') == 'top' else 'seeds'})",
+        title_justify="left",
+    )
     for name in ("member", "trial", "seed", "epochs", "test acc %"):
         table.add_column(name, justify="left" if name == "member" else "right", no_wrap=True)
     for member in ensemble.get("members", []):
-        table.add_row(str(member.get("member")), str(member.get("trial_id")), str(member.get("seed")),
-                      _count(member.get("epochs")), pct(member.get("test_accuracy")).rstrip(" %"))
-    table.add_row("[bold]mean softmax[/bold]", "", "", "", f"[bold]{pct(ensemble.get('test_accuracy')).rstrip(' %')}"
-                                                            "[/bold]")
+        table.add_row(
+            str(member.get("member")),
+            str(member.get("trial_id")),
+            str(member.get("seed")),
+            _count(member.get("epochs")),
+            pct(member.get("test_accuracy")).rstrip(" %"),
+        )
+    table.add_row(
+        "[bold]mean softmax[/bold]", "", "", "", f"[bold]{pct(ensemble.get('test_accuracy')).rstrip(' %')}[/bold]"
+    )
     tta = ensemble.get("tta") or {}
     table.caption = f"model: {ensemble.get('model')}" + (
         f"; with test-time augmentation ({tta['copies']} copies): {pct(tta['test_accuracy'])}"
-        if tta.get("test_accuracy") is not None else "")
+        if tta.get("test_accuracy") is not None
+        else ""
+    )
     table.caption_justify = "left"
     return [table]
 
 
 def _train_summary(run: RunFolder, config: dict) -> list:
     metrics = read_json_object(run.metrics_file)
-    head = _facts("Training summary", [("dataset", str(config.get("dataset", "?"))),
-                                        ("preset", str(config.get("preset", "?"))), ("run state", run.state())])
+    head = _facts(
+        "Training summary",
+        [
+            ("dataset", str(config.get("dataset", "?"))),
+            ("preset", str(config.get("preset", "?"))),
+            ("run state", run.state()),
+        ],
+    )
     if not metrics:
         return [head, Text("No metrics.json yet: the model has not been tested.")]
-    return [head, _facts("The model", [
-        ("held-out test accuracy", pct(metrics.get("test_accuracy"))),
-        ("best val accuracy", pct(metrics.get("best_val_accuracy"))),
-        ("epochs", _count(metrics.get("epochs_trained"))),
-        ("parameters", _count(metrics.get("parameters"))),
-        ("train / test images", f"{_count(metrics.get('train_images'))} / {_count(metrics.get('test_images'))}"),
-        ("recipe", str(metrics.get("recipe") or "constant learning rate")),
-    ])]
+    return [
+        head,
+        _facts(
+            "The model",
+            [
+                ("held-out test accuracy", pct(metrics.get("test_accuracy"))),
+                ("best val accuracy", pct(metrics.get("best_val_accuracy"))),
+                ("epochs", _count(metrics.get("epochs_trained"))),
+                ("parameters", _count(metrics.get("parameters"))),
+                (
+                    "train / test images",
+                    f"{_count(metrics.get('train_images'))} / {_count(metrics.get('test_images'))}",
+                ),
+                ("recipe", str(metrics.get("recipe") or "constant learning rate")),
+            ],
+        ),
+    ]
 
 
 def architecture_table(model_file: Path, finished: bool = True):
     """The saved model's layers (name, type, output shape, parameters), or one line saying why not
     (``finished``: the run says it saved its model, so a missing file is damage, not a wait)."""
     if not model_file.is_file():
-        return Text(f"Model file {model_file.name} is missing: architecture not shown." if finished
-                    else "Architecture: shown once the run has its final model.")
+        return Text(
+            f"Model file {model_file.name} is missing: architecture not shown."
+            if finished
+            else "Architecture: shown once the run has its final model."
+        )
     try:
         import keras
 
@@ -136,7 +190,11 @@ def _confusion_section(run: RunFolder, config: dict, data_dir) -> list:
         matrix, names = load_confusion(run.path, config, data_dir)
     except ConfusionUnavailable as exc:
         return [Text(f"Per-class accuracy not shown: {exc}")]
-    return [per_class_table(matrix, names), ConfusionHeatmap(matrix, names), Text(pairs_text(most_confused(matrix, names)))]
+    return [
+        per_class_table(matrix, names),
+        ConfusionHeatmap(matrix, names),
+        Text(pairs_text(most_confused(matrix, names))),
+    ]
 
 
 def _extra_sections(run: RunFolder) -> tuple[list, dict]:
@@ -158,8 +216,12 @@ def _extra_sections(run: RunFolder) -> tuple[list, dict]:
             if backbone == "mnist":
                 ours.update(transfer=transfer["transfer"]["mean"], scratch=transfer["scratch"]["mean"])
         except (KeyError, TypeError, ValueError):
-            parts.append(Text(f"{transfer_folder.results_file} is incomplete: rerun `emnist-tuner transfer "
-                              f"{run.path} --backbone {backbone}` with its settings to rebuild it."))
+            parts.append(
+                Text(
+                    f"{transfer_folder.results_file} is incomplete: rerun `emnist-tuner transfer "
+                    f"{run.path} --backbone {backbone}` with its settings to rebuild it."
+                )
+            )
     return parts, ours
 
 
@@ -167,8 +229,11 @@ def reference_table(config: dict, test_accuracy, ours: dict) -> Table:
     """The study's figures next to this run's, where they apply (same model, same dataset)."""
     dataset, kind = config.get("dataset"), config.get("kind", "search")
     mine = config.get("preset") if kind == "train" else "search"
-    ds_label = {"mnist": "MNIST", "emnist-letters": "EMNIST letters",
-                "emnist-letters-sample": "EMNIST letters sample"}.get(dataset)
+    ds_label = {
+        "mnist": "MNIST",
+        "emnist-letters": "EMNIST letters",
+        "emnist-letters-sample": "EMNIST letters sample",
+    }.get(dataset)
     rows = []
     placed = False
     for key, label, ds, study in FIGURES:
@@ -234,12 +299,15 @@ def save_report(group, svg=None, html=None, width: int = 100) -> None:
 
     console = Console(record=True, width=width, file=io.StringIO())
     console.print(group)
-    for option, path, text in (("--svg", svg, lambda: console.export_svg(title="emnist-tuner report", clear=False)),
-                               ("--html", html, lambda: console.export_html(clear=False))):
+    for option, path, text in (
+        ("--svg", svg, lambda: console.export_svg(title="emnist-tuner report", clear=False)),
+        ("--html", html, lambda: console.export_html(clear=False)),
+    ):
         if path is None:
             continue
         try:
             write_text_atomic(path, text())
         except OSError as exc:
-            raise ConfigError(f"{option} {path}: cannot write it ({exc.strerror or exc}); choose a path in a folder "
-                              "you can write to") from None
+            raise ConfigError(
+                f"{option} {path}: cannot write it ({exc.strerror or exc}); choose a path in a folder you can write to"
+            ) from None

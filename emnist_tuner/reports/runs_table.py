@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..runfolder.layout import RunFolder
 from ..io import read_json_object
+from ..runfolder.layout import RunFolder
 from ..runfolder.trials import read_trials
 from .formatting import pct, search_counts
 
@@ -18,14 +18,29 @@ def run_summary(path: Path | str) -> dict:
     path = run.path
     config = read_json_object(run.config_file) or {}
     kind = config.get("kind", "search")
-    summary = {"run": str(path), "name": path.name, "kind": kind, "dataset": config.get("dataset"), "config": config,
-               "state": run.state(), "setting": None, "trials": None, "best_val": None,
-               "test_accuracy": None, "parameters": None, "epochs": None}
+    summary = {
+        "run": str(path),
+        "name": path.name,
+        "kind": kind,
+        "dataset": config.get("dataset"),
+        "config": config,
+        "state": run.state(),
+        "setting": None,
+        "trials": None,
+        "best_val": None,
+        "test_accuracy": None,
+        "parameters": None,
+        "epochs": None,
+    }
     if kind == "train":
         metrics = read_json_object(run.metrics_file) or {}
-        summary.update(setting=f"preset {config.get('preset')}", best_val=metrics.get("best_val_accuracy"),
-                       test_accuracy=metrics.get("test_accuracy"), parameters=metrics.get("parameters"),
-                       epochs=metrics.get("epochs_trained"))
+        summary.update(
+            setting=f"preset {config.get('preset')}",
+            best_val=metrics.get("best_val_accuracy"),
+            test_accuracy=metrics.get("test_accuracy"),
+            parameters=metrics.get("parameters"),
+            epochs=metrics.get("epochs_trained"),
+        )
         return summary
     if kind == "ablation":
         from .ablation_table import ablation_run_summary
@@ -37,8 +52,11 @@ def run_summary(path: Path | str) -> dict:
     final = read_json_object(run.final_file) or {}
     summary.update(
         setting=f"{config.get('profile')} (max_epochs {config.get('max_epochs')}, factor {config.get('factor')})",
-        trials=search_counts(run, config, records).text(), best_val=max((r.score for r in done), default=None),
-        test_accuracy=final.get("test_accuracy"), parameters=final.get("parameters"), epochs=final.get("epochs"),
+        trials=search_counts(run, config, records).text(),
+        best_val=max((r.score for r in done), default=None),
+        test_accuracy=final.get("test_accuracy"),
+        parameters=final.get("parameters"),
+        epochs=final.get("epochs"),
     )
     return summary
 
@@ -51,12 +69,26 @@ def find_runs(folder: Path | str) -> list[dict]:
 
 def runs_table(summaries: list[dict], title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for name, justify in (("run", "left"), ("kind", "left"), ("dataset", "left"), ("state", "left"),
-                          ("trials", "right"), ("best val", "right"), ("test acc", "right")):
+    for name, justify in (
+        ("run", "left"),
+        ("kind", "left"),
+        ("dataset", "left"),
+        ("state", "left"),
+        ("trials", "right"),
+        ("best val", "right"),
+        ("test acc", "right"),
+    ):
         table.add_column(name, justify=justify, no_wrap=name not in ("run", "dataset"), overflow="fold")
     for s in summaries:
-        table.add_row(s["name"], s["kind"], s["dataset"] or "", s["state"], s["trials"] or "",
-                      pct(s["best_val"]), pct(s["test_accuracy"]))
+        table.add_row(
+            s["name"],
+            s["kind"],
+            s["dataset"] or "",
+            s["state"],
+            s["trials"] or "",
+            pct(s["best_val"]),
+            pct(s["test_accuracy"]),
+        )
     if not summaries:
         table.caption = "no run folders here (a run folder holds a config.json)"
     return table
@@ -67,9 +99,17 @@ def compare_table(summaries: list[dict]) -> Table:
     table.add_column("", no_wrap=True)
     for s in summaries:
         table.add_column(s["name"], justify="right")
-    rows = (("kind", "kind", str), ("dataset", "dataset", str), ("state", "state", str), ("setting", "setting", str),
-            ("trials done", "trials", str), ("best val acc", "best_val", pct), ("test accuracy", "test_accuracy", pct),
-            ("parameters", "parameters", lambda v: f"{v:,}"), ("epochs (final)", "epochs", str))
+    rows = (
+        ("kind", "kind", str),
+        ("dataset", "dataset", str),
+        ("state", "state", str),
+        ("setting", "setting", str),
+        ("trials done", "trials", str),
+        ("best val acc", "best_val", pct),
+        ("test accuracy", "test_accuracy", pct),
+        ("parameters", "parameters", lambda v: f"{v:,}"),
+        ("epochs (final)", "epochs", str),
+    )
     for label, key, fmt in rows:
         table.add_row(label, *["" if s[key] is None else fmt(s[key]) for s in summaries])
     for name in differing_settings(summaries):  # every setting that tells the runs apart
@@ -92,5 +132,7 @@ def _setting(value) -> str:
     if value is None:
         return "none"
     if isinstance(value, (list, dict)):
-        return ", ".join(map(str, value)) if isinstance(value, list) else ", ".join(f"{k}={v}" for k, v in value.items())
+        return (
+            ", ".join(map(str, value)) if isinstance(value, list) else ", ".join(f"{k}={v}" for k, v in value.items())
+        )
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)

@@ -19,15 +19,20 @@ def retrain_table(metrics: dict) -> Table:
     table.add_column("model", no_wrap=True)
     table.add_column("accuracy", justify="right", no_wrap=True)
     table.add_column("measured on", no_wrap=True)
-    table.add_row(f"ours: {metrics.get('winner', 'winner')}", pct(metrics.get("test_accuracy")),
-                  f"{metrics.get('test_images', 0):,} held-out test images")
+    table.add_row(
+        f"ours: {metrics.get('winner', 'winner')}",
+        pct(metrics.get("test_accuracy")),
+        f"{metrics.get('test_images', 0):,} held-out test images",
+    )
     for _, name, ds, figure in FIGURES:
         if ds == label:
             table.add_row(f"study: {name}", pct(figure), "validation split")
     trained = metrics.get("epochs_trained")
-    table.caption = (f"{metrics.get('parameters', 0):,} parameters; {trained} epochs "
-                     f"(best validation at epoch {metrics.get('best_epoch')}), {duration(metrics.get('train_seconds'))}"
-                     + (f"; recipe: {metrics['recipe']}" if metrics.get("recipe") else ""))
+    table.caption = (
+        f"{metrics.get('parameters', 0):,} parameters; {trained} epochs "
+        f"(best validation at epoch {metrics.get('best_epoch')}), {duration(metrics.get('train_seconds'))}"
+        + (f"; recipe: {metrics['recipe']}" if metrics.get("recipe") else "")
+    )
     table.caption_justify = "left"
     return table
 
@@ -39,8 +44,10 @@ def _signed(value: float) -> str:
 def transfer_table(results: dict) -> Table:
     """Per fold and mean ± std: transfer vs scratch, their difference, and the study's single split."""
     k = results["folds"]
-    table = Table(title=f"Binary AlphaDigits: transfer from the {results['backbone'].upper()} backbone vs scratch, "
-                        f"{k}-fold", title_justify="left")
+    table = Table(
+        title=f"Binary AlphaDigits: transfer from the {results['backbone'].upper()} backbone vs scratch, {k}-fold",
+        title_justify="left",
+    )
     table.add_column("fold", no_wrap=True)
     table.add_column("transfer %", justify="right", no_wrap=True)
     table.add_column("scratch %", justify="right", no_wrap=True)
@@ -49,9 +56,13 @@ def transfer_table(results: dict) -> Table:
     for i, (a, b, d) in enumerate(zip(tr["folds"], sc["folds"], diff["folds"]), start=1):
         table.add_row(str(i), f"{100 * a:.2f}", f"{100 * b:.2f}", _signed(d))
     table.add_section()
-    table.add_row("mean ± std", f"{100 * tr['mean']:.2f} ± {100 * tr['std']:.2f}",
-                  f"{100 * sc['mean']:.2f} ± {100 * sc['std']:.2f}",
-                  f"{_signed(diff['mean'])} ± {100 * diff['std']:.2f}", style="bold")
+    table.add_row(
+        "mean ± std",
+        f"{100 * tr['mean']:.2f} ± {100 * tr['std']:.2f}",
+        f"{100 * sc['mean']:.2f} ± {100 * sc['std']:.2f}",
+        f"{_signed(diff['mean'])} ± {100 * diff['std']:.2f}",
+        style="bold",
+    )
     low, high = diff["ci95"]
     table.add_row("95 % CI of the difference", "", "", f"[{_signed(low)}, {_signed(high)}]")
     for group, label in (("digits", "digits 0-9 (mean)"), ("letters", "letters A-Z (mean)")):
@@ -62,17 +73,30 @@ def transfer_table(results: dict) -> Table:
     table.add_row("time", duration(tr.get("seconds")), duration(sc.get("seconds")), "")
     study = {key: figure for key, _, _, figure in FIGURES if key in ("transfer", "scratch")}
     table.add_section()
-    table.add_row("study (one validation split)", f"{study['transfer']:.2f}", f"{study['scratch']:.2f}",
-                  _signed((study["transfer"] - study["scratch"]) / 100))
-    verdict = ("Transfer is better than scratch beyond the fold-to-fold noise (the interval excludes 0)"
-               if low > 0 else "Scratch is better beyond the noise (the interval excludes 0)" if high < 0
-               else "The difference is within the fold-to-fold noise (the interval includes 0)")
+    table.add_row(
+        "study (one validation split)",
+        f"{study['transfer']:.2f}",
+        f"{study['scratch']:.2f}",
+        _signed((study["transfer"] - study["scratch"]) / 100),
+    )
+    verdict = (
+        "Transfer is better than scratch beyond the fold-to-fold noise (the interval excludes 0)"
+        if low > 0
+        else "Scratch is better beyond the noise (the interval excludes 0)"
+        if high < 0
+        else "The difference is within the fold-to-fold noise (the interval includes 0)"
+    )
     seeds = results.get("seeds", 1)
     averaged = f", mean of {seeds} seeds per fold" if seeds > 1 else ""
     recipe = results.get("recipe")
-    how = ("; ".join(f"{k}: {v}" for k, v in recipe.items()) if isinstance(recipe, dict)
-           else f"{results.get('epochs')} epochs per model")
-    table.caption = (f"Ours: accuracy on each held-out fold{averaged}, glyphs {results['size']} px tall; "
-                     f"{results['winner']}. {verdict}. {how}.")
+    how = (
+        "; ".join(f"{k}: {v}" for k, v in recipe.items())
+        if isinstance(recipe, dict)
+        else f"{results.get('epochs')} epochs per model"
+    )
+    table.caption = (
+        f"Ours: accuracy on each held-out fold{averaged}, glyphs {results['size']} px tall; "
+        f"{results['winner']}. {verdict}. {how}."
+    )
     table.caption_justify = "left"
     return table

@@ -53,15 +53,18 @@ class RunConfig:
     def identity(self) -> dict:
         return {k: v for k, v in self.to_dict().items() if k not in self.VOLATILE}
 
-    def differences(self, asked: "RunConfig") -> list[str]:
+    def differences(self, asked: RunConfig) -> list[str]:
         """What ``asked`` changes in this saved config's identity, one entry per field."""
         mine, theirs = self.identity(), asked.identity()
         out = []
         for name in mine:
             if mine[name] != theirs.get(name):
                 saved, new = repr(mine[name]), repr(theirs.get(name))
-                out.append(f"{name}={saved} (you asked {new})" if len(saved) + len(new) < 120
-                           else f"{name} differs (made by another emnist-tuner version, or other options)")
+                out.append(
+                    f"{name}={saved} (you asked {new})"
+                    if len(saved) + len(new) < 120
+                    else f"{name} differs (made by another emnist-tuner version, or other options)"
+                )
         return out
 
     def save(self, folder: Path | str) -> None:
@@ -72,8 +75,9 @@ class RunConfig:
         """The config saved in ``folder`` as ``cls``; RunError if it is missing, damaged or of another kind."""
         path = Path(folder) / cls.FILE
         if not path.is_file():
-            raise RunError(f"{folder} is not a run folder: {cls.FILE} is missing; start one with "
-                           f"`emnist-tuner {cls.KIND}`")
+            raise RunError(
+                f"{folder} is not a run folder: {cls.FILE} is missing; start one with `emnist-tuner {cls.KIND}`"
+            )
         values = _read_object(path)
         kind = values.get("kind", "search") if cls.FILE == CONFIG else cls.KIND
         if kind != cls.KIND:
@@ -102,10 +106,28 @@ def _read_object(path: Path) -> dict:
 # profile: all data, the whole space, and a final training of 30 epochs.
 QUICK_RESTRICT = {"pooling": ["max", "average"], "filters": [16, 32, 48, 64]}
 PROFILES: dict[str, dict] = {
-    "quick": dict(max_epochs=9, factor=3, iterations=1, subset=10_000, batch_size=128, patience=3,
-                  restrict=QUICK_RESTRICT, max_params=5_000_000, final_epochs=None),
-    "full": dict(max_epochs=30, factor=3, iterations=1, subset=None, batch_size=256, patience=5, restrict={},
-                 max_params=5_000_000, final_epochs=30),
+    "quick": dict(
+        max_epochs=9,
+        factor=3,
+        iterations=1,
+        subset=10_000,
+        batch_size=128,
+        patience=3,
+        restrict=QUICK_RESTRICT,
+        max_params=5_000_000,
+        final_epochs=None,
+    ),
+    "full": dict(
+        max_epochs=30,
+        factor=3,
+        iterations=1,
+        subset=None,
+        batch_size=256,
+        patience=5,
+        restrict={},
+        max_params=5_000_000,
+        final_epochs=30,
+    ),
 }
 
 
@@ -114,8 +136,16 @@ class SearchConfig(RunConfig):
     """Everything that defines a Hyperband search; ``from_profile`` fills in a profile's values."""
 
     KIND: ClassVar[str] = "search"
-    VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind", "trials_per_worker", "scheduled_trials", "tensorboard",
-                                           "precision", "ensemble", "ensemble_of")  # may change on resume
+    VOLATILE: ClassVar[tuple[str, ...]] = (
+        "data_dir",
+        "kind",
+        "trials_per_worker",
+        "scheduled_trials",
+        "tensorboard",
+        "precision",
+        "ensemble",
+        "ensemble_of",
+    )  # may change on resume
 
     dataset: str = ""
     profile: str = "quick"
@@ -131,8 +161,9 @@ class SearchConfig(RunConfig):
     restrict: dict[str, list] = field(default_factory=dict)  # narrower choices (see CharacterHyperModel)
     max_params: int = 5_000_000  # larger models fail their trial (KerasTuner's max_model_size)
     # The study's presets that fit the space are the first points Hyperband samples.
-    seed_presets: list[str] = field(default_factory=lambda: ["convnet", "model1", "model3", "model4", "model2",
-                                                             "dense"])
+    seed_presets: list[str] = field(
+        default_factory=lambda: ["convnet", "model1", "model3", "model4", "model2", "dense"]
+    )
     space: str = ""  # fingerprint of the search space (hyperband.profiles.space_fingerprint)
     data_dir: str | None = None
     trials_per_worker: int = 8
@@ -146,7 +177,7 @@ class SearchConfig(RunConfig):
     kind: str = "search"
 
     @classmethod
-    def from_profile(cls, dataset: str, profile: str = "quick", **overrides) -> "SearchConfig":
+    def from_profile(cls, dataset: str, profile: str = "quick", **overrides) -> SearchConfig:
         if profile not in PROFILES:
             raise ConfigError(f"unknown profile '{profile}'; known: {', '.join(PROFILES)}")
         values = copy.deepcopy(PROFILES[profile])
@@ -162,10 +193,19 @@ class SearchConfig(RunConfig):
         from ..data.datasets import get_info
 
         get_info(self.dataset)
-        check_options(self.seed, (("--max-epochs", self.max_epochs, 1), ("--factor", self.factor, 2),
-                                  ("--iterations", self.iterations, 1), ("--subset", self.subset, 10),
-                                  ("--batch-size", self.batch_size, 1), ("--max-params", self.max_params, 1),
-                                  ("--patience", self.patience, 0), ("--trials-per-worker", self.trials_per_worker, 1)))
+        check_options(
+            self.seed,
+            (
+                ("--max-epochs", self.max_epochs, 1),
+                ("--factor", self.factor, 2),
+                ("--iterations", self.iterations, 1),
+                ("--subset", self.subset, 10),
+                ("--batch-size", self.batch_size, 1),
+                ("--max-params", self.max_params, 1),
+                ("--patience", self.patience, 0),
+                ("--trials-per-worker", self.trials_per_worker, 1),
+            ),
+        )
         self.recipe.validate()
         check_ensemble(self.ensemble, self.ensemble_of)
         check_precision(self.precision)
@@ -198,8 +238,15 @@ class TrainConfig(RunConfig):
 
         get_preset(self.preset)
         get_info(self.dataset)
-        check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
-                                  ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
+        check_options(
+            self.seed,
+            (
+                ("--epochs", self.epochs, 1),
+                ("--batch-size", self.batch_size, 1),
+                ("--subset", self.subset, 10),
+                ("--patience", self.patience, 0),
+            ),
+        )
         self.recipe.validate()
         check_precision(self.precision)
 
@@ -237,8 +284,15 @@ class RetrainConfig(RunConfig):
         from ..data.datasets import get_info
 
         get_info(self.dataset)
-        check_options(self.seed, (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
-                                  ("--subset", self.subset, 10), ("--patience", self.patience, 0)))
+        check_options(
+            self.seed,
+            (
+                ("--epochs", self.epochs, 1),
+                ("--batch-size", self.batch_size, 1),
+                ("--subset", self.subset, 10),
+                ("--patience", self.patience, 0),
+            ),
+        )
         self.recipe.validate()
         check_precision(self.precision)
 
@@ -268,8 +322,15 @@ class AblationConfig(RunConfig):
 
         get_preset(self.base)
         get_info(self.dataset)
-        check_options(None, (("--seeds", self.seeds, 1), ("--epochs", self.epochs, 1),
-                             ("--batch-size", self.batch_size, 1), ("--subset", self.subset, 10)))
+        check_options(
+            None,
+            (
+                ("--seeds", self.seeds, 1),
+                ("--epochs", self.epochs, 1),
+                ("--batch-size", self.batch_size, 1),
+                ("--subset", self.subset, 10),
+            ),
+        )
 
 
 RUN_KINDS: dict[str, type[RunConfig]] = {c.KIND: c for c in (SearchConfig, TrainConfig, AblationConfig)}
@@ -286,11 +347,15 @@ def read_run_config(run_dir: Path | str) -> tuple[RunFolder, dict]:
     run = RunFolder(run_dir)
     if not run.path.is_dir():
         what = "a file" if run.path.exists() else "no such folder"
-        raise RunError(f"{run.path} is not a run folder ({what}); give the folder of a search, train or ablation "
-                       "run (see `emnist-tuner runs`)")
+        raise RunError(
+            f"{run.path} is not a run folder ({what}); give the folder of a search, train or ablation "
+            "run (see `emnist-tuner runs`)"
+        )
     if not run.exists():
-        raise RunError(f"{run.path} is not a run folder (no {CONFIG}); give the folder of a search, train or "
-                       "ablation run (see `emnist-tuner runs`)")
+        raise RunError(
+            f"{run.path} is not a run folder (no {CONFIG}); give the folder of a search, train or "
+            "ablation run (see `emnist-tuner runs`)"
+        )
     return run, _read_object(run.config_file)
 
 
@@ -298,10 +363,13 @@ def load_config(run_dir: Path | str) -> RunConfig:
     """The config of the run folder ``run_dir``, as its kind's class."""
     run = RunFolder(run_dir)
     if not run.exists():
-        raise RunError(f"{run.path} is not a run folder (no {CONFIG}); give the folder of a search, train or "
-                       "ablation run")
+        raise RunError(
+            f"{run.path} is not a run folder (no {CONFIG}); give the folder of a search, train or ablation run"
+        )
     kind = saved_kind(run)
     if kind not in RUN_KINDS:
-        raise RunError(f"{run.config_file} names an unknown kind of run ({kind!r}); it was not written by this "
-                       "version of emnist-tuner")
+        raise RunError(
+            f"{run.config_file} names an unknown kind of run ({kind!r}); it was not written by this "
+            "version of emnist-tuner"
+        )
     return RUN_KINDS[kind].load(run.path)

@@ -166,8 +166,14 @@ class RunFolder(TrainingFolder):
         from .lifecycle import write_error
 
         previous = self.read_status()
-        status = {"state": state, "message": message, "pid": os.getpid(),
-                  "started": previous.get("started") or time.time(), "updated": time.time(), **extra}
+        status = {
+            "state": state,
+            "message": message,
+            "pid": os.getpid(),
+            "started": previous.get("started") or time.time(),
+            "updated": time.time(),
+            **extra,
+        }
         try:
             write_json_atomic(self.status_file, status)
         except OSError as exc:

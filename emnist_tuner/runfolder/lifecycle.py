@@ -21,8 +21,11 @@ from ..errors import ConfigError, EmnistTunerError, Interrupted, RunError
 from .layout import RunFolder, article
 
 STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-STORAGE_MESSAGES = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded",
-                    errno.EROFS: "Read-only file system"}
+STORAGE_MESSAGES = {
+    errno.ENOSPC: "No space left on device",
+    errno.EDQUOT: "Disk quota exceeded",
+    errno.EROFS: "Read-only file system",
+}
 
 
 def storage_problem(error: BaseException | str | None) -> str | None:
@@ -40,8 +43,10 @@ def storage_problem(error: BaseException | str | None) -> str | None:
 
 def write_error(path: Path | str, exc: OSError) -> RunError:
     """A one-line error for a failed write in a run folder (e.g. a full disk): what, where, what to do."""
-    return RunError(f"cannot write {path} ({exc.strerror or exc}); free space (or make the run folder writable) "
-                    "and resume: completed trials are kept")
+    return RunError(
+        f"cannot write {path} ({exc.strerror or exc}); free space (or make the run folder writable) "
+        "and resume: completed trials are kept"
+    )
 
 
 def check_run_dir_writable(path: Path | str) -> None:
@@ -57,8 +62,9 @@ def check_run_dir_writable(path: Path | str) -> None:
         with tempfile.TemporaryFile(dir=existing, prefix=".write-check-"):
             pass
     except OSError as exc:
-        raise ConfigError(f"--run-dir {path} is not writable ({exc.strerror or exc}); choose a folder you can "
-                          "write to") from None
+        raise ConfigError(
+            f"--run-dir {path} is not writable ({exc.strerror or exc}); choose a folder you can write to"
+        ) from None
 
 
 def check_new_or_same_kind(run: RunFolder, kind: str) -> bool:
@@ -86,13 +92,15 @@ class RunLock:
         self.handle = None
         self.took_over_from: int | None = None
 
-    def acquire(self) -> "RunLock":
+    def acquire(self) -> RunLock:
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             handle = open(self.file, "a+")
         except OSError as exc:
-            raise RunError(f"cannot use {self.file.parent} as a run folder ({exc.strerror or exc}); make it writable "
-                           "(or copy it somewhere writable and use the copy), or choose another --run-dir") from None
+            raise RunError(
+                f"cannot use {self.file.parent} as a run folder ({exc.strerror or exc}); make it writable "
+                "(or copy it somewhere writable and use the copy), or choose another --run-dir"
+            ) from None
         for _ in range(5):  # a reader's brief shared lock (RunFolder.lock_is_held) is not a writer
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -103,8 +111,10 @@ class RunLock:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
-            raise RunError(f"{self.file.parent} is in use by another emnist-tuner process (pid {holder}); "
-                           f"wait for it to finish or stop it (Ctrl-C in its terminal, or `kill {holder}`)") from None
+            raise RunError(
+                f"{self.file.parent} is in use by another emnist-tuner process (pid {holder}); "
+                f"wait for it to finish or stop it (Ctrl-C in its terminal, or `kill {holder}`)"
+            ) from None
         handle.seek(0)
         previous = handle.read().strip()
         if previous.isdigit() and int(previous) != os.getpid():

@@ -29,7 +29,7 @@ class FinalRecipe:
     weight_decay: float = 0.0  # decoupled (the optimizer's own weight_decay); 0: the optimizer's default
 
     @classmethod
-    def from_value(cls, value) -> "FinalRecipe":
+    def from_value(cls, value) -> FinalRecipe:
         """A recipe from its saved form (a dict; unknown keys are ignored) or a recipe; None: defaults."""
         if isinstance(value, cls):
             return value
@@ -40,7 +40,7 @@ class FinalRecipe:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in value.items() if k in known})
 
-    def with_options(self, **options) -> "FinalRecipe":
+    def with_options(self, **options) -> FinalRecipe:
         """This recipe with the options that were given (None: keep)."""
         return dataclasses.replace(self, **{k: v for k, v in options.items() if v is not None})
 

@@ -32,7 +32,7 @@ def trial_file_repairs(project: Path, oracle_state: dict | None) -> list[tuple[P
     repairs = []
     for trial_dir in sorted(project.glob("trial_*")):
         trial_file, mirror = trial_dir / TRIAL, last_good(trial_dir / TRIAL)
-        trial_id = trial_dir.name[len("trial_"):]
+        trial_id = trial_dir.name[len("trial_") :]
         missing = not trial_file.exists()
         if (missing and trial_id not in listed) or (not missing and read_json_object(trial_file) is not None):
             continue  # fine, or created by a kill before the oracle recorded it (its id is reused)
@@ -41,9 +41,11 @@ def trial_file_repairs(project: Path, oracle_state: dict | None) -> list[tuple[P
             repairs.append((trial_file, mirror))
             continue
         what = "is missing" if missing else "is damaged"
-        raise RunError(f"{trial_file} {what} and has no good copy ({mirror.name}); nothing was changed. Restore it "
-                       "from a backup and resume, or run the search again in a new --run-dir (`emnist-tuner "
-                       "leaderboard` still reads this run's other trials)")
+        raise RunError(
+            f"{trial_file} {what} and has no good copy ({mirror.name}); nothing was changed. Restore it "
+            "from a backup and resume, or run the search again in a new --run-dir (`emnist-tuner "
+            "leaderboard` still reads this run's other trials)"
+        )
     return repairs
 
 
@@ -53,8 +55,10 @@ def restore_trial_files(repairs: list[tuple[Path, Path]]) -> list[str]:
         if trial_file.exists():
             shutil.copy2(trial_file, damaged(trial_file))
         shutil.copy2(mirror, trial_file)
-        notes.append(f"{trial_file} was missing or damaged; restored its copy ({mirror.name})"
-                     + (f", damaged one kept as {damaged(trial_file).name}" if damaged(trial_file).exists() else ""))
+        notes.append(
+            f"{trial_file} was missing or damaged; restored its copy ({mirror.name})"
+            + (f", damaged one kept as {damaged(trial_file).name}" if damaged(trial_file).exists() else "")
+        )
     return notes
 
 
@@ -81,14 +85,15 @@ def check_checkpoints(project: Path, oracle_state: dict | None) -> None:
     for trial_dir in project.glob("trial_*"):
         state = read_json_object(trial_dir / TRIAL)
         if state is not None:
-            statuses[trial_dir.name[len("trial_"):]] = state.get("status")
+            statuses[trial_dir.name[len("trial_") :]] = state.get("status")
     for trial_id in sorted(checkpoints_still_needed(oracle_state, statuses)):
         trial_dir = project / f"trial_{trial_id}"
         if not any(trial_dir.glob("checkpoint*")):
             raise RunError(
                 f"{trial_dir / CHECKPOINT} is missing: trial {trial_id} completed and Hyperband may "
                 "still continue it from that checkpoint; nothing was changed. Restore the file and resume, or run "
-                "the search again in a new --run-dir (`emnist-tuner leaderboard` still reads this run)")
+                "the search again in a new --run-dir (`emnist-tuner leaderboard` still reads this run)"
+            )
 
 
 def check_tuner_state(run: RunFolder, tuner_id: str | None = None) -> list[str]:
@@ -115,8 +120,10 @@ def check_tuner_state(run: RunFolder, tuner_id: str | None = None) -> list[str]:
             # killed while the very first trial was being created: nothing was trained yet
             aside = run.abandoned_project()
             run.project.rename(aside)
-            notes.append(f"the search was stopped before its first trial was recorded; started it afresh "
-                         f"(the unfinished start is kept as {aside.name})")
+            notes.append(
+                f"the search was stopped before its first trial was recorded; started it afresh "
+                f"(the unfinished start is kept as {aside.name})"
+            )
             return notes
         if not _json_ok(backup):
             raise RunError(
@@ -134,8 +141,9 @@ def check_tuner_state(run: RunFolder, tuner_id: str | None = None) -> list[str]:
             shutil.copy2(backup, tuner_file)
         else:
             write_json_atomic(tuner_file, {})  # KerasTuner's Tuner state is an empty dict
-        notes.append(f"{tuner_file.name} was missing or damaged; recreated it so the search resumes "
-                     "instead of starting over")
+        notes.append(
+            f"{tuner_file.name} was missing or damaged; recreated it so the search resumes instead of starting over"
+        )
     notes += restore_trial_files(trial_repairs)
     return notes
 
@@ -148,7 +156,6 @@ def _any_trial_ended(run: RunFolder) -> bool:
         except (OSError, ValueError, AttributeError):
             return True  # unreadable: be careful, treat as precious
     return False
-
 
 
 def _json_ok(path: Path) -> bool:

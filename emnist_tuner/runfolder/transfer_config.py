@@ -50,18 +50,31 @@ class TransferConfig(RunConfig):
     backbone_file: str = ""
 
     def validate(self) -> None:
-        for option, value, allowed in (("--backbone", self.backbone, BACKBONES), ("--augment", self.augment, AUGMENT),
-                                       ("--scratch-augment", self.scratch_augment, AUGMENT),
-                                       ("--fine-tune", self.fine_tune, FINE_TUNE),
-                                       ("--batchnorm", self.batchnorm, BATCHNORM)):
+        for option, value, allowed in (
+            ("--backbone", self.backbone, BACKBONES),
+            ("--augment", self.augment, AUGMENT),
+            ("--scratch-augment", self.scratch_augment, AUGMENT),
+            ("--fine-tune", self.fine_tune, FINE_TUNE),
+            ("--batchnorm", self.batchnorm, BATCHNORM),
+        ):
             if value not in allowed:
                 raise ConfigError(f"{option} must be one of {', '.join(allowed)}, got '{value}'")
-        check_options(self.seed, (("--folds", self.folds, 2), ("--seeds", self.seeds, 1),
-                                  ("--batch-size", self.batch_size, 1), ("--head-epochs", self.head_epochs, 0),
-                                  ("--fine-tune-epochs", self.fine_tune_epochs, 1),
-                                  ("--scratch-epochs", self.scratch_epochs, 1)))
-        for option, value in (("--head-lr", self.head_lr), ("--fine-tune-lr", self.fine_tune_lr),
-                              ("--scratch-lr", self.scratch_lr)):
+        check_options(
+            self.seed,
+            (
+                ("--folds", self.folds, 2),
+                ("--seeds", self.seeds, 1),
+                ("--batch-size", self.batch_size, 1),
+                ("--head-epochs", self.head_epochs, 0),
+                ("--fine-tune-epochs", self.fine_tune_epochs, 1),
+                ("--scratch-epochs", self.scratch_epochs, 1),
+            ),
+        )
+        for option, value in (
+            ("--head-lr", self.head_lr),
+            ("--fine-tune-lr", self.fine_tune_lr),
+            ("--scratch-lr", self.scratch_lr),
+        ):
             if not 0 < value <= 1:
                 raise ConfigError(f"{option} must be above 0 and at most 1, got {value}")
         if not 0 <= self.label_smoothing < 1:
@@ -72,11 +85,21 @@ class TransferConfig(RunConfig):
         bn = "learns this data's statistics" if self.batchnorm == "train" else "keeps MNIST's statistics"
         which = "every backbone layer" if self.fine_tune == "all" else "the backbone's top (last conv block, dense)"
         smoothing = f", label smoothing {self.label_smoothing:g}" if self.label_smoothing else ""
-        head = (f"new head alone for {self.head_epochs} epochs at {self.head_lr:g}, then " if self.head_epochs
-                else "")
-        return [("transfer", f"{head}{which} for {self.fine_tune_epochs} epochs at {self.fine_tune_lr:g}, "
-                             f"BatchNorm {bn}, augmentation {self.augment}"),
-                ("scratch", f"every layer from fresh weights for {self.scratch_epochs} epochs at {self.scratch_lr:g}, "
-                            f"augmentation {self.scratch_augment}"),
-                ("both", f"Adam with cosine decay, batch {self.batch_size}, glyphs {self.size} px tall{smoothing}; "
-                         f"{self.folds} folds x {self.seeds} seed{'s' if self.seeds > 1 else ''}")]
+        head = f"new head alone for {self.head_epochs} epochs at {self.head_lr:g}, then " if self.head_epochs else ""
+        return [
+            (
+                "transfer",
+                f"{head}{which} for {self.fine_tune_epochs} epochs at {self.fine_tune_lr:g}, "
+                f"BatchNorm {bn}, augmentation {self.augment}",
+            ),
+            (
+                "scratch",
+                f"every layer from fresh weights for {self.scratch_epochs} epochs at {self.scratch_lr:g}, "
+                f"augmentation {self.scratch_augment}",
+            ),
+            (
+                "both",
+                f"Adam with cosine decay, batch {self.batch_size}, glyphs {self.size} px tall{smoothing}; "
+                f"{self.folds} folds x {self.seeds} seed{'s' if self.seeds > 1 else ''}",
+            ),
+        ]

@@ -71,7 +71,7 @@ def read_trials(run_path: Path | str) -> list[TrialRecord]:
     held = run.lock_is_held()
     records = []
     for trial_dir in run.trial_dirs():
-        trial_id = trial_dir.name[len("trial_"):]
+        trial_id = trial_dir.name[len("trial_") :]
         state = read_json_object(trial_dir / TRIAL)
         if state is None:
             records.append(TrialRecord(trial_id, "unreadable", message=f"{TRIAL} could not be read"))
@@ -113,9 +113,20 @@ def ranked(records: list[TrialRecord]) -> list[TrialRecord]:
 
 
 # Every name a leaderboard shows for a column (table header, export key) sorts by that column.
-SORT_ALIASES = {"score": "score", "val_acc": "score", "val acc": "score", "#": "score", "rank": "score",
-                "trial": "trial_id", "trial_id": "trial_id", "status": "status", "time": "seconds",
-                "seconds": "seconds", "duration": "seconds", "epochs": "reached"}
+SORT_ALIASES = {
+    "score": "score",
+    "val_acc": "score",
+    "val acc": "score",
+    "#": "score",
+    "rank": "score",
+    "trial": "trial_id",
+    "trial_id": "trial_id",
+    "status": "status",
+    "time": "seconds",
+    "seconds": "seconds",
+    "duration": "seconds",
+    "epochs": "reached",
+}
 
 
 def sort_records(records: list[TrialRecord], column: str | None = None) -> list[TrialRecord]:
@@ -148,10 +159,21 @@ def leaderboard_rows(records: list[TrialRecord], sort: str | None = None) -> lis
     """One dict per trial (rank, id, status, score, epochs, time, hyperparameters), best first or by ``sort``."""
     ranks = score_ranks(records)
     return [
-        {"rank": ranks.get(r.trial_id), "trial_id": r.trial_id, "status": r.status,
-         "score": r.score, "epochs": r.reached, "initial_epoch": r.initial_epoch, "epochs_trained": r.trained,
-         "epochs_scheduled": r.epochs, "bracket": r.bracket, "round": r.round, "seconds": r.seconds,
-         "hyperparameters": r.hyperparameters, "message": r.message}
+        {
+            "rank": ranks.get(r.trial_id),
+            "trial_id": r.trial_id,
+            "status": r.status,
+            "score": r.score,
+            "epochs": r.reached,
+            "initial_epoch": r.initial_epoch,
+            "epochs_trained": r.trained,
+            "epochs_scheduled": r.epochs,
+            "bracket": r.bracket,
+            "round": r.round,
+            "seconds": r.seconds,
+            "hyperparameters": r.hyperparameters,
+            "message": r.message,
+        }
         for r in sort_records(records, sort)
     ]
 
@@ -185,7 +207,10 @@ class TrialCounts:
 
 
 def trial_counts(records: list[TrialRecord], scheduled: int | None, finished: bool) -> TrialCounts:
-    return TrialCounts(completed=sum(r.status == "completed" for r in records),
-                       failed=sum(r.status in ("failed", "invalid") for r in records),
-                       recorded=len(records), scheduled=scheduled, finished=finished)
-
+    return TrialCounts(
+        completed=sum(r.status == "completed" for r in records),
+        failed=sum(r.status in ("failed", "invalid") for r in records),
+        recorded=len(records),
+        scheduled=scheduled,
+        finished=finished,
+    )

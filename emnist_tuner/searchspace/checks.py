@@ -79,9 +79,7 @@ def check_input_shape(shape) -> tuple[int, int]:
     except TypeError:
         dims = ()
     if len(dims) != 2 or not all(_is_int(d) and d >= 8 for d in dims):
-        raise ConfigError(
-            f"input_shape must be (height, width): 2 ints >= 8 without a channel axis, got {shape!r}"
-        )
+        raise ConfigError(f"input_shape must be (height, width): 2 ints >= 8 without a channel axis, got {shape!r}")
     return int(dims[0]), int(dims[1])
 
 
@@ -96,8 +94,7 @@ def check_augmentations(names) -> tuple[str, ...]:
     """``names`` as a tuple of known augmentation names in canonical order, or ConfigError."""
     if isinstance(names, str):
         raise ConfigError(
-            f"augmentations must be a list of names, not the string {names!r}; "
-            f"allowed: {', '.join(AUGMENTATIONS)}"
+            f"augmentations must be a list of names, not the string {names!r}; allowed: {', '.join(AUGMENTATIONS)}"
         )
     chosen = tuple(names)
     for name in chosen:
@@ -116,7 +113,8 @@ def check_restrict(restrict, restrictable) -> dict[str, tuple]:
         values = tuple(values)
         unknown = [v for v in values if v not in restrictable[name]]
         if not values or unknown:
-            raise ConfigError(f"restriction of '{name}' must be a non-empty subset of "
-                              f"{restrictable[name]}, got {list(values)}")
+            raise ConfigError(
+                f"restriction of '{name}' must be a non-empty subset of {restrictable[name]}, got {list(values)}"
+            )
         checked[name] = values
     return checked

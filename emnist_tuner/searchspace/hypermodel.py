@@ -45,9 +45,14 @@ OPTIMIZERS = ["adam", "adamw", "sgd", "rmsprop"]
 BN_MOMENTUM = 0.9
 # Choice hyperparameters a profile may narrow (CharacterHyperModel's ``restrict``).
 RESTRICTABLE = {
-    "filters": FILTER_CHOICES, "kernel_size": [3, 5], "padding": ["valid", "same"],
-    "pooling": ["max", "average", "none"], "dense_units": UNIT_CHOICES, "initializer": INITIALIZERS,
-    "activation": ACTIVATIONS, "optimizer": OPTIMIZERS,
+    "filters": FILTER_CHOICES,
+    "kernel_size": [3, 5],
+    "padding": ["valid", "same"],
+    "pooling": ["max", "average", "none"],
+    "dense_units": UNIT_CHOICES,
+    "initializer": INITIALIZERS,
+    "activation": ACTIVATIONS,
+    "optimizer": OPTIMIZERS,
 }
 # Upper bound, step and default of each augmentation factor (rotation: fraction of a full turn).
 AUGMENTATION_RANGES = {"rotation": (0.15, 0.01, 0.05), "translation": (0.2, 0.02, 0.1), "zoom": (0.2, 0.02, 0.1)}
@@ -178,11 +183,24 @@ class CharacterHyperModel(keras_tuner.HyperModel):
                     if augment:
                         augmentation[kind] = factor
         return Architecture(
-            conv_blocks=blocks, filters=tuple(filters), convs_per_block=convs, kernel_size=kernel,
-            padding=padding, pooling=pooling, conv_dropout=conv_dropout, batch_norm=batch_norm,
-            head_dropout=head_dropout, dense_units=tuple(units), dense_dropout=dense_dropout,
-            l1=strengths["l1"], l2=strengths["l2"], initializer=initializer, activation=activation,
-            optimizer=optimizer, learning_rate=learning_rate, augmentation=augmentation,
+            conv_blocks=blocks,
+            filters=tuple(filters),
+            convs_per_block=convs,
+            kernel_size=kernel,
+            padding=padding,
+            pooling=pooling,
+            conv_dropout=conv_dropout,
+            batch_norm=batch_norm,
+            head_dropout=head_dropout,
+            dense_units=tuple(units),
+            dense_dropout=dense_dropout,
+            l1=strengths["l1"],
+            l2=strengths["l2"],
+            initializer=initializer,
+            activation=activation,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            augmentation=augmentation,
         )
 
     def _choice(self, hp, name: str, key: str, choices: list, default):
@@ -218,9 +236,13 @@ class CharacterHyperModel(keras_tuner.HyperModel):
         for b, (filters, (paddings, pools)) in enumerate(zip(arch.filters, geometry), start=1):
             for c, padding in enumerate(paddings, start=1):
                 conv = keras.layers.Conv2D(
-                    filters, arch.kernel_size, padding=padding, use_bias=not arch.batch_norm,
+                    filters,
+                    arch.kernel_size,
+                    padding=padding,
+                    use_bias=not arch.batch_norm,
                     activation=None if arch.batch_norm else arch.activation,
-                    name=f"block{b}_conv{c}", **dense_options,
+                    name=f"block{b}_conv{c}",
+                    **dense_options,
                 )
                 x = _normalized(conv(x), arch, bn_name=f"block{b}_bn{c}", act_name=f"block{b}_act{c}")
             if pools and arch.pooling == "max":
@@ -234,17 +256,22 @@ class CharacterHyperModel(keras_tuner.HyperModel):
             x = keras.layers.Dropout(arch.head_dropout, name="head_dropout")(x)
         for k, units in enumerate(arch.dense_units, start=1):
             dense = keras.layers.Dense(
-                units, use_bias=not arch.batch_norm,
+                units,
+                use_bias=not arch.batch_norm,
                 activation=None if arch.batch_norm else arch.activation,
-                name=f"dense{k}", **dense_options,
+                name=f"dense{k}",
+                **dense_options,
             )
             x = _normalized(dense(x), arch, bn_name=f"dense{k}_bn", act_name=f"dense{k}_act")
             if arch.dense_dropout:
                 x = keras.layers.Dropout(arch.dense_dropout, name=f"dense{k}_dropout")(x)
         # float32 output even under a mixed-precision policy (stable softmax and loss).
         outputs = keras.layers.Dense(
-            self.num_classes, activation="softmax", kernel_initializer=arch.initializer,
-            dtype="float32", name="head",
+            self.num_classes,
+            activation="softmax",
+            kernel_initializer=arch.initializer,
+            dtype="float32",
+            name="head",
         )(x)
         return keras.Model(inputs, outputs, name=self.name)
 

@@ -38,8 +38,14 @@ def _convs(filters, padding="valid", batch_norm=False, dropout=0.0, convs_per_bl
     """Conv part of a point: one block per entry of ``filters``, 3x3 kernels, max pooling."""
     values = {"conv_blocks": len(filters)}
     values.update({f"filters_{k}": f for k, f in enumerate(filters, start=1)})
-    values.update(convs_per_block=convs_per_block, kernel_size=3, padding=padding,
-                  pooling="max", conv_dropout=dropout, batch_norm=batch_norm)
+    values.update(
+        convs_per_block=convs_per_block,
+        kernel_size=3,
+        padding=padding,
+        pooling="max",
+        conv_dropout=dropout,
+        batch_norm=batch_norm,
+    )
     return values
 
 
@@ -59,8 +65,9 @@ def _training(initializer="glorot_uniform", l1=None, l2=None, augment=None):
         values["l1_strength"] = l1
     if l2 is not None:
         values["l2_strength"] = l2
-    values.update(initializer=initializer, activation="relu", optimizer="adam",
-                  learning_rate=1e-3, augment=augment is not None)
+    values.update(
+        initializer=initializer, activation="relu", optimizer="adam", learning_rate=1e-3, augment=augment is not None
+    )
     if augment is not None:
         values.update(zip(AUGMENTATIONS, augment))
     return values
@@ -71,14 +78,15 @@ _MILD_AUGMENT = (0.03, 0.1, 0.1)
 
 _PRESETS = (
     Preset(
-        "dense", "Dense network",
-        "Flatten -> Dense(128, relu) -> Dense softmax, Adam 1e-3, no regularization "
-        "(study: 89 % EMNIST, 98 % MNIST).",
+        "dense",
+        "Dense network",
+        "Flatten -> Dense(128, relu) -> Dense softmax, Adam 1e-3, no regularization (study: 89 % EMNIST, 98 % MNIST).",
         {"conv_blocks": 0, "batch_norm": False, **_dense([128]), **_training()},
         None,
     ),
     Preset(
-        "convnet", "Keras 'Simple MNIST convnet'",
+        "convnet",
+        "Keras 'Simple MNIST convnet'",
         "Conv32 3x3 relu -> MaxPool 2 -> Conv64 3x3 relu -> MaxPool 2 -> Flatten -> "
         "Dropout 0.5 -> Dense softmax, 'valid' padding, Adam 1e-3; 34,826 parameters at 10 "
         "classes (study: 93 % EMNIST, 99 % MNIST).",
@@ -86,45 +94,52 @@ _PRESETS = (
         None,
     ),
     Preset(
-        "model1", "Model 1: two conv layers with BatchNorm and augmentation",
+        "model1",
+        "Model 1: two conv layers with BatchNorm and augmentation",
         "Conv32 -> Conv64 (3x3, 'valid', BatchNorm before relu, MaxPool 2 after each) -> "
         "Dense 256 -> Dense 128 -> softmax, with mild augmentation (study: 94.37 % val). "
         "Not in the study, chosen here: the dense sizes, no dropout, the augmentation "
         "factors, Glorot init, Adam 1e-3.",
-        {**_convs([32, 64], batch_norm=True), **_dense([256, 128]),
-         **_training(augment=_MILD_AUGMENT)},
+        {**_convs([32, 64], batch_norm=True), **_dense([256, 128]), **_training(augment=_MILD_AUGMENT)},
         None,
     ),
     Preset(
-        "model2", "Model 2: more conv and dense layers, no augmentation",
+        "model2",
+        "Model 2: more conv and dense layers, no augmentation",
         "Conv32 -> Conv64 -> Conv128 (3x3, 'same' so three poolings fit 20x16 images too, "
         "BatchNorm, MaxPool 2 after each) -> Dense 256 -> 128 -> 64 -> softmax, no "
         "augmentation (study: 94 %). Not in the study, chosen here: the filter and unit "
         "counts, no dropout, Glorot init, Adam 1e-3.",
-        {**_convs([32, 64, 128], padding="same", batch_norm=True), **_dense([256, 128, 64]),
-         **_training()},
+        {**_convs([32, 64, 128], padding="same", batch_norm=True), **_dense([256, 128, 64]), **_training()},
         None,
     ),
     Preset(
-        "model3", "Model 3: two conv layers with L1/L2 and dropout",
+        "model3",
+        "Model 3: two conv layers with L1/L2 and dropout",
         "Conv32 -> Conv64 (3x3, 'valid', BatchNorm, MaxPool 2, Dropout 0.25 after each) -> "
         "Dense 128 -> Dense 64 (Dropout 0.4) -> softmax, L1 1e-5 and L2 1e-4 on all conv "
         "and hidden dense kernels, mild augmentation (study: 91 %). Not in the study, "
         "chosen here: the strengths, dropout rates, unit counts and augmentation factors.",
-        {**_convs([32, 64], batch_norm=True, dropout=0.25), **_dense([128, 64], dropout=0.4),
-         **_training(l1=1e-5, l2=1e-4, augment=_MILD_AUGMENT)},
+        {
+            **_convs([32, 64], batch_norm=True, dropout=0.25),
+            **_dense([128, 64], dropout=0.4),
+            **_training(l1=1e-5, l2=1e-4, augment=_MILD_AUGMENT),
+        },
         None,
     ),
     Preset(
-        "model4", "Model 4: the study's best, all methods combined",
+        "model4",
+        "Model 4: the study's best, all methods combined",
         "Conv32 -> Conv64 -> Conv96 -> Conv128 (3x3, 'same', BatchNorm, MaxPool 2 and "
         "Dropout 0.2 after each) -> Dense 256 (Dropout 0.4) -> softmax, He-normal init, "
         "L2 1e-4, mild augmentation, Adam 1e-3, early stopping with patience 3. Not in the "
         "study, chosen here: the exact depth and widths (four single-conv blocks keep an "
         "epoch at 3-3.5x the convnet's on a CPU), rates and strengths.",
-        {**_convs([32, 64, 96, 128], padding="same", batch_norm=True, dropout=0.2),
-         **_dense([256], dropout=0.4),
-         **_training(initializer="he_normal", l2=1e-4, augment=_MILD_AUGMENT)},
+        {
+            **_convs([32, 64, 96, 128], padding="same", batch_norm=True, dropout=0.2),
+            **_dense([256], dropout=0.4),
+            **_training(initializer="he_normal", l2=1e-4, augment=_MILD_AUGMENT),
+        },
         3,
     ),
 )
@@ -144,9 +159,7 @@ def get_preset(name: str) -> Preset:
         raise ConfigError(f"unknown preset '{name}'; known: {', '.join(list_presets())}") from None
 
 
-def preset_hyperparameters(
-    name: str, hypermodel: CharacterHyperModel | None = None
-) -> keras_tuner.HyperParameters:
+def preset_hyperparameters(name: str, hypermodel: CharacterHyperModel | None = None) -> keras_tuner.HyperParameters:
     """The space of ``hypermodel`` (default: 28x28, 26 classes) set to the preset's values.
 
     Augmentation values the hypermodel does not tune are dropped (with no augmentation

@@ -38,8 +38,11 @@ class DeviceSetup:
         return self.precision != "float32"
 
     def describe(self) -> str:
-        what = f"{self.count} GPU{'s' if self.count > 1 else ''} ({', '.join(self.names)})" if self.kind == "gpu" \
+        what = (
+            f"{self.count} GPU{'s' if self.count > 1 else ''} ({', '.join(self.names)})"
+            if self.kind == "gpu"
             else "CPU"
+        )
         extras = [f"precision {self.precision} ({self.why})"]
         if self.strategy is not None:
             extras.append(f"{type(self.strategy).__name__}")

@@ -14,7 +14,9 @@ def average_model(members: list[keras.Model], name: str = "ensemble") -> keras.M
     if not members:
         raise ValueError("an ensemble needs at least one member")
     inputs = keras.Input(shape=members[0].input_shape[1:], name="image")
-    outputs = [keras.Model(member.inputs[0], member.outputs[0], name=f"member_{i}")(inputs)
-               for i, member in enumerate(members, start=1)]
+    outputs = [
+        keras.Model(member.inputs[0], member.outputs[0], name=f"member_{i}")(inputs)
+        for i, member in enumerate(members, start=1)
+    ]
     averaged = keras.layers.Average(name="mean_softmax")(outputs) if len(outputs) > 1 else outputs[0]
     return keras.Model(inputs, averaged, name=name)

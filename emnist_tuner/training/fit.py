@@ -55,15 +55,17 @@ def epoch_printer(say, epochs: int):
     """An ``on_epoch`` for ``fit_model`` that passes one line per epoch to ``say``."""
 
     def print_epoch(event: dict, seconds: float) -> None:
-        metrics = "  ".join(f"{k} {event[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-                            if k in event)
+        metrics = "  ".join(
+            f"{k} {event[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in event
+        )
         say(f"epoch {event['epoch'] + 1}/{epochs}  {metrics}  ({seconds:.1f} s)")
 
     return print_epoch
 
 
-def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, on_epoch=None,
-              recipe: FinalRecipe | None = None):
+def fit_model(
+    model, data, epochs: int, batch_size: int, patience: int | None, on_epoch=None, recipe: FinalRecipe | None = None
+):
     """Fit ``model`` on ``data``'s training split, validating on its validation split, under ``recipe``
     (``training.recipe``; None: as compiled). With a ``patience``, early stopping on validation accuracy
     (see ``recipe_callbacks``). ``on_epoch(event, seconds)`` is called after each epoch. Returns (history
@@ -80,12 +82,25 @@ def fit_model(model, data, epochs: int, batch_size: int, patience: int | None, o
                 on_epoch(event, epoch_seconds[-1])
 
     if recipe is not None:
-        history = fit_with_recipe(model, data.x_train, data.y_train, recipe, epochs, batch_size,
-                                  [EventCallback(on_event)], (data.x_val, data.y_val), patience)
+        history = fit_with_recipe(
+            model,
+            data.x_train,
+            data.y_train,
+            recipe,
+            epochs,
+            batch_size,
+            [EventCallback(on_event)],
+            (data.x_val, data.y_val),
+            patience,
+        )
     else:  # as compiled
         callbacks = [EventCallback(on_event), *recipe_callbacks(FinalRecipe(ema=False), patience)]
-        history = model.fit(**fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val)),
-                            epochs=epochs, callbacks=callbacks, verbose=0)
+        history = model.fit(
+            **fit_inputs(data.x_train, data.y_train, batch_size, (data.x_val, data.y_val)),
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=0,
+        )
     return history.history, epoch_seconds
 
 
@@ -105,13 +120,16 @@ def evaluate_on_test(model: keras.Model, data, folder: TrainingFolder) -> float:
     return float(np.mean(predictions == data.y_test))
 
 
-def save_fit_record(folder: TrainingFolder, history: dict, epoch_seconds: list[float], model, data,
-                    test_accuracy: float) -> dict:
+def save_fit_record(
+    folder: TrainingFolder, history: dict, epoch_seconds: list[float], model, data, test_accuracy: float
+) -> dict:
     """Writes ``history.json`` (per-epoch metrics and seconds) into ``folder``; returns the metrics every
     training run reports (test and best validation accuracy, epochs, parameters, image counts)."""
     val = [float(v) for v in history.get("val_accuracy", [])]
-    write_json_atomic(folder.history_file, {**{k: [float(v) for v in vs] for k, vs in history.items()},
-                                            "epoch_seconds": epoch_seconds})
+    write_json_atomic(
+        folder.history_file,
+        {**{k: [float(v) for v in vs] for k, vs in history.items()}, "epoch_seconds": epoch_seconds},
+    )
     return {
         "test_accuracy": test_accuracy,
         "best_val_accuracy": max(val) if val else None,
@@ -123,8 +141,17 @@ def save_fit_record(folder: TrainingFolder, history: dict, epoch_seconds: list[f
     }
 
 
-def train_and_record(model, data, folder: TrainingFolder, model_file: Path, epochs: int, batch_size: int,
-                     patience: int | None, say, recipe: FinalRecipe | None = None) -> tuple[dict, list[float]]:
+def train_and_record(
+    model,
+    data,
+    folder: TrainingFolder,
+    model_file: Path,
+    epochs: int,
+    batch_size: int,
+    patience: int | None,
+    say,
+    recipe: FinalRecipe | None = None,
+) -> tuple[dict, list[float]]:
     """Fit ``model`` under ``recipe`` (one line per epoch to ``say``), test it once, save it as
     ``model_file`` and the history in ``folder``; returns the metrics every training run reports and the
     epoch seconds."""

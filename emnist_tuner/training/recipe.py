@@ -61,9 +61,11 @@ def compile_with_recipe(model: keras.Model, recipe: FinalRecipe, epochs: int, st
         config["weight_decay"] = recipe.weight_decay
     if recipe.ema:
         config.update(use_ema=True, ema_momentum=ema_momentum(epochs * steps), ema_overwrite_frequency=None)
-    model.compile(optimizer=type(optimizer).from_config(config),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=type(optimizer).from_config(config),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
+        metrics=["accuracy"],
+    )
 
 
 def recipe_callbacks(recipe: FinalRecipe, patience: int | None = None) -> list:
@@ -71,8 +73,11 @@ def recipe_callbacks(recipe: FinalRecipe, patience: int | None = None) -> list:
     validation accuracy with ``patience`` (restoring the best epoch only without an average)."""
     callbacks = [keras.callbacks.SwapEMAWeights()] if recipe.ema else []
     if patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                                       restore_best_weights=not recipe.ema))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_accuracy", patience=patience, restore_best_weights=not recipe.ema
+            )
+        )
     return callbacks
 
 
@@ -80,13 +85,26 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
     return keras.utils.to_categorical(np.asarray(labels), num_classes).astype("float32")
 
 
-def fit_with_recipe(model: keras.Model, x, y, recipe: FinalRecipe, epochs: int, batch_size: int, callbacks=(),
-                    validation=None, patience: int | None = None):
+def fit_with_recipe(
+    model: keras.Model,
+    x,
+    y,
+    recipe: FinalRecipe,
+    epochs: int,
+    batch_size: int,
+    callbacks=(),
+    validation=None,
+    patience: int | None = None,
+):
     """Compile ``model`` for ``recipe`` and fit it on images ``x`` with integer labels ``y`` (and the
     ``validation`` pair, if any, with early stopping after ``patience``); ``callbacks`` run first.
     Returns Keras' History."""
     compile_with_recipe(model, recipe, epochs, steps_per_epoch(len(y), batch_size))
     classes = int(model.output_shape[-1])
     validation_data = None if validation is None else (validation[0], one_hot(validation[1], classes))
-    return model.fit(**fit_inputs(x, one_hot(y, classes), batch_size, validation_data), epochs=epochs,
-                     callbacks=[*callbacks, *recipe_callbacks(recipe, patience)], verbose=0)
+    return model.fit(
+        **fit_inputs(x, one_hot(y, classes), batch_size, validation_data),
+        epochs=epochs,
+        callbacks=[*callbacks, *recipe_callbacks(recipe, patience)],
+        verbose=0,
+    )

@@ -45,12 +45,15 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
     keras.utils.set_random_seed(config.seed)
     model = build_preset(config.preset, input_shape=data.info.image_shape, num_classes=data.info.num_classes)
     patience = config.effective_patience()
-    say(f"preset {config.preset} on {config.dataset}: {model.count_params():,} parameters; "
+    say(
+        f"preset {config.preset} on {config.dataset}: {model.count_params():,} parameters; "
         f"{len(data.y_train):,} train / {len(data.y_val):,} val / {len(data.y_test):,} test images; "
-        f"early stopping patience {patience or 'off'}")
+        f"early stopping patience {patience or 'off'}"
+    )
     say(f"recipe: {config.recipe.describe(config.epochs)}")
-    record, epoch_seconds = train_and_record(model, data, run, run.model_file, config.epochs, config.batch_size,
-                                             patience, say, config.recipe)
+    record, epoch_seconds = train_and_record(
+        model, data, run, run.model_file, config.epochs, config.batch_size, patience, say, config.recipe
+    )
     metrics = {
         "preset": config.preset,
         "dataset": config.dataset,
@@ -59,6 +62,8 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
         "seconds_per_epoch": float(np.median(epoch_seconds)) if epoch_seconds else None,
     }
     write_json_atomic(run.metrics_file, metrics)
-    say(f"test accuracy {record['test_accuracy']:.4f} on {len(data.y_test):,} held-out images "
-        f"({metrics['parameters']:,} parameters)")
+    say(
+        f"test accuracy {record['test_accuracy']:.4f} on {len(data.y_test):,} held-out images "
+        f"({metrics['parameters']:,} parameters)"
+    )
     return metrics

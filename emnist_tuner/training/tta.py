@@ -15,6 +15,7 @@ import numpy as np
 
 from ..searchspace.hypermodel import augmentation_layers
 
+
 def _layers(model):
     for layer in model.layers:
         yield layer
@@ -53,8 +54,9 @@ def test_time_transform(model, seed: int = 0):
     return keras.Model(canvas, augmentation_layers(canvas, factors))
 
 
-def tta_predict(model, images: np.ndarray, copies: int, seed: int = 0, batch_size: int = 1024,
-                transform=None) -> np.ndarray:
+def tta_predict(
+    model, images: np.ndarray, copies: int, seed: int = 0, batch_size: int = 1024, transform=None
+) -> np.ndarray:
     """``model``'s mean softmax over ``images`` and ``copies`` - 1 transformed copies (``copies`` 1, or a
     model without augmentation: a plain prediction). ``images``: (N, height, width) floats as the model
     takes them. ``transform``: one made by ``test_time_transform`` (built here from ``seed`` if not given),
@@ -67,8 +69,11 @@ def tta_predict(model, images: np.ndarray, copies: int, seed: int = 0, batch_siz
     if transform is None:
         return total
     for _ in range(1, copies):
-        moved = np.concatenate([keras.ops.convert_to_numpy(transform(images[i:i + batch_size, ..., None],
-                                                                     training=True))[..., 0]
-                                for i in range(0, len(images), batch_size)])
+        moved = np.concatenate(
+            [
+                keras.ops.convert_to_numpy(transform(images[i : i + batch_size, ..., None], training=True))[..., 0]
+                for i in range(0, len(images), batch_size)
+            ]
+        )
         total = total + model.predict(moved, batch_size=batch_size, verbose=0)
     return total / copies

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import run_cli
 
 
@@ -42,7 +41,10 @@ def test_truncated_mnist_exits_nonzero_with_one_line_and_no_traceback(shared_dat
     env = {k: v for k, v in os.environ.items() if k != "EMNIST_TUNER_DATA"}
     proc = subprocess.run(
         [sys.executable, "-m", "emnist_tuner.cli", "data", "--data-dir", str(folder)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

@@ -7,7 +7,6 @@ import socket
 import tempfile
 
 import pytest
-
 from helpers import run_cli
 
 SEARCH = ("search", "--dataset", "synthetic", "--max-epochs", "2", "--factor", "2")
@@ -21,41 +20,54 @@ def assert_config_error(result, *phrases):
         assert phrase in err, err
 
 
-@pytest.mark.parametrize("args, phrases", [
-    (("search", "--dataset", "emnist-digits"), ("unknown dataset 'emnist-digits'", "known: ")),
-    (("search", "--dataset", "synthetic", "--max-epochs", "-1"), ("--max-epochs must be at least 1, got -1",)),
-    (("search", "--dataset", "synthetic", "--factor", "1"), ("--factor must be at least 2, got 1",)),
-    (("train", "--preset", "convnet", "--dataset", "synthetic", "--epochs", "-3"), ("--epochs must be at least 1",)),
-    (("train", "--preset", "convnet", "--dataset", "nope"), ("unknown dataset 'nope'",)),
-    (("search", "--dataset", "synthetic", "--final-epochs", "0"), ("--final-epochs must be at least 1, got 0",)),
-    (("search", "--dataset", "synthetic", "--label-smoothing", "1.2"), ("--label-smoothing must be at least 0",)),
-    (("search", "--dataset", "synthetic", "--ensemble", "0"), ("--ensemble must be at least 1, got 0",)),
-    (("search", "--dataset", "synthetic", "--ensemble-of", "best"), ("--ensemble-of must be one of seeds, top",)),
-    (("search", "--dataset", "synthetic", "--precision", "fp8"), ("--precision must be one of auto, float32",)),
-    (("train", "--preset", "convnet", "--dataset", "synthetic", "--weight-decay", "-1"),
-     ("--weight-decay must be at least 0",)),
-    (("train", "--preset", "convnet", "--dataset", "synthetic", "--warmup-epochs", "-1"),
-     ("--warmup-epochs must be at least 0",)),
-])
+@pytest.mark.parametrize(
+    "args, phrases",
+    [
+        (("search", "--dataset", "emnist-digits"), ("unknown dataset 'emnist-digits'", "known: ")),
+        (("search", "--dataset", "synthetic", "--max-epochs", "-1"), ("--max-epochs must be at least 1, got -1",)),
+        (("search", "--dataset", "synthetic", "--factor", "1"), ("--factor must be at least 2, got 1",)),
+        (
+            ("train", "--preset", "convnet", "--dataset", "synthetic", "--epochs", "-3"),
+            ("--epochs must be at least 1",),
+        ),
+        (("train", "--preset", "convnet", "--dataset", "nope"), ("unknown dataset 'nope'",)),
+        (("search", "--dataset", "synthetic", "--final-epochs", "0"), ("--final-epochs must be at least 1, got 0",)),
+        (("search", "--dataset", "synthetic", "--label-smoothing", "1.2"), ("--label-smoothing must be at least 0",)),
+        (("search", "--dataset", "synthetic", "--ensemble", "0"), ("--ensemble must be at least 1, got 0",)),
+        (("search", "--dataset", "synthetic", "--ensemble-of", "best"), ("--ensemble-of must be one of seeds, top",)),
+        (("search", "--dataset", "synthetic", "--precision", "fp8"), ("--precision must be one of auto, float32",)),
+        (
+            ("train", "--preset", "convnet", "--dataset", "synthetic", "--weight-decay", "-1"),
+            ("--weight-decay must be at least 0",),
+        ),
+        (
+            ("train", "--preset", "convnet", "--dataset", "synthetic", "--warmup-epochs", "-1"),
+            ("--warmup-epochs must be at least 0",),
+        ),
+    ],
+)
 def test_bad_values(capsys, tmp_path, args, phrases):
     run = tmp_path / "run"
     assert_config_error(run_cli(capsys, *args, "--run-dir", str(run)), *phrases)
     assert not run.exists()
 
 
-@pytest.mark.parametrize("extra, phrases", [
-    (("--role", "worker", "--oracle", "127.0.0.1:8000"), ("--role worker needs --worker-id",)),
-    (("--role", "chief"), ("--role chief needs --oracle HOST:PORT",)),
-    (("--role", "boss", "--oracle", "127.0.0.1:8000"), ("--role must be chief or worker, got 'boss'",)),
-    (("--oracle", "127.0.0.1:8000"), ("add --role chief or --role worker",)),
-    (("--role", "chief", "--oracle", "127.0.0.1:8000", "--worker-id", "a"), ("--worker-id is for --role worker",)),
-    (("--role", "worker", "--oracle", "127.0.0.1:8000", "--worker-id", "my chief"), ("--worker-id must be",)),
-    (("--role", "chief", "--oracle", "127.0.0.1:8000", "--worker-timeout", "0"), ("--worker-timeout must be",)),
-    (("--role", "chief", "--oracle", "localhost"), ("--oracle must be HOST:PORT", "got 'localhost'")),
-    (("--role", "chief", "--oracle", "localhost:99999"), ("--oracle must be HOST:PORT",)),
-    (("--role", "worker", "--worker-id", "a", "--oracle", ":8000"), ("--oracle must be HOST:PORT",)),
-    (("--role", "worker", "--worker-id", "a", "--oracle", "host:port"), ("--oracle must be HOST:PORT",)),
-])
+@pytest.mark.parametrize(
+    "extra, phrases",
+    [
+        (("--role", "worker", "--oracle", "127.0.0.1:8000"), ("--role worker needs --worker-id",)),
+        (("--role", "chief"), ("--role chief needs --oracle HOST:PORT",)),
+        (("--role", "boss", "--oracle", "127.0.0.1:8000"), ("--role must be chief or worker, got 'boss'",)),
+        (("--oracle", "127.0.0.1:8000"), ("add --role chief or --role worker",)),
+        (("--role", "chief", "--oracle", "127.0.0.1:8000", "--worker-id", "a"), ("--worker-id is for --role worker",)),
+        (("--role", "worker", "--oracle", "127.0.0.1:8000", "--worker-id", "my chief"), ("--worker-id must be",)),
+        (("--role", "chief", "--oracle", "127.0.0.1:8000", "--worker-timeout", "0"), ("--worker-timeout must be",)),
+        (("--role", "chief", "--oracle", "localhost"), ("--oracle must be HOST:PORT", "got 'localhost'")),
+        (("--role", "chief", "--oracle", "localhost:99999"), ("--oracle must be HOST:PORT",)),
+        (("--role", "worker", "--worker-id", "a", "--oracle", ":8000"), ("--oracle must be HOST:PORT",)),
+        (("--role", "worker", "--worker-id", "a", "--oracle", "host:port"), ("--oracle must be HOST:PORT",)),
+    ],
+)
 def test_bad_distributed_options(capsys, tmp_path, extra, phrases):
     run = tmp_path / "run"
     assert_config_error(run_cli(capsys, *SEARCH, "--run-dir", str(run), *extra), *phrases)
@@ -67,14 +79,17 @@ def test_chief_port_in_use(capsys, tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_cli(capsys, *SEARCH, "--run-dir", str(tmp_path / "run"), "--role", "chief",
-                         "--oracle", f"127.0.0.1:{port}")
+        result = run_cli(
+            capsys, *SEARCH, "--run-dir", str(tmp_path / "run"), "--role", "chief", "--oracle", f"127.0.0.1:{port}"
+        )
     assert_config_error(result, f"--oracle 127.0.0.1:{port}: the chief cannot listen there: the port is in use")
     assert not (tmp_path / "run" / "config.json").exists()
 
 
 def test_chief_address_not_of_this_machine(capsys, tmp_path):
-    result = run_cli(capsys, *SEARCH, "--run-dir", str(tmp_path / "run"), "--role", "chief", "--oracle", "192.0.2.1:8000")
+    result = run_cli(
+        capsys, *SEARCH, "--run-dir", str(tmp_path / "run"), "--role", "chief", "--oracle", "192.0.2.1:8000"
+    )
     assert_config_error(result, "the chief cannot listen there", "use an address of this machine")
 
 
@@ -89,8 +104,9 @@ def test_unwritable_run_dir(capsys, tmp_path, monkeypatch):
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
-    assert_config_error(run_cli(capsys, *SEARCH, "--run-dir", str(tmp_path / "ro")),
-                        "is not writable (Read-only file system)")
+    assert_config_error(
+        run_cli(capsys, *SEARCH, "--run-dir", str(tmp_path / "ro")), "is not writable (Read-only file system)"
+    )
     assert not (tmp_path / "ro").exists()  # a start that fails leaves no empty run folder
 
 
@@ -108,8 +124,16 @@ def test_a_damaged_config_is_one_error_line_exit_1(tmp_path, capsys, command, co
 @pytest.mark.parametrize("command", ["leaderboard", "report", "compare"])
 def test_a_folder_that_is_not_a_run_is_one_error_line_exit_1(tmp_path, capsys, command):
     (tmp_path / "notes.txt").write_text("hello")
-    for target, why in ((tmp_path, "no config.json"), (tmp_path / "missing", "no such folder"),
-                        (tmp_path / "notes.txt", "a file")):
+    for target, why in (
+        (tmp_path, "no config.json"),
+        (tmp_path / "missing", "no such folder"),
+        (tmp_path / "notes.txt", "a file"),
+    ):
         code, out, err = run_cli(capsys, command, *[str(target)] * (2 if command == "compare" else 1))
-        assert code == 1 and out == "" and err == f"error: {target} is not a run folder ({why}); give the folder " \
+        assert (
+            code == 1
+            and out == ""
+            and err
+            == f"error: {target} is not a run folder ({why}); give the folder "
             "of a search, train or ablation run (see `emnist-tuner runs`)\n"
+        )

@@ -12,18 +12,25 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import run_cli
 
 
 def _trial(run, trial_id, status, score=None, epochs=3, trained=3, **values):
     folder = run / "tuner" / f"trial_{trial_id}"
     folder.mkdir(parents=True)
-    state = {"trial_id": trial_id, "status": status, "score": score, "best_step": 0,
-             "hyperparameters": {"values": {"tuner/epochs": epochs, "tuner/initial_epoch": 0, "tuner/bracket": 1,
-                                            "tuner/round": 0, **values}},
-             "message": "Traceback ...\nkeras_tuner.src.errors.FailedTrialError: Oversized model: 465402 "
-                        "parameters. Skip model.\n" if status == "FAILED" else None}
+    state = {
+        "trial_id": trial_id,
+        "status": status,
+        "score": score,
+        "best_step": 0,
+        "hyperparameters": {
+            "values": {"tuner/epochs": epochs, "tuner/initial_epoch": 0, "tuner/bracket": 1, "tuner/round": 0, **values}
+        },
+        "message": "Traceback ...\nkeras_tuner.src.errors.FailedTrialError: Oversized model: 465402 "
+        "parameters. Skip model.\n"
+        if status == "FAILED"
+        else None,
+    }
     (folder / "trial.json").write_text(json.dumps(state))
     (run / "timings").mkdir(exist_ok=True)
     (run / "timings" / f"{trial_id}.json").write_text(json.dumps({"started": 0, "ended": 9, "epochs_trained": trained}))
@@ -32,25 +39,52 @@ def _trial(run, trial_id, status, score=None, epochs=3, trained=3, **values):
 def _search(run, trials: int, failed: int = 0, finished: bool = False):
     """A search run folder (max_epochs 2, factor 2: 5 trials scheduled)."""
     run.mkdir(parents=True)
-    (run / "config.json").write_text(json.dumps({"kind": "search", "dataset": "synthetic", "profile": "quick",
-                                                 "max_epochs": 2, "factor": 2, "iterations": 1, "subset": 1000}))
+    (run / "config.json").write_text(
+        json.dumps(
+            {
+                "kind": "search",
+                "dataset": "synthetic",
+                "profile": "quick",
+                "max_epochs": 2,
+                "factor": 2,
+                "iterations": 1,
+                "subset": 1000,
+            }
+        )
+    )
     for i in range(trials):
         if i < failed:
             _trial(run, f"{i:04d}", "FAILED", conv_blocks=4, initializer="glorot_uniform", pooling="average")
         else:
-            _trial(run, f"{i:04d}", "COMPLETED", 0.5 + i / 100, trained=2 if i % 2 else 3, conv_blocks=i % 3,
-                   initializer="lecun_normal" if i % 2 else "glorot_uniform", pooling="average", learning_rate=0.001)
+            _trial(
+                run,
+                f"{i:04d}",
+                "COMPLETED",
+                0.5 + i / 100,
+                trained=2 if i % 2 else 3,
+                conv_blocks=i % 3,
+                initializer="lecun_normal" if i % 2 else "glorot_uniform",
+                pooling="average",
+                learning_rate=0.001,
+            )
     if finished:
         (run / "final.json").write_text(json.dumps({"trial_id": f"{trials - 1:04d}", "test_accuracy": 0.9}))
         (run / "status.json").write_text(json.dumps({"state": "completed"}))
     return run
 
 
-@pytest.mark.parametrize("argv", [["leaderbord"], ["leaderboard", "x", "--top"], ["leaderboard", "--bogus", "x"],
-                                  ["search", "--dataset"], ["runs", "a", "b"],
-                                  ["train", "--preset", "dense", "--preset", "convnet"],
-                                  ["search", "--dataset", "synthetic", "--run-dir", "r", "--subset", "100",
-                                   "--all-data"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["leaderbord"],
+        ["leaderboard", "x", "--top"],
+        ["leaderboard", "--bogus", "x"],
+        ["search", "--dataset"],
+        ["runs", "a", "b"],
+        ["train", "--preset", "dense", "--preset", "convnet"],
+        ["search", "--dataset", "synthetic", "--run-dir", "r", "--subset", "100", "--all-data"],
+    ],
+)
 def test_usage_errors_are_one_line_exit_2(capsys, argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(capsys, *argv)
@@ -66,8 +100,23 @@ def test_help_and_version(capsys):
     code, out, _ = run_cli(capsys, "-h")
     commands = out.split("Commands:", 1)[1]
     listed = [line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "]
-    assert listed == ["data", "presets", "train", "search", "resume", "leaderboard", "report", "plot", "runs", "compare",
-                      "retrain", "transfer", "ablate", "predict", "export"]  # the README's order
+    assert listed == [
+        "data",
+        "presets",
+        "train",
+        "search",
+        "resume",
+        "leaderboard",
+        "report",
+        "plot",
+        "runs",
+        "compare",
+        "retrain",
+        "transfer",
+        "ablate",
+        "predict",
+        "export",
+    ]  # the README's order
 
 
 def test_an_output_file_that_cannot_be_written_is_one_line(tmp_path, capsys):
@@ -76,7 +125,11 @@ def test_an_output_file_that_cannot_be_written_is_one_line(tmp_path, capsys):
     a_file.write_text("x")
     for option in ("--html", "--svg"):
         code, _, err = run_cli(capsys, "report", str(run), option, str(a_file / "report"))
-        assert code == 2 and err.startswith(f"error: {option} {a_file / 'report'}: cannot write it") and err.count("\n") == 1
+        assert (
+            code == 2
+            and err.startswith(f"error: {option} {a_file / 'report'}: cannot write it")
+            and err.count("\n") == 1
+        )
     assert a_file.read_text() == "x"
 
 
@@ -85,8 +138,12 @@ def test_every_command_counts_a_run_the_same(tmp_path, capsys, finished, expecte
     run = _search(tmp_path / "runs" / "s", 3, failed=1, finished=finished)
     other = _search(tmp_path / "runs" / "t", 2)
     outputs = {}
-    for argv in (["leaderboard", str(run)], ["runs", str(tmp_path / "runs")], ["compare", str(run), str(other)],
-                 ["report", str(run)]):
+    for argv in (
+        ["leaderboard", str(run)],
+        ["runs", str(tmp_path / "runs")],
+        ["compare", str(run), str(other)],
+        ["report", str(run)],
+    ):
         code, out, err = run_cli(capsys, *argv)
         assert code == 0, err
         outputs[argv[0]] = " ".join(out.split())
@@ -131,7 +188,9 @@ def test_leaderboard_of_another_kind_of_run_says_what_shows_it(tmp_path, capsys)
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"kind": "train", "preset": "dense", "dataset": "mnist"}))
     code, out, err = run_cli(capsys, "leaderboard", str(run))
-    assert code == 1 and err == f"error: {run} is a train run: it has no trials to rank; see `emnist-tuner report {run}`\n"
+    assert (
+        code == 1 and err == f"error: {run} is a train run: it has no trials to rank; see `emnist-tuner report {run}`\n"
+    )
 
 
 @pytest.mark.slow
@@ -139,8 +198,13 @@ def test_piped_output_is_not_wrapped(tmp_path):
     name = "a-search-with-a-rather-long-descriptive-name-" + "x" * 40
     _search(tmp_path / "runs" / name, 3)
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    out = subprocess.run([sys.executable, "-m", "emnist_tuner.cli", "runs", str(tmp_path / "runs")],
-                         capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "emnist_tuner.cli", "runs", str(tmp_path / "runs")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
     assert any(name in line for line in out.splitlines())
     assert any("synthetic" in line.split() or "synthetic" in line for line in out.splitlines())
 

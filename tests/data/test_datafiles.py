@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import spec_for, write_idx_gz
+
 from emnist_tuner.data.files import DataFile, cache_dir, download_files, locate_all
 from emnist_tuner.errors import DataError
 

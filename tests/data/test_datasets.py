@@ -9,11 +9,11 @@ import hashlib
 import numpy as np
 import pytest
 import scipy.io
-
 from helpers import glyph_f, spec_for, write_idx_gz
+
 from emnist_tuner.data import datasets
-from emnist_tuner.data.files import verify_file
 from emnist_tuner.data.datasets import load_dataset, read_idx, stratified_split, stratified_subset
+from emnist_tuner.data.files import verify_file
 from emnist_tuner.errors import ConfigError, DataError
 
 

@@ -13,7 +13,7 @@ from emnist_tuner.errors import DataError
 def _bar(height=60, width=20, size=(200, 150), at=(30, 40), ink=0, paper=255, dtype=np.uint8):
     """A dark vertical bar on light paper (a scan of an 'l'), off-centre."""
     image = np.full(size, paper, dtype=dtype)
-    image[at[0]:at[0] + height, at[1]:at[1] + width] = ink
+    image[at[0] : at[0] + height, at[1] : at[1] + width] = ink
     return image
 
 
@@ -63,9 +63,14 @@ def test_bit_depths_and_alpha():
     assert grayscale(_bar().astype(np.float32) / 255).max() == pytest.approx(255)
 
 
-@pytest.mark.parametrize("image, message", [(np.full((50, 50), 255, np.uint8), "no ink found"),
-                                            (np.zeros((1, 1), np.uint8), "too small to hold a character"),
-                                            (np.zeros((5, 5, 7), np.uint8), "1-4 channels")])
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (np.full((50, 50), 255, np.uint8), "no ink found"),
+        (np.zeros((1, 1), np.uint8), "too small to hold a character"),
+        (np.zeros((5, 5, 7), np.uint8), "1-4 channels"),
+    ],
+)
 def test_unusable_images_are_one_line_errors(image, message):
     with pytest.raises(DataError, match=message):
         to_dataset_format(image)

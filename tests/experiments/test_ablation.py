@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import accuracy_of_saved_predictions, render, run_cli, snapshot
 from scipy import stats
 
 from emnist_tuner.errors import ConfigError
+from emnist_tuner.experiments.ablation import summarize
+from emnist_tuner.experiments.ablation_methods import METHODS, make_variants, parse_methods
+from emnist_tuner.experiments.stats import paired_interval
+from emnist_tuner.io import write_json_atomic
 from emnist_tuner.reports.ablation_table import ablation_table, method_effect
 from emnist_tuner.searchspace import get_preset
-from emnist_tuner.experiments.ablation import summarize
-from emnist_tuner.experiments.stats import paired_interval
-from emnist_tuner.experiments.ablation_methods import METHODS, make_variants, parse_methods
-from emnist_tuner.io import write_json_atomic
-from helpers import accuracy_of_saved_predictions, render, run_cli, snapshot
 
 
 def _changes(base: dict, values: dict) -> dict:
@@ -29,13 +29,20 @@ def test_model1_variants_change_one_method_each():
     assert base == preset.values and variants["base"].patience is None
     assert _changes(base, variants["init"].values) == {"initializer": ("glorot_uniform", "he_normal")}
     assert _changes(base, variants["activation"].values) == {"activation": ("relu", "elu")}
-    assert _changes(base, variants["optimizer"].values) == {"optimizer": ("adam", "sgd"),
-                                                            "learning_rate": (1e-3, 1e-2)}
+    assert _changes(base, variants["optimizer"].values) == {"optimizer": ("adam", "sgd"), "learning_rate": (1e-3, 1e-2)}
     assert _changes(base, variants["batchnorm"].values) == {"batch_norm": (True, False)}
     assert _changes(base, variants["augmentation"].values) == {
-        "augment": (True, False), "rotation": (0.03, None), "translation": (0.1, None), "zoom": (0.1, None)}
-    assert _changes(base, variants["l1l2"].values) == {"l1": (False, True), "l2": (False, True),
-                                                       "l1_strength": (None, 1e-5), "l2_strength": (None, 1e-4)}
+        "augment": (True, False),
+        "rotation": (0.03, None),
+        "translation": (0.1, None),
+        "zoom": (0.1, None),
+    }
+    assert _changes(base, variants["l1l2"].values) == {
+        "l1": (False, True),
+        "l2": (False, True),
+        "l1_strength": (None, 1e-5),
+        "l2_strength": (None, 1e-4),
+    }
     assert _changes(base, variants["dropout"].values) == {"conv_dropout": (0.0, 0.2), "dense_dropout": (0.0, 0.4)}
     assert _changes(base, variants["early-stopping"].values) == {} and variants["early-stopping"].patience == 3
     assert _changes(base, variants["pooling"].values) == {"pooling": ("max", "average")}
@@ -76,15 +83,30 @@ def test_paired_interval_matches_scipys_paired_t_test():
 
 
 def _fake_summary():
-    config = {"base": "model1", "dataset": "mnist", "seeds": 3, "epochs": 2, "subset": None, "variants": [
-        {"name": "base", "label": "the base preset", "adds_method": False},
-        {"name": "batchnorm", "label": "− BatchNorm", "adds_method": False},
-        {"name": "init", "label": "initializer glorot_uniform → he_normal", "adds_method": True},
-        {"name": "dropout", "label": "+ dropout", "adds_method": True}]}
-    acc = {"base": [0.90, 0.92, 0.91], "batchnorm": [0.85, 0.86, 0.86], "init": [0.905, 0.921, 0.915],
-           "dropout": [0.95]}
-    results = {(name, seed): {"test_accuracy": a, "train_seconds": 10.0 + seed, "epochs_trained": 2}
-               for name, values in acc.items() for seed, a in enumerate(values)}
+    config = {
+        "base": "model1",
+        "dataset": "mnist",
+        "seeds": 3,
+        "epochs": 2,
+        "subset": None,
+        "variants": [
+            {"name": "base", "label": "the base preset", "adds_method": False},
+            {"name": "batchnorm", "label": "− BatchNorm", "adds_method": False},
+            {"name": "init", "label": "initializer glorot_uniform → he_normal", "adds_method": True},
+            {"name": "dropout", "label": "+ dropout", "adds_method": True},
+        ],
+    }
+    acc = {
+        "base": [0.90, 0.92, 0.91],
+        "batchnorm": [0.85, 0.86, 0.86],
+        "init": [0.905, 0.921, 0.915],
+        "dropout": [0.95],
+    }
+    results = {
+        (name, seed): {"test_accuracy": a, "train_seconds": 10.0 + seed, "epochs_trained": 2}
+        for name, values in acc.items()
+        for seed, a in enumerate(values)
+    }
     return summarize(config, results)
 
 
@@ -97,20 +119,22 @@ def test_summary_pairs_by_seed_and_the_table_sorts_by_effect():
     text = render(ablation_table(_fake_summary()), width=120)
     lines = [line for line in text.splitlines() if line.startswith("│ ") and line[2:4].strip()]
     order = [line.split("│")[1].strip() for line in lines]
-    assert order == ["base model1", "+ dropout (1 of 3 seeds)", "initializer glorot_uniform → he_normal",
-                     "− BatchNorm"]
+    assert order == ["base model1", "+ dropout (1 of 3 seeds)", "initializer glorot_uniform → he_normal", "− BatchNorm"]
     assert "-5.33 [" in text and "small gain" in text and "91.00 ± 1.00" in text
     assert "showed small improvements when applied individually" in " ".join(text.split())
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--dataset", "synthetic", "--seeds", "0"], "--seeds must be at least 1, got 0"),
-    (["--dataset", "synthetic", "--methods", "init,warmup"], "unknown method 'warmup'; known: init, activation"),
-    (["--dataset", "synthetic", "--base", "model9"], "unknown preset 'model9'; known: dense"),
-    (["--dataset", "synthetic", "--epochs", "0"], "--epochs must be at least 1"),
-    (["--dataset", "emnist"], "unknown dataset 'emnist'"),
-    ([], "--dataset is required for a new ablation run"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "synthetic", "--seeds", "0"], "--seeds must be at least 1, got 0"),
+        (["--dataset", "synthetic", "--methods", "init,warmup"], "unknown method 'warmup'; known: init, activation"),
+        (["--dataset", "synthetic", "--base", "model9"], "unknown preset 'model9'; known: dense"),
+        (["--dataset", "synthetic", "--epochs", "0"], "--epochs must be at least 1"),
+        (["--dataset", "emnist"], "unknown dataset 'emnist'"),
+        ([], "--dataset is required for a new ablation run"),
+    ],
+)
 def test_bad_values_exit_2_with_one_line(tmp_path, capsys, args, message):
     code, _, err = run_cli(capsys, "ablate", "--run-dir", str(tmp_path / "run"), *args)
     assert code == 2 and message in err and "Traceback" not in err, err
@@ -140,8 +164,22 @@ def test_a_different_config_or_another_kind_of_run_is_refused(tmp_path, capsys):
 @pytest.mark.slow
 def test_every_method_trains_and_report_runs_compare_show_it(tmp_path, capsys):
     run = tmp_path / "abl"
-    code, out, err = run_cli(capsys, "ablate", "--dataset", "synthetic", "--run-dir", str(run), "--seeds", "1",
-                             "--epochs", "1", "--subset", "100", "--batch-size", "50")
+    code, out, err = run_cli(
+        capsys,
+        "ablate",
+        "--dataset",
+        "synthetic",
+        "--run-dir",
+        str(run),
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--subset",
+        "100",
+        "--batch-size",
+        "50",
+    )
     assert code == 0, err
     config = json.loads((run / "config.json").read_text())
     assert config["kind"] == "ablation" and config["base"] == "model1" and config["seeds"] == 1
@@ -189,10 +227,27 @@ def test_an_interrupted_ablation_resumes_without_retraining(tmp_path, capsys, mo
         return result
 
     monkeypatch.setattr(train_module, "fit_model", fit_then_interrupt)
-    code, _, err = run_cli(capsys, "ablate", "--dataset", "synthetic", "--run-dir", str(run), "--methods",
-                           "batchnorm", "--seeds", "2", "--epochs", "1", "--subset", "100", "--batch-size", "50")
-    assert code == 130 and err.strip() == (f"interrupted. Finished trainings are kept. Continue with: "
-                                           f"emnist-tuner ablate --run-dir {run}")
+    code, _, err = run_cli(
+        capsys,
+        "ablate",
+        "--dataset",
+        "synthetic",
+        "--run-dir",
+        str(run),
+        "--methods",
+        "batchnorm",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--subset",
+        "100",
+        "--batch-size",
+        "50",
+    )
+    assert code == 130 and err.strip() == (
+        f"interrupted. Finished trainings are kept. Continue with: emnist-tuner ablate --run-dir {run}"
+    )
     finished = sorted(p.relative_to(run).as_posix() for p in run.glob("variants/*/seed*/result.json"))
     assert finished == ["variants/base/seed0/result.json", "variants/batchnorm/seed0/result.json"]
     assert json.loads((run / "status.json").read_text())["state"] == "interrupted"
@@ -204,7 +259,23 @@ def test_an_interrupted_ablation_resumes_without_retraining(tmp_path, capsys, mo
     after = snapshot(run / "variants")
     assert all(after[path] == value for path, value in kept.items())  # byte-identical, never rewritten
     assert len(list(run.glob("variants/*/seed*/result.json"))) == 4
-    code, out, _ = run_cli(capsys, "ablate", "--run-dir", str(run), "--dataset", "synthetic", "--methods",
-                           "batchnorm", "--seeds", "2", "--epochs", "1", "--subset", "100", "--batch-size", "50")
+    code, out, _ = run_cli(
+        capsys,
+        "ablate",
+        "--run-dir",
+        str(run),
+        "--dataset",
+        "synthetic",
+        "--methods",
+        "batchnorm",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--subset",
+        "100",
+        "--batch-size",
+        "50",
+    )
     assert code == 0 and len(fits) == 5 and "4 finished, 0 to go" in " ".join(out.split())
     assert json.loads((run / "status.json").read_text())["state"] == "completed"

@@ -7,12 +7,11 @@ import json
 
 import numpy as np
 import pytest
+from helpers import run_cli, snapshot, spec_for, write_idx_gz
 
 from emnist_tuner.data import datasets
 from emnist_tuner.errors import ConfigError
 from emnist_tuner.experiments.transfer_data import fit_to_canvas, stratified_folds
-from helpers import run_cli, snapshot, spec_for, write_idx_gz
-
 
 # ------------------------------------------------------------------ stand-in data files
 
@@ -20,8 +19,8 @@ from helpers import run_cli, snapshot, spec_for, write_idx_gz
 def _alphadigit(cls: int, rng) -> np.ndarray:
     """A 20x16 0/1 glyph whose bars encode the class (learnable), with a little noise."""
     img = np.zeros((20, 16), dtype=np.uint8)
-    img[2 + (cls % 6) * 3: 4 + (cls % 6) * 3, 2:14] = 1
-    img[2:18, 2 + (cls // 6) * 2: 4 + (cls // 6) * 2] = 1
+    img[2 + (cls % 6) * 3 : 4 + (cls % 6) * 3, 2:14] = 1
+    img[2:18, 2 + (cls // 6) * 2 : 4 + (cls // 6) * 2] = 1
     flip = rng.random((20, 16)) < 0.03
     return np.where(flip, 1 - img, img).astype(np.uint8)
 
@@ -37,8 +36,10 @@ def fake_transfer_data(tmp_path, monkeypatch):
     folder = tmp_path / "data"
     x_train, y_train, x_test, y_test = synthetic_arrays()
     info = datasets.DATASETS["mnist"]
-    specs = [spec_for(write_idx_gz(folder / spec.subdir / spec.name, array.astype(np.uint8)), spec)
-             for spec, array in zip(info.files, (x_train, y_train, x_test, y_test))]
+    specs = [
+        spec_for(write_idx_gz(folder / spec.subdir / spec.name, array.astype(np.uint8)), spec)
+        for spec, array in zip(info.files, (x_train, y_train, x_test, y_test))
+    ]
     monkeypatch.setitem(datasets.DATASETS, "mnist", dataclasses.replace(info, files=tuple(specs)))
     rng = np.random.default_rng(0)
     cells = np.empty((36, 39), dtype=object)
@@ -49,8 +50,9 @@ def fake_transfer_data(tmp_path, monkeypatch):
     path = folder / ad.files[0].subdir / ad.files[0].name
     path.parent.mkdir(parents=True)
     scipy.io.savemat(path, {"dat": cells})
-    monkeypatch.setitem(datasets.DATASETS, "binary-alphadigits",
-                        dataclasses.replace(ad, files=(spec_for(path, ad.files[0]),)))
+    monkeypatch.setitem(
+        datasets.DATASETS, "binary-alphadigits", dataclasses.replace(ad, files=(spec_for(path, ad.files[0]),))
+    )
     return folder
 
 
@@ -136,8 +138,13 @@ def test_head_phase_trains_only_the_new_head_and_batchnorm_keeps_mnist_statistic
 
     model = _model(backbone)
     assert set_phase(model, "head") == []
-    assert sorted(w.path.split("/")[0] for w in model.trainable_weights) == \
-        ["new_bn", "new_bn", "new_dense", "new_head", "new_head"]
+    assert sorted(w.path.split("/")[0] for w in model.trainable_weights) == [
+        "new_bn",
+        "new_bn",
+        "new_dense",
+        "new_head",
+        "new_head",
+    ]
     before = _weights(backbone_layers(model))
     _step(model)
     assert all(np.array_equal(a, b) for a, b in zip(before, _weights(backbone_layers(model))))
@@ -155,8 +162,11 @@ def test_fine_tuning_all_layers_with_batchnorm_learning_or_frozen(backbone, batc
     others = [layer for layer in layers if layer not in bn]
     names = set_phase(model, "fine-tune", "all", batchnorm)
     assert names == [layer.name for layer in layers if batchnorm == "train" or layer not in bn]
-    expected = 5 + sum(len(layer.trainable_weights) for layer in others) + (
-        sum(len(layer.trainable_weights) for layer in bn) if batchnorm == "train" else 0)
+    expected = (
+        5
+        + sum(len(layer.trainable_weights) for layer in others)
+        + (sum(len(layer.trainable_weights) for layer in bn) if batchnorm == "train" else 0)
+    )
     assert len(model.trainable_weights) == expected
     bn_before, others_before = _weights(bn), _weights(others)
     _step(model)
@@ -206,8 +216,9 @@ def test_the_selection_fold_is_never_a_reported_fold():
 def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_path, capsys, fake_transfer_data):
     data = str(fake_transfer_data)
     run = tmp_path / "run"
-    code, _, err = run_cli(capsys, "train", "--preset", "convnet", "--dataset", "synthetic", "--run-dir", str(run),
-                           "--epochs", "1")
+    code, _, err = run_cli(
+        capsys, "train", "--preset", "convnet", "--dataset", "synthetic", "--run-dir", str(run), "--epochs", "1"
+    )
     assert code == 0, err
     code, out, err = run_cli(capsys, "retrain", str(run), "--epochs", "4", "--batch-size", "32", "--data-dir", data)
     assert code == 0, err
@@ -218,8 +229,20 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     code, _, err = run_cli(capsys, "retrain", str(run), "--data-dir", data)
     assert code == 1 and "already holds the winner retrained on mnist" in err
 
-    args = ["transfer", str(run), "--folds", "2", "--head-epochs", "1", "--fine-tune-epochs", "1",
-            "--scratch-epochs", "2", "--data-dir", data]
+    args = [
+        "transfer",
+        str(run),
+        "--folds",
+        "2",
+        "--head-epochs",
+        "1",
+        "--fine-tune-epochs",
+        "1",
+        "--scratch-epochs",
+        "2",
+        "--data-dir",
+        data,
+    ]
     code, out, err = run_cli(capsys, *args)
     assert code == 0, err
     out_dir = run / "transfer"
@@ -228,8 +251,9 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     assert sum(f["test_images"] for f in folds) == 1404 - 234  # the selection fold is never tested
     assert results["transfer"]["folds"] == [f["transfer_accuracy"] for f in folds]
     assert results["scratch"]["mean"] == pytest.approx(np.mean([f["scratch_accuracy"] for f in folds]))
-    assert results["difference"]["folds"] == pytest.approx([f["transfer_accuracy"] - f["scratch_accuracy"]
-                                                            for f in folds])
+    assert results["difference"]["folds"] == pytest.approx(
+        [f["transfer_accuracy"] - f["scratch_accuracy"] for f in folds]
+    )
     assert "mean ± std" in out and "91.00" in out and "88.00" in out and "letters A-Z" in out
     for fold in folds:  # 10 digit classes and 26 letter classes: the groups add up to the whole
         for name in ("transfer", "scratch"):
@@ -240,6 +264,7 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     import hashlib
 
     from emnist_tuner.experiments.transfer_data import transfer_folds
+
     for fold, indices in zip(folds, transfer_folds(labels, 2)[1]):
         assert fold["test_indices_sha256"] == hashlib.sha256(indices.tobytes()).hexdigest()
     recorded = json.loads((out_dir / "transfer.json").read_text())
@@ -264,15 +289,18 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     assert snapshot(run) == before  # checked before anything is written
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["--folds", "1"], 2, "--folds must be at least 2"),
-    (["--fine-tune-epochs", "0"], 2, "--fine-tune-epochs must be at least 1"),
-    (["--batchnorm", "maybe"], 2, "--batchnorm must be one of train, frozen, got 'maybe'"),
-    (["--fine-tune-lr", "0"], 2, "--fine-tune-lr must be above 0 and at most 1, got 0.0"),
-    (["--backbone", "imagenet"], 2, "--backbone must be one of mnist, emnist"),
-    (["--backbone", "emnist"], 2, "its model is not an EMNIST backbone"),
-    ([], 1, "train the MNIST backbone first with: emnist-tuner retrain"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--folds", "1"], 2, "--folds must be at least 2"),
+        (["--fine-tune-epochs", "0"], 2, "--fine-tune-epochs must be at least 1"),
+        (["--batchnorm", "maybe"], 2, "--batchnorm must be one of train, frozen, got 'maybe'"),
+        (["--fine-tune-lr", "0"], 2, "--fine-tune-lr must be above 0 and at most 1, got 0.0"),
+        (["--backbone", "imagenet"], 2, "--backbone must be one of mnist, emnist"),
+        (["--backbone", "emnist"], 2, "its model is not an EMNIST backbone"),
+        ([], 1, "train the MNIST backbone first with: emnist-tuner retrain"),
+    ],
+)
 def test_transfer_refuses_bad_values_and_missing_backbones(tmp_path, capsys, fake_transfer_data, args, code, message):
     run = tmp_path / "run"
     run.mkdir()
@@ -283,11 +311,14 @@ def test_transfer_refuses_bad_values_and_missing_backbones(tmp_path, capsys, fak
     assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.json"]  # nothing written
 
 
-@pytest.mark.parametrize("files, message", [
-    ({}, "is not a run folder (no config.json)"),
-    ({"config.json": {"kind": "search", "dataset": "mnist"}}, "the search has no winner yet"),
-    ({"config.json": {"kind": "train", "preset": "dense", "dataset": "mnist"}}, "the training run did not finish"),
-])
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({}, "is not a run folder (no config.json)"),
+        ({"config.json": {"kind": "search", "dataset": "mnist"}}, "the search has no winner yet"),
+        ({"config.json": {"kind": "train", "preset": "dense", "dataset": "mnist"}}, "the training run did not finish"),
+    ],
+)
 def test_retrain_needs_a_finished_run(tmp_path, capsys, files, message):
     run = tmp_path / "run"
     run.mkdir()

@@ -25,24 +25,47 @@ TRIALS = {
 }
 
 
-def write_trial(run, trial_id, status, score, epochs, initial, bracket, parent, parameters, activation, blocks,
-                curve, started):
+def write_trial(
+    run, trial_id, status, score, epochs, initial, bracket, parent, parameters, activation, blocks, curve, started
+):
     folder = run / "tuner" / f"trial_{trial_id}"
     folder.mkdir(parents=True)
-    values = {"tuner/epochs": epochs, "tuner/initial_epoch": initial, "tuner/bracket": bracket, "tuner/round": 0,
-              "activation": activation, "conv_blocks": blocks}
+    values = {
+        "tuner/epochs": epochs,
+        "tuner/initial_epoch": initial,
+        "tuner/bracket": bracket,
+        "tuner/round": 0,
+        "activation": activation,
+        "conv_blocks": blocks,
+    }
     if parent:
         values["tuner/trial_id"] = parent
-    state = {"trial_id": trial_id, "status": status, "score": score, "best_step": max(0, len(curve) - 1),
-             "hyperparameters": {"values": values}, "message": "ValueError: boom" if status == "FAILED" else None}
+    state = {
+        "trial_id": trial_id,
+        "status": status,
+        "score": score,
+        "best_step": max(0, len(curve) - 1),
+        "hyperparameters": {"values": values},
+        "message": "ValueError: boom" if status == "FAILED" else None,
+    }
     (folder / "trial.json").write_text(json.dumps(state))
     if status == "RUNNING":
         return
     log = [{"epoch": initial + i, "seconds": 1.0, "val_accuracy": v, "accuracy": v} for i, v in enumerate(curve)]
     (run / "timings").mkdir(exist_ok=True)
-    (run / "timings" / f"{trial_id}.json").write_text(json.dumps({
-        "trial_id": trial_id, "started": started, "ended": started + 10.0 * max(1, len(curve)), "status": status,
-        "epochs_trained": len(curve), "parameters": parameters, "epoch_log": log}))
+    (run / "timings" / f"{trial_id}.json").write_text(
+        json.dumps(
+            {
+                "trial_id": trial_id,
+                "started": started,
+                "ended": started + 10.0 * max(1, len(curve)),
+                "status": status,
+                "epochs_trained": len(curve),
+                "parameters": parameters,
+                "epoch_log": log,
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -55,11 +78,28 @@ def search_run(tmp_path, synthetic_labels):
     run = tmp_path / "search"
     for i, (trial_id, spec) in enumerate(TRIALS.items()):
         write_trial(run, trial_id, *spec, started=1000.0 + 60 * i)
-    (run / "config.json").write_text(json.dumps({
-        "dataset": "synthetic", "profile": "quick", "max_epochs": 3, "factor": 3, "iterations": 1, "subset": None,
-        "seed": 0, "val_fraction": 0.1, "data_dir": None, "kind": "search", "seed_presets": []}))
-    (run / "final.json").write_text(json.dumps({"trial_id": "0004", "val_accuracy": 0.85, "test_accuracy": 0.84,
-                                                "epochs": 3, "model": "best_model.keras"}))
+    (run / "config.json").write_text(
+        json.dumps(
+            {
+                "dataset": "synthetic",
+                "profile": "quick",
+                "max_epochs": 3,
+                "factor": 3,
+                "iterations": 1,
+                "subset": None,
+                "seed": 0,
+                "val_fraction": 0.1,
+                "data_dir": None,
+                "kind": "search",
+                "seed_presets": [],
+            }
+        )
+    )
+    (run / "final.json").write_text(
+        json.dumps(
+            {"trial_id": "0004", "val_accuracy": 0.85, "test_accuracy": 0.84, "epochs": 3, "model": "best_model.keras"}
+        )
+    )
     predictions = synthetic_labels.copy()
     predictions[np.flatnonzero(synthetic_labels == 3)[:6]] = 8
     predictions[np.flatnonzero(synthetic_labels == 1)[:2]] = 7

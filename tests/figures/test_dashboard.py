@@ -25,8 +25,16 @@ def test_page_is_self_contained_and_has_every_figure(search_run):
     assert "<script" not in page.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page), "an address outside the file"
     images = IMG.findall(page)
-    assert [alt.split(":")[0] for alt, _ in images] == ["history", "curves", "pareto", "importance", "effects",
-                                                       "confusion", "per-class", "confused-images"]
+    assert [alt.split(":")[0] for alt, _ in images] == [
+        "history",
+        "curves",
+        "pareto",
+        "importance",
+        "effects",
+        "confusion",
+        "per-class",
+        "confused-images",
+    ]
     for _, data in images:
         with Image.open(io.BytesIO(base64.b64decode(data))) as image:
             image.verify()
@@ -59,9 +67,18 @@ def _browser():
         pytest.skip(message)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}", "--window-size=1280,900"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
@@ -77,7 +94,8 @@ def _look_at(path, shot):
         images = driver.execute_script(
             "return Array.from(document.images).map(i => { const r = i.getBoundingClientRect();"
             " return [i.alt.split(':')[0], i.complete && i.naturalWidth > 0, i.naturalWidth,"
-            " [r.left, r.top + window.scrollY, r.width, r.height]]; })")
+            " [r.left, r.top + window.scrollY, r.width, r.height]]; })"
+        )
         driver.save_screenshot(str(shot))
     finally:
         driver.quit()

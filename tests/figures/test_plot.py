@@ -50,8 +50,12 @@ def test_figures_carry_the_data(search_run):
     assert any(line.get_linestyle() == ":" for line in curves.get_lines())  # the promotion 0001 -> 0004
     pareto = figures["pareto"].axes[0]
     front = next(c for c in pareto.collections if c.get_label() == "Pareto front")
-    assert sorted(map(tuple, front.get_offsets().tolist())) == [(2000.0, 0.58), (5000.0, 0.6), (9000.0, 0.7),
-                                                                (20000.0, 0.85)]
+    assert sorted(map(tuple, front.get_offsets().tolist())) == [
+        (2000.0, 0.58),
+        (5000.0, 0.6),
+        (9000.0, 0.7),
+        (20000.0, 0.85),
+    ]
 
 
 def test_a_search_killed_by_the_old_version(tmp_path):
@@ -70,25 +74,44 @@ def test_a_search_killed_by_the_old_version(tmp_path):
 def test_most_confused_examples_take_the_frequent_pairs_first():
     labels = np.array([0, 0, 0, 1, 1, 2, 2, 2])
     predictions = np.array([1, 1, 0, 2, 1, 0, 0, 0])
-    assert model_plots.most_confused_examples(labels, predictions, limit=3) == [5, 0, 3]  # 2→0 three times, 0→1 twice, 1→2 once
+    assert model_plots.most_confused_examples(labels, predictions, limit=3) == [
+        5,
+        0,
+        3,
+    ]  # 2→0 three times, 0→1 twice, 1→2 once
     assert model_plots.most_confused_examples(labels, labels) == []
 
 
 def test_an_ablation_run_draws_its_forest_plot(tmp_path):
     run = tmp_path / "ablation"
     (run / "variants").mkdir(parents=True)
-    variants = [{"name": "base", "label": "base", "adds_method": False},
-                {"name": "batch_norm", "label": "+ batch norm", "adds_method": True}]
-    (run / "config.json").write_text(json.dumps({"kind": "ablation", "base": "model1", "dataset": "synthetic",
-                                                 "seeds": 3, "epochs": 2, "variants": variants}))
+    variants = [
+        {"name": "base", "label": "base", "adds_method": False},
+        {"name": "batch_norm", "label": "+ batch norm", "adds_method": True},
+    ]
+    (run / "config.json").write_text(
+        json.dumps(
+            {
+                "kind": "ablation",
+                "base": "model1",
+                "dataset": "synthetic",
+                "seeds": 3,
+                "epochs": 2,
+                "variants": variants,
+            }
+        )
+    )
     from emnist_tuner.experiments.ablation import read_results
 
     for name, accs in (("base", (0.80, 0.81, 0.79)), ("batch_norm", (0.85, 0.87, 0.84))):
         for seed, acc in enumerate(accs):
             folder = run / "variants" / name / f"seed{seed}"
             folder.mkdir(parents=True)
-            (folder / "result.json").write_text(json.dumps({"variant": name, "seed": seed, "test_accuracy": acc,
-                                                            "train_seconds": 1.0, "epochs_trained": 2}))
+            (folder / "result.json").write_text(
+                json.dumps(
+                    {"variant": name, "seed": seed, "test_accuracy": acc, "train_seconds": 1.0, "epochs_trained": 2}
+                )
+            )
     assert len(read_results(run)) == 6
     figures = build_figures(run)
     assert [name for name, _ in figures.figures] == ["ablation"]
@@ -102,11 +125,14 @@ def test_cli_writes_the_figures(search_run, tmp_path, capsys):
     assert out.strip() == f"wrote {tmp_path / 'o' / 'history.png'}"
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["--only", "histogram"], 2, "--only: unknown figure 'histogram'; known: " + ", ".join(FIGURES)),
-    (["--format", "jpg"], 2, "--format must be one of png, svg, got 'jpg'"),
-    (["--out", "FILE"], 2, "it is a file; give a folder"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--only", "histogram"], 2, "--only: unknown figure 'histogram'; known: " + ", ".join(FIGURES)),
+        (["--format", "jpg"], 2, "--format must be one of png, svg, got 'jpg'"),
+        (["--out", "FILE"], 2, "it is a file; give a folder"),
+    ],
+)
 def test_cli_bad_options_are_one_line_and_write_nothing(search_run, tmp_path, capsys, args, code, message):
     (tmp_path / "FILE").write_text("x")
     args = [str(tmp_path / "FILE") if a == "FILE" else a for a in args]
@@ -144,10 +170,16 @@ def test_compare_plot(search_run, tmp_path, capsys):
 
 
 def test_transfer_figure_shows_each_fold_and_the_interval(search_run):
-    results = {"transfer": {"mean": 0.88, "std": 0.01, "folds": [0.87, 0.88, 0.89]},
-               "scratch": {"mean": 0.86, "std": 0.01, "folds": [0.85, 0.86, 0.87]},
-               "difference": {"mean": 0.02, "std": 0.0, "folds": [0.02, 0.02, 0.02], "ci95": [0.01, 0.03]},
-               "folds": 3, "seeds": 1, "size": 20, "backbone": "mnist", "winner": "trial 0004"}
+    results = {
+        "transfer": {"mean": 0.88, "std": 0.01, "folds": [0.87, 0.88, 0.89]},
+        "scratch": {"mean": 0.86, "std": 0.01, "folds": [0.85, 0.86, 0.87]},
+        "difference": {"mean": 0.02, "std": 0.0, "folds": [0.02, 0.02, 0.02], "ci95": [0.01, 0.03]},
+        "folds": 3,
+        "seeds": 1,
+        "size": 20,
+        "backbone": "mnist",
+        "winner": "trial 0004",
+    }
     (search_run / "transfer").mkdir()
     (search_run / "transfer" / "results.json").write_text(json.dumps(results))
     figure = dict(build_figures(search_run, ["transfer"]).figures)["transfer"]

@@ -18,8 +18,10 @@ def test_pareto_front_is_exactly_the_non_dominated_points():
         scores = rng.integers(0, 6, 12) / 10
         front = set(sd.pareto_front(costs, scores).tolist())
         for i in range(12):
-            dominated = any(costs[j] <= costs[i] and scores[j] >= scores[i] and
-                            (costs[j] < costs[i] or scores[j] > scores[i]) for j in range(12))
+            dominated = any(
+                costs[j] <= costs[i] and scores[j] >= scores[i] and (costs[j] < costs[i] or scores[j] > scores[i])
+                for j in range(12)
+            )
             assert (i in front) == (not dominated)
 
 

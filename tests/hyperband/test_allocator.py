@@ -27,8 +27,10 @@ def test_auto_preloads_tcmalloc_where_installed_and_keeps_the_users_settings(cle
     assert allocator.allocator_environment() == {"LD_PRELOAD": TCMALLOC, "TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "1"}
     clean.setenv("LD_PRELOAD", f"libmine.so {TCMALLOC}")  # already there: not twice
     clean.setenv("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "0")  # the user's word stands
-    assert allocator.allocator_environment() == {"LD_PRELOAD": f"libmine.so {TCMALLOC}",
-                                                 "TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0"}
+    assert allocator.allocator_environment() == {
+        "LD_PRELOAD": f"libmine.so {TCMALLOC}",
+        "TF_ONEDNN_USE_SYSTEM_ALLOCATOR": "0",
+    }
 
 
 def test_without_tcmalloc_auto_keeps_tensorflows_pool_and_tcmalloc_is_an_error(clean):
@@ -45,17 +47,36 @@ def test_tensorflow_asks_for_the_pool_and_a_bad_value_is_a_config_error(clean):
     clean.setenv("EMNIST_TUNER_ALLOCATOR", " TensorFlow ")
     assert allocator.allocator_environment() == {}
     clean.setenv("EMNIST_TUNER_ALLOCATOR", "jemalloc")
-    with pytest.raises(ConfigError, match="EMNIST_TUNER_ALLOCATOR='jemalloc' is not an allocator: .*auto, tcmalloc, "
-                                          "tensorflow"):
+    with pytest.raises(
+        ConfigError, match="EMNIST_TUNER_ALLOCATOR='jemalloc' is not an allocator: .*auto, tcmalloc, tensorflow"
+    ):
         allocator.allocator_environment()
 
 
-@pytest.mark.parametrize("in_use, onednn, asked, said", [
-    ("tcmalloc", "1", None, "memory from tcmalloc, handed back after each trial"),
-    ("glibc", None, None, "TensorFlow's pool, kept until the worker ends (to hand it back: Debian/Ubuntu: apt install"),
-    ("tcmalloc", None, "tensorflow", "TensorFlow's pool, kept until the worker ends (EMNIST_TUNER_ALLOCATOR=tensorflow)"),
-    ("tcmalloc", "0", None, "TensorFlow's pool, kept until the worker ends (TF_ONEDNN_USE_SYSTEM_ALLOCATOR is not 1)"),
-])
+@pytest.mark.parametrize(
+    "in_use, onednn, asked, said",
+    [
+        ("tcmalloc", "1", None, "memory from tcmalloc, handed back after each trial"),
+        (
+            "glibc",
+            None,
+            None,
+            "TensorFlow's pool, kept until the worker ends (to hand it back: Debian/Ubuntu: apt install",
+        ),
+        (
+            "tcmalloc",
+            None,
+            "tensorflow",
+            "TensorFlow's pool, kept until the worker ends (EMNIST_TUNER_ALLOCATOR=tensorflow)",
+        ),
+        (
+            "tcmalloc",
+            "0",
+            None,
+            "TensorFlow's pool, kept until the worker ends (TF_ONEDNN_USE_SYSTEM_ALLOCATOR is not 1)",
+        ),
+    ],
+)
 def test_the_devices_line_says_where_memory_comes_from(clean, in_use, onednn, asked, said):
     clean.setattr(allocator, "allocator_in_use", lambda: in_use)
     for name, value in (("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", onednn), ("EMNIST_TUNER_ALLOCATOR", asked)):
@@ -88,10 +109,19 @@ def test_a_worker_runs_on_tcmalloc_and_hands_a_trials_memory_back():
             pytest.fail("tcmalloc (libtcmalloc_minimal) is not installed, and EMNIST_TUNER_REQUIRE_TCMALLOC=1")
         pytest.skip("tcmalloc is not installed (Debian: libtcmalloc-minimal4)")
     env = {k: v for k, v in os.environ.items() if k != "EMNIST_TUNER_ALLOCATOR"}
-    out = subprocess.run([sys.executable, "-c", RELEASE], capture_output=True, text=True, check=True,
-                         env={**env, **allocator.allocator_environment()}).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", RELEASE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**env, **allocator.allocator_environment()},
+    ).stdout.split()
     in_use, freed, released = out[0], float(out[1]), float(out[2])
     assert in_use == "tcmalloc"
-    assert subprocess.run([sys.executable, "-c", RELEASE], capture_output=True, text=True, check=True,
-                          env={**env, "LD_PRELOAD": ""}).stdout.split()[0] == "glibc"  # and told apart
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", RELEASE], capture_output=True, text=True, check=True, env={**env, "LD_PRELOAD": ""}
+        ).stdout.split()[0]
+        == "glibc"
+    )  # and told apart
     assert freed - released > 200  # MiB: tcmalloc kept the freed blocks until asked

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import accuracy_of_saved_predictions, run_cli
 
 from emnist_tuner.runfolder.configs import SearchConfig, load_config
-from helpers import accuracy_of_saved_predictions, run_cli
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "search-v0.1-killed"
 
@@ -37,8 +37,9 @@ def test_an_old_run_folder_is_read_as_it_was(old_run, capsys):
 
 @pytest.mark.slow
 def test_an_old_run_folder_resumes_and_renders(old_run, capsys):
-    proc = subprocess.run([sys.executable, "-m", "emnist_tuner.cli", "resume", str(old_run)], capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emnist_tuner.cli", "resume", str(old_run)], capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     said = " ".join(proc.stdout.split())
     assert "took over the lock left by process" in said and "tuner0.json was missing" in said

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import run_cli
 from test_search_e2e import SEARCH, _env, assert_search_finished, wait_until
 
@@ -40,8 +39,15 @@ def procs(tmp_path):
     def start(name, *args):
         env = {**_env(), "EMNIST_TUNER_HEARTBEAT": "1"}
         out = open(tmp_path / f"{name}.out", "w")
-        started.append(subprocess.Popen([sys.executable, "-m", "emnist_tuner.cli", "search", *SEARCH, *args],
-                                        stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True))
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "emnist_tuner.cli", "search", *SEARCH, *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        )
         return started[-1]
 
     yield start
@@ -60,8 +66,11 @@ def test_chief_and_two_workers_finish_although_one_worker_is_killed_mid_trial(tm
 
     def a_is_in_its_second_trial():
         said = (tmp_path / "a.out").read_text()
-        return (said.count(" completed: ") >= 1 and len(re.findall(r"^trial \d+: bracket", said, re.M)) >= 2
-                or a.poll() is not None)
+        return (
+            said.count(" completed: ") >= 1
+            and len(re.findall(r"^trial \d+: bracket", said, re.M)) >= 2
+            or a.poll() is not None
+        )
 
     wait_until(a_is_in_its_second_trial, timeout=240, what="worker a to finish a trial and start another")
     assert a.poll() is None, (tmp_path / "a.out").read_text()
@@ -81,8 +90,12 @@ def test_chief_and_two_workers_finish_although_one_worker_is_killed_mid_trial(tm
     assert {"chief.log", "worker-a.log", "worker-b.log"} <= set(logs) and all(logs.values())
     # KerasTuner 1.4.8's debug print writes a bare hyperparameter value on a line of its own at each
     # conditional hyperparameter sent over gRPC: no such line in any log
-    bare = [line for text in logs.values() for line in text.splitlines()
-            if re.fullmatch(r"True|False|-?\d+(\.\d+)?(e-?\d+)?|[a-z_]+", line.strip())]
+    bare = [
+        line
+        for text in logs.values()
+        for line in text.splitlines()
+        if re.fullmatch(r"True|False|-?\d+(\.\d+)?(e-?\d+)?|[a-z_]+", line.strip())
+    ]
     assert bare == []
 
     # the readers work on a distributed run folder as on any other
@@ -152,8 +165,8 @@ def test_silent_worker_loses_its_trial_and_a_restarted_one_gets_its_own_back(tmp
 
 
 def test_a_worker_refuses_a_folder_that_is_not_its_chiefs(tmp_path, capsys):
-    from emnist_tuner.runfolder.configs import SearchConfig
     from emnist_tuner.hyperband.space import fingerprint_for
+    from emnist_tuner.runfolder.configs import SearchConfig
 
     run = tmp_path / "run"
     config = SearchConfig.from_profile("synthetic", max_epochs=2, factor=2)

@@ -11,13 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import run_cli, snapshot
 
 from emnist_tuner.errors import RunError
 from emnist_tuner.runfolder import lifecycle as runfolder
 from emnist_tuner.runfolder.layout import RunFolder
-from emnist_tuner.runfolder.repair import check_tuner_state
-from emnist_tuner.runfolder.repair import check_checkpoints, checkpoints_still_needed
-from helpers import run_cli, snapshot
+from emnist_tuner.runfolder.repair import check_checkpoints, check_tuner_state, checkpoints_still_needed
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "faults.py"
 
@@ -94,9 +93,18 @@ def test_missing_checkpoint_of_a_trial_hyperband_may_continue(tmp_path):
         (project / f"trial_{trial_id}").mkdir(parents=True)
         (project / f"trial_{trial_id}" / "trial.json").write_text(json.dumps({"trial_id": trial_id, "status": status}))
     # bracket 1: round 0 = 0000, 0001; round 1 = 0002 continues 0000 (still running). Bracket 0: 0003.
-    state = {"brackets": [{"bracket_num": 1, "rounds": [[{"past_id": None, "id": "0000"}, {"past_id": None, "id": "0001"}],
-                                                          [{"past_id": "0000", "id": "0002"}]]},
-                          {"bracket_num": 0, "rounds": [[{"past_id": None, "id": "0003"}]]}]}
+    state = {
+        "brackets": [
+            {
+                "bracket_num": 1,
+                "rounds": [
+                    [{"past_id": None, "id": "0000"}, {"past_id": None, "id": "0001"}],
+                    [{"past_id": "0000", "id": "0002"}],
+                ],
+            },
+            {"bracket_num": 0, "rounds": [[{"past_id": None, "id": "0003"}]]},
+        ]
+    }
     statuses = {"0000": "COMPLETED", "0001": "COMPLETED", "0002": "RUNNING", "0003": "COMPLETED"}
     assert checkpoints_still_needed(state, statuses) == {"0000", "0001"}  # 0003: its bracket's last round
     for trial_id in ("0001", "0003"):
@@ -145,9 +153,9 @@ def test_full_disk_at_a_state_write_keeps_the_old_file(tmp_path, monkeypatch):
 def test_full_disk_while_saving_a_checkpoint_stops_without_failing_the_trial(tmp_path, monkeypatch):
     import keras
 
-    from emnist_tuner.runfolder.configs import SearchConfig
     from emnist_tuner.hyperband.space import fingerprint_for
     from emnist_tuner.hyperband.worker import run_worker
+    from emnist_tuner.runfolder.configs import SearchConfig
 
     config = SearchConfig.from_profile("synthetic", max_epochs=2, factor=2)
     config.space = fingerprint_for(config)

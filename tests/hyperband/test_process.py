@@ -27,8 +27,13 @@ def test_a_worker_gets_this_environment_quiet_with_its_allocator_and_the_callers
 
     monkeypatch.setattr(process.subprocess, "Popen", popen)
     with pytest.raises(_Started):
-        process.run_worker_process(RunFolder(tmp_path), "search", 8, display=None,
-                                   env={"KERASTUNER_TUNER_ID": "w1", "MALLOC_TRIM_THRESHOLD_": None})
+        process.run_worker_process(
+            RunFolder(tmp_path),
+            "search",
+            8,
+            display=None,
+            env={"KERASTUNER_TUNER_ID": "w1", "MALLOC_TRIM_THRESHOLD_": None},
+        )
     env, command = started["env"], started["command"]
     assert command[command.index("--mode") + 1] == "search" and command[command.index("--budget") + 1] == "8"
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "2" and env["PYTHONUNBUFFERED"] == "1"

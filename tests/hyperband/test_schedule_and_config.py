@@ -7,14 +7,20 @@ import json
 import pytest
 
 from emnist_tuner.errors import ConfigError, RunError
-from emnist_tuner.runfolder.configs import SearchConfig, load_config
 from emnist_tuner.hyperband.schedule import docstring_estimate, hyperband_schedule, total_epochs, total_trials
+from emnist_tuner.runfolder.configs import SearchConfig, load_config
 
 
 def test_schedule_of_the_quick_profile():
     rounds = hyperband_schedule(max_epochs=9, factor=3)
     assert [(r.bracket, r.round, r.trials, r.new_epochs) for r in rounds] == [
-        (2, 0, 9, 1), (2, 1, 3, 2), (2, 2, 1, 6), (1, 0, 5, 3), (1, 1, 2, 6), (0, 0, 3, 9)]
+        (2, 0, 9, 1),
+        (2, 1, 3, 2),
+        (2, 2, 1, 6),
+        (1, 0, 5, 3),
+        (1, 1, 2, 6),
+        (0, 0, 3, 9),
+    ]
     assert total_trials(rounds) == 23 and total_epochs(rounds) == 75
     assert total_epochs(rounds) > 2 * docstring_estimate(9, 3)  # the docstring's estimate is far too low
 
@@ -32,13 +38,16 @@ def test_profile_values_and_overrides():
     assert full.max_epochs == 12 and full.subset is None and full.factor == 3
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (dict(factor=1), "--factor must be at least 2"),
-    (dict(max_epochs=0), "--max-epochs must be at least 1"),
-    (dict(subset=3), "--subset must be at least 10"),
-    (dict(batch_size=-1), "--batch-size must be at least 1"),
-    (dict(seed=-1), "--seed must be between 0 and 2\\*\\*32 - 1"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(factor=1), "--factor must be at least 2"),
+        (dict(max_epochs=0), "--max-epochs must be at least 1"),
+        (dict(subset=3), "--subset must be at least 10"),
+        (dict(batch_size=-1), "--batch-size must be at least 1"),
+        (dict(seed=-1), "--seed must be between 0 and 2\\*\\*32 - 1"),
+    ],
+)
 def test_bad_values_are_config_errors(overrides, message):
     with pytest.raises(ConfigError, match=message):
         SearchConfig.from_profile("mnist", "quick", **overrides)

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import accuracy_of_saved_predictions
 
 from emnist_tuner.hyperband.allocator import find_tcmalloc
 from emnist_tuner.hyperband.process import worker_pids as workers_of
 from emnist_tuner.runfolder.layout import RunFolder
-from helpers import accuracy_of_saved_predictions
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,9 @@ def _env():
 
 
 def cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "emnist_tuner.cli", *args], capture_output=True, text=True,
-                          env=_env(), timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "emnist_tuner.cli", *args], capture_output=True, text=True, env=_env(), timeout=timeout
+    )
 
 
 def _interruptible() -> None:
@@ -45,8 +46,9 @@ def _interruptible() -> None:
 def start(tmp_path, *args):
     out = open(tmp_path / "out.txt", "w")
     err = open(tmp_path / "err.txt", "w")
-    return subprocess.Popen([sys.executable, "-m", "emnist_tuner.cli", *args], stdout=out, stderr=err, env=_env(),
-                            preexec_fn=_interruptible)
+    return subprocess.Popen(
+        [sys.executable, "-m", "emnist_tuner.cli", *args], stdout=out, stderr=err, env=_env(), preexec_fn=_interruptible
+    )
 
 
 def trial_states(run: Path) -> dict[str, dict]:
@@ -228,8 +230,7 @@ def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(tmp
 
 def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, start_proc):
     run = tmp_path / "run"
-    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--ensemble", "3", "--final-epochs", "2",
-                      "--tta", "3")
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--ensemble", "3", "--final-epochs", "2", "--tta", "3")
     member_2 = run / "ensemble" / "member-2.json"
     wait_until(lambda: member_2.is_file() or proc.poll() is not None, timeout=300, what="member 2 to be saved")
     proc.send_signal(signal.SIGKILL)
@@ -249,8 +250,11 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     final = json.loads((run / "final.json").read_text())
     assert final["recipe"] == "2 epochs: 1 warm-up, cosine to 0; label smoothing 0.1; weight EMA"
     ensemble = final["ensemble"]
-    assert [(m["member"], m["seed"], m["trial_id"]) for m in ensemble["members"]] == \
-        [(1, 0, final["trial_id"]), (2, 1, final["trial_id"]), (3, 2, final["trial_id"])]
+    assert [(m["member"], m["seed"], m["trial_id"]) for m in ensemble["members"]] == [
+        (1, 0, final["trial_id"]),
+        (2, 1, final["trial_id"]),
+        (3, 2, final["trial_id"]),
+    ]
     assert ensemble["test_accuracy"] == pytest.approx(accuracy_of_saved_predictions(run / "ensemble"))
     assert final["tta"]["copies"] == ensemble["tta"]["copies"] == 3
     if final["hyperparameters"].get("augment"):  # the winner of this tiny search varies from run to run
@@ -267,8 +271,10 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     from emnist_tuner.data.prepare import prepare_data
 
     x = prepare_data("synthetic", None, 0).x_test[:50]
-    members = [keras.models.load_model(run / name, compile=False)
-               for name in ("best_model.keras", "ensemble/member-2.keras", "ensemble/member-3.keras")]
+    members = [
+        keras.models.load_model(run / name, compile=False)
+        for name in ("best_model.keras", "ensemble/member-2.keras", "ensemble/member-3.keras")
+    ]
     averaged = keras.models.load_model(run / "ensemble.keras", compile=False)
     mean = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
     np.testing.assert_allclose(averaged.predict(x, verbose=0), mean, rtol=1e-5, atol=1e-6)

@@ -73,8 +73,13 @@ class CountingHyperModel(CharacterHyperModel):
 def test_the_declared_space_is_what_kerastuners_exploration_finds(shape, tmp_path):
     # KerasTuner's stock tuner builds the default point once per never-active conditional scope (none may
     # fail, for any allowed image size); RunHyperband skips that and relies on the declared space.
-    stock = keras_tuner.Hyperband(CharacterHyperModel(shape, 10), objective="val_accuracy", max_epochs=2,
-                                  directory=tmp_path / "stock", project_name="t")
+    stock = keras_tuner.Hyperband(
+        CharacterHyperModel(shape, 10),
+        objective="val_accuracy",
+        max_epochs=2,
+        directory=tmp_path / "stock",
+        project_name="t",
+    )
     config = SearchConfig(dataset="synthetic", max_epochs=2, factor=2)
     CountingHyperModel.builds = 0
     ours = RunHyperband(CountingHyperModel(shape, 10), config, RunFolder(tmp_path / "ours"))
@@ -141,7 +146,7 @@ def test_the_best_epoch_is_kept_in_memory_and_written_once_when_fit_ends(tmp_pat
     monkeypatch.setattr(keras.Model, "save_weights", lambda self, *a, **k: (writes.append(a), real_save(self, *a, **k)))
     epochs = [np.full(w.shape, epoch, "float32") for epoch in range(3) for w in model.get_weights()]
     for epoch, score in enumerate([0.5, 0.7, 0.6]):
-        model.set_weights(epochs[2 * epoch:2 * epoch + 2])
+        model.set_weights(epochs[2 * epoch : 2 * epoch + 2])
         callback.on_epoch_end(epoch, {"val_accuracy": score})
     assert writes == []  # nothing written during fit
     callback.on_train_end()
@@ -170,15 +175,21 @@ def test_trial_tensorboard_writes_epoch_summaries_with_no_per_batch_calls(tmp_pa
     inputs = keras.Input((3,))
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    for callback in (keras.callbacks.TensorBoard(str(tmp_path / "stock"), update_freq="epoch"),
-                     EpochTensorBoard(str(tmp_path / "ours"))):
+    for callback in (
+        keras.callbacks.TensorBoard(str(tmp_path / "stock"), update_freq="epoch"),
+        EpochTensorBoard(str(tmp_path / "ours")),
+    ):
         names.clear()
         model.fit(x, y, validation_data=(x, y), batch_size=8, epochs=2, verbose=0, callbacks=[callback])
         if type(callback) is keras.callbacks.TensorBoard:  # Keras' own: a call per metric per batch
             assert sum(name.startswith("batch_") for name in names) >= 2 * 5 * 2
             per_epoch = [name for name in names if not name.startswith("batch_")]
     assert "epoch_accuracy" in names and names == per_epoch  # ours: the same summaries, none per batch
-    tags = {(folder.name, value.tag) for folder in (tmp_path / "ours").iterdir()
-            for events in folder.glob("events.out.tfevents.*")
-            for event in tf.compat.v1.train.summary_iterator(str(events)) for value in event.summary.value}
+    tags = {
+        (folder.name, value.tag)
+        for folder in (tmp_path / "ours").iterdir()
+        for events in folder.glob("events.out.tfevents.*")
+        for event in tf.compat.v1.train.summary_iterator(str(events))
+        for value in event.summary.value
+    }
     assert {("train", "epoch_accuracy"), ("validation", "epoch_accuracy"), ("train", "epoch_loss")} <= tags

@@ -7,9 +7,9 @@ import json
 import sys
 
 import pytest
+from helpers import run_cli
 
 import emnist_tuner as et
-from helpers import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,9 @@ def test_each_format_is_verified_by_its_runtime(trained, tmp_path, capsys, fmt):
     assert verified["top1_agreement"] == 1.0 and verified["max_probability_difference"] <= verified["tolerance"]
     assert verified["images"] == "the first 200 synthetic test images"
     assert card["test_accuracy"] == json.loads((trained / "metrics.json").read_text())["test_accuracy"]
-    assert "verified with" in said and sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, f"{out.name}.card.json"])
+    assert "verified with" in said and sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [out.name, f"{out.name}.card.json"]
+    )
 
 
 def test_the_exported_graph_has_no_augmentation(trained):

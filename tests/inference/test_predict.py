@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 import pytest
+from helpers import run_cli
 from PIL import Image
 
 import emnist_tuner as et
-from helpers import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def _scan(image: np.ndarray, size: int, rng, jpeg: bool, folder, name):
     big = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
     page = np.zeros((size + 90, size + 70), np.uint8)
     top, left = rng.integers(0, 90), rng.integers(0, 70)
-    page[top:top + size, left:left + size] = big
+    page[top : top + size, left : left + size] = big
     path = folder / f"{name}.{'jpg' if jpeg else 'png'}"
     Image.fromarray(255 - page).save(path, quality=92) if jpeg else Image.fromarray(255 - page).save(path)
     return path
@@ -49,12 +49,27 @@ def test_every_input_kind_and_the_formats(trained, tmp_path, capsys):
     Image.fromarray(deep).save(tmp_path / "scans" / "deep.png")
     assert Image.open(tmp_path / "scans" / "deep.png").mode.startswith("I")
     np.save(tmp_path / "arrays.npy", test[:4])
-    code, out, err = run_cli(capsys, "predict", str(trained), str(tmp_path / "scans"), str(tmp_path / "arrays.npy"),
-                             "--format", "json", "--top", "2")
+    code, out, err = run_cli(
+        capsys,
+        "predict",
+        str(trained),
+        str(tmp_path / "scans"),
+        str(tmp_path / "arrays.npy"),
+        "--format",
+        "json",
+        "--top",
+        "2",
+    )
     assert code == 0, err
     rows = json.loads(out)
-    assert [r["input"].rsplit("/", 1)[-1] for r in rows] == ["alpha.png", "deep.png", "g0.png", "g1.jpg", "g2.png", *[
-        f"arrays.npy[{i}]" for i in range(4)]]
+    assert [r["input"].rsplit("/", 1)[-1] for r in rows] == [
+        "alpha.png",
+        "deep.png",
+        "g0.png",
+        "g1.jpg",
+        "g2.png",
+        *[f"arrays.npy[{i}]" for i in range(4)],
+    ]
     for row in rows:
         assert len(row["top"]) == 2 and row["top"][0]["probability"] >= row["top"][1]["probability"]
         assert row["top"][0]["class"] in [f"g{i}" for i in range(10)]
@@ -75,17 +90,25 @@ def test_bad_inputs_are_one_line_each_and_the_others_are_predicted(trained, tmp_
     assert code == 1 and [r["input"].rsplit("/", 1)[-1] for r in json.loads(out)] == ["ok.png"]
     lines = err.splitlines()
     assert len(lines) == 5 and all(line.startswith("error: ") for line in lines)
-    for expected in ("no image, .npy or IDX file in the folder", "text.png: not an image that can be read",
-                     "tiny.png: the image is 1x1 pixels", "white.png: no ink found", "cube.npy: an array of shape"):
+    for expected in (
+        "no image, .npy or IDX file in the folder",
+        "text.png: not an image that can be read",
+        "tiny.png: the image is 1x1 pixels",
+        "white.png: no ink found",
+        "cube.npy: an array of shape",
+    ):
         assert any(expected in line for line in lines), expected
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["--top", "0"], 2, "--top must be at least 1, got 0"),
-    (["--format", "xml"], 2, "--format must be one of table, json, csv, got 'xml'"),
-    (["--invert", "maybe"], 2, "--invert must be one of auto, yes, no, got 'maybe'"),
-    (["--tta", "0"], 2, "--tta must be at least 1 (1: no test-time augmentation), got 0"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--top", "0"], 2, "--top must be at least 1, got 0"),
+        (["--format", "xml"], 2, "--format must be one of table, json, csv, got 'xml'"),
+        (["--invert", "maybe"], 2, "--invert must be one of auto, yes, no, got 'maybe'"),
+        (["--tta", "0"], 2, "--tta must be at least 1 (1: no test-time augmentation), got 0"),
+    ],
+)
 def test_bad_options(trained, tmp_path, capsys, args, code, message):
     result = run_cli(capsys, "predict", str(trained), str(tmp_path), *args)
     assert result[0] == code and result[2] == f"error: {message}\n"
@@ -133,8 +156,9 @@ def test_test_time_augmentation_averages_copies(trained, tmp_path, capsys):
     images = prepare_data("synthetic", None, 0).x_test[:8]
     np.save(tmp_path / "glyphs.npy", images)
     hypermodel = CharacterHyperModel((28, 28), 10)
-    values = dict(preset_hyperparameters("convnet", hypermodel).values, augment=True, rotation=0.03,
-                  translation=0.1, zoom=0.1)
+    values = dict(
+        preset_hyperparameters("convnet", hypermodel).values, augment=True, rotation=0.03, translation=0.1, zoom=0.1
+    )
     hypermodel.build(hypermodel.hyperparameters_for(values)).save(tmp_path / "augmented.keras")
     plain = et.predict(tmp_path / "augmented.keras", tmp_path / "glyphs.npy", top=10)
     again = et.predict(tmp_path / "augmented.keras", tmp_path / "glyphs.npy", top=10, tta=1)

@@ -8,9 +8,9 @@ import json
 import os
 
 import pytest
+from helpers import render, snapshot
 
 from emnist_tuner.cli import main
-from helpers import render, snapshot
 from emnist_tuner.reports.leaderboard import leaderboard_table, leaderboard_text
 from emnist_tuner.runfolder.trials import read_trials
 
@@ -18,10 +18,16 @@ from emnist_tuner.runfolder.trials import read_trials
 def _trial(project, trial_id, status, score=None, **values):
     folder = project / f"trial_{trial_id}"
     folder.mkdir(parents=True)
-    state = {"trial_id": trial_id, "status": status, "score": score, "best_step": 1,
-             "hyperparameters": {"values": {"tuner/epochs": 3, "tuner/initial_epoch": 0, "tuner/bracket": 1,
-                                            "tuner/round": 0, **values}},
-             "message": "Traceback...\nFailedTrialError: image too small for kernel 5" if status == "FAILED" else None}
+    state = {
+        "trial_id": trial_id,
+        "status": status,
+        "score": score,
+        "best_step": 1,
+        "hyperparameters": {
+            "values": {"tuner/epochs": 3, "tuner/initial_epoch": 0, "tuner/bracket": 1, "tuner/round": 0, **values}
+        },
+        "message": "Traceback...\nFailedTrialError: image too small for kernel 5" if status == "FAILED" else None,
+    }
     (folder / "trial.json").write_text(json.dumps(state))
 
 

@@ -16,9 +16,15 @@ from emnist_tuner.reports.report import build_report, save_report
 def _trial(project, trial_id, status, score=None, **values):
     folder = project / f"trial_{trial_id}"
     folder.mkdir(parents=True)
-    state = {"trial_id": trial_id, "status": status, "score": score, "best_step": 1,
-             "hyperparameters": {"values": {"tuner/epochs": 3, "tuner/initial_epoch": 0, "tuner/bracket": 1,
-                                            "tuner/round": 0, **values}}}
+    state = {
+        "trial_id": trial_id,
+        "status": status,
+        "score": score,
+        "best_step": 1,
+        "hyperparameters": {
+            "values": {"tuner/epochs": 3, "tuner/initial_epoch": 0, "tuner/bracket": 1, "tuner/round": 0, **values}
+        },
+    }
     (folder / "trial.json").write_text(json.dumps(state))
 
 
@@ -37,13 +43,37 @@ def run_dir(tmp_path, test_labels):
     (run / "timings").mkdir()
     (run / "timings" / "0000.json").write_text(json.dumps({"started": 100.0, "ended": 160.0}))
     (run / "timings" / "0001.json").write_text(json.dumps({"started": 200.0, "ended": 275.0}))
-    (run / "config.json").write_text(json.dumps({
-        "dataset": "synthetic", "profile": "quick", "max_epochs": 3, "factor": 3, "iterations": 1,
-        "subset": None, "seed": 0, "val_fraction": 0.1, "data_dir": None, "kind": "search"}))
-    (run / "final.json").write_text(json.dumps({
-        "trial_id": "0001", "val_accuracy": 0.93, "epochs": 3, "train_images": 600, "test_images": 200,
-        "test_accuracy": 0.93, "parameters": 7850, "hyperparameters": {"conv_blocks": 1},
-        "model": "best_model.keras"}))
+    (run / "config.json").write_text(
+        json.dumps(
+            {
+                "dataset": "synthetic",
+                "profile": "quick",
+                "max_epochs": 3,
+                "factor": 3,
+                "iterations": 1,
+                "subset": None,
+                "seed": 0,
+                "val_fraction": 0.1,
+                "data_dir": None,
+                "kind": "search",
+            }
+        )
+    )
+    (run / "final.json").write_text(
+        json.dumps(
+            {
+                "trial_id": "0001",
+                "val_accuracy": 0.93,
+                "epochs": 3,
+                "train_images": 600,
+                "test_images": 200,
+                "test_accuracy": 0.93,
+                "parameters": 7850,
+                "hyperparameters": {"conv_blocks": 1},
+                "model": "best_model.keras",
+            }
+        )
+    )
     predictions = test_labels.copy()
     predictions[np.flatnonzero(test_labels == 3)[:10]] = 8  # g3 half wrong, read as g8
     predictions[np.flatnonzero(test_labels == 1)[:4]] = 7  # g1 → g7 four times
@@ -60,8 +90,9 @@ def _snapshot(folder):
 
 
 def _row(text, first_cell):
-    return next(line for line in text.splitlines() if line.startswith(("│", "┃"))
-                and line.strip("│┃ ").split()[0] == first_cell)
+    return next(
+        line for line in text.splitlines() if line.startswith(("│", "┃")) and line.strip("│┃ ").split()[0] == first_cell
+    )
 
 
 @pytest.mark.parametrize("width", [80, 120])
@@ -112,15 +143,34 @@ def test_optional_sections_only_when_their_files_exist(run_dir):
     text = _render(build_report(run_dir))
     assert "retrained on MNIST" not in text and "transfer from the MNIST backbone" not in text
     (run_dir / "mnist").mkdir()
-    (run_dir / "mnist" / "metrics.json").write_text(json.dumps(
-        {"test_accuracy": 0.9911, "parameters": 7850, "winner": "trial 0003", "test_images": 10000,
-         "epochs_trained": 9, "best_epoch": 6, "train_seconds": 95.0}))
+    (run_dir / "mnist" / "metrics.json").write_text(
+        json.dumps(
+            {
+                "test_accuracy": 0.9911,
+                "parameters": 7850,
+                "winner": "trial 0003",
+                "test_images": 10000,
+                "epochs_trained": 9,
+                "best_epoch": 6,
+                "train_seconds": 95.0,
+            }
+        )
+    )
     (run_dir / "transfer").mkdir()
-    (run_dir / "transfer" / "results.json").write_text(json.dumps({
-        "transfer": {"mean": 0.912, "std": 0.004, "folds": [0.91, 0.914], "seconds": 60.0},
-        "scratch": {"mean": 0.881, "std": 0.006, "folds": [0.877, 0.885], "seconds": 50.0},
-        "difference": {"mean": 0.031, "std": 0.001, "folds": [0.033, 0.029], "ci95": [0.022, 0.040]},
-        "folds": 2, "epochs": 40, "size": 20, "backbone": "mnist", "winner": "trial 0003"}))
+    (run_dir / "transfer" / "results.json").write_text(
+        json.dumps(
+            {
+                "transfer": {"mean": 0.912, "std": 0.004, "folds": [0.91, 0.914], "seconds": 60.0},
+                "scratch": {"mean": 0.881, "std": 0.006, "folds": [0.877, 0.885], "seconds": 50.0},
+                "difference": {"mean": 0.031, "std": 0.001, "folds": [0.033, 0.029], "ci95": [0.022, 0.040]},
+                "folds": 2,
+                "epochs": 40,
+                "size": 20,
+                "backbone": "mnist",
+                "winner": "trial 0003",
+            }
+        )
+    )
     text = _render(build_report(run_dir), 100)
     assert "The winner retrained on MNIST" in text and "ours: trial 0003" in text
     mean_row = _row_text(text, "│ mean ± std").split("│")
@@ -147,12 +197,15 @@ def test_reading_changes_no_file(run_dir):
 def test_train_run(tmp_path, test_labels):
     run = tmp_path / "train"
     run.mkdir()
-    (run / "config.json").write_text(json.dumps({"kind": "train", "preset": "convnet", "dataset": "mnist",
-                                                 "seed": 0, "val_fraction": 0.1}))
-    (run / "metrics.json").write_text(json.dumps({"test_accuracy": 0.9917, "parameters": 34826,
-                                                  "epochs_trained": 15, "best_val_accuracy": 0.9898}))
-    (run / "confusion.json").write_text(json.dumps({"class_names": list("0123456789"), "matrix": np.eye(10).tolist(),
-                                                    "predictions_sha256": "stale"}))
+    (run / "config.json").write_text(
+        json.dumps({"kind": "train", "preset": "convnet", "dataset": "mnist", "seed": 0, "val_fraction": 0.1})
+    )
+    (run / "metrics.json").write_text(
+        json.dumps({"test_accuracy": 0.9917, "parameters": 34826, "epochs_trained": 15, "best_val_accuracy": 0.9898})
+    )
+    (run / "confusion.json").write_text(
+        json.dumps({"class_names": list("0123456789"), "matrix": np.eye(10).tolist(), "predictions_sha256": "stale"})
+    )
     text = _render(build_report(run, data_dir=tmp_path / "nowhere"))
     assert "Training summary" in text and "99.17 %" in text
     assert "Model file model.keras is missing" in text
@@ -177,8 +230,9 @@ def test_heatmap_of_26_classes_fits_80_columns():
 
 def test_layer_table_of_a_saved_model(run_dir):
     keras = pytest.importorskip("keras")
-    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(name="flat"),
-                              keras.layers.Dense(10, name="out")])
+    model = keras.Sequential(
+        [keras.Input((28, 28)), keras.layers.Flatten(name="flat"), keras.layers.Dense(10, name="out")]
+    )
     model.save(run_dir / "best_model.keras")
     text = _render(build_report(run_dir), 100)
     out = _row(text, "out").split("│")
@@ -192,7 +246,6 @@ def test_save_report_writes_svg_and_html(run_dir, tmp_path):
     # the SVG lays text out in spans with non-breaking spaces
     assert "93.00" in svg.read_text() and "93.00" in html.read_text()
     assert "<svg" in svg.read_text() and "<html" in html.read_text().lower()
-
 
 
 def test_cli_report_prints_and_saves(run_dir, tmp_path, capsys):
@@ -209,10 +262,17 @@ def test_cli_report_prints_and_saves(run_dir, tmp_path, capsys):
 def test_the_winners_recipe_and_its_ensemble(run_dir):
     final = json.loads((run_dir / "final.json").read_text())
     final["recipe"] = "3 epochs: 1 warm-up, cosine to 0; label smoothing 0.1; weight EMA"
-    final["ensemble"] = {"of": "seeds", "asked": 3, "test_accuracy": 0.955, "model": "ensemble.keras",
-                         "members": [{"member": 1, "trial_id": "0001", "seed": 0, "epochs": 3, "test_accuracy": 0.93},
-                                     {"member": 2, "trial_id": "0001", "seed": 1, "epochs": 3, "test_accuracy": 0.94},
-                                     {"member": 3, "trial_id": "0001", "seed": 2, "epochs": 3, "test_accuracy": 0.92}]}
+    final["ensemble"] = {
+        "of": "seeds",
+        "asked": 3,
+        "test_accuracy": 0.955,
+        "model": "ensemble.keras",
+        "members": [
+            {"member": 1, "trial_id": "0001", "seed": 0, "epochs": 3, "test_accuracy": 0.93},
+            {"member": 2, "trial_id": "0001", "seed": 1, "epochs": 3, "test_accuracy": 0.94},
+            {"member": 3, "trial_id": "0001", "seed": 2, "epochs": 3, "test_accuracy": 0.92},
+        ],
+    }
     (run_dir / "final.json").write_text(json.dumps(final))
     text = _render(build_report(run_dir), 120)
     assert "label smoothing 0.1; weight EMA" in _row_text(text, "final training")

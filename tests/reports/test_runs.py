@@ -9,20 +9,22 @@ from helpers import run_cli
 
 def _search_run(folder, test_accuracy=0.9912):
     (folder / "tuner" / "trial_0000").mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps({"dataset": "mnist", "kind": "search", "profile": "quick",
-                                                    "max_epochs": 9, "factor": 3}))
-    (folder / "tuner" / "trial_0000" / "trial.json").write_text(json.dumps(
-        {"trial_id": "0000", "status": "COMPLETED", "score": 0.975, "hyperparameters": {"values": {}}}))
-    (folder / "final.json").write_text(json.dumps({"test_accuracy": test_accuracy, "parameters": 34826,
-                                                   "epochs": 7}))
+    (folder / "config.json").write_text(
+        json.dumps({"dataset": "mnist", "kind": "search", "profile": "quick", "max_epochs": 9, "factor": 3})
+    )
+    (folder / "tuner" / "trial_0000" / "trial.json").write_text(
+        json.dumps({"trial_id": "0000", "status": "COMPLETED", "score": 0.975, "hyperparameters": {"values": {}}})
+    )
+    (folder / "final.json").write_text(json.dumps({"test_accuracy": test_accuracy, "parameters": 34826, "epochs": 7}))
     (folder / "status.json").write_text(json.dumps({"state": "completed"}))
 
 
 def _train_run(folder):
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps({"dataset": "mnist", "kind": "train", "preset": "convnet"}))
-    (folder / "metrics.json").write_text(json.dumps({"test_accuracy": 0.9917, "best_val_accuracy": 0.9898,
-                                                     "parameters": 34826, "epochs_trained": 15}))
+    (folder / "metrics.json").write_text(
+        json.dumps({"test_accuracy": 0.9917, "best_val_accuracy": 0.9898, "parameters": 34826, "epochs_trained": 15})
+    )
     (folder / "status.json").write_text(json.dumps({"state": "running"}))  # a killed run: nobody holds its lock
 
 

@@ -18,10 +18,16 @@ from emnist_tuner.runfolder.repair import check_tuner_state
 def test_a_second_writer_is_refused(tmp_path):
     run = RunFolder(tmp_path)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from emnist_tuner.runfolder.layout import RunFolder; from emnist_tuner.runfolder.lifecycle import RunLock;"
-         f"lock = RunLock(RunFolder({str(tmp_path)!r})).acquire(); print('locked', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from emnist_tuner.runfolder.layout import RunFolder; "
+            "from emnist_tuner.runfolder.lifecycle import RunLock;"
+            f"lock = RunLock(RunFolder({str(tmp_path)!r})).acquire(); print('locked', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(RunError, match=f"in use by another emnist-tuner process \\(pid {holder.pid}\\)"):

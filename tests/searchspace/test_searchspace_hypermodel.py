@@ -32,11 +32,35 @@ GOLDEN_DEFAULTS = {
 
 # Every hyperparameter of the space at 28x28 with all augmentations, in declaration order.
 ALL_NAMES = [
-    "conv_blocks", "filters_1", "filters_2", "filters_3", "filters_4", "convs_per_block",
-    "kernel_size", "padding", "pooling", "conv_dropout", "batch_norm", "head_dropout",
-    "dense_layers", "dense_units_1", "dense_units_2", "dense_units_3", "dense_dropout",
-    "l1", "l1_strength", "l2", "l2_strength", "initializer", "activation", "optimizer",
-    "learning_rate", "augment", "rotation", "translation", "zoom",
+    "conv_blocks",
+    "filters_1",
+    "filters_2",
+    "filters_3",
+    "filters_4",
+    "convs_per_block",
+    "kernel_size",
+    "padding",
+    "pooling",
+    "conv_dropout",
+    "batch_norm",
+    "head_dropout",
+    "dense_layers",
+    "dense_units_1",
+    "dense_units_2",
+    "dense_units_3",
+    "dense_dropout",
+    "l1",
+    "l1_strength",
+    "l2",
+    "l2_strength",
+    "initializer",
+    "activation",
+    "optimizer",
+    "learning_rate",
+    "augment",
+    "rotation",
+    "translation",
+    "zoom",
 ]
 
 
@@ -121,7 +145,10 @@ def test_pooling_is_skipped_on_a_one_pixel_map():
         ({"input_shape": (28, 28, 1)}, "without a channel axis"),
         ({"num_classes": 1}, "num_classes must be an int >= 2, got 1"),
         ({"num_classes": 2.5}, "num_classes must be an int >= 2"),
-        ({"augmentations": ["rotation", "shear"]}, "unknown augmentation 'shear'; allowed: rotation, translation, zoom"),
+        (
+            {"augmentations": ["rotation", "shear"]},
+            "unknown augmentation 'shear'; allowed: rotation, translation, zoom",
+        ),
         ({"augmentations": "zoom"}, "must be a list of names"),
     ],
 )
@@ -155,7 +182,7 @@ def test_accepts_uint8_images_of_alphadigits_shape(tiny_batch):
 def test_augmentation_is_inactive_at_inference(tiny_batch):
     images, _ = tiny_batch(n=8)
     model, _ = build_with(CharacterHyperModel(), augment=True, rotation=0.15, translation=0.2, zoom=0.2)
-    assert {"augment_rotation", "augment_translation", "augment_zoom"} <= {l.name for l in model.layers}
+    assert {"augment_rotation", "augment_translation", "augment_zoom"} <= {layer.name for layer in model.layers}
     np.testing.assert_array_equal(model.predict(images, verbose=0), model.predict(images, verbose=0))
 
 
@@ -180,8 +207,15 @@ def test_optimizer_and_learning_rate(optimizer, cls):
 def test_every_activation_builds_with_batch_norm(activation, tiny_batch):
     images, labels = tiny_batch(n=4)
     model, _ = build_with(
-        CharacterHyperModel(), conv_blocks=1, filters_1=16, batch_norm=True, dense_layers=1,
-        activation=activation, initializer="lecun_normal", l1=True, l2=True,
+        CharacterHyperModel(),
+        conv_blocks=1,
+        filters_1=16,
+        batch_norm=True,
+        dense_layers=1,
+        activation=activation,
+        initializer="lecun_normal",
+        l1=True,
+        l2=True,
     )
     keras_name = {"swish": "silu"}.get(activation, activation)  # Keras names swish "silu"
     assert model.get_layer("block1_act1").get_config()["activation"] == keras_name

@@ -7,10 +7,10 @@ import json
 import keras
 import numpy as np
 import pytest
+from helpers import run_cli
 
 from emnist_tuner.errors import ConfigError
 from emnist_tuner.training.devices import choose_precision, configure_devices, cpu_flags, float32_model
-from helpers import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -19,15 +19,18 @@ def _float32_after():
     keras.mixed_precision.set_global_policy("float32")
 
 
-@pytest.mark.parametrize("asked, gpu, flags, expected", [
-    ("auto", True, set(), ("mixed_float16", "auto: GPU")),
-    ("auto", False, {"avx512f", "amx_bf16", "avx512_bf16"}, ("mixed_bfloat16", "auto: CPU with AMX")),
-    ("auto", False, {"avx512f", "avx512_bf16"}, ("float32", "auto: no AMX on this CPU")),
-    ("auto", False, {"avx2"}, ("float32", "auto: CPU without bfloat16 instructions")),
-    ("auto", False, set(), ("float32", "auto: CPU without bfloat16 instructions")),
-    ("mixed_bfloat16", False, set(), ("mixed_bfloat16", "asked")),
-    ("float32", True, set(), ("float32", "asked")),
-])
+@pytest.mark.parametrize(
+    "asked, gpu, flags, expected",
+    [
+        ("auto", True, set(), ("mixed_float16", "auto: GPU")),
+        ("auto", False, {"avx512f", "amx_bf16", "avx512_bf16"}, ("mixed_bfloat16", "auto: CPU with AMX")),
+        ("auto", False, {"avx512f", "avx512_bf16"}, ("float32", "auto: no AMX on this CPU")),
+        ("auto", False, {"avx2"}, ("float32", "auto: CPU without bfloat16 instructions")),
+        ("auto", False, set(), ("float32", "auto: CPU without bfloat16 instructions")),
+        ("mixed_bfloat16", False, set(), ("mixed_bfloat16", "asked")),
+        ("float32", True, set(), ("float32", "asked")),
+    ],
+)
 def test_auto_picks_bfloat16_only_where_the_cpu_has_amx(asked, gpu, flags, expected):
     assert choose_precision(asked, gpu, flags) == expected
 
@@ -73,14 +76,36 @@ def test_a_model_trained_in_bfloat16_is_saved_in_float32(tmp_path):
 @pytest.mark.slow
 def test_train_with_bfloat16_says_so_and_saves_float32(tmp_path, capsys):
     run = tmp_path / "run"
-    code, out, err = run_cli(capsys, "train", "--preset", "dense", "--dataset", "synthetic", "--run-dir", str(run),
-                             "--epochs", "1", "--precision", "mixed_bfloat16")
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        "--preset",
+        "dense",
+        "--dataset",
+        "synthetic",
+        "--run-dir",
+        str(run),
+        "--epochs",
+        "1",
+        "--precision",
+        "mixed_bfloat16",
+    )
     assert code == 0, err
     assert "precision mixed_bfloat16 (asked)" in " ".join(out.split())
     assert keras.mixed_precision.global_policy().name == "float32"  # the caller's policy is given back
     assert json.loads((run / "config.json").read_text())["precision"] == "mixed_bfloat16"
     loaded = keras.models.load_model(run / "model.keras", compile=False)
     assert {layer.dtype_policy.name for layer in loaded.layers} == {"float32"}
-    code, _, err = run_cli(capsys, "train", "--preset", "dense", "--dataset", "synthetic", "--run-dir",
-                           str(tmp_path / "other"), "--precision", "half")
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        "--preset",
+        "dense",
+        "--dataset",
+        "synthetic",
+        "--run-dir",
+        str(tmp_path / "other"),
+        "--precision",
+        "half",
+    )
     assert code == 2 and err.strip().count("\n") == 0 and "--precision must be one of" in err

@@ -14,8 +14,13 @@ from emnist_tuner.errors import ConfigError
 from emnist_tuner.runfolder.configs import RetrainConfig, SearchConfig, TrainConfig
 from emnist_tuner.runfolder.recipe_config import FinalRecipe
 from emnist_tuner.training.ensemble import average_model
-from emnist_tuner.training.recipe import (compile_with_recipe, ema_momentum, learning_rate_schedule, one_hot,
-                                          recipe_callbacks)
+from emnist_tuner.training.recipe import (
+    compile_with_recipe,
+    ema_momentum,
+    learning_rate_schedule,
+    one_hot,
+    recipe_callbacks,
+)
 
 
 def _rates(schedule, steps):
@@ -41,7 +46,7 @@ def test_schedule_warms_up_linearly_then_falls_to_zero_by_cosine():
 def test_ema_momentum_follows_the_length_of_the_training():
     assert ema_momentum(100_000) == 0.999  # capped
     short = ema_momentum(2_345)  # 5 epochs of MNIST at batch 128
-    assert 0.99 < short < 0.999 and short ** 2_345 == pytest.approx(math.exp(-10), rel=0.03)
+    assert 0.99 < short < 0.999 and short**2_345 == pytest.approx(math.exp(-10), rel=0.03)
     assert ema_momentum(5) == 0.0  # a handful of steps: no average at all
 
 
@@ -49,8 +54,11 @@ def _tiny(optimizer="adam"):
     keras.utils.set_random_seed(1)
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
-    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9) if optimizer == "sgd"
-                  else keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.05, momentum=0.9) if optimizer == "sgd" else keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -99,8 +107,16 @@ def test_the_weight_average_is_what_the_model_keeps_and_what_validation_sees():
     momentum = model.optimizer.ema_momentum
     assert 0 < momentum < 1
     raw = _Weights()
-    history = model.fit(x, one_hot(y, 3), validation_data=(x_val, one_hot(y_val, 3)), epochs=epochs,
-                        batch_size=batch, callbacks=[raw, *recipe_callbacks(recipe)], verbose=0, shuffle=False)
+    history = model.fit(
+        x,
+        one_hot(y, 3),
+        validation_data=(x_val, one_hot(y_val, 3)),
+        epochs=epochs,
+        batch_size=batch,
+        callbacks=[raw, *recipe_callbacks(recipe)],
+        verbose=0,
+        shuffle=False,
+    )
     average = start
     for weights in raw.seen:  # the average the recipe promises, computed by hand from the raw weights
         average = [momentum * a + (1 - momentum) * w for a, w in zip(average, weights)]
@@ -123,15 +139,18 @@ def test_recipe_in_each_config_is_saved_typed_and_compared(tmp_path):
     quick = SearchConfig.from_profile("synthetic", "quick")
     assert quick.recipe == FinalRecipe() and quick.recipe.epochs is None  # quick: the winner's own epochs
     assert SearchConfig.from_profile("synthetic", "full").recipe.epochs == 30
-    asked = SearchConfig.from_profile("synthetic", "quick", recipe=FinalRecipe(epochs=12, label_smoothing=0.0),
-                                      ensemble=3, ensemble_of="top")
+    asked = SearchConfig.from_profile(
+        "synthetic", "quick", recipe=FinalRecipe(epochs=12, label_smoothing=0.0), ensemble=3, ensemble_of="top"
+    )
     asked.save(tmp_path)
     loaded = SearchConfig.load(tmp_path)
     assert isinstance(loaded.recipe, FinalRecipe) and loaded.recipe == FinalRecipe(epochs=12, label_smoothing=0.0)
     assert (loaded.ensemble, loaded.ensemble_of) == (3, "top")
     assert any(d.startswith("recipe") for d in loaded.differences(quick))
-    for kind in (TrainConfig(preset="dense", dataset="synthetic", recipe={"ema": False}),
-                 RetrainConfig(recipe={"weight_decay": 0.01, "unknown": 1})):
+    for kind in (
+        TrainConfig(preset="dense", dataset="synthetic", recipe={"ema": False}),
+        RetrainConfig(recipe={"weight_decay": 0.01, "unknown": 1}),
+    ):
         assert isinstance(kind.recipe, FinalRecipe)
     old = tmp_path / "old"
     old.mkdir()
@@ -139,14 +158,17 @@ def test_recipe_in_each_config_is_saved_typed_and_compared(tmp_path):
     assert TrainConfig.load(old).recipe == FinalRecipe()  # a run from before recipes: the defaults
 
 
-@pytest.mark.parametrize("recipe, overrides, message", [
-    (FinalRecipe(epochs=0), {}, "--final-epochs must be at least 1"),
-    (FinalRecipe(warmup_epochs=-1), {}, "--warmup-epochs must be at least 0"),
-    (FinalRecipe(label_smoothing=1.0), {}, "--label-smoothing must be at least 0 and below 1"),
-    (FinalRecipe(weight_decay=-0.1), {}, "--weight-decay must be at least 0"),
-    (FinalRecipe(), {"ensemble": 0}, "--ensemble must be at least 1"),
-    (FinalRecipe(), {"ensemble_of": "best"}, "--ensemble-of must be one of seeds, top"),
-])
+@pytest.mark.parametrize(
+    "recipe, overrides, message",
+    [
+        (FinalRecipe(epochs=0), {}, "--final-epochs must be at least 1"),
+        (FinalRecipe(warmup_epochs=-1), {}, "--warmup-epochs must be at least 0"),
+        (FinalRecipe(label_smoothing=1.0), {}, "--label-smoothing must be at least 0 and below 1"),
+        (FinalRecipe(weight_decay=-0.1), {}, "--weight-decay must be at least 0"),
+        (FinalRecipe(), {"ensemble": 0}, "--ensemble must be at least 1"),
+        (FinalRecipe(), {"ensemble_of": "best"}, "--ensemble-of must be one of seeds, top"),
+    ],
+)
 def test_bad_recipe_values_are_config_errors(recipe, overrides, message):
     with pytest.raises(ConfigError, match=message):
         SearchConfig.from_profile("synthetic", "quick", recipe=recipe, **overrides)
@@ -154,8 +176,10 @@ def test_bad_recipe_values_are_config_errors(recipe, overrides, message):
 
 def test_recipe_in_words():
     assert FinalRecipe().describe(5) == "5 epochs: 1 warm-up, cosine to 0; label smoothing 0.1; weight EMA"
-    assert FinalRecipe(warmup_epochs=0, label_smoothing=0, ema=False, weight_decay=0.05).describe(30) == \
-        "30 epochs: cosine to 0; weight decay 0.05"
+    assert (
+        FinalRecipe(warmup_epochs=0, label_smoothing=0, ema=False, weight_decay=0.05).describe(30)
+        == "30 epochs: cosine to 0; weight decay 0.05"
+    )
 
 
 def test_an_ensemble_outputs_the_mean_of_its_members_also_after_saving(tmp_path):
@@ -164,8 +188,9 @@ def test_an_ensemble_outputs_the_mean_of_its_members_also_after_saving(tmp_path)
         keras.utils.set_random_seed(seed)
         inputs = keras.Input((6, 6))
         hidden = keras.layers.Flatten()(inputs)
-        members.append(keras.Model(inputs, keras.layers.Dense(4, activation="softmax", name="head")(hidden),
-                                   name="same_name"))
+        members.append(
+            keras.Model(inputs, keras.layers.Dense(4, activation="softmax", name="head")(hidden), name="same_name")
+        )
     ensemble = average_model(members)
     x = np.random.default_rng(0).normal(size=(8, 6, 6)).astype("float32")
     mean = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
@@ -185,8 +210,13 @@ def _trial(trial_id, score, **values):
 def test_members_are_seeds_of_the_winner_or_the_next_distinct_architectures():
     from emnist_tuner.hyperband.final import member_plan
 
-    trials = [_trial("0", 0.9, a=1), _trial("1", 0.95, a=2), _trial("2", 0.93, a=2), _trial("3", 0.92, a=3),
-              SimpleNamespace(trial_id="4", score=None, status="FAILED", hyperparameters=None)]
+    trials = [
+        _trial("0", 0.9, a=1),
+        _trial("1", 0.95, a=2),
+        _trial("2", 0.93, a=2),
+        _trial("3", 0.92, a=3),
+        SimpleNamespace(trial_id="4", score=None, status="FAILED", hyperparameters=None),
+    ]
     oracle = SimpleNamespace(trials={t.trial_id: t for t in trials})
     seeds = member_plan(oracle, SimpleNamespace(ensemble=3, ensemble_of="seeds", seed=7), "1")
     assert [(t.trial_id, s) for t, s in seeds] == [("1", 7), ("1", 8), ("1", 9)]

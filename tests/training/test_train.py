@@ -6,15 +6,26 @@ import json
 
 import numpy as np
 import pytest
-
 from helpers import run_cli
 
 
 @pytest.mark.slow
 def test_train_convnet_on_synthetic_writes_the_run_folder(tmp_path, capsys):
     run = tmp_path / "run"
-    code, out, err = run_cli(capsys, "train", "--preset", "convnet", "--dataset", "synthetic", "--run-dir", str(run),
-                             "--epochs", "4", "--batch-size", "32")
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        "--preset",
+        "convnet",
+        "--dataset",
+        "synthetic",
+        "--run-dir",
+        str(run),
+        "--epochs",
+        "4",
+        "--batch-size",
+        "32",
+    )
     assert code == 0, err
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["parameters"] == 34_826 and metrics["dataset"] == "synthetic"
@@ -31,13 +42,16 @@ def test_train_convnet_on_synthetic_writes_the_run_folder(tmp_path, capsys):
     assert code == 1 and "already holds a finished training run" in err  # nothing overwritten
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--preset", "model9", "--dataset", "synthetic"], "unknown preset 'model9'; known: dense, convnet"),
-    (["--preset", "dense", "--dataset", "emnist"], "unknown dataset 'emnist'"),
-    (["--preset", "dense", "--dataset", "synthetic", "--epochs", "0"], "--epochs must be at least 1"),
-    (["--preset", "dense", "--dataset", "synthetic", "--seed", "-1"], "--seed must be between 0"),
-    (["--preset", "model9", "--dataset", "mnist", "--data-dir", "/nonexistent"], "unknown preset 'model9'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--preset", "model9", "--dataset", "synthetic"], "unknown preset 'model9'; known: dense, convnet"),
+        (["--preset", "dense", "--dataset", "emnist"], "unknown dataset 'emnist'"),
+        (["--preset", "dense", "--dataset", "synthetic", "--epochs", "0"], "--epochs must be at least 1"),
+        (["--preset", "dense", "--dataset", "synthetic", "--seed", "-1"], "--seed must be between 0"),
+        (["--preset", "model9", "--dataset", "mnist", "--data-dir", "/nonexistent"], "unknown preset 'model9'"),
+    ],
+)
 def test_bad_values_exit_2_with_one_line(tmp_path, capsys, args, message):
     code, _, err = run_cli(capsys, "train", *args, "--run-dir", str(tmp_path / "run"))
     assert code == 2 and message in err and "Traceback" not in err
@@ -45,8 +59,18 @@ def test_bad_values_exit_2_with_one_line(tmp_path, capsys, args, message):
 
 
 def test_missing_data_is_a_one_line_error_naming_the_file(tmp_path, capsys):
-    code, _, err = run_cli(capsys, "train", "--preset", "dense", "--dataset", "mnist", "--run-dir",
-                           str(tmp_path / "run"), "--data-dir", str(tmp_path))
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        "--preset",
+        "dense",
+        "--dataset",
+        "mnist",
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--data-dir",
+        str(tmp_path),
+    )
     assert code == 1 and "missing data file train-images-idx3-ubyte.gz" in err
     assert not (tmp_path / "run").exists()  # data is checked before anything is written
 

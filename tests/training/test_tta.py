@@ -22,8 +22,9 @@ def _augmented(rotation, translation, zoom):
 def test_the_transforms_are_the_models_own():
     model = _augmented(0.05, 0.12, 0.08)
     assert augmentation_of(model) == pytest.approx({"rotation": 0.05, "translation": 0.12, "zoom": 0.08})
-    assert augmentation_of(average_model([model, _augmented(0.02, 0.04, 0.06)])) == \
-        pytest.approx({"rotation": 0.05, "translation": 0.12, "zoom": 0.08})  # found inside the members
+    assert augmentation_of(average_model([model, _augmented(0.02, 0.04, 0.06)])) == pytest.approx(
+        {"rotation": 0.05, "translation": 0.12, "zoom": 0.08}
+    )  # found inside the members
     dense = build_preset("dense", (28, 28), 10)
     assert augmentation_of(dense) == {}  # trained without augmentation: nothing to vary
     images = np.random.default_rng(0).uniform(0, 255, (4, 28, 28)).astype("float32")

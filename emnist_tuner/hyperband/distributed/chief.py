@@ -29,8 +29,8 @@ import grpc
 from keras_tuner.engine.trial import TrialStatus
 
 from ...errors import RunError
-from .. import kt_ext
 from ...runfolder.trials import failure_reason
+from .. import kt_ext
 from .roles import SESSION_KEY, WORKER_KEY, WORKER_PREFIX
 
 OracleServicer = kt_ext.oracle_servicer_class()
@@ -76,8 +76,9 @@ class WatchedOracle:
             return False
         previous = self.session_of.get(tuner_id)
         if previous and previous != session:
-            self.refused[previous] = (f"{tuner_id} was started again elsewhere and took over trial "
-                                      f"{trial.trial_id}; this process stops")
+            self.refused[previous] = (
+                f"{tuner_id} was started again elsewhere and took over trial {trial.trial_id}; this process stops"
+            )
         return True
 
     def after_create(self, tuner_id: str, session: str | None, status: str, again: bool) -> None:
@@ -91,10 +92,19 @@ class WatchedOracle:
             self.session_of[tuner_id] = session
         self.began[trial.trial_id] = time.time()
         values = trial.hyperparameters.values
-        self.emit({"event": "trial_begin", "trial_id": trial.trial_id, "worker": tuner_id, "again": again,
-                   "number": self.oracle.start_order.index(trial.trial_id) + 1,
-                   "bracket": values.get("tuner/bracket"), "round": values.get("tuner/round"),
-                   "epochs": values.get("tuner/epochs"), "initial_epoch": values.get("tuner/initial_epoch", 0)})
+        self.emit(
+            {
+                "event": "trial_begin",
+                "trial_id": trial.trial_id,
+                "worker": tuner_id,
+                "again": again,
+                "number": self.oracle.start_order.index(trial.trial_id) + 1,
+                "bracket": values.get("tuner/bracket"),
+                "round": values.get("tuner/round"),
+                "epochs": values.get("tuner/epochs"),
+                "initial_epoch": values.get("tuner/initial_epoch", 0),
+            }
+        )
 
     def check_owner(self, tuner_id: str | None, trial_id: str) -> None:
         """A result may come from the worker holding the trial, or for a trial waiting in the retry
@@ -110,11 +120,20 @@ class WatchedOracle:
 
     def after_end(self, tuner_id: str | None, trial_id: str) -> None:
         trial = self.oracle.trials[trial_id]
-        self.emit({"event": "trial_end", "trial_id": trial_id, "worker": tuner_id, "status": trial.status,
-                   "score": trial.score, "seconds": time.time() - self.began.pop(trial_id) if trial_id in self.began
-                   else None,  # handed out by a chief before a restart
-                   "message": failure_reason(trial.message or "", trial.status.lower()) if trial.score is None else "",
-                   "done": len(self.oracle.end_order)})
+        self.emit(
+            {
+                "event": "trial_end",
+                "trial_id": trial_id,
+                "worker": tuner_id,
+                "status": trial.status,
+                "score": trial.score,
+                "seconds": time.time() - self.began.pop(trial_id)
+                if trial_id in self.began
+                else None,  # handed out by a chief before a restart
+                "message": failure_reason(trial.message or "", trial.status.lower()) if trial.score is None else "",
+                "done": len(self.oracle.end_order),
+            }
+        )
 
     def requeue(self, tuner_id: str) -> None:
         trial = self.oracle.requeue(tuner_id)
@@ -122,8 +141,10 @@ class WatchedOracle:
             return
         session = self.session_of.pop(tuner_id, None)
         if session:
-            self.refused[session] = (f"{tuner_id} was silent for more than {self.timeout:g} s and its trial "
-                                     f"{trial.trial_id} was given to another worker; this process stops")
+            self.refused[session] = (
+                f"{tuner_id} was silent for more than {self.timeout:g} s and its trial "
+                f"{trial.trial_id} was given to another worker; this process stops"
+            )
         self.emit({"event": "worker_lost", "worker": tuner_id, "trial_id": trial.trial_id, "seconds": self.timeout})
 
     def tick(self) -> bool:
@@ -159,6 +180,7 @@ class WatchedServicer(OracleServicer):
         def body(tuner, session):
             self.watch.seen(tuner, session)
             return method(request, context)
+
         return self._call(context, body)
 
     def GetSpace(self, request, context):  # also our workers' heartbeat
@@ -182,6 +204,7 @@ class WatchedServicer(OracleServicer):
             status = TrialStatus.from_proto(response.trial.status)
             self.watch.after_create(tuner, session, status, again)
             return response
+
         return self._call(context, body)
 
     def UpdateTrial(self, request, context):
@@ -189,6 +212,7 @@ class WatchedServicer(OracleServicer):
             self.watch.seen(tuner, session)
             self.watch.check_owner(tuner, request.trial_id)
             return super(WatchedServicer, self).UpdateTrial(request, context)
+
         return self._call(context, body)
 
     def EndTrial(self, request, context):
@@ -201,6 +225,7 @@ class WatchedServicer(OracleServicer):
             response = super(WatchedServicer, self).EndTrial(request, context)
             self.watch.after_end(tuner, trial_id)
             return response
+
         return self._call(context, body)
 
 
@@ -213,8 +238,10 @@ def serve(watch: WatchedOracle, host: str, port: int, poll: float = 0.2) -> None
     except RuntimeError:
         bound = 0
     if not bound:
-        raise RunError(f"the chief cannot listen on {host}:{port} (in use, or not an address of this machine); "
-                       "choose another --oracle HOST:PORT")
+        raise RunError(
+            f"the chief cannot listen on {host}:{port} (in use, or not an address of this machine); "
+            "choose another --oracle HOST:PORT"
+        )
     server.start()
     watch.emit({"event": "oracle_ready", "address": f"{host}:{port}"})
     try:
@@ -240,8 +267,9 @@ def run_chief(run_path: str, emit, worker_timeout: float) -> None:
     config = SearchConfig.load(run.path)
     saved_ongoing = saved_ongoing_trials(run.oracle_file)
     hypermodel = hypermodel_for(config)
-    tuner = RunHyperband(hypermodel, config, run, emit=emit,
-                         starting_points=preset_starting_points(hypermodel, config.seed_presets))
+    tuner = RunHyperband(
+        hypermodel, config, run, emit=emit, starting_points=preset_starting_points(hypermodel, config.seed_presets)
+    )
     tuner.oracle.verbose = 0  # KerasTuner's own per-trial printout (a public property)
     tuner.save()
     lock = threading.Lock()

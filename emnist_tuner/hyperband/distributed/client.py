@@ -29,9 +29,12 @@ from .roles import SESSION_KEY, WORKER_KEY
 HEARTBEAT_SECONDS = float(os.environ.get("EMNIST_TUNER_HEARTBEAT", "5"))
 
 
-class _CallDetails(collections.namedtuple("_CallDetails", ("method", "timeout", "metadata", "credentials",
-                                                           "wait_for_ready", "compression")),
-                   grpc.ClientCallDetails):
+class _CallDetails(
+    collections.namedtuple(
+        "_CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")
+    ),
+    grpc.ClientCallDetails,
+):
     pass
 
 
@@ -40,8 +43,14 @@ class _WithMetadata(grpc.UnaryUnaryClientInterceptor):
         self.metadata = tuple(metadata)
 
     def intercept_unary_unary(self, continuation, details, request):
-        details = _CallDetails(details.method, details.timeout, tuple(details.metadata or ()) + self.metadata,
-                               details.credentials, details.wait_for_ready, details.compression)
+        details = _CallDetails(
+            details.method,
+            details.timeout,
+            tuple(details.metadata or ()) + self.metadata,
+            details.credentials,
+            details.wait_for_ready,
+            details.compression,
+        )
         return continuation(details, request)
 
 
@@ -79,6 +88,8 @@ def _beat(stub, every: float, emit) -> None:
 def rpc_message(exc: BaseException) -> str | None:
     """The chief's one-line reason for a refused call, or None if ``exc`` is no gRPC error."""
     if isinstance(exc, grpc.RpcError) and hasattr(exc, "details"):
-        return f"the chief at {os.environ.get('KERASTUNER_ORACLE_IP')}:{os.environ.get('KERASTUNER_ORACLE_PORT')} " \
-               f"answered {exc.code().name}: {exc.details()}"
+        return (
+            f"the chief at {os.environ.get('KERASTUNER_ORACLE_IP')}:{os.environ.get('KERASTUNER_ORACLE_PORT')} "
+            f"answered {exc.code().name}: {exc.details()}"
+        )
     return None

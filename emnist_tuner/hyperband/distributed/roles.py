@@ -47,26 +47,30 @@ class OracleAddress:
         return f"{self.host}:{self.port}"
 
     def env(self, tuner_id: str) -> dict:
-        return {"KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": self.host,
-                "KERASTUNER_ORACLE_PORT": str(self.port)}
+        return {
+            "KERASTUNER_TUNER_ID": tuner_id,
+            "KERASTUNER_ORACLE_IP": self.host,
+            "KERASTUNER_ORACLE_PORT": str(self.port),
+        }
 
 
 def parse_oracle(text: str | None) -> OracleAddress:
     """``HOST:PORT`` (``[v6-address]:PORT`` for IPv6) → OracleAddress, else ConfigError."""
     match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})", (text or "").strip())
     if not match or not 1 <= int(match.group(2)) <= 65535:
-        raise ConfigError(f"--oracle must be HOST:PORT with a port from 1 to 65535 (e.g. 10.0.0.5:8000), got "
-                          f"'{text}'")
+        raise ConfigError(f"--oracle must be HOST:PORT with a port from 1 to 65535 (e.g. 10.0.0.5:8000), got '{text}'")
     return OracleAddress(match.group(1), int(match.group(2)))
 
 
-def check_roles(role: str | None, oracle: str | None, worker_id: str | None,
-                worker_timeout: float) -> OracleAddress | None:
+def check_roles(
+    role: str | None, oracle: str | None, worker_id: str | None, worker_timeout: float
+) -> OracleAddress | None:
     """Validate the distributed options of `search` (ConfigError, exit 2); the address or None."""
     if role is None:
         if oracle or worker_id:
-            raise ConfigError("--oracle and --worker-id belong to a distributed search: add --role chief or "
-                              "--role worker")
+            raise ConfigError(
+                "--oracle and --worker-id belong to a distributed search: add --role chief or --role worker"
+            )
         return None
     if role not in ("chief", "worker"):
         raise ConfigError(f"--role must be chief or worker, got '{role}'")
@@ -75,11 +79,11 @@ def check_roles(role: str | None, oracle: str | None, worker_id: str | None,
     address = parse_oracle(oracle)
     if role == "worker":
         if not worker_id:
-            raise ConfigError("--role worker needs --worker-id ID (one per worker process, e.g. gpu0 or the "
-                              "host name)")
+            raise ConfigError("--role worker needs --worker-id ID (one per worker process, e.g. gpu0 or the host name)")
         if not WORKER_ID.fullmatch(worker_id) or "chief" in worker_id.lower():
-            raise ConfigError(f"--worker-id must be 1-64 letters, digits, '.', '_' or '-' (not containing "
-                              f"'chief'), got '{worker_id}'")
+            raise ConfigError(
+                f"--worker-id must be 1-64 letters, digits, '.', '_' or '-' (not containing 'chief'), got '{worker_id}'"
+            )
     elif worker_id:
         raise ConfigError("--worker-id is for --role worker; the chief has no worker id")
     if worker_timeout < 2:
@@ -101,8 +105,11 @@ def check_port_free(address: OracleAddress) -> None:
             probe.bind(sockaddr)
             probe.listen()
         except OSError as exc:
-            why = ("the port is in use; choose another port" if exc.errno == errno.EADDRINUSE else
-                   f"{exc.strerror}; use an address of this machine, or 0.0.0.0 for all of them")
+            why = (
+                "the port is in use; choose another port"
+                if exc.errno == errno.EADDRINUSE
+                else f"{exc.strerror}; use an address of this machine, or 0.0.0.0 for all of them"
+            )
             raise ConfigError(f"--oracle {address}: the chief cannot listen there: {why}") from None
 
 
@@ -121,18 +128,28 @@ class ChiefRole:
     def serve(self, run: RunFolder, config: SearchConfig, ui, rounds) -> None:
         if run.read_status().get("phase") != "final":
             env = {**self.address.env(CHIEF_ID), "CUDA_VISIBLE_DEVICES": ""}  # the chief trains nothing
-            run_worker_process(run, "chief", None, ui.chief_log(total_trials(rounds), self.worker_timeout),
-                               env=env, log_name=CHIEF_LOG, args=("--worker-timeout", str(self.worker_timeout)))
+            run_worker_process(
+                run,
+                "chief",
+                None,
+                ui.chief_log(total_trials(rounds), self.worker_timeout),
+                env=env,
+                log_name=CHIEF_LOG,
+                args=("--worker-timeout", str(self.worker_timeout)),
+            )
         run.write_status("running", "the oracle has stopped; retraining the winner", phase="final", **self.status())
 
     def final_process(self) -> dict:
         # KerasTuner reloads the oracle of tuner "chief" (chief.json); no oracle address: not a worker
-        return {"env": {"KERASTUNER_TUNER_ID": CHIEF_ID, "KERASTUNER_ORACLE_IP": None,
-                        "KERASTUNER_ORACLE_PORT": None}, "log_name": CHIEF_LOG}
+        return {
+            "env": {"KERASTUNER_TUNER_ID": CHIEF_ID, "KERASTUNER_ORACLE_IP": None, "KERASTUNER_ORACLE_PORT": None},
+            "log_name": CHIEF_LOG,
+        }
 
 
-def run_worker_role(config: SearchConfig, run_dir: Path | str, ui, address: OracleAddress,
-                    worker_id: str, wait_for_chief: float = 120.0) -> int:
+def run_worker_role(
+    config: SearchConfig, run_dir: Path | str, ui, address: OracleAddress, worker_id: str, wait_for_chief: float = 120.0
+) -> int:
     """`search --role worker`: train trials for the chief until its oracle stops. Returns the number of
     trials this worker finished."""
     from ..space import fingerprint_for
@@ -143,15 +160,19 @@ def run_worker_role(config: SearchConfig, run_dir: Path | str, ui, address: Orac
         ui.say(f"waiting for the chief to create {run.config_file} …")
     while not run.exists():
         if time.monotonic() > deadline:
-            raise RunError(f"{run.path} has no {run.config_file.name} after {wait_for_chief:.0f} s: start the chief first "
-                           f"(`emnist-tuner search … --run-dir {run.path} --role chief --oracle {address}`); "
-                           "every process must see the same run folder")
+            raise RunError(
+                f"{run.path} has no {run.config_file.name} after {wait_for_chief:.0f} s: start the chief first "
+                f"(`emnist-tuner search … --run-dir {run.path} --role chief --oracle {address}`); "
+                "every process must see the same run folder"
+            )
         time.sleep(0.5)
     config.space = fingerprint_for(config)
     diffs = SearchConfig.load(run.path).differences(config)
     if diffs:
-        raise RunError(f"{run.path} holds the chief's search, and this worker's options differ: {'; '.join(diffs)}. "
-                       "Start the worker with the chief's options")
+        raise RunError(
+            f"{run.path} holds the chief's search, and this worker's options differ: {'; '.join(diffs)}. "
+            "Start the worker with the chief's options"
+        )
     if run.search_is_over():
         ui.say(f"the search in {run.path} is over: nothing left for worker {worker_id}")
         return 0
@@ -163,8 +184,12 @@ def run_worker_role(config: SearchConfig, run_dir: Path | str, ui, address: Orac
     with _worker_lock(run, worker_id):
         ui.say(f"worker {worker_id}: oracle at {address}, run folder {run.path}, log {run.log_file(log_name)}")
         while not run.search_is_over():  # checked before each new process: the chief may be gone
-            if run_worker_process(run, "search", config.trials_per_worker, display, env=env,
-                                  log_name=log_name, args=args) == "search_done":
+            if (
+                run_worker_process(
+                    run, "search", config.trials_per_worker, display, env=env, log_name=log_name, args=args
+                )
+                == "search_done"
+            ):
                 break
     ui.say(f"worker {worker_id}: the oracle has no trial left; {display.finished} trials finished here")
     return display.finished
@@ -179,12 +204,16 @@ def _check_chief(run: RunFolder, address: OracleAddress, wait: float = 10.0) -> 
         time.sleep(0.2)
         status = run.read_status()
     if status.get("role") != "chief":
-        raise RunError(f"{run.path} is not run by a chief (its status says {status.get('state', 'nothing')}, with "
-                       "no oracle): start its chief with --role chief, or resume it on one machine")
+        raise RunError(
+            f"{run.path} is not run by a chief (its status says {status.get('state', 'nothing')}, with "
+            "no oracle): start its chief with --role chief, or resume it on one machine"
+        )
     served = parse_oracle(status["oracle"])
     if served.port != address.port:
-        raise RunError(f"the chief of {run.path} serves on port {served.port} ({served}), not {address.port}; "
-                       f"use --oracle <the chief's host>:{served.port}")
+        raise RunError(
+            f"the chief of {run.path} serves on port {served.port} ({served}), not {address.port}; "
+            f"use --oracle <the chief's host>:{served.port}"
+        )
 
 
 class _worker_lock:
@@ -201,11 +230,15 @@ class _worker_lock:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.handle.close()
-            raise RunError(f"worker id {self.path.stem} is in use by another process ({self.path}); give each "
-                           "worker its own --worker-id") from None
+            raise RunError(
+                f"worker id {self.path.stem} is in use by another process ({self.path}); give each "
+                "worker its own --worker-id"
+            ) from None
         except OSError as exc:
-            raise RunError(f"cannot use {self.path.parent} ({exc.strerror or exc}); the run folder must be "
-                           "writable by every worker") from None
+            raise RunError(
+                f"cannot use {self.path.parent} ({exc.strerror or exc}); the run folder must be "
+                "writable by every worker"
+            ) from None
         return self
 
     def __exit__(self, *exc):
