@@ -61,3 +61,19 @@ def test_importing_the_package_stays_cheap():
     code = "import sys, emnist_tuner; print('keras' in sys.modules, 'rich' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_every_public_name_is_reached_through_the_package_and_every_documented_call_exists():
+    import subprocess
+    import sys
+
+    from emnist_tuner import api
+
+    code = "import emnist_tuner as et, emnist_tuner.api as a; print([n for n in a.__all__ if not hasattr(et, n)])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"  # each name of api.__all__ as `et.NAME` in a fresh interpreter
+    assert set(api.__all__) <= set(dir(et))
+    documented = set(re.findall(r"\bet\.([A-Za-z_]\w*)", README.read_text() + (api.__doc__ or "")))
+    assert documented and documented <= set(api.__all__), documented - set(api.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        et.nope  # noqa: B018

@@ -81,6 +81,20 @@ def running_trial_after(run: Path, n_completed: int) -> bool:
     return len(completed) >= n_completed and any(s["status"] == "RUNNING" for s in states.values())
 
 
+def tensorboard_runs(logs: Path) -> dict[str, dict]:
+    """Per trial folder under ``logs``, as TensorBoard's own reader sees it: whether KerasTuner's HParams
+    are there, and how many epochs of validation accuracy were written."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    found = {}
+    for trial in sorted(p for p in logs.iterdir() if p.is_dir()):
+        execution = trial / "execution0"
+        hparams = EventAccumulator(str(execution)).Reload().PluginTagToContent("hparams")
+        validation = EventAccumulator(str(execution / "validation")).Reload()
+        found[trial.name] = {"has_hparams": bool(hparams), "epochs": len(validation.Tensors("epoch_accuracy"))}
+    return found
+
+
 def assert_search_finished(run: Path) -> None:
     states = trial_states(run)
     assert sorted(states) == ["0000", "0001", "0002", "0003", "0004"]  # the full schedule, no extra trial
@@ -136,6 +150,9 @@ def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
         best = max(e["val_accuracy"] for e in r.epoch_log)
         assert abs(best - r.score) < 1e-5  # the score KerasTuner kept is the best epoch of the log
     assert records["0000"].preset == "convnet" and records["0001"].preset == "model1"
+    assert tensorboard_runs(run / "logs" / "tensorboard") == {
+        trial_id: {"has_hparams": True, "epochs": r.trained} for trial_id, r in records.items()
+    }
     before = completed_files(run)
 
     again = cli("search", *SEARCH, "--run-dir", str(run))

@@ -165,7 +165,7 @@ def test_trial_tensorboard_writes_epoch_summaries_with_no_per_batch_calls(tmp_pa
         pytest.skip("TensorBoard logs are written with the TensorFlow backend only")
     import tensorflow as tf
 
-    from emnist_tuner.hyperband.tuner import EpochTensorBoard
+    from emnist_tuner.hyperband.tuner import TensorBoard
 
     summary = importlib.import_module("tensorflow.summary")  # the module Keras' callback writes through
     names: list[str] = []
@@ -177,7 +177,7 @@ def test_trial_tensorboard_writes_epoch_summaries_with_no_per_batch_calls(tmp_pa
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     for callback in (
         keras.callbacks.TensorBoard(str(tmp_path / "stock"), update_freq="epoch"),
-        EpochTensorBoard(str(tmp_path / "ours")),
+        TensorBoard(str(tmp_path / "ours")),
     ):
         names.clear()
         model.fit(x, y, validation_data=(x, y), batch_size=8, epochs=2, verbose=0, callbacks=[callback])

@@ -16,24 +16,21 @@ the CLI turns each into one line and an exit code. Progress goes to ``console`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
-from .quiet import import_keras_quietly
-from .runfolder.configs import (
+from ..quiet import import_keras_quietly
+from ..runfolder.configs import (
     AblationConfig,
     RetrainConfig,
-    RunConfig,
     SearchConfig,
     TrainConfig,
-    load_config,
     read_run_config,
 )
-from .runfolder.layout import RunFolder
-from .runfolder.recipe_config import FinalRecipe
-from .runfolder.transfer_config import TransferConfig
+from ..runfolder.recipe_config import FinalRecipe
+from ..runfolder.transfer_config import TransferConfig
+from .run import Run, open_run
 
 
 def _say(console: Console | None):
@@ -43,8 +40,8 @@ def _say(console: Console | None):
 
 def fetch(dataset: str, data_dir=None, download: bool = False) -> None:
     """Verify the dataset's files (downloading missing ones first if ``download``); DataError if not usable."""
-    from .data.datasets import get_info
-    from .data.files import locate_all
+    from ..data.datasets import get_info
+    from ..data.files import locate_all
 
     locate_all(get_info(dataset).files, data_dir=data_dir, download=download)
 
@@ -68,8 +65,8 @@ def search(
     batch_size, seed, patience, max_params, trials_per_worker), the final training's ``recipe`` (a
     ``FinalRecipe``, see ``final_recipe``) and ``ensemble`` / ``ensemble_of``. Returns ``final.json``."""
     import_keras_quietly()
-    from .hyperband.search import start_search
-    from .reports.progress import ConsoleUI
+    from ..hyperband.search import start_search
+    from ..reports.progress import ConsoleUI
 
     config = search_config(
         dataset,
@@ -95,7 +92,7 @@ def search_config(
     **options,
 ) -> SearchConfig:
     """The config of a search: the profile's values, overridden by ``options`` (None: the profile's)."""
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     if all_data and options.get("subset") is not None:
         raise ConfigError("--subset and --all-data contradict each other; give one of them")
@@ -132,8 +129,8 @@ def final_recipe(
 def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None) -> dict:
     """Continue an interrupted search with its saved settings; returns ``final.json`` as a dict."""
     import_keras_quietly()
-    from .hyperband.search import resume_search
-    from .reports.progress import ConsoleUI
+    from ..hyperband.search import resume_search
+    from ..reports.progress import ConsoleUI
 
     return resume_search(run_dir, ConsoleUI(console or Console()), data_dir=str(data_dir) if data_dir else None)
 
@@ -171,7 +168,7 @@ def train(
     config.validate()
     fetch(dataset, data_dir, download)
     import_keras_quietly()
-    from .training.train import train_preset
+    from ..training.train import train_preset
 
     return train_preset(config, run_dir, _say(console))
 
@@ -193,7 +190,7 @@ def retrain(
 ) -> dict:
     """Train the winner of a finished run anew on ``dataset`` under ``recipe`` (the transfer backbone);
     returns its metrics."""
-    from .experiments.winner import read_winner
+    from ..experiments.winner import read_winner
 
     config = RetrainConfig(
         dataset,
@@ -210,7 +207,7 @@ def retrain(
     read_winner(run_dir)  # a finished run, before any data is fetched
     fetch(dataset, data_dir, download)
     import_keras_quietly()
-    from .experiments.retrain import retrain_winner
+    from ..experiments.retrain import retrain_winner
 
     return retrain_winner(config, run_dir, _say(console))
 
@@ -229,12 +226,12 @@ def transfer(
     batchnorm, scratch_epochs …); the others keep the defaults chosen on the selection fold."""
     import dataclasses
 
-    from .experiments.winner import read_winner
+    from ..experiments.winner import read_winner
 
     known = {f.name for f in dataclasses.fields(TransferConfig)} - {"kind", "backbone_file", "data_dir", "backbone"}
     unknown = sorted(set(recipe) - known)
     if unknown:
-        from .errors import ConfigError
+        from ..errors import ConfigError
 
         raise ConfigError(f"transfer: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     config = TransferConfig(
@@ -246,7 +243,7 @@ def transfer(
     read_winner(run_dir)
     fetch("binary-alphadigits", data_dir, download)
     import_keras_quietly()
-    from .experiments.transfer import run_transfer
+    from ..experiments.transfer import run_transfer
 
     return run_transfer(config, run_dir, _say(console))
 
@@ -268,7 +265,7 @@ def ablate(
     """Each optimization method alone and all combined against ``base``, N seeds; resumes ``run_dir``.
     Options left out come from the run folder when it holds this ablation, else the defaults."""
     import_keras_quietly()
-    from .experiments.ablation import config_from_options, run_ablation
+    from ..experiments.ablation import config_from_options, run_ablation
 
     config = config_from_options(
         run_dir,
@@ -290,9 +287,9 @@ def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", t
     image of ``inputs`` (image files, folders, IDX files, .npy arrays), prepared as its training images were.
     ``tta`` > 1 averages each image with ``tta`` - 1 transformed copies (test-time augmentation).
     One dict per image: ``{"input", "top": [{"class", "probability"}, …]}``, or ``{"input", "error"}``."""
-    from .inference.predict import check_options
-    from .inference.predict import predict as run_predict
-    from .inference.source import open_source
+    from ..inference.predict import check_options
+    from ..inference.predict import predict as run_predict
+    from ..inference.source import open_source
 
     check_options(top, invert, tta=tta)
     source = open_source(source)
@@ -304,9 +301,9 @@ def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", t
 def export(source: Path | str, fmt: str, out: Path | str, *, data_dir=None) -> dict:
     """Export the model of ``source`` as ``fmt`` (keras, saved_model, onnx, litert) to ``out``, verified with
     that format's runtime on real test images; returns the model card (also saved as ``out.card.json``)."""
-    from .inference.export import check_options
-    from .inference.export import export as run_export
-    from .inference.source import open_source
+    from ..inference.export import check_options
+    from ..inference.export import export as run_export
+    from ..inference.source import open_source
 
     check_options(fmt, Path(out))
     model_source = open_source(source)
@@ -319,71 +316,18 @@ def plot(
 ) -> list[Path]:
     """Draw the figures of ``run_dir`` (see `emnist-tuner plot`) into ``out`` (default ``plots/<run name>``)
     as ``fmt`` (png or svg); ``only``: figure names. Returns the files written; never writes into the run."""
-    from .figures.plot import plot_run
+    from ..figures.plot import plot_run
 
     return plot_run(run_dir, out=out, fmt=fmt, only=only, data_dir=data_dir)[0]
 
 
 def dashboard(run_dir: Path | str, html_file: Path | str, *, data_dir=None) -> Path:
     """Write the run's report and figures as one self-contained HTML file (`report --html`)."""
-    from .figures.dashboard import write_dashboard
+    from ..figures.dashboard import write_dashboard
 
     read_run_config(run_dir)
     import_keras_quietly()  # the report shows the model's layers
     return write_dashboard(run_dir, html_file, data_dir=data_dir)
-
-
-@dataclass
-class Run:
-    """A run folder as read from disk (any kind, any state). Reading never writes to it."""
-
-    path: Path
-    kind: str
-    config: RunConfig
-
-    @property
-    def folder(self) -> RunFolder:
-        return RunFolder(self.path)
-
-    @property
-    def state(self) -> str:
-        """running, interrupted, failed or completed."""
-        return self.folder.state()
-
-    def leaderboard(self, sort: str | None = None) -> list[dict]:
-        """A search's trials as dicts, best first (or by ``sort``: score, trial, time, epochs, a hyperparameter)."""
-        from .runfolder.trials import leaderboard_rows, read_trials
-
-        return leaderboard_rows(read_trials(self.path), sort)
-
-    def result(self) -> dict | None:
-        """What the run concluded: a search's final.json, a train run's metrics.json, an ablation's summary."""
-        from .io import read_json_object
-
-        folder = self.folder
-        file = {"search": folder.final_file, "train": folder.metrics_file}.get(self.kind, folder.results_file)
-        return read_json_object(file)
-
-    def best_model(self):
-        """The run's final model (a search's retrained winner, a train run's model) as a ``keras.Model``."""
-        from .errors import RunError
-
-        file = self.folder.best_model_file if self.kind == "search" else self.folder.model_file
-        if not file.is_file():
-            raise RunError(
-                f"{file} is missing: the run has no final model yet"
-                + (f"; finish it with: emnist-tuner resume {self.path}" if self.kind == "search" else "")
-            )
-        import_keras_quietly()
-        import keras
-
-        return keras.models.load_model(file)
-
-
-def open_run(path: Path | str) -> Run:
-    """The run in ``path``; RunError if it is not a readable run folder."""
-    run, saved = read_run_config(path)
-    return Run(run.path, saved.get("kind", "search"), load_config(run.path))
 
 
 __all__ = [
@@ -405,4 +349,7 @@ __all__ = [
     "RetrainConfig",
     "TransferConfig",
     "AblationConfig",
+    "search_config",
+    "final_recipe",
+    "FinalRecipe",
 ]
