@@ -181,7 +181,7 @@ def retrain(
     batch_size: int = 128,
     subset: int | None = None,
     seed: int = 0,
-    patience: int = 3,
+    patience: int = 0,
     recipe: FinalRecipe | None = None,
     precision: str = "auto",
     data_dir=None,

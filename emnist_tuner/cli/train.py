@@ -25,11 +25,15 @@ def train(
     preset: str = typer.Option(..., "--preset", help="Preset name (see `emnist-tuner presets`)."),
     dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
     run_dir: Path = typer.Option(..., "--run-dir", help="Folder for config, history, metrics and model."),
-    epochs: int = typer.Option(15, "--epochs", help="Maximum epochs (early stopping may end sooner)."),
+    epochs: int = typer.Option(
+        15, "--epochs", help="Epochs of the recipe's schedule (its rate reaches 0 at the last)."
+    ),
     batch_size: int = typer.Option(128, "--batch-size"),
     subset: int | None = typer.Option(None, "--subset", help="Train on a stratified subset of N images."),
     seed: int = typer.Option(0, "--seed"),
-    patience: int | None = typer.Option(None, "--patience", help="Early-stopping patience (0 = off)."),
+    patience: int | None = typer.Option(
+        None, "--patience", help="Early stopping after N epochs without a better validation accuracy (default: off)."
+    ),
     warmup_epochs: int | None = WarmupOption,
     label_smoothing: float | None = LabelSmoothingOption,
     ema: bool | None = EmaOption,

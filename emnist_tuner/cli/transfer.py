@@ -25,11 +25,15 @@ RunArgument = typer.Argument(..., metavar="RUN", help="A finished search or trai
 def retrain(
     run_dir: Path = RunArgument,
     dataset: str = typer.Option("mnist", "--dataset", help="The dataset to retrain the winner on."),
-    epochs: int = typer.Option(15, "--epochs", help="Maximum epochs (early stopping may end sooner)."),
+    epochs: int = typer.Option(
+        15, "--epochs", help="Epochs of the recipe's schedule (its rate reaches 0 at the last)."
+    ),
     batch_size: int = typer.Option(128, "--batch-size"),
     subset: int | None = typer.Option(None, "--subset", help="Train on a stratified subset of N images."),
     seed: int = typer.Option(0, "--seed"),
-    patience: int = typer.Option(3, "--patience", help="Early-stopping patience on validation accuracy (0 = off)."),
+    patience: int = typer.Option(
+        0, "--patience", help="Early stopping after N epochs without a better validation accuracy (0 = off)."
+    ),
     warmup_epochs: int | None = WarmupOption,
     label_smoothing: float | None = LabelSmoothingOption,
     ema: bool | None = EmaOption,

@@ -28,7 +28,7 @@ from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
 from ..training.devices import policy_restored
 from .ablation_methods import METHOD_TITLES, METHODS, Variant, applicable, make_variants, parse_methods
-from .stats import CONFIDENCE, MIN_PAIRS, paired_interval
+from .stats import CONFIDENCE, paired_interval
 
 
 def resolve(config: AblationConfig) -> AblationConfig:
@@ -256,8 +256,7 @@ def summarize(config: dict, results: dict[tuple[str, int], dict]) -> dict:
             row["pairs"] = len(diffs)
             if diffs:
                 row["diff"] = float(np.mean(diffs))
-                if len(diffs) >= MIN_PAIRS:
-                    row["low"], row["high"], row["p"] = paired_interval(diffs)
+                row["low"], row["high"], row["p"] = paired_interval(diffs)  # Nones below MIN_PAIRS
         rows.append(row)
     return {
         "base": config.get("base"),

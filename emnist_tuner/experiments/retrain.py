@@ -1,8 +1,10 @@
 """`emnist-tuner retrain`: the run's winning architecture, trained anew on another dataset (MNIST).
 
 The winner is rebuilt with the new dataset's head (10 classes for MNIST) and fresh weights, trained
-with early stopping on a validation split (best weights restored), evaluated once on the dataset's
-held-out test split and saved as ``RUN/<dataset>/backbone.keras``: the backbone ``transfer`` reuses.
+under the final-training recipe for ``--epochs`` epochs on the training split (the validation split is
+watched, and stops the training early only with a ``--patience``; with the recipe's weight average, what
+is kept is the average where it stops), evaluated once on the dataset's held-out test split and saved
+as ``RUN/<dataset>/backbone.keras``: the backbone ``transfer`` reuses.
 Beside it: ``retrain.json`` (RetrainConfig), ``history.json``, ``metrics.json``, ``test_predictions.npy``.
 """
 

@@ -22,11 +22,20 @@ def mean_std(values) -> dict:
     }
 
 
+def too_few_pairs(pairs: str, option: str) -> str:
+    """Why no interval is given, in the same words for every experiment (``pairs``: "paired seeds",
+    "folds"; ``option``: the option that gives more of them)."""
+    return (
+        f"fewer than {MIN_PAIRS} {pairs}, too few for an interval (two give one degree of freedom, an "
+        f"interval 12.7 standard errors wide); run with {option} {MIN_PAIRS} or more"
+    )
+
+
 def paired_interval(differences, confidence: float = CONFIDENCE) -> tuple:
-    """(low, high, p) of a paired t test on per-pair differences; Nones with fewer than two pairs."""
+    """(low, high, p) of a paired t test on per-pair differences; Nones with fewer than ``MIN_PAIRS``."""
     from scipy import stats
 
-    if len(differences) < 2:
+    if len(differences) < MIN_PAIRS:
         return None, None, None
     d = np.asarray(differences, dtype=float)
     sd = float(d.std(ddof=1))
@@ -36,3 +45,12 @@ def paired_interval(differences, confidence: float = CONFIDENCE) -> tuple:
     half = float(stats.t.ppf(0.5 + confidence / 2, len(d) - 1)) * sd / math.sqrt(len(d))
     p = float(stats.ttest_1samp(d, 0.0).pvalue)
     return mean - half, mean + half, p
+
+
+def reported_interval(difference: dict) -> tuple[float, float] | None:
+    """The interval of a saved paired difference (``{"folds": [...], "ci95": [low, high]}``), or None with
+    fewer than ``MIN_PAIRS`` pairs: files written before that rule held an interval from two folds."""
+    interval = difference.get("ci95")
+    if interval is None or len(difference.get("folds", ())) < MIN_PAIRS:
+        return None
+    return float(interval[0]), float(interval[1])

@@ -225,7 +225,7 @@ def summarize(results: list[dict], config: TransferConfig, winner) -> dict:
         summary[name] = entry
     difference = stat(np.subtract(summary["transfer"]["folds"], summary["scratch"]["folds"]))
     low, high, _ = paired_interval(difference["folds"])
-    difference["ci95"] = [low, high] if low is not None else [difference["mean"], difference["mean"]]
+    difference["ci95"] = [low, high] if low is not None else None  # fewer than stats.MIN_PAIRS folds
     return {
         **summary,
         "difference": difference,

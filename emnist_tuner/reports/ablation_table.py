@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from ..experiments.stats import MIN_PAIRS
+from ..experiments.stats import too_few_pairs
 from ..io import read_json_object
 from ..runfolder.layout import RunFolder
 from ..study import ABLATION_QUOTE, ablation_claim
@@ -97,10 +97,7 @@ def ablation_table(summary: dict) -> Table:
     )
     table.caption_justify = "left"
     if any(r["variant"] != "base" and r["diff"] is not None and r["low"] is None for r in summary["variants"]):
-        table.caption += (
-            f" ?: fewer than {MIN_PAIRS} paired seeds, too few for an interval (two give one degree "
-            "of freedom, an interval 12.7 standard errors wide); run with --seeds 3 or more."
-        )
+        table.caption += f" ?: {too_few_pairs('paired seeds', '--seeds')}."
     return table
 
 

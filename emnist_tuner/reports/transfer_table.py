@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from ..experiments.stats import reported_interval, too_few_pairs
 from ..study import FIGURES
 from .formatting import duration, pct
 
@@ -63,8 +64,9 @@ def transfer_table(results: dict) -> Table:
         f"{_signed(diff['mean'])} ± {100 * diff['std']:.2f}",
         style="bold",
     )
-    low, high = diff["ci95"]
-    table.add_row("95 % CI of the difference", "", "", f"[{_signed(low)}, {_signed(high)}]")
+    interval = reported_interval(diff)
+    low, high = interval or (None, None)
+    table.add_row("95 % CI of the difference", "", "", f"[{_signed(low)}, {_signed(high)}]" if interval else "?")
     for group, label in (("digits", "digits 0-9 (mean)"), ("letters", "letters A-Z (mean)")):
         if group in tr and group in sc:
             table.add_row(label, f"{100 * tr[group]:.2f}", f"{100 * sc[group]:.2f}", _signed(tr[group] - sc[group]))
@@ -80,7 +82,9 @@ def transfer_table(results: dict) -> Table:
         _signed((study["transfer"] - study["scratch"]) / 100),
     )
     verdict = (
-        "Transfer is better than scratch beyond the fold-to-fold noise (the interval excludes 0)"
+        f"No interval and no verdict: {too_few_pairs('folds', '--folds')}"
+        if interval is None
+        else "Transfer is better than scratch beyond the fold-to-fold noise (the interval excludes 0)"
         if low > 0
         else "Scratch is better beyond the noise (the interval excludes 0)"
         if high < 0

@@ -217,15 +217,13 @@ class SearchConfig(RunConfig):
 @dataclass
 class TrainConfig(RunConfig):
     KIND: ClassVar[str] = "train"
-    DEFAULT_PATIENCE: ClassVar[int] = 5
-
     preset: str = ""
     dataset: str = ""
     epochs: int = 15
     batch_size: int = 128
     subset: int | None = None
     seed: int = 0
-    patience: int | None = None  # None: the preset's own, else DEFAULT_PATIENCE; 0: no early stopping
+    patience: int | None = None  # None or 0: no early stopping (see effective_patience)
     val_fraction: float = 0.1
     recipe: FinalRecipe = field(default_factory=FinalRecipe)  # its epochs are --epochs
     precision: str = "auto"
@@ -251,11 +249,10 @@ class TrainConfig(RunConfig):
         check_precision(self.precision)
 
     def effective_patience(self) -> int:
-        from ..searchspace import get_preset
-
-        if self.patience is not None:
-            return self.patience
-        return get_preset(self.preset).early_stopping_patience or self.DEFAULT_PATIENCE
+        """Early stopping's patience: 0 (off) unless given. The recipe's learning rate decays to 0 at the
+        last epoch, so stopping sooner leaves its schedule unfinished (a run folder of version 0.1 saved
+        None, meaning the preset's own patience, else 5; it is not trained again)."""
+        return self.patience or 0
 
 
 @dataclass
@@ -271,7 +268,9 @@ class RetrainConfig(RunConfig):
     batch_size: int = 128
     subset: int | None = None
     seed: int = 0
-    patience: int = 3  # epochs without a better validation accuracy; 0 = no early stopping
+    # epochs without a better validation accuracy; 0 = no early stopping (the default: the recipe's
+    # learning rate decays to 0 at the last epoch, and stopping sooner leaves the schedule unfinished)
+    patience: int = 0
     val_fraction: float = 0.1
     recipe: FinalRecipe = field(default_factory=FinalRecipe)  # its epochs are --epochs
     precision: str = "auto"

@@ -224,6 +224,7 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     assert code == 0, err
     metrics = json.loads((run / "mnist" / "metrics.json").read_text())
     assert metrics["winner"] == "preset convnet" and metrics["test_images"] == 200
+    assert metrics["epochs_trained"] == 4  # the whole schedule: no early stopping unless asked
     assert 0.3 < metrics["test_accuracy"] <= 1.0  # synthetic glyphs: well above chance (0.1)
     assert (run / "mnist" / "backbone.keras").is_file() and "keras convnet" in out and "98.00 %" in out
     code, _, err = run_cli(capsys, "retrain", str(run), "--data-dir", data)
@@ -255,6 +256,7 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
         [f["transfer_accuracy"] - f["scratch_accuracy"] for f in folds]
     )
     assert "mean ± std" in out and "91.00" in out and "88.00" in out and "letters A-Z" in out
+    assert results["difference"]["ci95"] is None and "No interval and no verdict" in " ".join(out.split())
     for fold in folds:  # 10 digit classes and 26 letter classes: the groups add up to the whole
         for name in ("transfer", "scratch"):
             digits, letters = fold[f"{name}_digits_accuracy"], fold[f"{name}_letters_accuracy"]

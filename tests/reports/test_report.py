@@ -160,10 +160,10 @@ def test_optional_sections_only_when_their_files_exist(run_dir):
     (run_dir / "transfer" / "results.json").write_text(
         json.dumps(
             {
-                "transfer": {"mean": 0.912, "std": 0.004, "folds": [0.91, 0.914], "seconds": 60.0},
-                "scratch": {"mean": 0.881, "std": 0.006, "folds": [0.877, 0.885], "seconds": 50.0},
-                "difference": {"mean": 0.031, "std": 0.001, "folds": [0.033, 0.029], "ci95": [0.022, 0.040]},
-                "folds": 2,
+                "transfer": {"mean": 0.912, "std": 0.004, "folds": [0.91, 0.914, 0.912], "seconds": 60.0},
+                "scratch": {"mean": 0.881, "std": 0.006, "folds": [0.877, 0.885, 0.881], "seconds": 50.0},
+                "difference": {"mean": 0.031, "std": 0.001, "folds": [0.033, 0.029, 0.031], "ci95": [0.022, 0.04]},
+                "folds": 3,
                 "epochs": 40,
                 "size": 20,
                 "backbone": "mnist",
@@ -177,6 +177,16 @@ def test_optional_sections_only_when_their_files_exist(run_dir):
     assert mean_row[2].strip() == "91.20 ± 0.40" and mean_row[3].strip() == "88.10 ± 0.60"
     assert _row_text(text, "│ 95 % CI of the difference").split("│")[4].strip() == "[+2.20, +4.00]"
     assert "beyond the fold-to-fold noise" in " ".join(text.split())
+    # two folds (a file written before the rule held an interval from them): no interval, no verdict
+    results = json.loads((run_dir / "transfer" / "results.json").read_text())
+    for name in ("transfer", "scratch", "difference"):
+        results[name]["folds"] = results[name]["folds"][:2]
+    (run_dir / "transfer" / "results.json").write_text(json.dumps({**results, "folds": 2}))
+    two = _render(build_report(run_dir), 100)
+    assert _row_text(two, "│ 95 % CI of the difference").split("│")[4].strip() == "?"
+    said = " ".join(two.split())
+    assert "No interval and no verdict: fewer than 3 folds" in said and "run with --folds 3 or more" in said
+    assert "noise" not in said
     study_row = [line for line in text.splitlines() if "AlphaDigits" in line and "91.00" in line][0].split("│")
     assert study_row[1].strip().startswith("transfer from")
     assert study_row[3].strip() == "91.00" and study_row[4].strip() == "91.20"

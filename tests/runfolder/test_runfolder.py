@@ -137,3 +137,11 @@ def test_a_file_is_not_a_run_folder(tmp_path):
     path.write_text("x")
     with pytest.raises(RunError, match="cannot use .* as a run folder"):
         RunLock(RunFolder(path)).acquire()
+
+
+def test_recipe_trainings_run_their_whole_schedule_unless_asked_to_stop_early():
+    from emnist_tuner.runfolder.configs import RetrainConfig, TrainConfig
+
+    assert RetrainConfig().patience == 0
+    assert TrainConfig(preset="model1", dataset="mnist").effective_patience() == 0  # model1's own is 3
+    assert TrainConfig(preset="model1", dataset="mnist", patience=2).effective_patience() == 2
