@@ -319,8 +319,9 @@ def _raw_arrays(info: DatasetInfo, files: dict[str, Path]):
     if info.name == "emnist-letters-sample":
         x, y = read_idx_pair(p[0], p[1], (28, 28))
         x, y = _emnist_upright(x), y - 1
-    else:  # binary-alphadigits
+    else:  # binary-alphadigits: the .mat holds 0/1; every dataset is 0..255, white ink on black
         x, y = read_alphadigits(p[0])
+        x = x * np.uint8(255)
     keep, test = stratified_split(y, 0.2, seed=HELD_OUT_SEED)
     return x[keep], y[keep], x[test], y[test]
 

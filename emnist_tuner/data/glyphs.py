@@ -1,11 +1,13 @@
 """A user's image of one handwritten character, brought into the format the model was trained on.
 
-The training images are white ink on black, uint8, 28x28, and were prepared one of two ways:
+The training images are white ink on black, uint8, and were prepared one of three ways:
 
 - MNIST (``style="mnist"``): the character's bounding box scaled (aspect kept, anti-aliased) to fit a
   20x20 box, then placed on the 28x28 canvas so that its centre of mass is the canvas centre;
 - EMNIST (``style="emnist"``, as Cohen et al. 2017 prepared NIST's scans): a Gaussian blur (sigma 1), the
-  bounding box centred in a square frame (aspect kept), a 2-pixel border, bicubic downsampling to 28x28.
+  bounding box centred in a square frame (aspect kept), a 2-pixel border, bicubic downsampling to 28x28;
+- Binary AlphaDigits (``style="alphadigits"``): 20x16 binary images whose character fills the frame
+  (stretched, aspect not kept): the bounding box resized to 20x16, then ink where it is over half the peak.
 
 ``to_dataset_format`` does the same to any image: grayscale (alpha composited onto white), values to
 0..255 whatever the bit depth, dark ink on a light background inverted (``invert="auto"`` decides per
@@ -24,6 +26,23 @@ CANVAS = 28
 MNIST_BOX = 20
 EMNIST_BORDER = 2
 INVERT = ("auto", "yes", "no")
+# per style: the image shape the model reads, and what is done to a user's image (the export's model card)
+STYLE_SHAPES = {"mnist": (CANVAS, CANVAS), "emnist": (CANVAS, CANVAS), "alphadigits": (20, 16)}
+STYLE_RECIPES = {
+    "mnist": "the ink's bounding box scaled (aspect kept) into a 20x20 box and centred by centre of mass on a "
+    "28x28 black canvas",
+    "emnist": "the ink's bounding box blurred (Gaussian, sigma 1), centred in a square, a 2-pixel border added, "
+    "resized (bicubic) to 28x28",
+    "alphadigits": "the ink's bounding box stretched to 20x16 (aspect not kept, as the dataset's characters fill "
+    "their frame), then binary: 255 where over half the peak, else 0",
+}
+
+
+def style_of(dataset: str) -> str:
+    """How ``dataset``'s training images were prepared: a key of ``STYLE_SHAPES``."""
+    if dataset.startswith("emnist"):
+        return "emnist"
+    return "alphadigits" if dataset == "binary-alphadigits" else "mnist"
 
 
 def grayscale(image: np.ndarray) -> np.ndarray:
@@ -110,8 +129,14 @@ def _emnist(glyph: np.ndarray) -> np.ndarray:
     return _resize(framed, (CANVAS, CANVAS), "bicubic")
 
 
+def _alphadigits(glyph: np.ndarray) -> np.ndarray:
+    resized = _resize(glyph, STYLE_SHAPES["alphadigits"], "lanczos")
+    return np.where(resized > resized.max(initial=0.0) / 2, 255.0, 0.0)
+
+
 def to_dataset_format(image: np.ndarray, style: str = "mnist", invert: str = "auto") -> np.ndarray:
-    """One character image -> uint8 (28, 28), white ink on black, prepared as ``style``'s training images.
+    """One character image -> uint8 ``STYLE_SHAPES[style]`` (28x28, or 20x16 for Binary AlphaDigits), white
+    ink on black, prepared as ``style``'s training images.
     DataError (one line) for an image with no ink or too small to hold a character."""
     if invert not in INVERT:
         raise DataError(f"invert must be one of {', '.join(INVERT)}, got '{invert}'")
@@ -121,7 +146,7 @@ def to_dataset_format(image: np.ndarray, style: str = "mnist", invert: str = "au
     ink = ink_on_black(gray, invert)
     rows, cols = ink_box(ink)
     glyph = ink[rows, cols]
-    out = _emnist(glyph) if style == "emnist" else _mnist(glyph)
+    out = {"emnist": _emnist, "alphadigits": _alphadigits}.get(style, _mnist)(glyph)
     peak = out.max(initial=0.0)
     if peak > 0:
         out *= 255.0 / peak

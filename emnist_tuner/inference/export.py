@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.glyphs import STYLE_RECIPES
 from ..errors import ConfigError, DataError, MissingDependency
 from ..io import write_json_atomic
 from .source import ModelSource
@@ -153,7 +154,7 @@ def export(source: ModelSource, fmt: str, out: Path, data_dir=None) -> dict:
         os.replace(tmp, out)
     finally:
         _remove(tmp)
-    card = model_card(source, fmt, out, agree, difference, described, time.perf_counter() - started)
+    card = model_card(source, model.input_shape, fmt, out, agree, difference, described, time.perf_counter() - started)
     write_json_atomic(card_path(out), card)
     return card
 
@@ -176,23 +177,24 @@ def _size(path: Path) -> int:
 
 
 def model_card(
-    source: ModelSource, fmt: str, out: Path, agree: float, difference: float, described: str, seconds: float
+    source: ModelSource,
+    input_shape: tuple,
+    fmt: str,
+    out: Path,
+    agree: float,
+    difference: float,
+    described: str,
+    seconds: float,
 ) -> dict:
     style = source.style
-    recipe = (
-        "grayscale; dark ink on light paper inverted; background removed; the ink's bounding box scaled "
-        "(aspect kept) into a 20x20 box and centred by centre of mass on a 28x28 black canvas"
-        if style == "mnist"
-        else "grayscale; dark ink on light paper inverted; background removed; the ink's bounding box blurred "
-        "(Gaussian, sigma 1), centred in a square, a 2-pixel border added, resized (bicubic) to 28x28"
-    )
+    recipe = f"grayscale; dark ink on light paper inverted; background removed; {STYLE_RECIPES[style]}"
     return {
         "format": fmt,
         "file": out.name,
         "bytes": _size(out),
         "classes": source.class_names,
         "input": {
-            "shape": [None, 28, 28],
+            "shape": list(input_shape),
             "dtype": "float32",
             "values": "0..255, white ink on black",
             "style": style,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.glyphs import to_dataset_format
+from ..data.glyphs import STYLE_SHAPES, to_dataset_format
 from ..data.images import CharacterImage, read_inputs
 from ..errors import ConfigError, DataError
 from .source import ModelSource
@@ -29,8 +29,14 @@ def check_options(top: int, invert: str, fmt: str = "table", tta: int = 1) -> No
 
 def prepare(images: list[CharacterImage], style: str, invert: str) -> None:
     """Each readable image in its dataset's format (in place); a failure becomes the image's error."""
+    shape = STYLE_SHAPES[style]
     for image in images:
-        if image.error or image.ready:
+        if image.error:
+            continue
+        if image.ready:  # already in a dataset's format (IDX, .npy): it must be the model's
+            if image.pixels.shape != shape:
+                height, width = image.pixels.shape[:2]
+                image.error = f"{image.name}: a {height}x{width} array, the model reads {shape[0]}x{shape[1]} images"
             continue
         try:
             image.pixels = to_dataset_format(image.pixels, style, invert)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data.datasets import DATASETS
+from ..data.glyphs import style_of
 from ..errors import DataError, RunError
 from ..io import read_json_object
 from ..runfolder.configs import RetrainConfig, read_run_config
@@ -34,8 +35,8 @@ class ModelSource:
 
     @property
     def style(self) -> str:
-        """How the training images were prepared (``data.glyphs``): "emnist" or "mnist"."""
-        return "emnist" if self.dataset.startswith("emnist") else "mnist"
+        """How the training images were prepared (``data.glyphs.STYLE_SHAPES``): "mnist", "emnist", "alphadigits"."""
+        return style_of(self.dataset)
 
     def load(self):
         import keras

@@ -33,6 +33,7 @@ def test_each_format_is_verified_by_its_runtime(trained, tmp_path, capsys, fmt):
     verified = card["verified"]
     assert verified["top1_agreement"] == 1.0 and verified["max_probability_difference"] <= verified["tolerance"]
     assert verified["images"] == "the first 200 synthetic test images"
+    assert card["input"]["shape"] == [None, 28, 28] and "28x28" in card["input"]["preprocessing"]
     assert card["test_accuracy"] == json.loads((trained / "metrics.json").read_text())["test_accuracy"]
     assert "verified with" in said and sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [out.name, f"{out.name}.card.json"]

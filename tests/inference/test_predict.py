@@ -168,3 +168,28 @@ def test_test_time_augmentation_averages_copies(trained, tmp_path, capsys):
     assert averaged != plain  # transformed copies were averaged in
     code, _, err = run_cli(capsys, "predict", str(trained), str(tmp_path / "glyphs.npy"), "--tta", "4")
     assert code == 2 and err.count("\n") == 1 and "was trained without augmentation" in err  # a dense preset
+
+
+def test_a_binary_alphadigits_model_reads_20x16_images_and_its_card_says_so(tmp_path):
+    import keras
+
+    from emnist_tuner.data.glyphs import to_dataset_format
+    from emnist_tuner.inference.export import model_card
+    from emnist_tuner.inference.source import open_source
+
+    inputs = keras.Input((20, 16))
+    model = keras.Model(inputs, keras.layers.Dense(36, activation="softmax")(keras.layers.Flatten()(inputs)))
+    model.save(tmp_path / "alphadigits.keras")
+    image = np.full((60, 40), 255, np.uint8)  # dark ink on white paper, 30x10 pixels of it
+    image[15:45, 15:25] = 0
+    prepared = to_dataset_format(image, "alphadigits")
+    assert prepared.shape == (20, 16) and set(np.unique(prepared)) == {255}  # the stroke fills the frame
+    Image.fromarray(image).save(tmp_path / "bar.png")
+    np.save(tmp_path / "mnist-sized.npy", np.zeros((1, 28, 28), np.uint8))
+    source = open_source(tmp_path / "alphadigits.keras")
+    rows = et.predict(tmp_path / "alphadigits.keras", [tmp_path / "bar.png", tmp_path / "mnist-sized.npy"])
+    assert len(rows[0]["top"]) == 3 and rows[0]["top"][0]["class"] in source.class_names
+    assert rows[1]["error"].endswith("a 28x28 array, the model reads 20x16 images")
+    card = model_card(source, model.input_shape, "keras", tmp_path / "alphadigits.keras", 1.0, 0.0, "", 0.0)
+    assert card["input"]["shape"] == [None, 20, 16] and card["input"]["style"] == "alphadigits"
+    assert "stretched to 20x16" in card["input"]["preprocessing"] and "28x28" not in card["input"]["preprocessing"]
