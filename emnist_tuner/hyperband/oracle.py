@@ -46,6 +46,13 @@ def _write_state(path: str, state: dict, keep: str | None = None) -> None:
         raise write_error(path, exc) from None
 
 
+def trial_number(oracle, trial_id: str) -> int | None:
+    """A trial's number in the search: its place in KerasTuner's start order, so a trial rerun from the
+    retry queue keeps its number; None for an oracle without one (a distributed worker's client)."""
+    order = getattr(oracle, "start_order", None) or []
+    return order.index(trial_id) + 1 if trial_id in order else None
+
+
 def _forget_metrics(trial) -> None:
     """A trial to be rerun from scratch: drop what an earlier (killed or lost) run reported."""
     trial.metrics = type(trial.metrics)()

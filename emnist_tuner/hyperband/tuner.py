@@ -10,7 +10,9 @@ hooks (``on_trial_begin``/``on_trial_end``, ``save``, ``run_trial``'s wrapper) a
 - a full disk (or a read-only folder) while a trial saves its files stops the search with one line
   instead of recording the trial as failed (it is rerun on resume);
 - a worker process can stop after a budget of trials (bounded memory: see ``worker``);
-- KerasTuner's ~30 exploratory builds per process are skipped: the space is declared whole.
+- KerasTuner's ~30 exploratory builds per process are skipped: the space is declared whole;
+- each trial seeds itself from the search's seed and its trial id, and gets a fresh input pipeline
+  (``run_trial``): its initial weights and batch order do not depend on the worker that runs it.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from ..io import write_json_atomic
 from ..runfolder.layout import PROJECT, RunFolder
 from ..runfolder.lifecycle import storage_problem
 from ..runfolder.trials import failure_reason
+from ..training.batches import fit_inputs
 from ..training.fit import EventCallback
 from . import kt_ext
 from .allocator import allocator_in_use
 from .memory import release_memory, rss_mib
-from .oracle import RunOracle, _write_state
+from .oracle import RunOracle, _write_state, trial_number
 from .space import preset_of
 
 
@@ -77,6 +80,11 @@ def trial_callbacks(run: RunFolder, config, emit) -> list:
 EPOCH_KEYS = ("epoch", "seconds", "loss", "accuracy", "val_loss", "val_accuracy")
 
 
+def trial_seed(search_seed: int, trial_id: str) -> int:
+    """The random seed of one trial: a function of the search's seed and the trial's id alone."""
+    return (int(search_seed) * 1_000_003 + int(trial_id)) % 2**32
+
+
 class RunHyperband(kt.Hyperband):
     """``kt.Hyperband`` over the run folder's KerasTuner project, with a ``RunOracle``."""
 
@@ -98,6 +106,8 @@ class RunHyperband(kt.Hyperband):
         self._epoch_log: list[dict] = []  # this trial's metrics, epoch by epoch (RUN/timings; `plot`)
         self._parameters: int | None = None
         self.budget = budget
+        self.search_seed = config.seed
+        self.fit_data: tuple | None = None  # (x, y, batch_size, validation): see run_trial
         self.finished_here = 0
         self._started: dict[str, float] = {}
         oracle = RunOracle(
@@ -163,6 +173,15 @@ class RunHyperband(kt.Hyperband):
         finally:
             gc.unfreeze()  # see the end of __init__
 
+    def run_trial(self, trial, *fit_args, **fit_kwargs):
+        """KerasTuner's trial, seeded from the search's seed and the trial id, on a fresh input pipeline
+        over ``fit_data`` when given (a pipeline shared by the trials of a worker would hand each one the
+        batch order of its position in the worker)."""
+        keras.utils.set_random_seed(trial_seed(self.search_seed, trial.trial_id))
+        if self.fit_data is not None:
+            fit_kwargs.update(fit_inputs(*self.fit_data))
+        return super().run_trial(trial, *fit_args, **fit_kwargs)
+
     def _build_and_fit_model(self, trial, *fit_args, **fit_kwargs):
         # KerasTuner's extension point around one fit: the best epoch's weights are kept in memory and
         # written once at the end of fit instead of at every improving epoch (kt_ext.best_epoch_in_memory)
@@ -198,7 +217,7 @@ class RunHyperband(kt.Hyperband):
             {
                 "event": "trial_begin",
                 "trial_id": trial.trial_id,
-                "number": len(self.oracle.start_order) if hasattr(self.oracle, "start_order") else None,
+                "number": trial_number(self.oracle, trial.trial_id),
                 "bracket": values.get("tuner/bracket"),
                 "round": values.get("tuner/round"),
                 "epochs": values.get("tuner/epochs"),

@@ -52,7 +52,6 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     from ..data.prepare import prepare_data
     from ..runfolder.configs import SearchConfig
     from ..runfolder.layout import RunFolder
-    from ..training.batches import fit_inputs
     from ..training.devices import configure_devices
     from . import kt_ext
     from .allocator import describe_allocator
@@ -97,14 +96,10 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
         retrain_best(tuner, config, data, emit)
         return
     callbacks = trial_callbacks(run, config, tuner.emit)  # the tuner counts each trial's epochs
+    # each trial's input pipeline is made from these once its seed is set (RunHyperband.run_trial)
+    tuner.fit_data = (data.x_train, data.y_train, config.batch_size, (data.x_val, data.y_val))
     try:
-        # one input pipeline for all of this worker's trials (training.batches: no autotuning stalls)
-        tuner.search(
-            **fit_inputs(data.x_train, data.y_train, config.batch_size, (data.x_val, data.y_val)),
-            epochs=config.max_epochs,
-            callbacks=callbacks,
-            verbose=0,
-        )
+        tuner.search(epochs=config.max_epochs, callbacks=callbacks, verbose=0)
     except TrialBudgetReached:
         emit({"event": "budget"})
         return

@@ -309,3 +309,15 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     ensemble = json.loads((run / "final.json").read_text())["ensemble"]
     assert [m["seed"] for m in ensemble["members"]] == [0, 1, 2, 3] and ensemble["asked"] == 4
     assert json.loads((run / "config.json").read_text())["ensemble"] == 4
+
+
+def test_the_same_search_gives_the_same_leaderboard_whatever_the_trials_per_worker(tmp_path):
+    scores = {}
+    for per_worker in ("2", "8"):
+        run = tmp_path / f"run-{per_worker}"
+        proc = cli("search", *SEARCH, "--no-tensorboard", "--trials-per-worker", per_worker, "--run-dir", str(run))
+        assert proc.returncode == 0, proc.stderr
+        scores[per_worker] = {t: (s["status"], s["score"]) for t, s in trial_states(run).items()}
+        pids = {json.loads(p.read_text())["pid"] for p in (run / "timings").glob("*.json")}
+        assert len(pids) == (3 if per_worker == "2" else 1)  # 5 trials: 2+2+1 workers, or one worker
+    assert scores["2"] == scores["8"] and len(scores["2"]) == 5

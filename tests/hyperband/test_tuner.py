@@ -193,3 +193,17 @@ def test_trial_tensorboard_writes_epoch_summaries_with_no_per_batch_calls(tmp_pa
         for value in event.summary.value
     }
     assert {("train", "epoch_accuracy"), ("validation", "epoch_accuracy"), ("train", "epoch_loss")} <= tags
+
+
+def test_a_trial_rerun_from_the_retry_queue_keeps_its_number(tmp_path):
+    config = SearchConfig.from_profile("synthetic", "quick", max_epochs=9, factor=3)
+    tuner = _tuner(tmp_path, config, [])
+    events = []
+    tuner.emit = events.append
+    first, second = (tuner.oracle.create_trial(f"tuner{i}") for i in range(2))
+    tuner.oracle._retry_queue.append(first.trial_id)  # its worker was lost: KerasTuner hands it out again
+    rerun = tuner.oracle.create_trial("tuner2")
+    assert rerun.trial_id == first.trial_id and tuner.oracle.start_order == [first.trial_id, second.trial_id]
+    for trial in (second, rerun):
+        tuner.on_trial_begin(trial)
+    assert [(e["trial_id"], e["number"]) for e in events] == [(second.trial_id, 2), (first.trial_id, 1)]

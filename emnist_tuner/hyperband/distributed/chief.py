@@ -31,6 +31,7 @@ from keras_tuner.engine.trial import TrialStatus
 from ...errors import RunError
 from ...runfolder.trials import failure_reason
 from .. import kt_ext
+from ..oracle import trial_number
 from .roles import SESSION_KEY, WORKER_KEY, WORKER_PREFIX
 
 OracleServicer = kt_ext.oracle_servicer_class()
@@ -98,7 +99,7 @@ class WatchedOracle:
                 "trial_id": trial.trial_id,
                 "worker": tuner_id,
                 "again": again,
-                "number": self.oracle.start_order.index(trial.trial_id) + 1,
+                "number": trial_number(self.oracle, trial.trial_id),
                 "bracket": values.get("tuner/bracket"),
                 "round": values.get("tuner/round"),
                 "epochs": values.get("tuner/epochs"),
