@@ -347,7 +347,7 @@ def load_dataset(
     if name == "synthetic":
         from .synthetic import synthetic_arrays
 
-        files: dict[str, Path] = {}
+        files = {}
         x_all, y_all, x_test, y_test = synthetic_arrays()
     else:
         files = files or locate_all(info.files, data_dir=data_dir, download=download, mirror=mirror)

@@ -194,6 +194,7 @@ def _download_from_archive(urls, members: list[DataFile], dest_root: Path) -> di
 
 
 def _extract_verified(archive: Path, spec: DataFile, dest_root: Path, url: str) -> Path:
+    assert spec.archive_member is not None  # only files inside an archive come here
     dest = dest_root / spec.subdir / spec.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_beside(dest)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras_tuner as kt
@@ -31,7 +32,7 @@ from ..runfolder.lifecycle import write_error
 ENDED = ("COMPLETED", "FAILED")
 
 
-def _write_state(path: str, state: dict, keep: str | None = None) -> None:
+def _write_state(path: str | Path, state: dict, keep: str | None = None) -> None:
     """``state`` as JSON at ``path``, atomically; ``keep``: "previous" (copy the old file to .last-good
     first) or "mirror" (write the new content to .last-good too)."""
     path = Path(path)
@@ -53,7 +54,7 @@ def _forget_metrics(trial) -> None:
 
 
 class RunOracle(kt.oracles.HyperbandOracle):
-    def __init__(self, *args, starting_points: list[dict] = (), **kwargs):
+    def __init__(self, *args, starting_points: Sequence[dict] = (), **kwargs):
         self.starting_points = [dict(p) for p in starting_points]
         self._issued: set[str] = set()
         super().__init__(*args, **kwargs)

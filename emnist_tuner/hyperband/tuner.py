@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from collections.abc import Sequence
 
 import keras
 import keras_tuner as kt
@@ -84,7 +85,7 @@ class RunHyperband(kt.Hyperband):
         run: RunFolder,
         emit=lambda event: None,
         budget: int | None = None,
-        starting_points: list[dict] = (),
+        starting_points: Sequence[dict] = (),
         presets: dict[str, dict] | None = None,
         **kwargs,
     ):

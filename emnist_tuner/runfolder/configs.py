@@ -42,7 +42,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if "recipe" in self.__dataclass_fields__:  # saved as a JSON object
-            self.recipe = FinalRecipe.from_value(self.recipe)
+            self.recipe: FinalRecipe = FinalRecipe.from_value(self.recipe)
 
     def validate(self) -> None:
         """ConfigError (exit 2) for a bad value; each kind checks its own fields."""

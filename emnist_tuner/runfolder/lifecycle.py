@@ -16,6 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from ..errors import ConfigError, EmnistTunerError, Interrupted, RunError
 from .layout import RunFolder, article
@@ -89,7 +90,7 @@ class RunLock:
 
     def __init__(self, run: RunFolder):
         self.file = run.lock_file
-        self.handle = None
+        self.handle: TextIO | None = None
         self.took_over_from: int | None = None
 
     def acquire(self) -> RunLock:

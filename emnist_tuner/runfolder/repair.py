@@ -62,7 +62,7 @@ def restore_trial_files(repairs: list[tuple[Path, Path]]) -> list[str]:
     return notes
 
 
-def checkpoints_still_needed(oracle_state: dict, statuses: dict[str, str]) -> set[str]:
+def checkpoints_still_needed(oracle_state: dict, statuses: dict[str, str | None]) -> set[str]:
     """Completed trials Hyperband may still continue from their checkpoints."""
     needed = set()
     for bracket in oracle_state.get("brackets") or []:

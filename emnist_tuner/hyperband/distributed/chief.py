@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent import futures
+from typing import Any
 
 import grpc
 from keras_tuner.engine.trial import TrialStatus
@@ -33,7 +34,7 @@ from ...runfolder.trials import failure_reason
 from .. import kt_ext
 from .roles import SESSION_KEY, WORKER_KEY, WORKER_PREFIX
 
-OracleServicer = kt_ext.oracle_servicer_class()
+OracleServicer: Any = kt_ext.oracle_servicer_class()  # a class, typed Any (KerasTuner has no types)
 
 
 class Refused(Exception):

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 import uuid
+from typing import Any
 
 import grpc
 
@@ -54,7 +55,10 @@ class _WithMetadata(grpc.UnaryUnaryClientInterceptor):
         return continuation(details, request)
 
 
-class RunOracleClient(kt_ext.oracle_client_class()):
+OracleClient: Any = kt_ext.oracle_client_class()  # a class, typed Any (KerasTuner has no types)
+
+
+class RunOracleClient(OracleClient):
     """``OracleClient`` with our metadata, a heartbeat and a pause after IDLE answers."""
 
     def __init__(self, oracle, tuner_id: str, emit, heartbeat: float = HEARTBEAT_SECONDS, idle_wait: float = 1.0):

@@ -24,6 +24,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from ...errors import ConfigError, RunError
 from ...runfolder.configs import SearchConfig
@@ -221,15 +222,15 @@ class _worker_lock:
 
     def __init__(self, run: RunFolder, worker_id: str):
         self.path = run.worker_lock(worker_id)
-        self.handle = None
+        self.handle: TextIO | None = None
 
     def __enter__(self):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(self.path, "a+")
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.handle = handle = open(self.path, "a+")
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.close()
+            handle.close()
             raise RunError(
                 f"worker id {self.path.stem} is in use by another process ({self.path}); give each "
                 "worker its own --worker-id"
@@ -242,5 +243,6 @@ class _worker_lock:
         return self
 
     def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
