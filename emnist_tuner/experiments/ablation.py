@@ -79,7 +79,7 @@ def config_from_options(
         "subset": subset,
         "batch_size": batch_size,
     }
-    values = {}
+    values: dict = {}
     for key, value in given.items():
         if value is not None:
             values[key] = value
