@@ -23,6 +23,8 @@ IDX_IMAGES = 2051
 
 @dataclass
 class CharacterImage:
+    """One input image for `predict`: its pixels, or the error that stops it from being predicted."""
+
     name: str  # the file (and index, for an array of images)
     pixels: np.ndarray | None = None
     ready: bool = False  # already 28x28 in a dataset's format: no preprocessing

@@ -54,6 +54,9 @@ def _forget_metrics(trial) -> None:
 
 
 class RunOracle(kt.oracles.HyperbandOracle):
+    """KerasTuner's ``HyperbandOracle`` with the additions listed in the module docstring;
+    ``starting_points``: hyperparameter values sampled first, once each."""
+
     def __init__(self, *args, starting_points: Sequence[dict] = (), **kwargs):
         self.starting_points = [dict(p) for p in starting_points]
         self._issued: set[str] = set()
@@ -61,6 +64,7 @@ class RunOracle(kt.oracles.HyperbandOracle):
 
     # durable state
     def save(self):
+        """Writes oracle.json atomically, the previous one kept as ``oracle.json.last-good``."""
         _write_state(self._get_oracle_fname(), self.get_state(), keep="previous")
 
     def _save_trial(self, trial):
@@ -77,6 +81,8 @@ class RunOracle(kt.oracles.HyperbandOracle):
 
     # after a kill
     def reload(self):
+        """KerasTuner's reload, then the repairs after a kill (module docstring); saves the state again
+        if a trial's end had not been recorded."""
         super().reload()
         changed = False
         for trial_id in list(self._retry_queue):
@@ -149,9 +155,11 @@ class RunOracle(kt.oracles.HyperbandOracle):
         self.tuner_ids.discard(tuner_id)
 
     def idle_workers(self) -> list[str]:
+        """Tuner ids known to the oracle that hold no trial."""
         return [t for t in self.tuner_ids if t not in self.ongoing_trials]
 
     def is_done(self) -> bool:
+        """Whether no worker holds a trial or is still waiting for one."""
         return not self.ongoing_trials and not self.tuner_ids
 
 

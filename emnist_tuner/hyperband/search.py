@@ -59,6 +59,8 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
 
 
 def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
+    """Resumes the search in ``run_dir`` with its saved config (``data_dir``: where to find the data
+    now) and returns ``final.json``; RunError if the search space changed since it started."""
     allocator_environment()
     run = RunFolder(run_dir)
     config = SearchConfig.load(run.path)

@@ -48,9 +48,11 @@ class RunConfig:
         """ConfigError (exit 2) for a bad value; each kind checks its own fields."""
 
     def to_dict(self) -> dict:
+        """The config as saved (a JSON object)."""
         return dataclasses.asdict(self)
 
     def identity(self) -> dict:
+        """The fields that make the run what it is (all but ``VOLATILE``): a continued run must keep them."""
         return {k: v for k, v in self.to_dict().items() if k not in self.VOLATILE}
 
     def differences(self, asked: RunConfig) -> list[str]:
@@ -68,6 +70,7 @@ class RunConfig:
         return out
 
     def save(self, folder: Path | str) -> None:
+        """Writes the config to ``folder`` (atomically)."""
         write_json_atomic(Path(folder) / self.FILE, self.to_dict())
 
     @classmethod
@@ -178,6 +181,8 @@ class SearchConfig(RunConfig):
 
     @classmethod
     def from_profile(cls, dataset: str, profile: str = "quick", **overrides) -> SearchConfig:
+        """The config of a search of ``dataset`` with ``profile``'s values, ``overrides`` (None: the
+        profile's) on top; ConfigError for an unknown profile or a bad value."""
         if profile not in PROFILES:
             raise ConfigError(f"unknown profile '{profile}'; known: {', '.join(PROFILES)}")
         values = copy.deepcopy(PROFILES[profile])
@@ -190,6 +195,7 @@ class SearchConfig(RunConfig):
         return config
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown dataset or a bad search option."""
         from ..data.datasets import get_info
 
         get_info(self.dataset)
@@ -216,6 +222,8 @@ class SearchConfig(RunConfig):
 
 @dataclass
 class TrainConfig(RunConfig):
+    """One preset trained on a dataset (`train`): ``RUN/config.json``."""
+
     KIND: ClassVar[str] = "train"
     DEFAULT_PATIENCE: ClassVar[int] = 5
 
@@ -233,6 +241,7 @@ class TrainConfig(RunConfig):
     kind: str = "train"
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown preset or dataset or a bad training option."""
         from ..data.datasets import get_info
         from ..searchspace import get_preset
 
@@ -251,6 +260,8 @@ class TrainConfig(RunConfig):
         check_precision(self.precision)
 
     def effective_patience(self) -> int:
+        """Early-stopping patience in epochs: --patience, else the preset's, else ``DEFAULT_PATIENCE``
+        (0: no early stopping)."""
         from ..searchspace import get_preset
 
         if self.patience is not None:
@@ -281,6 +292,7 @@ class RetrainConfig(RunConfig):
     searched_on: str = ""
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown dataset or a bad training option."""
         from ..data.datasets import get_info
 
         get_info(self.dataset)
@@ -317,6 +329,7 @@ class AblationConfig(RunConfig):
     kind: str = "ablation"
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown base preset or dataset or a bad ablation option."""
         from ..data.datasets import get_info
         from ..searchspace import get_preset
 

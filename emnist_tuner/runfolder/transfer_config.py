@@ -50,6 +50,8 @@ class TransferConfig(RunConfig):
     backbone_file: str = ""
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown choice (backbone, augmentation, fine-tuning, batchnorm)
+        or a bad count or rate."""
         for option, value, allowed in (
             ("--backbone", self.backbone, BACKBONES),
             ("--augment", self.augment, AUGMENT),

@@ -44,6 +44,7 @@ class _WithMetadata(grpc.UnaryUnaryClientInterceptor):
         self.metadata = tuple(metadata)
 
     def intercept_unary_unary(self, continuation, details, request):
+        """gRPC's hook around each call: the call, with our metadata (worker id, session) added."""
         details = _CallDetails(
             details.method,
             details.timeout,
@@ -71,6 +72,8 @@ class RunOracleClient(OracleClient):
         threading.Thread(target=_beat, args=(self.stub, heartbeat, emit), name="heartbeat", daemon=True).start()
 
     def create_trial(self, tuner_id):
+        """KerasTuner's ``create_trial``, pausing ``idle_wait`` seconds after an IDLE answer (no
+        trial to hand out yet) so that an idle worker does not poll the chief in a tight loop."""
         trial = super().create_trial(tuner_id)
         if trial.status == "IDLE":
             time.sleep(self.idle_wait)
