@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make run    -> venv, install, a quick real search (MNIST) and its leaderboard
-#   make test   -> venv, install, the test suite
+#   make test   -> venv, install, lint (make lint), the test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +10,7 @@ RUN_DIR ?= runs/quick-$(DATASET)
 EMNIST_TUNER_DATA ?= $(wildcard $(CURDIR)/../shared/data)
 export EMNIST_TUNER_DATA
 
-.PHONY: install run test data clean
+.PHONY: install run lint test data clean
 
 $(BIN)/emnist-tuner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,17 @@ run: install
 	$(BIN)/emnist-tuner search --dataset $(DATASET) --profile quick --run-dir $(RUN_DIR) --download
 	$(BIN)/emnist-tuner leaderboard $(RUN_DIR)
 
-test: install
+# ruff's rules and format, mypy's types (configs in pyproject.toml): any finding fails
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 data: install
 	$(BIN)/emnist-tuner data
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from pathlib import Path
 
 
 def write_text_atomic(path: Path | str, text: str) -> None:
+    """Writes ``text`` to ``path`` (creating its folder) atomically: readers see the old content or the new."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -28,12 +29,14 @@ def write_text_atomic(path: Path | str, text: str) -> None:
 
 
 def current_umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
 def write_json_atomic(path: Path | str, obj) -> None:
+    """``obj`` as indented JSON at ``path``, atomically; values JSON has no type for are written as ``str``."""
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from rich.console import Console
 
 from ..quiet import import_keras_quietly
+from ..runfolder.ablation_config import AblationConfig
 from ..runfolder.configs import (
-    AblationConfig,
     RetrainConfig,
     SearchConfig,
     TrainConfig,
@@ -292,10 +292,10 @@ def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", t
     from ..inference.source import open_source
 
     check_options(top, invert, tta=tta)
-    source = open_source(source)
+    model_source = open_source(source)
     import_keras_quietly()
     inputs = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
-    return run_predict(source, inputs, top=top, invert=invert, tta=tta)
+    return run_predict(model_source, inputs, top=top, invert=invert, tta=tta)
 
 
 def export(source: Path | str, fmt: str, out: Path | str, *, data_dir=None) -> dict:

@@ -8,6 +8,7 @@ interruption with 130.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -61,8 +62,9 @@ for command in (
 
 
 # typer's click (vendored since typer 0.2x) is reached through its public BadParameter's bases.
-UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+# Typed Any: mypy cannot tell which classes the search finds.
+UsageError: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+ClickException: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 def usage_error_line(exc) -> str:

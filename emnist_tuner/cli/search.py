@@ -123,7 +123,7 @@ def search(
         ema=ema,
         weight_decay=weight_decay,
     )
-    options = dict(
+    options: dict = dict(
         max_epochs=max_epochs,
         factor=factor,
         iterations=iterations,
@@ -151,8 +151,10 @@ def search(
     if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder
         check_run_dir_writable(run_dir)
     if role == "chief":
+        assert address is not None  # check_roles returns the address of either role
         roles.check_port_free(address)
     if role == "worker":
+        assert address is not None and worker_id is not None  # check_roles made sure
         api.fetch(dataset, data_dir, download)
         with interruptible(
             "Start it again with the same --worker-id to go on; its trial waits for it "
@@ -160,7 +162,8 @@ def search(
         ):
             roles.run_worker_role(config, run_dir, ConsoleUI(console), address, worker_id)
         return
-    chief = roles.ChiefRole(address, worker_timeout) if role == "chief" else None
+    # a worker has returned: the address is the chief's, if any
+    chief = roles.ChiefRole(address, worker_timeout) if address is not None else None
     with interruptible(how_to_go_on(run_dir)):
         final = api.search(
             dataset,

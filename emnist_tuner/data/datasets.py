@@ -41,6 +41,8 @@ def _local(name: str, subdir: str, sha256: str, size: int) -> DataFile:
 
 @dataclass(frozen=True)
 class DatasetInfo:
+    """A dataset: its name, description, class names, image size and files (none: generated)."""
+
     name: str
     description: str
     class_names: tuple[str, ...]
@@ -50,6 +52,7 @@ class DatasetInfo:
 
     @property
     def num_classes(self) -> int:
+        """The number of classes (labels 0 .. num_classes - 1)."""
         return len(self.class_names)
 
 
@@ -178,16 +181,20 @@ class Dataset:
 
     @property
     def name(self) -> str:
+        """The dataset's name (``DATASETS``' key)."""
         return self.info.name
 
     def sizes(self) -> tuple[int, int, int]:
+        """Number of training, validation and test images."""
         return len(self.y_train), len(self.y_val), len(self.y_test)
 
     def train_and_val(self) -> tuple[np.ndarray, np.ndarray]:
+        """Training and validation images and labels together (the final training uses both)."""
         return np.concatenate([self.x_train, self.x_val]), np.concatenate([self.y_train, self.y_val])
 
 
 def get_info(name: str) -> DatasetInfo:
+    """The ``DatasetInfo`` of dataset ``name``; ConfigError for an unknown name."""
     try:
         return DATASETS[name]
     except KeyError:
@@ -236,6 +243,8 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
 
 
 def read_idx_pair(images: Path, labels: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Images and int64 labels of an IDX pair; DataError unless the images are ``shape`` and the
+    counts match."""
     x = read_idx(images, 2051)
     y = read_idx(labels, 2049)
     if x.shape[1:] != shape:
@@ -246,6 +255,8 @@ def read_idx_pair(images: Path, labels: Path, shape: tuple[int, int]) -> tuple[n
 
 
 def read_alphadigits(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images (1404, 20, 16) uint8 and labels 0..35 (digits, then letters) of Binary AlphaDigits'
+    ``.mat`` file; DataError for a file that is not one."""
     import scipy.io
 
     try:
@@ -348,7 +359,7 @@ def load_dataset(
     if name == "synthetic":
         from .synthetic import synthetic_arrays
 
-        files: dict[str, Path] = {}
+        files = {}
         x_all, y_all, x_test, y_test = synthetic_arrays()
     else:
         files = files or locate_all(info.files, data_dir=data_dir, download=download, mirror=mirror)

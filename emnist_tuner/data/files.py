@@ -41,10 +41,13 @@ class DataFile:
 
     @property
     def downloadable(self) -> bool:
+        """Whether the file has an official source to download it from."""
         return bool(self.urls)
 
 
 def cache_dir() -> Path:
+    """The user cache (``EMNIST_TUNER_CACHE``, else ``$XDG_CACHE_HOME/emnist-tuner``, else
+    ``~/.cache/emnist-tuner``), where downloads go."""
     if os.environ.get(ENV_CACHE):
         return Path(os.environ[ENV_CACHE]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -64,6 +67,8 @@ def search_folders(data_dir: str | os.PathLike | None = None) -> list[Path]:
 
 
 def find_file(spec: DataFile, folders: list[Path]) -> Path | None:
+    """The first copy of ``spec`` in ``folders`` (each folder directly, then its dataset sub-folder),
+    unverified; None if there is none."""
     for folder in folders:
         for path in (folder / spec.name, folder / spec.subdir / spec.name):
             if path.is_file():
@@ -72,6 +77,7 @@ def find_file(spec: DataFile, folders: list[Path]) -> Path | None:
 
 
 def sha256_of(path: Path) -> str:
+    """The file's sha256, as hex."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
@@ -101,6 +107,7 @@ def verify_file(spec: DataFile, path: Path) -> None:
 
 
 def missing_message(spec: DataFile, folders: list[Path]) -> str:
+    """Why ``spec`` is missing (the folders searched) and how to get it, in one line."""
     searched = ", ".join(str(f) for f in folders)
     if spec.downloadable:
         how = (
@@ -194,6 +201,7 @@ def _download_from_archive(urls, members: list[DataFile], dest_root: Path) -> di
 
 
 def _extract_verified(archive: Path, spec: DataFile, dest_root: Path, url: str) -> Path:
+    assert spec.archive_member is not None  # only files inside an archive come here
     dest = dest_root / spec.subdir / spec.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_beside(dest)

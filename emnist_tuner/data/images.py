@@ -23,6 +23,8 @@ IDX_IMAGES = 2051
 
 @dataclass
 class CharacterImage:
+    """One input image for `predict`: its pixels, or the error that stops it from being predicted."""
+
     name: str  # the file (and index, for an array of images)
     pixels: np.ndarray | None = None
     ready: bool = False  # already 28x28 in a dataset's format: no preprocessing
@@ -79,11 +81,12 @@ def _read_image(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as image:
             image.seek(0)  # an animated GIF: its first frame
-            if image.mode in ("P", "PA"):
-                image = image.convert("RGBA")
-            elif image.mode == "CMYK":
-                image = image.convert("RGB")
-            pixels = np.asarray(image)
+            frame: Image.Image = image
+            if frame.mode in ("P", "PA"):
+                frame = frame.convert("RGBA")
+            elif frame.mode == "CMYK":
+                frame = frame.convert("RGB")
+            pixels = np.asarray(frame)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise DataError(f"{path}: not an image that can be read ({type(exc).__name__}: {exc})") from None
     return pixels

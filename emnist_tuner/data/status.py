@@ -12,6 +12,8 @@ from .files import find_file, locate_all, search_folders, verify_file
 
 @dataclass
 class DatasetStatus:
+    """What `data` reports for one dataset: verified, missing or invalid, where, its split sizes."""
+
     name: str
     description: str
     state: str  # "verified", "missing" or "invalid"
@@ -22,10 +24,13 @@ class DatasetStatus:
 
     @property
     def failed(self) -> bool:
+        """Whether a file of the dataset is invalid (corrupt or another file)."""
         return self.state == "invalid"
 
 
 def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetStatus:
+    """The status of dataset ``name``: its files located and verified (those missing downloaded if
+    ``download``), then loaded to count its splits."""
     info = DATASETS[name]
     status = DatasetStatus(name, info.description, "verified", note=info.note)
     if not info.files:
@@ -69,4 +74,5 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
 
 
 def check_all(data_dir=None, download: bool = False) -> list[DatasetStatus]:
+    """``check_dataset`` for every dataset, in ``DATASETS``' order."""
     return [check_dataset(name, data_dir, download) for name in DATASETS]

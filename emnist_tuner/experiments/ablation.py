@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
-from ..runfolder.configs import AblationConfig
+from ..runfolder.ablation_config import AblationConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
 from ..training.devices import policy_restored
@@ -79,7 +79,7 @@ def config_from_options(
         "subset": subset,
         "batch_size": batch_size,
     }
-    values = {}
+    values: dict = {}
     for key, value in given.items():
         if value is not None:
             values[key] = value

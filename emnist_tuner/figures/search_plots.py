@@ -69,7 +69,7 @@ def curves_figure(records: list[TrialRecord]) -> Figure | None:
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.subplots()
     brackets = sorted({c.bracket for c in curves if c.bracket is not None})
-    colors = {b: f"C{i % 10}" for i, b in enumerate(brackets)}
+    colors: dict[int | None, str] = {b: f"C{i % 10}" for i, b in enumerate(brackets)}
     labelled = set()
     for c in curves:
         color = colors.get(c.bracket, "gray")
@@ -90,7 +90,8 @@ def curves_figure(records: list[TrialRecord]) -> Figure | None:
             )
     ax.set_xlabel("epoch (a promoted trial continues where its parent stopped: dotted)")
     ax.set_ylabel("validation accuracy")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    # the default locator (AutoLocator) is a MaxNLocator, which takes integer=
+    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     _percent_axis(ax)
     ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("Learning curves of every trial, by Hyperband bracket")

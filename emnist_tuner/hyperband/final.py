@@ -17,6 +17,7 @@ trained, so an interrupted ensemble resumes member by member; then ``RUN/ensembl
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import keras
 import numpy as np
@@ -129,7 +130,7 @@ def _final_model(tuner, config, data, trial, emit) -> dict:
     return final
 
 
-def member_plan(oracle, config, winner_id: str) -> list[tuple[object, int]]:
+def member_plan(oracle, config, winner_id: str) -> list[tuple[Any, int]]:
     """(trial, seed) of members 1..K: the winner with seeds seed, seed+1, …, or the leaderboard's top K
     distinct architectures (fewer if the search has fewer), each at the run's seed."""
     winner = oracle.trials[winner_id]

@@ -20,6 +20,7 @@ KERAS_TUNER_VERSION = "1.4.8"
 
 
 def check_version() -> None:
+    """RunError unless the installed keras-tuner is the version this module was written against."""
     if keras_tuner.__version__ != KERAS_TUNER_VERSION:
         raise RunError(
             f"emnist-tuner needs keras-tuner {KERAS_TUNER_VERSION} (it extends its oracle and its "

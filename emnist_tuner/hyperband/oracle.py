@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras_tuner as kt
@@ -31,7 +32,7 @@ from ..runfolder.lifecycle import write_error
 ENDED = ("COMPLETED", "FAILED")
 
 
-def _write_state(path: str, state: dict, keep: str | None = None) -> None:
+def _write_state(path: str | Path, state: dict, keep: str | None = None) -> None:
     """``state`` as JSON at ``path``, atomically; ``keep``: "previous" (copy the old file to .last-good
     first) or "mirror" (write the new content to .last-good too)."""
     path = Path(path)
@@ -60,13 +61,17 @@ def _forget_metrics(trial) -> None:
 
 
 class RunOracle(kt.oracles.HyperbandOracle):
-    def __init__(self, *args, starting_points: list[dict] = (), **kwargs):
+    """KerasTuner's ``HyperbandOracle`` with the additions listed in the module docstring;
+    ``starting_points``: hyperparameter values sampled first, once each."""
+
+    def __init__(self, *args, starting_points: Sequence[dict] = (), **kwargs):
         self.starting_points = [dict(p) for p in starting_points]
         self._issued: set[str] = set()
         super().__init__(*args, **kwargs)
 
     # durable state
     def save(self):
+        """Writes oracle.json atomically, the previous one kept as ``oracle.json.last-good``."""
         _write_state(self._get_oracle_fname(), self.get_state(), keep="previous")
 
     def _save_trial(self, trial):
@@ -83,6 +88,8 @@ class RunOracle(kt.oracles.HyperbandOracle):
 
     # after a kill
     def reload(self):
+        """KerasTuner's reload, then the repairs after a kill (module docstring); saves the state again
+        if a trial's end had not been recorded."""
         super().reload()
         changed = False
         for trial_id in list(self._retry_queue):
@@ -155,9 +162,11 @@ class RunOracle(kt.oracles.HyperbandOracle):
         self.tuner_ids.discard(tuner_id)
 
     def idle_workers(self) -> list[str]:
+        """Tuner ids known to the oracle that hold no trial."""
         return [t for t in self.tuner_ids if t not in self.ongoing_trials]
 
     def is_done(self) -> bool:
+        """Whether no worker holds a trial or is still waiting for one."""
         return not self.ongoing_trials and not self.tuner_ids
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Round:
+    """One round of one Hyperband bracket: how many trials it trains, to how many epochs."""
+
     iteration: int
     bracket: int
     round: int
@@ -21,6 +23,8 @@ class Round:
 
 
 def hyperband_schedule(max_epochs: int, factor: int, iterations: int = 1) -> list[Round]:
+    """Every round Hyperband runs for ``max_epochs``, ``factor`` and ``iterations``, in the order
+    KerasTuner runs them (each iteration's brackets from the most exploratory one)."""
     from keras_tuner.oracles import HyperbandOracle
 
     oracle = HyperbandOracle(
@@ -37,14 +41,18 @@ def hyperband_schedule(max_epochs: int, factor: int, iterations: int = 1) -> lis
 
 
 def total_trials(rounds: list[Round]) -> int:
+    """Trials the schedule creates (a model continued in a next round is a trial of its own)."""
     return sum(r.trials for r in rounds)
 
 
 def total_epochs(rounds: list[Round]) -> int:
+    """Epochs the schedule trains (a continued trial trains only its new epochs)."""
     return sum(r.trials * r.new_epochs for r in rounds)
 
 
 def docstring_estimate(max_epochs: int, factor: int, iterations: int = 1) -> float:
+    """Epochs KerasTuner's docstring estimates, ``iterations * max_epochs * log(max_epochs, factor) ** 2``
+    (shown beside the real count)."""
     import math
 
     return iterations * max_epochs * math.log(max_epochs, factor) ** 2 if max_epochs > 1 else iterations

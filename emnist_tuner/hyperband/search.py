@@ -59,6 +59,8 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
 
 
 def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
+    """Resumes the search in ``run_dir`` with its saved config (``data_dir``: where to find the data
+    now) and returns ``final.json``; RunError if the search space changed since it started."""
     allocator_environment()
     run = RunFolder(run_dir)
     config = SearchConfig.load(run.path)
@@ -114,15 +116,18 @@ def ensemble_complete(run: RunFolder, config: SearchConfig) -> bool:
 
 def ensemble_matches(ensemble: dict | None, config: SearchConfig) -> bool:
     """Whether ``final.json``'s ensemble is the one ``config`` asks for."""
-    return bool(ensemble) and ensemble.get("asked") == config.ensemble and ensemble.get("of") == config.ensemble_of
+    return bool(ensemble and ensemble.get("asked") == config.ensemble and ensemble.get("of") == config.ensemble_of)
 
 
 def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None:
     records = read_trials(run.path)
     done = [r for r in records if r.status in ENDED]
     done_epochs = sum(r.new_epochs or 0 for r in done)
+    # the key sees scored trials only (mypy cannot tell from the filter)
     best = max(
-        (r for r in done if r.status == "completed" and r.score is not None), key=lambda r: r.score, default=None
+        (r for r in done if r.status == "completed" and r.score is not None),
+        key=lambda r: r.score,  # type: ignore[arg-type,return-value]
+        default=None,
     )
     if done:
         ui.say(f"resuming: {len(done)} trials already done, {len(records) - len(done)} to rerun or continue")

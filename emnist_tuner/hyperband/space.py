@@ -39,6 +39,7 @@ def space_fingerprint(hypermodel) -> str:
 
 
 def fingerprint_for(config: SearchConfig) -> str:
+    """The fingerprint of the search space of ``config`` (see ``space_fingerprint``)."""
     return space_fingerprint(hypermodel_for(config))
 
 

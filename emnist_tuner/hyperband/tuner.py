@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from collections.abc import Sequence
 
 import keras
 import keras_tuner as kt
@@ -59,9 +60,11 @@ class TensorBoard(keras.callbacks.TensorBoard):
         super().__init__(log_dir=log_dir, write_graph=False, profile_batch=0, update_freq="epoch")
 
     def on_train_batch_begin(self, batch, logs=None):
+        """Nothing: no per-batch summaries."""
         pass
 
     def on_train_batch_end(self, batch, logs=None):
+        """Nothing: no per-batch summaries."""
         pass
 
 
@@ -95,7 +98,7 @@ class RunHyperband(kt.Hyperband):
         run: RunFolder,
         emit=lambda event: None,
         budget: int | None = None,
-        starting_points: list[dict] = (),
+        starting_points: Sequence[dict] = (),
         presets: dict[str, dict] | None = None,
         **kwargs,
     ):
@@ -163,11 +166,14 @@ class RunHyperband(kt.Hyperband):
             super()._activate_all_conditions()
 
     def save(self):
+        """Writes the oracle's state (unless a distributed worker: the chief's is remote) and this
+        tuner's, atomically."""
         if not self._is_worker():
             self.oracle.save()
         _write_state(self._get_tuner_fname(), self.get_state(), keep="previous")
 
     def search(self, *fit_args, **fit_kwargs):
+        """KerasTuner's ``search``; the objects frozen for the garbage collector are thawed at its end."""
         try:
             return super().search(*fit_args, **fit_kwargs)
         finally:
@@ -208,6 +214,7 @@ class RunHyperband(kt.Hyperband):
             ) from None
 
     def on_trial_begin(self, trial):
+        """Starts the trial's clock and epoch log; a ``trial_begin`` event."""
         super().on_trial_begin(trial)
         self._started[trial.trial_id] = time.time()
         self._epochs_trained = 0
@@ -226,6 +233,8 @@ class RunHyperband(kt.Hyperband):
         )
 
     def on_trial_end(self, trial):
+        """Records the ended trial's timings in ``RUN/timings`` and emits ``trial_end``; raises
+        ``TrialBudgetReached`` once this process has finished its budget of trials."""
         super().on_trial_end(trial)  # KerasTuner ends the trial and saves its state
         trial = self.oracle.get_trial(trial.trial_id)  # the oracle's copy (the chief's, when distributed)
         release_memory()  # before the RSS below is recorded

@@ -47,6 +47,8 @@ def _emitter(fd: int | None):
 
 
 def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str | None = None) -> None:
+    """One worker's work on the run in ``run_path``: ``mode`` "search" trains up to ``budget`` trials
+    (None: until the search is done), "final" retrains the winner; progress goes to ``emit`` as events."""
     import keras
 
     from ..data.prepare import prepare_data
@@ -107,6 +109,8 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line of a worker process (see the module docstring); returns the exit code (0, 1 after an
+    error event, 130 when interrupted)."""
     parser = argparse.ArgumentParser(prog="python -m emnist_tuner.hyperband.worker")
     parser.add_argument("run")
     parser.add_argument("--mode", choices=["search", "final", "chief"], default="search")

@@ -29,6 +29,7 @@ EXTRA = "pip install 'emnist-tuner[export]'"
 
 
 def check_options(fmt: str, out: Path) -> None:
+    """ConfigError (exit 2) for an unknown --format, or an --out that exists or whose folder does not."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
     if out.exists():
@@ -167,6 +168,7 @@ def _remove(path: Path) -> None:
 
 
 def card_path(out: Path) -> Path:
+    """The model card written beside the export ``out`` (``OUT.card.json``)."""
     return out.with_name(out.name + ".card.json")
 
 
@@ -186,6 +188,8 @@ def model_card(
     described: str,
     seconds: float,
 ) -> dict:
+    """The model card of an export of ``source`` to ``out``: input format and preparation, classes,
+    test accuracy, and how the export was verified (agreement with the Keras model on ``described``)."""
     style = source.style
     recipe = f"grayscale; dark ink on light paper inverted; background removed; {STYLE_RECIPES[style]}"
     return {
@@ -223,6 +227,7 @@ def model_card(
 
 
 def describe(card: dict) -> str:
+    """The export ``card`` in one line: file, format, size and how it was verified."""
     v = card["verified"]
     return (
         f"{card['file']} ({card['format']}, {card['bytes']:,} bytes): verified with {v['runtime']} on "

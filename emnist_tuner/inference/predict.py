@@ -34,10 +34,12 @@ def prepare(images: list[CharacterImage], style: str, invert: str) -> None:
         if image.error:
             continue
         if image.ready:  # already in a dataset's format (IDX, .npy): it must be the model's
+            assert image.pixels is not None  # a ready image has its pixels
             if image.pixels.shape != shape:
                 height, width = image.pixels.shape[:2]
                 image.error = f"{image.name}: a {height}x{width} array, the model reads {shape[0]}x{shape[1]} images"
             continue
+        assert image.pixels is not None  # read_inputs gives pixels to every image without an error
         try:
             image.pixels = to_dataset_format(image.pixels, style, invert)
             image.ready = True
@@ -66,13 +68,15 @@ def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_
             )
         chunks = []
         for start in range(0, len(good), BATCH):
-            batch = np.stack([image.pixels for image in good[start : start + BATCH]])
+            # every image without an error has pixels (read_inputs)
+            batch = np.stack([image.pixels for image in good[start : start + BATCH]])  # type: ignore[misc]
             chunks.append(tta_predict(model, batch, tta, batch_size=BATCH, transform=transform))
             if on_batch:
                 on_batch(len(batch))
         probabilities = np.concatenate(chunks)
     names = source.class_names
-    rows, found = [], iter(probabilities)
+    rows: list[dict] = []
+    found = iter(probabilities)
     for image in images:
         if image.error:
             rows.append({"input": image.name, "error": image.error})

@@ -20,6 +20,9 @@ BY_CLASSES = {10: "mnist", 26: "emnist-letters", 36: "binary-alphadigits"}  # a 
 
 @dataclass
 class ModelSource:
+    """A model to use (`predict`, `export`) and what it needs: its dataset (class names, image
+    preparation), where it comes from, its test accuracy."""
+
     model_file: Path
     dataset: str
     label: str  # where it comes from, e.g. "search runs/quick-mnist (trial 0012)"
@@ -31,6 +34,7 @@ class ModelSource:
 
     @property
     def class_names(self) -> list[str]:
+        """What each output means, in output order."""
         return list(DATASETS[self.dataset].class_names)
 
     @property
@@ -39,6 +43,7 @@ class ModelSource:
         return style_of(self.dataset)
 
     def load(self):
+        """The Keras model (loaded once); DataError for a file Keras cannot load."""
         import keras
 
         if self._model is not None:

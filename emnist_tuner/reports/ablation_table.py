@@ -118,7 +118,7 @@ def ablation_run_summary(run_path: Path | str, config: dict) -> dict:
     from ..experiments.ablation import read_results, summarize
 
     summary = summarize(config, read_results(run_path))
-    base = next((r for r in summary["variants"] if r["variant"] == "base"), {})
+    base: dict = next((r for r in summary["variants"] if r["variant"] == "base"), {})
     return {
         "setting": f"ablation of {config.get('base')} ({len(config.get('methods') or [])} methods x "
         f"{config.get('seeds')} seeds, {config.get('epochs')} epochs)",

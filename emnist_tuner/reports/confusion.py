@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
 from rich.table import Table
 
 from ..io import read_json_object, write_json_atomic
@@ -99,8 +99,14 @@ def per_class_table(matrix: np.ndarray, names: list[str]) -> Table:
         rows.append([name, str(int(totals[i])), acc, worst])
     halves = 2 if len(names) > 12 else 1
     table = Table(title="Per-class test accuracy", title_justify="left")
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("class", "left"),
+        ("images", "right"),
+        ("acc %", "right"),
+        ("mostly as", "left"),
+    )
     for _ in range(halves):
-        for title, justify in (("class", "left"), ("images", "right"), ("acc %", "right"), ("mostly as", "left")):
+        for title, justify in columns:
             table.add_column(title, justify=justify, no_wrap=True)
     per_col = -(-len(rows) // halves)
     for r in range(per_col):

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 
-from rich.console import Group
+from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -28,7 +28,7 @@ STATUS_STYLE = {
     "unreadable": "red",
 }
 # (header, justify, minimum width); dropped in reverse order of this list's DROP when the width is short
-BASE = (
+BASE: tuple[tuple[str, JustifyMethod], ...] = (
     ("#", "right"),
     ("trial", "left"),
     ("status", "left"),
@@ -89,7 +89,8 @@ class Leaderboard:
 
     def __rich_console__(self, console, options):
         kwargs = dict(self.kwargs)
-        yield _layout(*self.args, width=kwargs.pop("width", None) or options.max_width, **kwargs)
+        kwargs["width"] = kwargs.get("width") or options.max_width
+        yield _layout(*self.args, **kwargs)
 
 
 def leaderboard_table(

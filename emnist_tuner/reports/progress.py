@@ -38,7 +38,7 @@ class SearchProgress:
         self.total_trials = total_trials
         self.done_trials = done_trials
         self.best, self.best_trial = best, best_trial
-        self.trial = None
+        self.trial: dict | None = None
         self.trial_epochs_run = 0
         self.current_val = None
         self.data_shown = False

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from rich.console import Console, Group
+from rich.console import Console, Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -172,7 +172,13 @@ def architecture_table(model_file: Path, finished: bool = True):
     except Exception as exc:  # noqa: BLE001
         return Text(f"Model file {model_file.name} could not be loaded ({type(exc).__name__}: {exc}).")
     table = Table(title="Architecture", title_justify="left")
-    for name, justify in (("layer", "left"), ("type", "left"), ("output shape", "left"), ("params", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("layer", "left"),
+        ("type", "left"),
+        ("output shape", "left"),
+        ("params", "right"),
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=justify == "right")
     for layer in model.layers:
         try:
@@ -201,7 +207,8 @@ def _extra_sections(run: RunFolder) -> tuple[list, dict]:
     """The winner retrained on MNIST and the transfer comparison, when the run has them."""
     from .transfer_table import retrain_table, transfer_table
 
-    parts, ours = [], {}
+    parts: list[Table | Text] = []
+    ours: dict = {}
     mnist = read_json_object(run.retrain_folder("mnist").metrics_file)
     if mnist:
         ours["mnist"] = mnist.get("test_accuracy")
@@ -233,8 +240,8 @@ def reference_table(config: dict, test_accuracy, ours: dict) -> Table:
         "mnist": "MNIST",
         "emnist-letters": "EMNIST letters",
         "emnist-letters-sample": "EMNIST letters sample",
-    }.get(dataset)
-    rows = []
+    }.get(dataset or "")
+    rows: list[list] = []
     placed = False
     for key, label, ds, study in FIGURES:
         value = ours.get(key) if key in ("transfer", "scratch") else None

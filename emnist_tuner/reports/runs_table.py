@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from ..io import read_json_object
@@ -48,12 +49,12 @@ def run_summary(path: Path | str) -> dict:
         summary.update(ablation_run_summary(path, config))
         return summary
     records = read_trials(path)
-    done = [r for r in records if r.status == "completed" and r.score is not None]
+    scores = [r.score for r in records if r.status == "completed" and r.score is not None]
     final = read_json_object(run.final_file) or {}
     summary.update(
         setting=f"{config.get('profile')} (max_epochs {config.get('max_epochs')}, factor {config.get('factor')})",
         trials=search_counts(run, config, records).text(),
-        best_val=max((r.score for r in done), default=None),
+        best_val=max(scores, default=None),
         test_accuracy=final.get("test_accuracy"),
         parameters=final.get("parameters"),
         epochs=final.get("epochs"),
@@ -69,7 +70,7 @@ def find_runs(folder: Path | str) -> list[dict]:
 
 def runs_table(summaries: list[dict], title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("run", "left"),
         ("kind", "left"),
         ("dataset", "left"),
@@ -77,7 +78,8 @@ def runs_table(summaries: list[dict], title: str) -> Table:
         ("trials", "right"),
         ("best val", "right"),
         ("test acc", "right"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name not in ("run", "dataset"), overflow="fold")
     for s in summaries:
         table.add_row(

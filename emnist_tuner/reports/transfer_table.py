@@ -65,8 +65,8 @@ def transfer_table(results: dict) -> Table:
         style="bold",
     )
     interval = reported_interval(diff)
-    low, high = interval or (None, None)
-    table.add_row("95 % CI of the difference", "", "", f"[{_signed(low)}, {_signed(high)}]" if interval else "?")
+    shown = f"[{_signed(interval[0])}, {_signed(interval[1])}]" if interval else "?"
+    table.add_row("95 % CI of the difference", "", "", shown)
     for group, label in (("digits", "digits 0-9 (mean)"), ("letters", "letters A-Z (mean)")):
         if group in tr and group in sc:
             table.add_row(label, f"{100 * tr[group]:.2f}", f"{100 * sc[group]:.2f}", _signed(tr[group] - sc[group]))
@@ -85,9 +85,9 @@ def transfer_table(results: dict) -> Table:
         f"No interval and no verdict: {too_few_pairs('folds', '--folds')}"
         if interval is None
         else "Transfer is better than scratch beyond the fold-to-fold noise (the interval excludes 0)"
-        if low > 0
+        if interval[0] > 0
         else "Scratch is better beyond the noise (the interval excludes 0)"
-        if high < 0
+        if interval[1] < 0
         else "The difference is within the fold-to-fold noise (the interval includes 0)"
     )
     seeds = results.get("seeds", 1)

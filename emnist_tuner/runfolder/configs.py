@@ -42,15 +42,17 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if "recipe" in self.__dataclass_fields__:  # saved as a JSON object
-            self.recipe = FinalRecipe.from_value(self.recipe)
+            self.recipe: FinalRecipe = FinalRecipe.from_value(self.recipe)
 
     def validate(self) -> None:
         """ConfigError (exit 2) for a bad value; each kind checks its own fields."""
 
     def to_dict(self) -> dict:
+        """The config as saved (a JSON object)."""
         return dataclasses.asdict(self)
 
     def identity(self) -> dict:
+        """The fields that make the run what it is (all but ``VOLATILE``): a continued run must keep them."""
         return {k: v for k, v in self.to_dict().items() if k not in self.VOLATILE}
 
     def differences(self, asked: RunConfig) -> list[str]:
@@ -68,6 +70,7 @@ class RunConfig:
         return out
 
     def save(self, folder: Path | str) -> None:
+        """Writes the config to ``folder`` (atomically)."""
         write_json_atomic(Path(folder) / self.FILE, self.to_dict())
 
     @classmethod
@@ -178,6 +181,8 @@ class SearchConfig(RunConfig):
 
     @classmethod
     def from_profile(cls, dataset: str, profile: str = "quick", **overrides) -> SearchConfig:
+        """The config of a search of ``dataset`` with ``profile``'s values, ``overrides`` (None: the
+        profile's) on top; ConfigError for an unknown profile or a bad value."""
         if profile not in PROFILES:
             raise ConfigError(f"unknown profile '{profile}'; known: {', '.join(PROFILES)}")
         values = copy.deepcopy(PROFILES[profile])
@@ -190,6 +195,7 @@ class SearchConfig(RunConfig):
         return config
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown dataset or a bad search option."""
         from ..data.datasets import get_info
 
         get_info(self.dataset)
@@ -216,6 +222,8 @@ class SearchConfig(RunConfig):
 
 @dataclass
 class TrainConfig(RunConfig):
+    """One preset trained on a dataset (`train`): ``RUN/config.json``."""
+
     KIND: ClassVar[str] = "train"
     preset: str = ""
     dataset: str = ""
@@ -231,6 +239,7 @@ class TrainConfig(RunConfig):
     kind: str = "train"
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown preset or dataset or a bad training option."""
         from ..data.datasets import get_info
         from ..searchspace import get_preset
 
@@ -280,6 +289,7 @@ class RetrainConfig(RunConfig):
     searched_on: str = ""
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown dataset or a bad training option."""
         from ..data.datasets import get_info
 
         get_info(self.dataset)
@@ -296,43 +306,12 @@ class RetrainConfig(RunConfig):
         check_precision(self.precision)
 
 
-@dataclass
-class AblationConfig(RunConfig):
-    """Each optimization method against a base preset (``experiments.ablation`` fills ``variants``)."""
+def run_kinds() -> dict[str, type[RunConfig]]:
+    """The config class of each kind of run that has a ``config.json`` (transfer and retrain live in
+    their own files inside a finished run)."""
+    from .ablation_config import AblationConfig
 
-    KIND: ClassVar[str] = "ablation"
-    DEFAULTS: ClassVar[dict] = {"base": "model1", "seeds": 3, "epochs": 10, "batch_size": 128, "subset": None}
-
-    base: str = "model1"
-    dataset: str = ""
-    methods: list[str] = field(default_factory=list)
-    seeds: int = 3
-    epochs: int = 10
-    batch_size: int = 128
-    subset: int | None = None
-    val_fraction: float = 0.1
-    variants: list[dict] = field(default_factory=list)  # what each variant trains
-    data_dir: str | None = None
-    kind: str = "ablation"
-
-    def validate(self) -> None:
-        from ..data.datasets import get_info
-        from ..searchspace import get_preset
-
-        get_preset(self.base)
-        get_info(self.dataset)
-        check_options(
-            None,
-            (
-                ("--seeds", self.seeds, 1),
-                ("--epochs", self.epochs, 1),
-                ("--batch-size", self.batch_size, 1),
-                ("--subset", self.subset, 10),
-            ),
-        )
-
-
-RUN_KINDS: dict[str, type[RunConfig]] = {c.KIND: c for c in (SearchConfig, TrainConfig, AblationConfig)}
+    return {c.KIND: c for c in (SearchConfig, TrainConfig, AblationConfig)}
 
 
 def saved_kind(run: RunFolder) -> str:
@@ -365,10 +344,10 @@ def load_config(run_dir: Path | str) -> RunConfig:
         raise RunError(
             f"{run.path} is not a run folder (no {CONFIG}); give the folder of a search, train or ablation run"
         )
-    kind = saved_kind(run)
-    if kind not in RUN_KINDS:
+    kind, kinds = saved_kind(run), run_kinds()
+    if kind not in kinds:
         raise RunError(
             f"{run.config_file} names an unknown kind of run ({kind!r}); it was not written by this "
             "version of emnist-tuner"
         )
-    return RUN_KINDS[kind].load(run.path)
+    return kinds[kind].load(run.path)

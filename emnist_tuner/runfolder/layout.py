@@ -125,18 +125,23 @@ class RunFolder(TrainingFolder):
         return self.tuner_file_of(os.environ.get("KERASTUNER_TUNER_ID", TUNER_ID))
 
     def tuner_file_of(self, tuner_id: str) -> Path:
+        """KerasTuner's state file of tuner ``tuner_id`` (``tuner0``, or a distributed worker's id)."""
         return self.project / f"{tuner_id}.json"
 
     def timing_file(self, trial_id: str) -> Path:
+        """``RUN/timings/ID.json``: start and end time (and more) of trial ``trial_id``."""
         return self.timings / f"{trial_id}.json"
 
     def log_file(self, name: str) -> Path:
+        """The log file ``name`` in ``RUN/logs``."""
         return self.logs / name
 
     def worker_lock(self, worker_id: str) -> Path:
+        """The lock file held by the process of distributed worker ``worker_id``."""
         return self.path / "workers" / f"{worker_id}.lock"
 
     def trial_dirs(self) -> list[Path]:
+        """KerasTuner's ``trial_*`` folders, sorted by name (none before the search starts)."""
         return sorted(self.project.glob("trial_*")) if self.project.is_dir() else []
 
     def abandoned_project(self) -> Path:
@@ -144,25 +149,33 @@ class RunFolder(TrainingFolder):
         return self.path / f"{PROJECT}.abandoned-{int(time.time())}"
 
     def retrain_folder(self, dataset: str) -> TrainingFolder:
+        """Where the winner retrained on ``dataset`` is kept (``RUN/<dataset>``)."""
         return TrainingFolder(self.path / dataset)
 
     def transfer_folder(self, backbone: str) -> TransferFolder:
+        """The transfer comparison with backbone ``backbone`` (mnist: ``RUN/transfer``)."""
         return TransferFolder(self.path / ("transfer" if backbone == "mnist" else f"transfer-{backbone}"))
 
     def variant_folder(self, variant: str, seed: int) -> TrainingFolder:
+        """An ablation's training of ``variant`` with ``seed``."""
         return TrainingFolder(self.path / "variants" / variant / f"seed{seed}")
 
     def variant_results(self) -> list[Path]:
+        """The result files of an ablation's finished trainings, in path order."""
         return sorted(self.path.glob(f"variants/*/seed*/{RESULT}"))
 
     def exists(self) -> bool:
+        """Whether the folder is a run (it has its config file)."""
         return self.config_file.is_file()
 
     def is_empty_or_missing(self) -> bool:
+        """Whether the path does not exist or is an empty folder (free for a new run)."""
         return not self.path.exists() or (self.path.is_dir() and not any(self.path.iterdir()))
 
     # status
     def write_status(self, state: str, message: str = "", **extra) -> None:
+        """Records ``state`` (running, interrupted, failed, completed) with ``message``, this pid and
+        the times (``extra``: more fields), atomically; RunError if it cannot be written."""
         from .lifecycle import write_error
 
         previous = self.read_status()
@@ -180,6 +193,7 @@ class RunFolder(TrainingFolder):
             raise write_error(self.status_file, exc) from None
 
     def read_status(self) -> dict:
+        """The saved status (state, message, pid, times), as written; empty when there is none or it cannot be read."""
         return read_json_object(self.status_file) or {}
 
     def state(self) -> str:
@@ -196,6 +210,7 @@ class RunFolder(TrainingFolder):
         return self.final_file.exists() or status.get("phase") == "final" or status.get("state") == "completed"
 
     def lock_is_held(self) -> bool:
+        """Whether a process holds the run's lock (checked without taking it over)."""
         try:
             with open(self.lock_file) as handle:
                 try:
@@ -214,8 +229,10 @@ def article(word: str) -> str:
 
 
 def last_good(path: Path) -> Path:
+    """The last good copy of KerasTuner state file ``path`` (``.last-good`` beside it)."""
     return path.with_name(path.name + LAST_GOOD)
 
 
 def damaged(path: Path) -> Path:
+    """Where a damaged ``path`` is kept aside after a repair (``.damaged`` beside it)."""
     return path.with_name(path.name + DAMAGED)

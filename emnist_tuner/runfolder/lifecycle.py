@@ -16,6 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from ..errors import ConfigError, EmnistTunerError, Interrupted, RunError
 from .layout import RunFolder, article
@@ -89,10 +90,13 @@ class RunLock:
 
     def __init__(self, run: RunFolder):
         self.file = run.lock_file
-        self.handle = None
+        self.handle: TextIO | None = None
         self.took_over_from: int | None = None
 
     def acquire(self) -> RunLock:
+        """Takes the lock (waiting briefly for a reader's shared lock) and records this pid in it;
+        RunError if another process holds it or the folder is not writable. ``took_over_from``: the pid of a
+        killed holder whose lock was taken over, else None."""
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             handle = open(self.file, "a+")
@@ -127,6 +131,7 @@ class RunLock:
         return self
 
     def release(self) -> None:
+        """Clears this pid and releases the lock (nothing when it is not held)."""
         if self.handle is not None:
             self.handle.seek(0)
             self.handle.truncate()  # a clean exit leaves no pid: only a killed holder's lock is "taken over"

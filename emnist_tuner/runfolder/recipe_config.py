@@ -45,6 +45,7 @@ class FinalRecipe:
         return dataclasses.replace(self, **{k: v for k, v in options.items() if v is not None})
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for a value out of range (epochs, warm-up, label smoothing, weight decay)."""
         if self.epochs is not None and self.epochs < 1:
             raise ConfigError(f"--final-epochs must be at least 1, got {self.epochs}")
         if self.warmup_epochs < 0:
@@ -70,6 +71,7 @@ class FinalRecipe:
 
 
 def check_ensemble(members: int, of: str) -> None:
+    """ConfigError (exit 2) for --ensemble below 1 or an unknown --ensemble-of."""
     if members < 1:
         raise ConfigError(f"--ensemble must be at least 1, got {members}")
     if of not in ENSEMBLE_OF:
@@ -77,5 +79,6 @@ def check_ensemble(members: int, of: str) -> None:
 
 
 def check_precision(precision: str) -> None:
+    """ConfigError (exit 2) for a --precision that is not one of ``PRECISIONS``."""
     if precision not in PRECISIONS:
         raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got '{precision}'")

@@ -50,6 +50,8 @@ def trial_file_repairs(project: Path, oracle_state: dict | None) -> list[tuple[P
 
 
 def restore_trial_files(repairs: list[tuple[Path, Path]]) -> list[str]:
+    """Restores each (trial.json, mirror) pair of ``trial_file_repairs``, keeping a damaged file
+    aside; one note per file restored."""
     notes = []
     for trial_file, mirror in repairs:
         if trial_file.exists():
@@ -62,7 +64,7 @@ def restore_trial_files(repairs: list[tuple[Path, Path]]) -> list[str]:
     return notes
 
 
-def checkpoints_still_needed(oracle_state: dict, statuses: dict[str, str]) -> set[str]:
+def checkpoints_still_needed(oracle_state: dict, statuses: dict[str, str | None]) -> set[str]:
     """Completed trials Hyperband may still continue from their checkpoints."""
     needed = set()
     for bracket in oracle_state.get("brackets") or []:
@@ -79,6 +81,7 @@ def checkpoints_still_needed(oracle_state: dict, statuses: dict[str, str]) -> se
 
 
 def check_checkpoints(project: Path, oracle_state: dict | None) -> None:
+    """RunError when a completed trial that Hyperband may still continue has lost its checkpoint."""
     if not oracle_state:
         return
     statuses = {}

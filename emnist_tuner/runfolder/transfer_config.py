@@ -50,6 +50,8 @@ class TransferConfig(RunConfig):
     backbone_file: str = ""
 
     def validate(self) -> None:
+        """ConfigError (exit 2) for an unknown choice (backbone, augmentation, fine-tuning, batchnorm)
+        or a bad count or rate."""
         for option, value, allowed in (
             ("--backbone", self.backbone, BACKBONES),
             ("--augment", self.augment, AUGMENT),
@@ -70,13 +72,13 @@ class TransferConfig(RunConfig):
                 ("--scratch-epochs", self.scratch_epochs, 1),
             ),
         )
-        for option, value in (
+        for option, rate in (
             ("--head-lr", self.head_lr),
             ("--fine-tune-lr", self.fine_tune_lr),
             ("--scratch-lr", self.scratch_lr),
         ):
-            if not 0 < value <= 1:
-                raise ConfigError(f"{option} must be above 0 and at most 1, got {value}")
+            if not 0 < rate <= 1:
+                raise ConfigError(f"{option} must be above 0 and at most 1, got {rate}")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"--label-smoothing must be at least 0 and below 1, got {self.label_smoothing}")
 

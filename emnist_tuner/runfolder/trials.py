@@ -24,6 +24,9 @@ OVERSIZED = re.compile(r"Oversized model: (\d+) parameters")
 
 @dataclass
 class TrialRecord:
+    """One trial as read from disk (``read_trials``): status (lower case), score, hyperparameters,
+    schedule and timings."""
+
     trial_id: str
     status: str
     score: float | None = None
@@ -45,6 +48,7 @@ class TrialRecord:
 
     @property
     def new_epochs(self) -> int | None:
+        """Epochs this trial trains itself (a continued trial starts at ``initial_epoch``); None: unknown."""
         return None if self.epochs is None else self.epochs - self.initial_epoch
 
     @property
@@ -67,6 +71,9 @@ def failure_reason(message: str, status: str) -> str:
 
 
 def read_trials(run_path: Path | str) -> list[TrialRecord]:
+    """Every trial of the run in ``run_path`` (sorted by folder name), read without writing; a trial file that
+    cannot be read gives an "unreadable" record, a trial left running with no process holding the run an
+    "interrupted" one."""
     run = RunFolder(run_path)
     held = run.lock_is_held()
     records = []
@@ -190,6 +197,7 @@ class TrialCounts:
 
     @property
     def done(self) -> int:
+        """Trials ended: completed or failed."""
         return self.completed + self.failed
 
     @property
@@ -207,6 +215,8 @@ class TrialCounts:
 
 
 def trial_counts(records: list[TrialRecord], scheduled: int | None, finished: bool) -> TrialCounts:
+    """The ``TrialCounts`` of ``records``; ``scheduled``: trials the schedule plans (None: unknown),
+    ``finished``: whether the search is over."""
     return TrialCounts(
         completed=sum(r.status == "completed" for r in records),
         failed=sum(r.status in ("failed", "invalid") for r in records),

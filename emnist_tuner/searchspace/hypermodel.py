@@ -44,7 +44,7 @@ OPTIMIZERS = ["adam", "adamw", "sgd", "rmsprop"]
 # within ~50 steps.
 BN_MOMENTUM = 0.9
 # Choice hyperparameters a profile may narrow (CharacterHyperModel's ``restrict``).
-RESTRICTABLE = {
+RESTRICTABLE: dict[str, list] = {
     "filters": FILTER_CHOICES,
     "kernel_size": [3, 5],
     "padding": ["valid", "same"],
@@ -287,6 +287,7 @@ def conv_geometry(input_shape: tuple[int, int], arch: Architecture) -> list[tupl
     height, width = input_shape
     blocks = []
     for _ in range(arch.conv_blocks):
+        assert arch.convs_per_block is not None and arch.kernel_size is not None  # set whenever conv_blocks > 0
         paddings = []
         for _ in range(arch.convs_per_block):
             if arch.padding == "valid" and min(height, width) >= arch.kernel_size:

@@ -36,7 +36,7 @@ class Preset:
 
 def _convs(filters, padding="valid", batch_norm=False, dropout=0.0, convs_per_block=1):
     """Conv part of a point: one block per entry of ``filters``, 3x3 kernels, max pooling."""
-    values = {"conv_blocks": len(filters)}
+    values: dict[str, object] = {"conv_blocks": len(filters)}
     values.update({f"filters_{k}": f for k, f in enumerate(filters, start=1)})
     values.update(
         convs_per_block=convs_per_block,
@@ -60,7 +60,7 @@ def _dense(units, dropout=0.0, head_dropout=0.0):
 
 def _training(initializer="glorot_uniform", l1=None, l2=None, augment=None):
     """Regularization, initialization, activation, optimizer and augmentation values."""
-    values = {"l1": l1 is not None, "l2": l2 is not None}
+    values: dict[str, object] = {"l1": l1 is not None, "l2": l2 is not None}
     if l1 is not None:
         values["l1_strength"] = l1
     if l2 is not None:

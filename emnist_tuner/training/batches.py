@@ -54,5 +54,6 @@ def fit_inputs(x, y, batch_size: int, validation=None) -> dict:
         return inputs
     inputs = {"x": batches(x, y, batch_size), "shuffle": False}  # it shuffles itself (Keras warns otherwise)
     if validation is not None:
-        inputs["validation_data"] = batches(*validation, batch_size, shuffle=False)
+        val_x, val_y = validation
+        inputs["validation_data"] = batches(val_x, val_y, batch_size, shuffle=False)
     return inputs

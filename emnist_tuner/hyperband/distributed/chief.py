@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent import futures
+from typing import Any
 
 import grpc
 from keras_tuner.engine.trial import TrialStatus
@@ -34,7 +35,7 @@ from .. import kt_ext
 from ..oracle import trial_number
 from .roles import SESSION_KEY, WORKER_KEY, WORKER_PREFIX
 
-OracleServicer = kt_ext.oracle_servicer_class()
+OracleServicer: Any = kt_ext.oracle_servicer_class()  # a class, typed Any (KerasTuner has no types)
 
 
 class Refused(Exception):
@@ -59,6 +60,7 @@ class WatchedOracle:
         self.stopped = False  # the oracle has answered STOPPED at least once
 
     def seen(self, tuner_id: str | None, session: str | None) -> None:
+        """Records a call from ``tuner_id``; raises ``Refused`` for a process whose trial was given away."""
         if session in self.refused:
             raise Refused(self.refused[session])
         if tuner_id:
@@ -83,6 +85,8 @@ class WatchedOracle:
         return True
 
     def after_create(self, tuner_id: str, session: str | None, status: str, again: bool) -> None:
+        """After KerasTuner answered ``tuner_id``'s request for a trial: notes the trial handed out
+        (``trial_begin`` event; ``again``: a restarted worker reruns it) or that the oracle has stopped."""
         if status == "STOPPED":
             self.stopped = True
             return
@@ -117,9 +121,11 @@ class WatchedOracle:
             raise Refused(f"trial {trial_id} is now run by {owner}; this process stops")
 
     def ended(self, trial_id: str) -> bool:
+        """Whether ``trial_id`` has already ended (a second report of it is a duplicate)."""
         return trial_id in self.oracle.end_order
 
     def after_end(self, tuner_id: str | None, trial_id: str) -> None:
+        """After KerasTuner recorded ``trial_id``'s end: a ``trial_end`` event."""
         trial = self.oracle.trials[trial_id]
         self.emit(
             {
@@ -137,6 +143,8 @@ class WatchedOracle:
         )
 
     def requeue(self, tuner_id: str) -> None:
+        """Gives up on silent worker ``tuner_id``: its trial goes to the next worker, its process's
+        later calls are refused (``worker_lost`` event)."""
         trial = self.oracle.requeue(tuner_id)
         if trial is None:
             return
@@ -185,18 +193,25 @@ class WatchedServicer(OracleServicer):
         return self._call(context, body)
 
     def GetSpace(self, request, context):  # also our workers' heartbeat
+        """KerasTuner's ``GetSpace``, recorded as a sign of life."""
         return self._plain(super().GetSpace, request, context)
 
     def UpdateSpace(self, request, context):
+        """KerasTuner's ``UpdateSpace``, recorded as a sign of life."""
         return self._plain(super().UpdateSpace, request, context)
 
     def GetTrial(self, request, context):
+        """KerasTuner's ``GetTrial``, recorded as a sign of life."""
         return self._plain(super().GetTrial, request, context)
 
     def GetBestTrials(self, request, context):
+        """KerasTuner's ``GetBestTrials``, recorded as a sign of life."""
         return self._plain(super().GetBestTrials, request, context)
 
     def CreateTrial(self, request, context):
+        """KerasTuner's ``CreateTrial``: a trial for the calling worker (a restarted worker's trial
+        is rerun from scratch)."""
+
         def body(tuner, session):
             tuner = request.tuner_id
             self.watch.seen(tuner, session)
@@ -209,6 +224,8 @@ class WatchedServicer(OracleServicer):
         return self._call(context, body)
 
     def UpdateTrial(self, request, context):
+        """KerasTuner's ``UpdateTrial``, only from the worker that holds the trial."""
+
         def body(tuner, session):
             self.watch.seen(tuner, session)
             self.watch.check_owner(tuner, request.trial_id)
@@ -217,6 +234,9 @@ class WatchedServicer(OracleServicer):
         return self._call(context, body)
 
     def EndTrial(self, request, context):
+        """KerasTuner's ``EndTrial``, only from the worker that holds the trial; a trial already
+        ended keeps its first result."""
+
         def body(tuner, session):
             self.watch.seen(tuner, session)
             trial_id = request.trial.trial_id

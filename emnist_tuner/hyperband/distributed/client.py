@@ -20,6 +20,7 @@ import os
 import threading
 import time
 import uuid
+from typing import Any
 
 import grpc
 
@@ -43,6 +44,7 @@ class _WithMetadata(grpc.UnaryUnaryClientInterceptor):
         self.metadata = tuple(metadata)
 
     def intercept_unary_unary(self, continuation, details, request):
+        """gRPC's hook around each call: the call, with our metadata (worker id, session) added."""
         details = _CallDetails(
             details.method,
             details.timeout,
@@ -54,7 +56,10 @@ class _WithMetadata(grpc.UnaryUnaryClientInterceptor):
         return continuation(details, request)
 
 
-class RunOracleClient(kt_ext.oracle_client_class()):
+OracleClient: Any = kt_ext.oracle_client_class()  # a class, typed Any (KerasTuner has no types)
+
+
+class RunOracleClient(OracleClient):
     """``OracleClient`` with our metadata, a heartbeat and a pause after IDLE answers."""
 
     def __init__(self, oracle, tuner_id: str, emit, heartbeat: float = HEARTBEAT_SECONDS, idle_wait: float = 1.0):
@@ -67,6 +72,8 @@ class RunOracleClient(kt_ext.oracle_client_class()):
         threading.Thread(target=_beat, args=(self.stub, heartbeat, emit), name="heartbeat", daemon=True).start()
 
     def create_trial(self, tuner_id):
+        """KerasTuner's ``create_trial``, pausing ``idle_wait`` seconds after an IDLE answer (no
+        trial to hand out yet) so that an idle worker does not poll the chief in a tight loop."""
         trial = super().create_trial(tuner_id)
         if trial.status == "IDLE":
             time.sleep(self.idle_wait)

@@ -24,6 +24,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from ...errors import ConfigError, RunError
 from ...runfolder.configs import SearchConfig
@@ -40,6 +41,8 @@ WORKER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 @dataclass(frozen=True)
 class OracleAddress:
+    """Where the chief's oracle listens (``HOST:PORT``)."""
+
     host: str
     port: int
 
@@ -47,6 +50,7 @@ class OracleAddress:
         return f"{self.host}:{self.port}"
 
     def env(self, tuner_id: str) -> dict:
+        """The environment that makes KerasTuner's tuner ``tuner_id`` talk to this oracle."""
         return {
             "KERASTUNER_TUNER_ID": tuner_id,
             "KERASTUNER_ORACLE_IP": self.host,
@@ -123,9 +127,12 @@ class ChiefRole:
         self.worker_timeout = worker_timeout
 
     def status(self) -> dict:
+        """The chief's fields of ``status.json``."""
         return {"role": "chief", "oracle": str(self.address)}
 
     def serve(self, run: RunFolder, config: SearchConfig, ui, rounds) -> None:
+        """Serves the oracle (in a chief process) until every trial has ended, unless only the final
+        retrain is left; then records that phase in the run's status."""
         if run.read_status().get("phase") != "final":
             env = {**self.address.env(CHIEF_ID), "CUDA_VISIBLE_DEVICES": ""}  # the chief trains nothing
             run_worker_process(
@@ -141,6 +148,8 @@ class ChiefRole:
 
     def final_process(self) -> dict:
         # KerasTuner reloads the oracle of tuner "chief" (chief.json); no oracle address: not a worker
+        """Keyword arguments of ``run_worker_process`` for the final retrain: tuner "chief", no oracle
+        address (not a worker), the chief's log."""
         return {
             "env": {"KERASTUNER_TUNER_ID": CHIEF_ID, "KERASTUNER_ORACLE_IP": None, "KERASTUNER_ORACLE_PORT": None},
             "log_name": CHIEF_LOG,
@@ -221,15 +230,15 @@ class _worker_lock:
 
     def __init__(self, run: RunFolder, worker_id: str):
         self.path = run.worker_lock(worker_id)
-        self.handle = None
+        self.handle: TextIO | None = None
 
     def __enter__(self):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(self.path, "a+")
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.handle = handle = open(self.path, "a+")
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.close()
+            handle.close()
             raise RunError(
                 f"worker id {self.path.stem} is in use by another process ({self.path}); give each "
                 "worker its own --worker-id"
@@ -242,5 +251,6 @@ class _worker_lock:
         return self
 
     def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
