@@ -8,31 +8,58 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+# the process's umask, read once (reading it means setting it: another thread could create a file
+# in between with the wrong permissions); file permissions are 0o666 less this
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def current_umask() -> int:
+    """The process's umask, as it was when this module was first imported."""
+    return _UMASK
+
+
+def temp_beside(path: Path, suffix: str = ".tmp") -> Path:
+    """A new empty file beside ``path`` (same folder, so a rename onto ``path`` is atomic), with the usual
+    permissions (``mkstemp`` makes 0600); its name starts with a dot and ends with ``suffix``."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
+    finally:
+        os.close(fd)
+    return Path(name)
+
+
+def write_atomic(path: Path | str, write: Callable[[Path], object], suffix: str = ".tmp") -> None:
+    """Has ``write`` write a temporary file beside ``path`` (named with ``suffix``, for writers that need
+    one: ``.keras``, ``.npy``), fsyncs it and renames it over ``path``, creating the folder: a reader, or a
+    resume after a kill, sees the old file or the new one, never half of one. Nothing is left on failure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_beside(path, suffix)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_text_atomic(path: Path | str, text: str) -> None:
     """Writes ``text`` to ``path`` (creating its folder) atomically: readers see the old content or the new."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600; keep the usual permissions
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
-def current_umask() -> int:
-    """The process's umask (read by setting it and setting it back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def save_npy_atomic(path: Path | str, array) -> None:
+    """``array`` as the ``.npy`` file ``path``, atomically."""
+    import numpy as np
+
+    write_atomic(path, lambda tmp: np.save(tmp, array), suffix=".npy")
 
 
 def write_json_atomic(path: Path | str, obj) -> None:

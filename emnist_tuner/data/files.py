@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
+from ..io import temp_beside
 
 ENV_DATA = "EMNIST_TUNER_DATA"
 ENV_CACHE = "EMNIST_TUNER_CACHE"
@@ -171,7 +171,7 @@ def _try_sources(spec: DataFile, urls: list[str], dest_root: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     problems = []
     for url in urls:
-        tmp = _temp_beside(dest)
+        tmp = temp_beside(dest, ".part")
         try:
             with open(tmp, "wb") as out:
                 _stream(url, out, label=spec.name)
@@ -188,7 +188,7 @@ def _download_from_archive(urls, members: list[DataFile], dest_root: Path) -> di
     dest_root.mkdir(parents=True, exist_ok=True)
     problems = []
     for url in urls:
-        archive = _temp_beside(dest_root / Path(url).name)
+        archive = temp_beside(dest_root / Path(url).name, ".part")
         try:
             with open(archive, "wb") as out:
                 _stream(url, out, label=Path(url).name)
@@ -204,7 +204,7 @@ def _extract_verified(archive: Path, spec: DataFile, dest_root: Path, url: str) 
     assert spec.archive_member is not None  # only files inside an archive come here
     dest = dest_root / spec.subdir / spec.name
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_beside(dest)
+    tmp = temp_beside(dest, ".part")
     try:
         try:
             with zipfile.ZipFile(archive) as zf, zf.open(spec.archive_member) as src, open(tmp, "wb") as out:
@@ -215,15 +215,6 @@ def _extract_verified(archive: Path, spec: DataFile, dest_root: Path, url: str) 
         return dest
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _temp_beside(dest: Path) -> Path:
-    from ..io import current_umask
-
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.fchmod(fd, 0o666 & ~current_umask())
-    os.close(fd)
-    return Path(name)
 
 
 def _install_verified(spec: DataFile, tmp: Path, dest: Path, url: str) -> None:

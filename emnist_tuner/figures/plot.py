@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError, RunError
+from ..errors import ConfigError, EmnistTunerError, RunError
 from ..io import read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RunFolder, article
@@ -181,7 +181,7 @@ def _with_parameters(records, run: RunFolder):
     for r in missing:
         try:
             r.parameters = int(hypermodel.build(hypermodel.hyperparameters_for(r.hyperparameters)).count_params())
-        except Exception:  # noqa: BLE001 - a trial whose values no longer build is left out of the panel
+        except ConfigError:  # a trial whose values are not a point of today's space is left out of the panel
             pass
         keras.backend.clear_session()
     return records
@@ -231,7 +231,7 @@ def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
             val_fraction=config.get("val_fraction", 0.1),
             seed=config.get("seed", 0),
         )
-    except Exception as exc:  # noqa: BLE001 - any data problem becomes one line
+    except (EmnistTunerError, OSError) as exc:  # missing, unreadable or damaged data files: one line
         raise FigureUnavailable(f"the {name} test split could not be loaded: {exc}") from None
     predictions = np.load(predictions_file, allow_pickle=False)
     if len(predictions) != len(data.y_test):

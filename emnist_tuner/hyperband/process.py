@@ -60,11 +60,16 @@ def run_worker_process(
         command += ["--budget", str(budget)]
     env = worker_environment(env)
     run.logs.mkdir(parents=True, exist_ok=True)
-    with open(run.log_file(log_name), "ab") as log:
-        proc = subprocess.Popen(
-            command, pass_fds=(write_fd,), stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env
-        )
-    os.close(write_fd)
+    try:
+        with open(run.log_file(log_name), "ab") as log:
+            proc = subprocess.Popen(
+                command, pass_fds=(write_fd,), stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env
+            )
+    except BaseException:
+        os.close(read_fd)  # no worker: nobody reads or writes the pipe
+        raise
+    finally:
+        os.close(write_fd)  # the worker holds its own copy
     last = None
     try:
         with os.fdopen(read_fd) as events:
@@ -79,14 +84,15 @@ def run_worker_process(
                 display.handle(event)
             if last and last.get("event") != "error":
                 display.handle(last)
-        code = _wait(proc)
+        code, hung = _wait(proc, run.log_file(log_name))
     except BaseException:
         _stop(proc)
         raise
     if last and last.get("event") == "error":
         lines = [line for line in last["message"].splitlines() if line.strip()] or ["unknown error"]
         raise RunError(f"{mode} worker failed: {lines[0]} (details: {run.log_file(log_name)})")
-    if code != 0 or last is None or last.get("event") not in ("budget", "search_done", "final_end"):
+    # a worker killed in its teardown had said its last word: its work was saved before it
+    if (code != 0 and not hung) or last is None or last.get("event") not in ("budget", "search_done", "final_end"):
         raise RunError(f"{mode} worker exited with code {code} (details: {run.log_file(log_name)})")
     return last["event"]
 
@@ -107,14 +113,17 @@ def worker_pids(run_path) -> list[int]:
     return pids
 
 
-def _wait(proc: subprocess.Popen, timeout: float = 120) -> int:
-    """Wait for a worker that has said its last word; kill it if its teardown hangs."""
+def _wait(proc: subprocess.Popen, log: Path, timeout: float = 120) -> tuple[int, bool]:
+    """Wait for a worker that has said its last word: (its exit code, whether it hung in its teardown and
+    was killed, which ``log`` is told)."""
     try:
-        return proc.wait(timeout=timeout)
+        return proc.wait(timeout=timeout), False
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
-        return 0
+        code = proc.wait()
+        with open(log, "a") as out:
+            out.write(f"emnist-tuner: worker {proc.pid} hung {timeout:.0f} s after its last event; killed ({code})\n")
+        return code, True
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
 from rich.table import Table
 
+from ..errors import EmnistTunerError
 from ..io import read_json_object, write_json_atomic
 from ..runfolder.layout import PREDICTIONS, TrainingFolder
 
@@ -57,7 +58,7 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
             val_fraction=config.get("val_fraction", 0.1),
             seed=config.get("seed", 0),
         ).y_test
-    except Exception as exc:  # noqa: BLE001 - any data problem becomes one line in the report
+    except (EmnistTunerError, OSError) as exc:  # missing, unreadable or damaged data files: one line
         raise ConfusionUnavailable(
             f"test labels of {name} could not be loaded ({exc}); pass --data-dir to show per-class accuracy"
         ) from None

@@ -183,7 +183,7 @@ def architecture_table(model_file: Path, finished: bool = True):
     for layer in model.layers:
         try:
             shape = str(tuple(layer.output.shape)).replace("None", "·")
-        except Exception:  # noqa: BLE001 - a layer without a single output
+        except (AttributeError, ValueError):  # a layer without one output (Keras raises either)
             shape = "?"
         table.add_row(layer.name, type(layer).__name__, shape, f"{layer.count_params():,}")
     table.caption = f"total {model.count_params():,} parameters"

@@ -3,14 +3,13 @@ held-out test split, and the files every training writes (``history.json``, its 
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from ..io import write_json_atomic
+from ..io import save_npy_atomic, write_atomic, write_json_atomic
 from ..runfolder.layout import TrainingFolder
 from ..runfolder.recipe_config import FinalRecipe
 from .batches import fit_inputs
@@ -106,9 +105,7 @@ def fit_model(
 
 def save_model_atomic(model: keras.Model, path: Path) -> None:
     """Save ``model`` (in float32, whatever the precision it trained in) as ``path``, atomically."""
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    float32_model(model).save(tmp)
-    os.replace(tmp, path)
+    write_atomic(path, float32_model(model).save, suffix=".keras")
 
 
 def evaluate_on_test(model: keras.Model, data, folder: TrainingFolder) -> float:
@@ -116,7 +113,7 @@ def evaluate_on_test(model: keras.Model, data, folder: TrainingFolder) -> float:
     confusion matrix reads them) and returns the accuracy."""
     predictions = np.argmax(model.predict(data.x_test, batch_size=1024, verbose=0), axis=1)
     folder.path.mkdir(parents=True, exist_ok=True)
-    np.save(folder.predictions_file, predictions.astype(np.int16))
+    save_npy_atomic(folder.predictions_file, predictions.astype(np.int16))
     return float(np.mean(predictions == data.y_test))
 
 

@@ -138,6 +138,13 @@ def test_missing_labels_is_one_line(run_dir, monkeypatch):
     assert not (run_dir / "confusion.json").exists()
     assert "93.00 %" in text  # the rest of the report is still there
 
+    def bug(*args, **kwargs):
+        raise TypeError("a bug in our own code")
+
+    monkeypatch.setattr(datasets, "load_dataset", bug)
+    with pytest.raises(TypeError, match="a bug in our own code"):  # not passed off as missing data
+        build_report(run_dir)
+
 
 def test_optional_sections_only_when_their_files_exist(run_dir):
     text = _render(build_report(run_dir))
