@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import glyph_f, spec_for, write_idx_gz
+from optional import require
 
 from emnist_tuner.data import datasets
 
@@ -35,11 +36,9 @@ def isolated_data_env(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def shared_data() -> Path:
-    """The real data folder (../shared/data). Missing is a failure in CI, a skip elsewhere."""
-    if SHARED_DATA is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have the real data folder ../shared/data (or EMNIST_TUNER_DATA)")
-        pytest.skip("real data folder ../shared/data not present")
+    """The real data folder (../shared/data). Missing is a failure in CI, a skip elsewhere (``optional``)."""
+    require("data", SHARED_DATA is not None, "the real data folder ../shared/data (or EMNIST_TUNER_DATA) is missing")
+    assert SHARED_DATA is not None
     return SHARED_DATA
 
 

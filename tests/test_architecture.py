@@ -12,7 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
+from optional import require
 
 PACKAGE = Path(__file__).resolve().parent.parent / "emnist_tuner"
 LAYERS = [
@@ -176,8 +176,7 @@ def test_no_source_file_is_ignored_by_git():
     import subprocess
 
     repo = PACKAGE.parent
-    if not (repo / ".git").exists():
-        pytest.skip("not a git checkout")
+    require("git", (repo / ".git").exists(), "not a git checkout")
     files = [
         str(p.relative_to(repo))
         for folder in (PACKAGE, repo / "tests")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
 import shutil
 import tempfile
 
-import pytest
 from helpers import run_cli
+from optional import require
 from PIL import Image, ImageStat
 
 from emnist_tuner.figures.dashboard import dashboard_html
@@ -53,18 +52,17 @@ def test_cli_writes_the_dashboard_and_checks_the_path_first(search_run, tmp_path
 
 def _browser():
     """A headless Chromium driven through chromedriver, or a skip saying what is missing."""
-    required = os.environ.get("EMNIST_TUNER_REQUIRE_BROWSER") == "1"  # .ci/run installs it: never skip there
     missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not path]
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
         missing.append("the selenium package (pip install -e '.[dev]')")
-    if missing:
-        message = f"not installed: {', '.join(missing)} (Debian: apt-get install chromium chromium-driver)"
-        if required:
-            pytest.fail(message)
-        pytest.skip(message)
+    require(
+        "browser",
+        not missing,
+        f"not installed: {', '.join(missing)} (Debian: apt-get install chromium chromium-driver)",
+    )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (

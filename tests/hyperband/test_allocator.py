@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from optional import require
 
 from emnist_tuner.errors import ConfigError
 from emnist_tuner.hyperband import allocator
@@ -104,10 +105,9 @@ print(allocator_in_use(), freed, rss_mib())
 
 
 def test_a_worker_runs_on_tcmalloc_and_hands_a_trials_memory_back():
-    if allocator.find_tcmalloc() is None:
-        if os.environ.get("EMNIST_TUNER_REQUIRE_TCMALLOC") == "1":  # .ci/run installs it: never skip there
-            pytest.fail("tcmalloc (libtcmalloc_minimal) is not installed, and EMNIST_TUNER_REQUIRE_TCMALLOC=1")
-        pytest.skip("tcmalloc is not installed (Debian: libtcmalloc-minimal4)")
+    require(
+        "tcmalloc", allocator.find_tcmalloc() is not None, "tcmalloc is not installed (Debian: libtcmalloc-minimal4)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "EMNIST_TUNER_ALLOCATOR"}
     out = subprocess.run(
         [sys.executable, "-c", RELEASE],

@@ -10,6 +10,7 @@ import importlib
 
 import keras_tuner
 import pytest
+from optional import require_tensorflow
 
 from emnist_tuner.hyperband import kt_ext
 from emnist_tuner.hyperband.space import hypermodel_for, preset_starting_points
@@ -161,8 +162,7 @@ def test_trial_tensorboard_writes_epoch_summaries_with_no_per_batch_calls(tmp_pa
     import keras
     import numpy as np
 
-    if keras.backend.backend() != "tensorflow":
-        pytest.skip("TensorBoard logs are written with the TensorFlow backend only")
+    require_tensorflow()  # TensorBoard logs are written with the TensorFlow backend only
     import tensorflow as tf
 
     from emnist_tuner.hyperband.tuner import TensorBoard

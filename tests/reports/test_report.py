@@ -246,7 +246,8 @@ def test_heatmap_of_26_classes_fits_80_columns():
 
 
 def test_layer_table_of_a_saved_model(run_dir):
-    keras = pytest.importorskip("keras")
+    import keras
+
     model = keras.Sequential(
         [keras.Input((28, 28)), keras.layers.Flatten(name="flat"), keras.layers.Dense(10, name="out")]
     )

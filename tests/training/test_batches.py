@@ -4,14 +4,12 @@ the arrays."""
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
+from optional import require_tensorflow
 
 from emnist_tuner.training import batches as batches_module
 from emnist_tuner.training.batches import batches, fit_inputs
-
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data pipeline")
 
 
 def _epoch(pipeline) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -19,6 +17,7 @@ def _epoch(pipeline) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def test_each_image_comes_once_per_epoch_with_its_target_in_a_new_order():
+    require_tensorflow()  # the tf.data pipeline
     images = np.arange(50, dtype=np.uint8).reshape(50, 1, 1) * np.ones((1, 2, 2), np.uint8)
     targets = np.arange(50) + 1000
     pipeline = batches(images, targets, 16)
@@ -34,6 +33,7 @@ def test_each_image_comes_once_per_epoch_with_its_target_in_a_new_order():
 
 
 def test_validation_keeps_its_order_and_autotuning_is_off():
+    require_tensorflow()  # the tf.data pipeline
     images, targets = np.zeros((20, 3, 3), np.float32), np.arange(20)
     inputs = fit_inputs(images, targets, 8, validation=(images[:10], targets[:10]))
     assert set(inputs) == {"x", "validation_data", "shuffle"}  # the pipeline carries the batch size
@@ -44,6 +44,7 @@ def test_validation_keeps_its_order_and_autotuning_is_off():
 
 
 def test_images_and_targets_of_different_lengths_are_refused():
+    require_tensorflow()  # the tf.data pipeline
     with pytest.raises(ValueError, match="5 images but 4 targets"):
         batches(np.zeros((5, 2, 2)), np.zeros(4), 2)
 

@@ -1,0 +1,33 @@
+"""The one rule for tests that need something optional (the real data folder, the browser, tcmalloc, a
+backend): ``require`` skips, saying what is missing and how to get it, except under CI (``CI`` set, as
+``.ci/run`` does) or when ``EMNIST_TUNER_REQUIRE_<WHAT>=1``, where a missing one fails the test. A
+dependency the package declares is imported, never skipped."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def required(what: str) -> bool:
+    """Whether a missing ``what`` ("data", "browser", "tcmalloc", "tensorflow") fails instead of skipping."""
+    return bool(os.environ.get("CI")) or os.environ.get(f"EMNIST_TUNER_REQUIRE_{what.upper()}") == "1"
+
+
+def require(what: str, present: bool, missing: str) -> None:
+    """Go on when ``present``; else skip (outside CI) or fail (CI) with ``missing``: what is not there
+    and how to get it."""
+    if present:
+        return
+    if required(what):
+        pytest.fail(f"{missing} (required here: CI or EMNIST_TUNER_REQUIRE_{what.upper()}=1)")
+    pytest.skip(missing)
+
+
+def require_tensorflow() -> None:
+    """The test checks what the TensorFlow backend does (the default, and what CI runs)."""
+    import keras
+
+    backend = keras.backend.backend()
+    require("tensorflow", backend == "tensorflow", f"needs the TensorFlow backend (KERAS_BACKEND is {backend})")
