@@ -30,6 +30,8 @@ LAYERS = [
     {"cli"},
 ]
 KT_EXTENSION_MODULE = "hyperband/kt_ext.py"
+# the modules that subclass KerasTuner and may override or read its private names (README, "Layout")
+KT_PRIVATE_ALLOWED = {KT_EXTENSION_MODULE, "hyperband/oracle.py", "hyperband/tuner.py", "hyperband/schedule.py"}
 
 
 def _layer_of(top: str) -> int | None:
@@ -160,6 +162,76 @@ def test_keras_tuner_internals_are_reached_from_one_module_only():
                     ):
                         offenders.append(f"{rel}:{node.lineno} assigns {target.value.id}.{target.attr}")
     assert offenders == []
+
+
+def keras_tuner_private_names() -> set[str]:
+    """The private names (``_x``, not dunders) KerasTuner's own source defines: methods and attributes."""
+    import keras_tuner
+
+    names = set()
+    for path in Path(keras_tuner.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+    return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+def private_uses(tree: ast.Module, private: set[str]) -> list[tuple[int, str]]:
+    """(line, name) where ``tree`` reads or sets a KerasTuner private attribute, or overrides a private
+    method (a method of a class; a module-level function of the same name is our own)."""
+    found = [(n.lineno, n.attr) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in private]
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        found += [(n.lineno, n.name) for n in cls.body if isinstance(n, ast.FunctionDef) and n.name in private]
+    return sorted(found)
+
+
+def kt_ext_import_line(tree: ast.Module) -> int | None:
+    """The first line that imports ``kt_ext`` (which checks KerasTuner's version on import)."""
+    lines = [
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom)
+        and ((n.module or "").endswith("kt_ext") or any(a.name == "kt_ext" for a in n.names))
+    ]
+    return min(lines, default=None)
+
+
+def test_keras_tuner_private_names_only_in_the_allowed_modules_each_version_checked_first():
+    private = keras_tuner_private_names()
+    assert {"_random_values", "_retry_queue", "_build_and_fit_model", "_get_num_brackets"} <= private
+    offenders, seen = [], set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        tree = ast.parse(path.read_text())
+        uses = private_uses(tree, private)
+        if not uses:
+            continue
+        seen.add(rel)
+        if rel not in KT_PRIVATE_ALLOWED:
+            offenders += [f"{rel}:{line} uses KerasTuner's private {name}" for line, name in uses]
+        elif rel != KT_EXTENSION_MODULE:
+            first = kt_ext_import_line(tree)
+            if first is None or first > uses[0][0]:
+                offenders.append(f"{rel}:{uses[0][0]} uses {uses[0][1]} before importing kt_ext (the version check)")
+    assert offenders == []
+    assert seen == KT_PRIVATE_ALLOWED  # the list holds no module that no longer needs to be on it
+    checks = [
+        n
+        for n in ast.parse((PACKAGE / KT_EXTENSION_MODULE).read_text()).body
+        if isinstance(n, ast.Expr)
+        and isinstance(n.value, ast.Call)
+        and getattr(n.value.func, "id", "") == "check_version"
+    ]
+    assert checks, "kt_ext must check KerasTuner's version when it is imported"
+
+
+def test_the_boundary_check_sees_a_private_name(tmp_path):
+    tree = ast.parse("class T(Base):\n    def _random_values(self):\n        return self._retry_queue\n")
+    assert private_uses(tree, {"_random_values", "_retry_queue"}) == [(2, "_random_values"), (3, "_retry_queue")]
+    assert private_uses(ast.parse("def _random_values():\n    pass\n"), {"_random_values"}) == []
+    assert kt_ext_import_line(ast.parse("x = 1\nfrom . import kt_ext\n")) == 2
 
 
 def test_modules_stay_small():

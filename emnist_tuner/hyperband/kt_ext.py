@@ -1,13 +1,15 @@
-"""The one module that reaches into KerasTuner beyond its public API.
+"""KerasTuner beyond its public API: its unexported classes, the one patch, and the version check.
 
-Everything else extends KerasTuner through its own extension points (``RunOracle`` subclasses
-``keras_tuner.oracles.HyperbandOracle``, ``RunHyperband`` subclasses ``keras_tuner.Hyperband``,
-the chief's servicer and the workers' client subclass KerasTuner's own classes). What those
-need and KerasTuner does not export is imported here, and the one patch that cannot be avoided
-is applied here, explicitly (``apply_patches``), never as a side effect of an import.
-
-Written against keras-tuner 1.4.8 (the version the project pins): ``check_version`` refuses
-another one, since a rename would silently switch a patch off.
+The search extends KerasTuner by subclassing (``RunOracle`` a ``HyperbandOracle``, ``RunHyperband`` a
+``Hyperband``, the chief's servicer and the workers' client KerasTuner's own classes). Subclasses
+override and read some of KerasTuner's private methods and attributes (``_random_values``,
+``_retry_queue``, ``_build_and_fit_model``, ``_get_num_brackets``…); the modules allowed to do so are
+listed in ``tests/test_architecture.py`` (``KT_PRIVATE_ALLOWED``: this one, ``oracle``, ``tuner`` and
+``schedule``), and each imports this module before its first use of a private name. Importing it checks
+the version: everything here is written against keras-tuner 1.4.8 (the version the project pins), and
+another one is refused, since a rename would silently switch an override off. What KerasTuner does not
+export is imported here, and the one patch that cannot be avoided is applied here, explicitly
+(``apply_patches``), never as a side effect of an import.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ def check_version() -> None:
             f"emnist-tuner needs keras-tuner {KERAS_TUNER_VERSION} (it extends its oracle and its "
             f"distributed service), found {keras_tuner.__version__}; reinstall emnist-tuner"
         )
+
+
+check_version()  # at import: every module that uses KerasTuner's private names imports this one first
 
 
 def protos():

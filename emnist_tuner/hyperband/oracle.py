@@ -28,6 +28,7 @@ import keras_tuner as kt
 from ..io import write_text_atomic
 from ..runfolder.layout import TRIAL, last_good
 from ..runfolder.lifecycle import write_error
+from . import kt_ext
 
 ENDED = ("COMPLETED", "FAILED")
 
@@ -65,6 +66,7 @@ class RunOracle(kt.oracles.HyperbandOracle):
     ``starting_points``: hyperparameter values sampled first, once each."""
 
     def __init__(self, *args, starting_points: Sequence[dict] = (), **kwargs):
+        kt_ext.check_version()  # the overrides below rely on KerasTuner 1.4.8's private names
         self.starting_points = [dict(p) for p in starting_points]
         self._issued: set[str] = set()
         super().__init__(*args, **kwargs)

@@ -27,6 +27,10 @@ def hyperband_schedule(max_epochs: int, factor: int, iterations: int = 1) -> lis
     KerasTuner runs them (each iteration's brackets from the most exploratory one)."""
     from keras_tuner.oracles import HyperbandOracle
 
+    from . import kt_ext
+
+    kt_ext.check_version()  # the schedule is read through private methods below
+
     oracle = HyperbandOracle(
         objective="val_accuracy", max_epochs=max_epochs, factor=factor, hyperband_iterations=iterations
     )
