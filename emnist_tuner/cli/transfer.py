@@ -101,6 +101,9 @@ def transfer(
         None, "--head-epochs", help="Transfer: epochs of the new head alone on the frozen backbone."
     ),
     fine_tune_epochs: int | None = typer.Option(None, "--fine-tune-epochs", help="Transfer: epochs of fine-tuning."),
+    head_lr: float | None = typer.Option(
+        None, "--head-lr", help="Transfer: the new head's learning rate while the backbone is frozen."
+    ),
     fine_tune_lr: float | None = typer.Option(
         None, "--fine-tune-lr", help="Transfer: fine-tuning's learning rate (cosine decay)."
     ),
@@ -132,6 +135,7 @@ def transfer(
         label_smoothing=label_smoothing,
         head_epochs=head_epochs,
         fine_tune_epochs=fine_tune_epochs,
+        head_lr=head_lr,
         fine_tune_lr=fine_tune_lr,
         fine_tune=fine_tune,
         batchnorm=batchnorm,

@@ -298,6 +298,7 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
         (["--fine-tune-epochs", "0"], 2, "--fine-tune-epochs must be at least 1"),
         (["--batchnorm", "maybe"], 2, "--batchnorm must be one of train, frozen, got 'maybe'"),
         (["--fine-tune-lr", "0"], 2, "--fine-tune-lr must be above 0 and at most 1, got 0.0"),
+        (["--head-lr", "2"], 2, "--head-lr must be above 0 and at most 1, got 2.0"),
         (["--backbone", "imagenet"], 2, "--backbone must be one of mnist, emnist"),
         (["--backbone", "emnist"], 2, "its model is not an EMNIST backbone"),
         ([], 1, "train the MNIST backbone first with: emnist-tuner retrain"),
