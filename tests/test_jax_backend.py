@@ -35,7 +35,7 @@ TINY_SEARCH = [
 ]
 
 
-def cli(*args: str, cache: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+def cli(*args: str, cache: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run ``emnist-tuner *args`` from this environment, with JAX, and check it exits 0."""
     env = {k: v for k, v in os.environ.items() if k not in ("EMNIST_TUNER_DATA", "COLUMNS")}
     env.update(KERAS_BACKEND="jax", EMNIST_TUNER_CACHE=str(cache), PYTHONUNBUFFERED="1")
