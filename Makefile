@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make run    -> venv, install, a quick real search (MNIST) and its leaderboard
-#   make test   -> venv, install, lint (make lint), the test suite
+#   make test   -> venv, install, lint (make lint), the test suite; then test-jax
+#   make test-jax -> a second venv without TensorFlow (README: "Without TensorFlow"), the CLI with JAX
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ RUN_DIR ?= runs/quick-$(DATASET)
 EMNIST_TUNER_DATA ?= $(wildcard $(CURDIR)/../shared/data)
 export EMNIST_TUNER_DATA
 
-.PHONY: install run lint test data clean
+.PHONY: install run lint test test-jax data clean
 
 $(BIN)/emnist-tuner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,19 @@ $(BIN)/emnist-tuner: pyproject.toml
 	touch $@
 
 install: $(BIN)/emnist-tuner
+
+# The TF-free environment: keras, keras-tuner and JAX, then this package without its dependencies.
+JAX_VENV ?= .venv-jax
+JAX_BIN := $(JAX_VENV)/bin
+JAX_PACKAGES := keras keras-tuner==1.4.8 'jax[cpu]' six protobuf rich typer scipy numpy pillow matplotlib \
+	pytest pytest-timeout
+
+$(JAX_BIN)/emnist-tuner: pyproject.toml
+	$(PYTHON) -m venv $(JAX_VENV)
+	$(JAX_BIN)/pip install --quiet --upgrade pip
+	$(JAX_BIN)/pip install --quiet $(JAX_PACKAGES)
+	$(JAX_BIN)/pip install --quiet --no-deps -e .
+	touch $@
 
 run: install
 	$(BIN)/emnist-tuner search --dataset $(DATASET) --profile quick --run-dir $(RUN_DIR) --download
@@ -32,9 +46,14 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory test-jax
+
+# tests/test_jax_backend.py (marked jax; the run above skips it): search, train, retrain, predict, export
+test-jax: $(JAX_BIN)/emnist-tuner
+	KERAS_BACKEND=jax $(JAX_BIN)/python -m pytest -q -m jax tests/test_jax_backend.py
 
 data: install
 	$(BIN)/emnist-tuner data
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(JAX_VENV) .pytest_cache .mypy_cache .ruff_cache

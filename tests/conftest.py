@@ -26,6 +26,16 @@ def _shared_data() -> Path | None:
 SHARED_DATA = _shared_data()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``jax`` run only with KERAS_BACKEND=jax, in the TF-free environment (``make test-jax``)."""
+    if os.environ.get("KERAS_BACKEND") == "jax":
+        return
+    skip = pytest.mark.skip(reason="the JAX job: `make test-jax` runs it in .venv-jax (KERAS_BACKEND=jax)")
+    for item in items:
+        if item.get_closest_marker("jax"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def isolated_data_env(tmp_path_factory, monkeypatch):
     """No test sees the user's cache or data folder unless it asks for it."""

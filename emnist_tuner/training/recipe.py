@@ -9,7 +9,8 @@ The model keeps its optimizer's kind and peak learning rate (the architecture's,
 - an exponential moving average of the weights (the optimizer's ``use_ema``). Its momentum follows
   the run's length: at most 0.999, and low enough that the initial weights weigh e^-10 at the end
   (``ema_momentum``). Keras puts the averaged weights into the model when ``fit`` ends; during
-  ``fit``, validation sees them too (``SwapEMAWeights``). Early stopping then judges the averaged
+  ``fit``, validation sees them too (``AveragedWeights``, which on JAX also keeps the model's
+  weights and the optimizer's average apart after ``fit``). Early stopping then judges the averaged
   model and only stops: what is kept is the average when it stops (restoring the best epoch would
   restore the raw weights, not their average);
 - cross-entropy on one-hot labels with the recipe's label smoothing.
@@ -68,10 +69,30 @@ def compile_with_recipe(model: keras.Model, recipe: FinalRecipe, epochs: int, st
     )
 
 
+class AveragedWeights(keras.callbacks.SwapEMAWeights):
+    """Keras' ``SwapEMAWeights`` (validation sees the averaged weights); then, once ``fit`` has put the
+    average into the model, each of the optimizer's averaged variables gets its own copy of its value.
+
+    Keras puts the average in by assigning each averaged variable to its model variable. On JAX that
+    leaves both holding one array, and the model's next jitted call (``predict``, ``evaluate``, ``fit``)
+    donates the model's weights, which deletes that array: the optimizer's average is left deleted, and
+    saving the model (with its optimizer) fails with ``RuntimeError: Array has been deleted``. Keras'
+    ``fit`` calls ``on_train_end`` after putting the average in. TensorFlow's and PyTorch's variables
+    copy what they are assigned: there, nothing is done."""
+
+    def on_train_end(self, logs=None):
+        if keras.backend.backend() != "jax":
+            return
+        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        for average in getattr(optimizer, "_model_variables_moving_average", None) or ():
+            if average is not None:
+                average.assign(keras.ops.copy(average))
+
+
 def recipe_callbacks(recipe: FinalRecipe, patience: int | None = None) -> list:
-    """The callbacks of a recipe's training: validation on the averaged weights, and early stopping on
-    validation accuracy with ``patience`` (restoring the best epoch only without an average)."""
-    callbacks = [keras.callbacks.SwapEMAWeights()] if recipe.ema else []
+    """The callbacks of a recipe's training: validation on the averaged weights (``AveragedWeights``), and
+    early stopping on validation accuracy with ``patience`` (restoring the best epoch only without an average)."""
+    callbacks = [AveragedWeights()] if recipe.ema else []
     if patience:
         callbacks.append(
             keras.callbacks.EarlyStopping(
