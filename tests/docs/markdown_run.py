@@ -86,6 +86,7 @@ class Tiny:
     edits: tuple[tuple[str, str], ...] = ()  # Python blocks: (text, replacement) made in the source
     expect: tuple[str, ...] = ()  # regular expressions the output must match (blocks without a shown output)
     files: tuple[str, ...] = ()  # files the run must leave in its folder
+    after: Callable[[Path, str], list[str]] | None = None  # more checks: (folder, stdout) -> problems
     xfail: dict[str, str] = field(default_factory=dict)  # "output" / "stderr": a known bug in the code
 
 
@@ -515,6 +516,8 @@ def output_problems(page: Page, snippet: Snippet, result: Result, folder: Path) 
         if not re.search(pattern, result.stdout):
             problems.append(f"the output has nothing that matches {pattern!r}")
     problems += [f"{name} was not written" for name in tiny.files if not (folder / name).exists()]
+    if tiny.after and not problems:
+        problems += tiny.after(folder, result.stdout)
     return problems
 
 

@@ -13,9 +13,12 @@ search itself (so that ``retrain`` of it gives ``transfer runs/quick-mnist`` its
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from markdown_run import Page, Tiny
+
+import emnist_tuner as et
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,6 +76,19 @@ def notes(folder: Path) -> None:
 
 def my_digit(folder: Path) -> None:
     _glyph_scan(0).save(folder / "my-digit.png")
+
+
+def notebook_ran_as_printed(folder: Path, stdout: str) -> list[str]:
+    """The notebook example: what it printed is what the run folder holds (every trial completed, the
+    printed accuracy the final model's)."""
+    run = et.open_run(folder / "runs" / "notebook")
+    printed = float(re.search(r"held-out test accuracy (0\.\d{4})", stdout).group(1))
+    problems = []
+    if [row["status"] for row in run.leaderboard()] != ["completed"] * 5:
+        problems.append(f"not 5 completed trials: {[row['status'] for row in run.leaderboard()]}")
+    if abs(run.result()["test_accuracy"] - printed) > 1e-4:
+        problems.append(f"printed {printed}, final.json says {run.result()['test_accuracy']}")
+    return problems
 
 
 # ------------------------------------------------------------------------------ how each one runs
@@ -160,6 +176,7 @@ TINY = {
             r"(?m)^\d+ parameters$",
         ),
         files=("runs/notebook/final.json", "plots/notebook/history.png", "plots/notebook/pareto.png"),
+        after=notebook_ran_as_printed,
     ),
 }
 
