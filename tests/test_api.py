@@ -1,5 +1,5 @@
-"""The Python API: the README's notebook example runs as written (on the synthetic dataset), and
-``open_run`` reads every kind of run folder, raising the project's errors."""
+"""The Python API: ``open_run`` reads every kind of run folder, raising the project's errors. (The README's
+notebook example runs in tests/docs/test_readme.py, with every other block and command of the README.)"""
 
 from __future__ import annotations
 
@@ -14,25 +14,6 @@ from emnist_tuner.runfolder.configs import SearchConfig
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "search-v0.1-killed"
-
-
-def readme_example() -> str:
-    section = README.read_text().split("## From Python / a notebook", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
-
-
-@pytest.mark.slow
-def test_the_readme_example_runs(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    code = readme_example().replace('"mnist"', '"synthetic"')  # no data files needed; the rest as written
-    exec(compile(code, "README.md", "exec"), {})
-    out = capsys.readouterr().out
-    printed = re.search(r"held-out test accuracy (0\.\d{4}) \(200 images\)", out)
-    assert printed and "search completed 2" in out and "parameters" in out
-    run = et.open_run(tmp_path / "runs" / "notebook")
-    assert [row["status"] for row in run.leaderboard()] == ["completed"] * 5
-    assert run.result()["test_accuracy"] == pytest.approx(float(printed.group(1)), abs=1e-4)
-    assert sorted(p.name for p in (tmp_path / "plots" / "notebook").iterdir()) == ["history.png", "pareto.png"]
 
 
 def test_open_run_reads_an_old_run_folder():

@@ -165,9 +165,9 @@ def train(
         precision=precision,
         data_dir=str(data_dir) if data_dir else None,
     )
+    import_keras_quietly()  # the preset check below imports the search space, and with it keras
     config.validate()
     fetch(dataset, data_dir, download)
-    import_keras_quietly()
     from ..training.train import train_preset
 
     return train_preset(config, run_dir, _say(console))
