@@ -9,21 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import glyph_f, spec_for, write_idx_gz
-from optional import require
+from optional import SHARED_DATA, require
 
 from emnist_tuner.data import datasets
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _shared_data() -> Path | None:
-    for candidate in (os.environ.get("EMNIST_TUNER_DATA"), REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "mnist").is_dir():
-            return Path(candidate).resolve()
-    return None
-
-
-SHARED_DATA = _shared_data()
 
 
 def pytest_collection_modifyitems(config, items):

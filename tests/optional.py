@@ -6,8 +6,21 @@ dependency the package declares is imported, never skipped."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _shared_data() -> Path | None:
+    for candidate in (os.environ.get("EMNIST_TUNER_DATA"), REPO.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "mnist").is_dir():
+            return Path(candidate).resolve()
+    return None
+
+
+SHARED_DATA = _shared_data()  # the real data folder (EMNIST_TUNER_DATA, else ../shared/data), or None
 
 
 def required(what: str) -> bool:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from optional import SHARED_DATA
 
 pytestmark = pytest.mark.jax
 

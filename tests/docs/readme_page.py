@@ -12,26 +12,15 @@ search itself (so that ``retrain`` of it gives ``transfer runs/quick-mnist`` its
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from markdown_run import Page, Tiny
+from optional import SHARED_DATA
 
 import emnist_tuner as et
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _shared_data() -> Path | None:
-    """The real data folder, found as tests/conftest.py finds it."""
-    for candidate in (os.environ.get("EMNIST_TUNER_DATA"), REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "mnist").is_dir():
-            return Path(candidate).resolve()
-    return None
-
-
-SHARED_DATA = _shared_data()
 
 
 # ------------------------------------------------------------------------------ folders and files
