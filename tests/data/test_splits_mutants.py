@@ -13,6 +13,23 @@ from emnist_tuner.data.datasets import HELD_OUT_SEED, load_dataset, stratified_s
 from emnist_tuner.data.prepare import prepare_data
 from emnist_tuner.errors import ConfigError, DataError
 
+_SYNTHETIC = {}
+
+
+@pytest.fixture(autouse=True)
+def synthetic_once(monkeypatch):
+    """The synthetic images are drawn once for the module (drawing them is most of each test's time)."""
+    from emnist_tuner.data import synthetic
+
+    draw = synthetic.synthetic_arrays
+
+    def cached(seed: int = 1234):
+        if seed not in _SYNTHETIC:
+            _SYNTHETIC[seed] = draw(seed)
+        return tuple(a.copy() for a in _SYNTHETIC[seed])
+
+    monkeypatch.setattr(synthetic, "synthetic_arrays", cached)
+
 
 def test_each_class_gives_its_rounded_share_to_validation_and_keeps_one():
     labels = np.repeat(np.arange(6), [2, 5, 7, 15, 25, 1])
