@@ -71,15 +71,65 @@ def in_scope(name: str) -> str | None:
     return module if any(fnmatch.fnmatchcase(function, p) for p in patterns) else None
 
 
+def _read_meta(meta: Path) -> dict:
+    for _ in range(20):  # mutmut rewrites it while it runs
+        try:
+            return json.loads(meta.read_text())
+        except ValueError:
+            time.sleep(0.1)
+    return json.loads(meta.read_text())
+
+
 def results() -> dict[str, dict[str, str]]:
     """module -> {mutant name: status} of the last run, for the mutants in scope."""
     out: dict[str, dict[str, str]] = {module: {} for module in SCOPE}
     for meta in sorted(WORK.rglob("*.py.meta")):
-        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+        for name, code in _read_meta(meta)["exit_code_by_key"].items():
             module = in_scope(name)
             if module:
                 out[module][name] = "not checked" if code is None else STATUS.get(code, "suspicious")
     return out
+
+
+def _def_line(module: str, key: str) -> int:
+    """The line of the ``def`` of mutmut's function key (x_name, or xǁClassǁname) in ``module``'s source."""
+    import ast
+
+    source = ROOT / (module.replace(".", "/") + ".py")
+    cls, _, name = key[2:].rpartition("ǁ") if key.startswith("xǁ") else ("", "", key[2:])
+    cls = cls.lstrip("ǁ")
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ClassDef) and cls and node.name == cls:
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == name:
+                    return item.lineno
+        if not cls and isinstance(node, ast.FunctionDef) and node.name == name and node.col_offset == 0:
+            return node.lineno
+    return 0
+
+
+def describe(name: str) -> str:
+    """``line N: old -> new`` for mutant ``name`` (its source line and the change), from mutmut's diff."""
+    import os
+
+    from mutmut.mutation.diff_apply import find_mutant, get_diff_for_mutant
+
+    os.chdir(ROOT)
+    diff = get_diff_for_mutant(name, path=find_mutant(name).path).splitlines()
+    module, key = name.split("__mutmut_")[0].rsplit(".", 1)
+    start, offset, old, new = 1, 0, [], []
+    for line in diff[2:]:
+        if line.startswith("@@"):
+            start, offset = int(line.split()[1].split(",")[0][1:]), 0
+        elif line.startswith("-"):
+            old.append((start + offset, line[1:].strip()))
+            offset += 1
+        elif line.startswith("+"):
+            new.append(line[1:].strip())
+        else:
+            offset += 1
+    first = _def_line(module, key) + old[0][0] - 1 if old else 0
+    return f"line {first}: `{' '.join(t for _, t in old)}` -> `{' '.join(new)}`"
 
 
 def summary(survivors: bool = False) -> float:
@@ -104,12 +154,12 @@ def summary(survivors: bool = False) -> float:
         for statuses in table.values():
             for name, status in sorted(statuses.items()):
                 if status not in KILLED and status != "not checked":
-                    print(f"{status}: {name}")
+                    print(f"{status}: {name}: {describe(name)}")
     return overall
 
 
 def _exit_codes() -> dict[Path, dict]:
-    return {meta: json.loads(meta.read_text()) for meta in sorted(WORK.rglob("*.py.meta"))}
+    return {meta: _read_meta(meta) for meta in sorted(WORK.rglob("*.py.meta"))}
 
 
 def run(jobs: int, survivors: bool = False) -> None:

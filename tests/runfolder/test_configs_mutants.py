@@ -332,3 +332,56 @@ def test_load_config_of_an_unknown_kind_or_no_config(tmp_path):
         load_config(tmp_path)
     (tmp_path / "config.json").write_text('{"kind": "train", "preset": "dense", "dataset": "mnist"}')
     assert type(load_config(tmp_path)) is TrainConfig
+
+
+# ------------------------------------------------------------------ train and ablation runs (these name a preset)
+
+
+@pytest.mark.parametrize(
+    "field, lowest, option",
+    [
+        ("epochs", 1, "--epochs"),
+        ("batch_size", 1, "--batch-size"),
+        ("subset", 10, "--subset"),
+        ("patience", 0, "--patience"),
+    ],
+)
+def test_train_bounds_at_their_edges(field, lowest, option):
+    TrainConfig(preset="dense", dataset="synthetic", **{field: lowest}).validate()
+    with pytest.raises(ConfigError) as error:
+        TrainConfig(preset="dense", dataset="synthetic", **{field: lowest - 1}).validate()
+    assert str(error.value) == f"{option} must be at least {lowest}, got {lowest - 1}"
+
+
+def test_train_validation_checks_the_preset_dataset_seed_recipe_and_precision():
+    for bad, message in (
+        ({"preset": "model9"}, "unknown preset 'model9'"),
+        ({"dataset": "letters"}, "unknown dataset 'letters'"),
+        ({"seed": 2**32}, "--seed must be between"),
+        ({"recipe": FinalRecipe(label_smoothing=1.0)}, "--label-smoothing"),
+        ({"precision": "half"}, "--precision must be one of"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            TrainConfig(**{"preset": "dense", "dataset": "synthetic", **bad}).validate()
+
+
+def test_early_stopping_patience_of_a_training():
+    assert TrainConfig(preset="model4", patience=7).effective_patience() == 7
+    assert TrainConfig(preset="model4", patience=0).effective_patience() == 0  # 0: no early stopping
+    assert TrainConfig(preset="model4").effective_patience() == 3  # the preset's own
+    assert TrainConfig(preset="dense").effective_patience() == TrainConfig.DEFAULT_PATIENCE == 5
+
+
+@pytest.mark.parametrize(
+    "field, lowest, option",
+    [("seeds", 1, "--seeds"), ("epochs", 1, "--epochs"), ("batch_size", 1, "--batch-size"), ("subset", 10, "--subset")],
+)
+def test_ablation_bounds_at_their_edges(field, lowest, option):
+    AblationConfig(dataset="synthetic", **{field: lowest}).validate()
+    with pytest.raises(ConfigError) as error:
+        AblationConfig(dataset="synthetic", **{field: lowest - 1}).validate()
+    assert str(error.value) == f"{option} must be at least {lowest}, got {lowest - 1}"
+    with pytest.raises(ConfigError, match="unknown preset 'model9'"):
+        AblationConfig(base="model9", dataset="synthetic").validate()
+    with pytest.raises(ConfigError, match="unknown dataset 'letters'"):
+        AblationConfig(dataset="letters").validate()
