@@ -191,3 +191,12 @@ def test_markdown_cells():
     assert len(lines) == 6 and leaderboard_text(records, "markdown").endswith("|\n")
     flags = [TrialRecord("0", "completed", 0.5, hyperparameters={"bn": False}), TrialRecord("1", "completed", 0.4)]
     assert leaderboard_text(flags, "markdown").splitlines()[2].endswith("| no |")
+
+
+def test_an_unknown_status_is_shown_not_a_crash(tmp_path):
+    # KerasTuner's own statuses include IDLE and STOPPED; a trial.json without one reads as "unknown"
+    from emnist_tuner.runfolder.trials import read_trials
+
+    (tmp_path / "tuner" / "trial_0000").mkdir(parents=True)
+    (tmp_path / "tuner" / "trial_0000" / "trial.json").write_text('{"trial_id": "0000", "status": "IDLE"}')
+    assert _rows(render(leaderboard_table(read_trials(tmp_path)), width=100))[0][1:3] == ["0000", "idle"]
