@@ -133,3 +133,84 @@ def test_an_unknown_invert_value_is_refused():
     with pytest.raises(DataError) as error:
         to_dataset_format(np.zeros((8, 8)), invert="maybe")
     assert str(error.value) == "invert must be one of auto, yes, no, got 'maybe'"
+
+
+def test_gray_levels_at_the_edges_of_each_rule():
+    assert grayscale(np.array([[0, 256]], dtype=np.int32))[0] == pytest.approx([0.0, 256 / 257])  # 16-bit
+    assert grayscale(np.array([[0.0, 2.0]])).tolist() == [[0.0, 2.0]]  # above 1: already 0..255
+    rgba = np.array([[[255, 0, 0, 255]]], dtype=np.uint8)  # opaque red: its weighted gray, not its red
+    assert grayscale(rgba)[0, 0] == pytest.approx(0.299 * 255)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_an_empty_image_is_too_small_not_a_crash(dtype):
+    with pytest.raises(DataError, match="the image is 0x0 pixels: too small"):
+        to_dataset_format(np.zeros((0, 0), dtype=dtype))
+
+
+def test_a_median_of_128_is_light_paper():
+    gray = np.full((3, 3), 128.0)
+    gray[0, 0] = 0.0  # dark ink
+    assert ink_on_black(gray)[0, 0] == pytest.approx(255.0)
+
+
+def test_faint_ink_is_stretched_to_255():
+    gray = np.full((3, 3), 100.0)
+    gray[1, 1] = 100.5  # half a gray level of contrast
+    assert ink_on_black(gray)[1, 1] == pytest.approx(255.0)
+    faint = np.zeros((4, 4))
+    faint[1, 1], faint[2, 2] = 0.5, 0.15  # above a fifth of this peak (0.1): ink
+    assert ink_box(faint) == (slice(1, 3), slice(1, 3))
+
+
+def test_the_no_ink_message():
+    with pytest.raises(DataError) as error:
+        ink_box(np.zeros((4, 4)))
+    assert str(error.value) == "no ink found (a blank image)"
+
+
+def test_a_thin_horizontal_stroke_keeps_one_pixel_of_height():
+    out = glyphs._mnist(np.ones((1, 200)))
+    assert np.count_nonzero(out > 0.5) == 20
+
+
+def test_the_emnist_border_is_2_pixels_of_24(monkeypatch):
+    framed = []
+    resize = glyphs._resize
+
+    def spy(image, shape, resample):
+        framed.append((image.shape, resample))
+        return resize(image, shape, resample)
+
+    monkeypatch.setattr(glyphs, "_resize", spy)
+    glyphs._emnist(np.ones((30, 10)))  # 30 * 2 / 24 = 2.5 -> 2
+    glyphs._emnist(np.ones((42, 42)))  # 42 * 2 / 24 = 3.5 -> 4
+    assert framed == [((34, 34), "bicubic"), ((50, 50), "bicubic")]
+
+
+def test_mnist_resizes_with_lanczos_and_never_overshoots_255():
+    from PIL import Image
+
+    step = np.zeros((6, 6))
+    step[:, 3:] = 255.0  # a small glyph is enlarged to fit the 20-pixel box
+    ours = glyphs._resize(step, (20, 20), "lanczos")
+    theirs = np.asarray(
+        Image.fromarray(step.astype(np.float32), mode="F").resize((20, 20), Image.Resampling.LANCZOS), dtype=float
+    )
+    assert theirs.max() > 255.0  # lanczos rings above the input's range ...
+    np.testing.assert_allclose(ours, np.clip(theirs, 0, 255), atol=1e-4)  # ... and the result is clipped
+    assert ours.max() == 255.0 and ours.dtype == np.float64
+
+
+def test_the_emnist_style_is_the_emnist_recipe():
+    image = np.full((60, 60), 255, dtype=np.uint8)
+    image[10:50, 25:35] = 0
+    emnist, mnist = to_dataset_format(image, "emnist"), to_dataset_format(image)
+    assert not np.array_equal(emnist, mnist)
+    assert np.array_equal(mnist, to_dataset_format(image, "mnist"))
+
+
+def test_a_thin_stroke_still_peaks_at_255():
+    image = np.full((100, 100), 255, dtype=np.uint8)
+    image[np.arange(10, 90), np.arange(10, 90)] = 0  # a one-pixel diagonal, scaled down fourfold
+    assert to_dataset_format(image).max() == 255

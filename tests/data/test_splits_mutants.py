@@ -207,3 +207,47 @@ def test_a_subset_of_all_training_images_or_more_is_the_whole_split():
     assert more.sizes() == whole.sizes()
     assert said == ["--subset 5,000 is more than the 540 training images of synthetic: training on all of them"]
     prepare_data("synthetic", subset=5000)  # nobody to tell: fine
+
+
+def test_the_default_seed_is_0():
+    np.testing.assert_array_equal(load_dataset("synthetic").y_val, load_dataset("synthetic", seed=0).y_val)
+    a, b = prepare_data("synthetic", subset=50), prepare_data("synthetic", subset=50, seed=0)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+
+
+def test_prepare_data_passes_the_seed_and_the_validation_fraction_on():
+    assert prepare_data("synthetic", val_fraction=0.2).sizes() == (480, 120, 200)
+    a, b = prepare_data("synthetic", seed=0), prepare_data("synthetic", seed=1)
+    assert not np.array_equal(a.x_val, b.x_val)
+    c, d = prepare_data("synthetic", subset=50, seed=3), prepare_data("synthetic", subset=50, seed=3)
+    np.testing.assert_array_equal(c.x_train, d.x_train)
+    np.testing.assert_array_equal(c.x_val, d.x_val)
+    assert len(c.x_val) == len(c.y_val) == 10
+
+
+def test_prepare_data_reads_from_the_data_folder_given(fake_emnist):
+    d = prepare_data("emnist-letters", subset=52, data_dir=fake_emnist)
+    assert d.sizes() == (52, 26, 104) and len(d.files) == 4
+
+
+def test_a_datasets_files_are_kept_with_it(fake_emnist, monkeypatch):
+    assert load_dataset("synthetic").files == {}
+    assert sorted(load_dataset("emnist-letters", data_dir=fake_emnist).files) == sorted(
+        f.name for f in datasets.DATASETS["emnist-letters"].files
+    )
+    asked = {}
+
+    def locate(files, **kwargs):
+        asked.update(kwargs)
+        raise DataError("stop here")
+
+    monkeypatch.setattr(datasets, "locate_all", locate)
+    with pytest.raises(DataError, match="stop here"):
+        load_dataset("mnist", data_dir="/d", download=True, mirror="http://m/")
+    assert asked == {"data_dir": "/d", "download": True, "mirror": "http://m/"}
+
+
+def test_equal_remainders_go_to_the_lower_classes_among_many():
+    labels = np.repeat(np.arange(36), 10)  # 40 of 360: 1.11 each, four left over, all remainders equal
+    counts = np.bincount(labels[stratified_subset(labels, 40, seed=0)])
+    assert counts.tolist() == [2] * 4 + [1] * 32

@@ -42,3 +42,7 @@ def test_identical_differences_are_a_point_interval():
     # no spread: the mean itself, and a p value that says "certain" unless the difference is zero
     assert paired_interval([0.02, 0.02, 0.02]) == (pytest.approx(0.02), pytest.approx(0.02), 0.0)
     assert paired_interval([0.0, 0.0]) == (0.0, 0.0, 1.0)
+
+
+def test_two_values_have_a_spread():
+    assert mean_std([0.90, 0.94])["std"] == pytest.approx(math.sqrt(2 * 0.02**2))

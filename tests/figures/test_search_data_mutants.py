@@ -185,3 +185,69 @@ def test_effects_group_scores_in_value_order_with_labels():
     budget = [_r("0", score=0.1, epochs=9, trained=9), _r("1", score=0.2, epochs=3, trained=3)]
     assert sd.effects(budget, sd.BUDGET) == [("3", [0.2]), ("9", [0.1])]
     assert sd._label(True) == "True" and sd._label(0.5) == "0.5"
+
+
+def test_a_start_at_time_zero_is_a_start():
+    records = [_r("b", started=0.5), _r("a", started=0.0)]
+    assert [r.trial_id for r in sd.in_start_order(records)] == ["a", "b"]
+
+
+def test_an_empty_front_still_indexes():
+    front = sd.pareto_front([], [])
+    assert front.dtype.kind == "i" and np.array([])[front].tolist() == []
+
+
+def test_epsilon_squared_of_three_groups_against_its_definition():
+    groups = ["a"] * 3 + ["b"] * 3 + ["c"] * 4
+    s = np.array([0.1, 0.2, 0.15, 0.5, 0.6, 0.55, 0.3, 0.35, 0.2, 0.3])
+    means = {g: s[[x == g for x in groups]].mean() for g in "abc"}
+    total = ((s - s.mean()) ** 2).sum()
+    between = sum(groups.count(g) * (means[g] - s.mean()) ** 2 for g in "abc")
+    expected = (between - 2 * (total - between) / (10 - 3)) / total
+    assert sd.epsilon_squared(groups, s.tolist()) == pytest.approx(expected)
+
+
+def test_equal_scores_explain_nothing_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sd.epsilon_squared(["a"] * 3 + ["b"] * 3, [0.5] * 6) == 0.0
+
+
+def test_importance_is_largest_first_whatever_the_names():
+    records = [
+        _r(f"{i}", score=0.5 + 0.4 * (i % 2) + 0.01 * (i % 3), hyperparameters={"units": i % 2, "act": i % 3})
+        for i in range(12)
+    ]
+    assert [n for n, _ in sd.importance(records)][:2] == ["units", "act"]
+
+
+def test_a_tie_with_the_budget_is_broken_by_name():
+    records = [
+        _r(
+            f"{i}",
+            score=[0.1, 0.9][i % 2],
+            epochs=[1, 3][i % 2],
+            trained=[1, 3][i % 2],
+            hyperparameters={"zoom": i % 2},
+        )
+        for i in range(8)
+    ]
+    assert [n for n, _ in sd.importance(records)] == [sd.BUDGET, "zoom"]
+
+
+def test_a_failed_parent_gives_no_starting_point():
+    parent = _r("0000", "failed", epochs=9, initial_epoch=3)  # ended where it started: epoch 3, no score
+    child = _r("0001", score=0.9, epochs=9, initial_epoch=3, continued_from="0000", epoch_log=_log((3, 0.9)))
+    curves = {c.trial_id: c for c in sd.learning_curves([parent, child])}
+    assert curves["0001"].parent_point is None
+
+
+def test_text_values_are_in_alphabetical_order():
+    records = [
+        _r("0", score=0.1, hyperparameters={"opt": "sgd"}),
+        _r("1", score=0.2, hyperparameters={"opt": "adam"}),
+        _r("2", score=0.3, hyperparameters={"opt": "rms"}),
+    ]
+    assert [label for label, _ in sd.effects(records, "opt")] == ["adam", "rms", "sgd"]

@@ -24,8 +24,8 @@ class FakeModel:
     def __init__(self, probabilities: np.ndarray):
         self.probabilities = probabilities
 
-    def predict(self, x, verbose=0):
-        assert len(x) == IMAGES
+    def predict(self, x, verbose=1):
+        assert len(x) == IMAGES and verbose == 0  # Keras' progress bar would reach the user's terminal
         return self.probabilities
 
 
@@ -62,19 +62,24 @@ def runtime(monkeypatch):
         written: list = []
 
     def write(fmt, model, path):
+        assert fmt in export_module.FORMATS and isinstance(model, FakeModel)
         path.write_bytes(b"artifact")
-        Runtime.written.append(path)
+        Runtime.written.append((fmt, path))
 
     def predict(fmt, path, x):
-        assert path.read_bytes() == b"artifact" and len(x) == IMAGES
+        assert fmt == Runtime.written[-1][0] and path.read_bytes() == b"artifact" and len(x) == IMAGES
         if isinstance(Runtime.got, Exception):
             raise Runtime.got
         return Runtime.got
 
     monkeypatch.setattr(export_module, "inference_model", lambda model: model)
-    monkeypatch.setattr(
-        export_module, "check_images", lambda source, data_dir=None: (np.zeros((IMAGES, 28, 28)), "4 test images")
-    )
+
+    def check_images(source, data_dir=None):
+        assert isinstance(source, FakeSource)
+        Runtime.data_dir = data_dir
+        return np.zeros((IMAGES, 28, 28)), "4 test images"
+
+    monkeypatch.setattr(export_module, "check_images", check_images)
     monkeypatch.setattr(export_module, "_write", write)
     monkeypatch.setattr(export_module, "_runtime_predict", predict)
     Runtime.written = []
@@ -90,7 +95,7 @@ def test_an_export_that_agrees_is_kept_with_its_card(tmp_path, runtime):
     out = tmp_path / "model.onnx"
     card = export(FakeSource(FakeModel(_expected())), "onnx", out)
     assert out.read_bytes() == b"artifact"
-    assert runtime.written[0].name == ".model.onnx.partial.onnx" and not runtime.written[0].exists()
+    assert runtime.written[0][1].name == ".model.onnx.partial.onnx" and not runtime.written[0][1].exists()
     assert json.loads(export_module.card_path(out).read_text()) == card
     verified = card["verified"]
     assert verified["top1_agreement"] == 1.0 and verified["max_probability_difference"] == 0.0
@@ -130,6 +135,30 @@ def test_a_difference_of_exactly_the_tolerance_is_accepted(tmp_path, runtime):
     card = export(FakeSource(FakeModel(expected)), "keras", tmp_path / "m.keras")
     assert card["verified"]["max_probability_difference"] == TOLERANCE
     assert (tmp_path / "m.keras").exists()
+
+
+def test_the_check_images_come_from_the_data_folder_given(tmp_path, runtime):
+    export(FakeSource(FakeModel(_expected())), "keras", tmp_path / "m.keras", data_dir="/data/here")
+    assert runtime.data_dir == "/data/here"
+
+
+def test_the_rejection_says_nothing_was_kept(tmp_path, runtime):
+    got = _expected()
+    got[0] = [0.1, 0.2, 0.7]
+    runtime.got = got
+    with pytest.raises(DataError) as error:
+        export(FakeSource(FakeModel(_expected())), "onnx", tmp_path / "m.onnx")
+    assert str(error.value) == (
+        "the onnx export disagrees with the Keras model on 4 test images: top-1 agreement 0.7500, largest "
+        "probability difference 6.00e-01 (tolerance 0.0001); nothing was kept"
+    )
+
+
+def test_a_runtime_error_without_words_is_still_one_line(tmp_path, runtime):
+    runtime.got = RuntimeError()
+    with pytest.raises(DataError) as error:
+        export(FakeSource(FakeModel(_expected())), "litert", tmp_path / "m.tflite")
+    assert str(error.value) == "the litert export could not be run by its runtime (RuntimeError: ); nothing was kept"
 
 
 def test_a_runtime_that_cannot_run_the_artifact_keeps_nothing(tmp_path, runtime):

@@ -193,6 +193,40 @@ def test_markdown_cells():
     assert leaderboard_text(flags, "markdown").splitlines()[2].endswith("| no |")
 
 
+def test_the_notes_word_for_word():
+    records = _records() + [TrialRecord("0004", "completed", 0.5, epochs=9, trained=9, hyperparameters={"x": 1})]
+    for r in records:
+        r.hyperparameters.update(opt="adam", x=1)
+    lines = [" ".join(line.split()) for line in render(leaderboard_table(records), width=300).splitlines()]
+    assert "same in every trial shown: opt=adam, x=1" in lines
+    assert 'epochs: trained ("N of M": stopped early, M scheduled)' in lines
+    narrow = " ".join(render(leaderboard_table(records), width=36).split())
+    assert (
+        "columns left out for the terminal's width: time, epochs, # (a wider terminal, or --format "
+        "json/csv/markdown, shows them)"
+    ) in narrow
+
+
+def test_the_title_is_on_the_left_and_numbers_are_right_aligned():
+    text = render(leaderboard_table(_records()), width=200)
+    assert text.splitlines()[0].startswith("Leaderboard · trials 2/4")
+    header = next(line for line in text.splitlines() if line.startswith("┃")).split("┃")[1:-1]
+    assert header[3] == " val acc " and header[6] == "     lr " and header[1] == " trial "
+    first = next(line for line in text.splitlines() if line.startswith("│")).split("│")[1:-1]
+    assert first[0] == " 1 " and first[6] == "   0.01 "
+
+
+def test_without_counts_the_title_counts_completed_trials():
+    records = _records()
+    records[3].status, records[3].score = "completed", 0.5
+    assert "trials 3/4" in render(leaderboard_table(records), width=200)
+
+
+def test_an_early_stopping_note_only_when_a_trial_stopped_early():
+    records = [TrialRecord("0", "completed", 0.5, epochs=9, trained=9), TrialRecord("1", "failed", epochs=9)]
+    assert "stopped early" not in render(leaderboard_table(records), width=200)
+
+
 def test_an_unknown_status_is_shown_not_a_crash(tmp_path):
     # KerasTuner's own statuses include IDLE and STOPPED; a trial.json without one reads as "unknown"
     from emnist_tuner.runfolder.trials import read_trials
@@ -200,3 +234,36 @@ def test_an_unknown_status_is_shown_not_a_crash(tmp_path):
     (tmp_path / "tuner" / "trial_0000").mkdir(parents=True)
     (tmp_path / "tuner" / "trial_0000" / "trial.json").write_text('{"trial_id": "0000", "status": "IDLE"}')
     assert _rows(render(leaderboard_table(read_trials(tmp_path)), width=100))[0][1:3] == ["0000", "idle"]
+
+
+def test_an_unknown_status_and_a_score_on_an_unfinished_trial():
+    records = [TrialRecord("0", "idle", 0.5), TrialRecord("1", "running", 0.7)]
+    rows = _rows(render(leaderboard_table(records), width=200))
+    assert [row[2:4] for row in rows] == [["running", ""], ["idle", ""]]  # no score until completed
+
+
+def test_the_default_top_is_10():
+    records = [TrialRecord(f"{i:04d}", "completed", i / 100) for i in range(12)]
+    text = render(leaderboard_table(records), width=200)
+    assert len(_rows(text)) == 10 and "2 more trials not shown" in text
+
+
+def test_a_leaderboard_keeps_its_own_width_on_a_wider_console():
+    assert "time" not in _header(render(leaderboard_table(_records(), width=50), width=200))
+    from emnist_tuner.reports.leaderboard import Leaderboard
+
+    plain = Leaderboard(_records(), 10, "t", sort=None, every_hyperparameter=False, counts=None)
+    assert "time" in _header(render(plain, width=200))  # no width given: the console's
+
+
+def test_a_long_value_folds_instead_of_being_cut():
+    records = _records()
+    records[0].hyperparameters["path"] = "x" * 70
+    text = render(leaderboard_table(records, every_hyperparameter=True), width=100)
+    assert sum(line.count("x") for line in text.splitlines() if line.startswith("│")) == 70  # folded, whole
+
+
+def test_json_is_indented_and_top_0_is_every_trial():
+    text = leaderboard_text(_records(), "json")
+    assert text.startswith('[\n  {\n    "rank": 1,')
+    assert len(json.loads(leaderboard_text(_records(), "json", top=0))) == 4

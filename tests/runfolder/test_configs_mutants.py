@@ -63,6 +63,10 @@ def test_recipe_bounds_at_their_edges(good, bad, message):
     assert str(error.value).startswith(message)
 
 
+def test_recipe_in_words_without_warm_up():
+    assert FinalRecipe(warmup_epochs=0, ema=False).describe(4) == "4 epochs: cosine to 0; label smoothing 0.1"
+
+
 def test_recipe_in_words_uses_its_own_epochs_unless_told():
     assert FinalRecipe(epochs=12).describe() == "12 epochs: 1 warm-up, cosine to 0; label smoothing 0.1; weight EMA"
     assert FinalRecipe(epochs=12).describe(3).startswith("3 epochs: ")
@@ -116,6 +120,7 @@ def test_the_quick_and_full_profiles():
     assert quick.restrict == {"pooling": ["max", "average"], "filters": [16, 32, 48, 64]}
     assert quick.recipe.epochs is None  # the winner's own epochs
     full = SearchConfig.from_profile("synthetic", "full")
+    assert full.profile == "full"
     assert (full.max_epochs, full.subset, full.batch_size, full.patience, full.restrict) == (30, None, 256, 5, {})
     assert full.recipe.epochs == 30
 
@@ -237,6 +242,19 @@ def test_a_long_difference_is_summarised():
     assert short.differences(SearchConfig.from_profile("synthetic", space="b" * 50)) == [
         f"space={'a' * 50!r} (you asked {'b' * 50!r})"
     ]
+
+
+def test_a_difference_of_120_characters_is_summarised_and_118_are_shown():
+    def differences(n):
+        return SearchConfig(space="a" * n).differences(SearchConfig(space="b" * n))
+
+    assert differences(58) == ["space differs (made by another emnist-tuner version, or other options)"]  # 60 + 60
+    assert differences(57)[0].startswith("space='aaa")  # 59 + 59
+
+
+def test_a_retrain_config_needs_no_kind_in_its_file(tmp_path):
+    (tmp_path / "retrain.json").write_text(json.dumps({"dataset": "mnist", "epochs": 4}))
+    assert RetrainConfig.load(tmp_path).epochs == 4
 
 
 def test_the_retrains_winner_and_where_it_was_searched_may_change():

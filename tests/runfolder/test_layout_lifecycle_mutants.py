@@ -146,6 +146,37 @@ def test_a_lock_left_by_a_killed_process_is_taken_over_and_named(tmp_path):
         assert lock.took_over_from is None
 
 
+def test_a_lock_never_taken_releases_quietly_and_a_new_folder_is_made(tmp_path):
+    RunLock(RunFolder(tmp_path)).release()
+    run = RunFolder(tmp_path / "a" / "b" / "run")
+    with RunLock(run):
+        assert run.lock_file.read_text() == str(os.getpid())
+
+
+def test_a_lock_held_by_a_writer_that_wrote_no_pid_says_unknown(tmp_path):
+    import fcntl
+
+    run = RunFolder(tmp_path)
+    with open(run.lock_file, "a+") as other:  # another open file: flock conflicts even in this process
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunError) as error:
+            RunLock(run).acquire()
+    assert str(error.value) == (
+        f"{tmp_path} is in use by another emnist-tuner process (pid unknown); wait for it to finish or stop it "
+        "(Ctrl-C in its terminal, or `kill unknown`)"
+    )
+
+
+def test_a_run_folder_that_cannot_be_made_says_what_to_do(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(RunError) as error:
+        RunLock(RunFolder(tmp_path / "f" / "run")).acquire()
+    assert str(error.value) == (
+        f"cannot use {tmp_path / 'f' / 'run'} as a run folder (Not a directory); make it writable (or copy it "
+        "somewhere writable and use the copy), or choose another --run-dir"
+    )
+
+
 # ------------------------------------------------------------------ storage errors
 
 
@@ -161,6 +192,13 @@ def test_storage_problems_are_recognised_in_an_error_or_its_causes():
             raise RuntimeError("saving the checkpoint failed") from exc
     except RuntimeError as wrapped:
         assert storage_problem(wrapped) == "No space left on device"
+    try:
+        try:
+            raise OSError(errno.EDQUOT, "Disk quota exceeded")
+        except OSError:
+            raise RuntimeError("while saving")  # noqa: B904 - chained implicitly, on purpose
+    except RuntimeError as implicit:  # chained implicitly: only __context__ is set
+        assert implicit.__cause__ is None and storage_problem(implicit) == "Disk quota exceeded"
     looped = ValueError("a")
     looped.__context__ = looped
     assert storage_problem(looped) is None

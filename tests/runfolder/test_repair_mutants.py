@@ -76,6 +76,28 @@ def test_a_missing_trial_file_the_oracle_never_recorded_is_left_alone(tmp_path):
     assert trial_file_repairs(tmp_path, None) == []
 
 
+def test_every_damaged_trial_file_is_found_whatever_comes_before_it(tmp_path):
+    _trial(tmp_path, "0000")
+    first = _trial(tmp_path, "0001", text="{", mirror=_good("0001"))
+    _trial(tmp_path, "0002", text=False)  # never recorded: left alone
+    second = _trial(tmp_path, "0003", text="", mirror=_good("0003"))
+    assert trial_file_repairs(tmp_path, {"start_order": ["0000", "0001", "0003"]}) == [
+        (first / "trial.json", first / "trial.json.last-good"),
+        (second / "trial.json", second / "trial.json.last-good"),
+    ]
+
+
+def test_the_refusal_of_a_damaged_trial_file_says_what_to_do(tmp_path):
+    folder = _trial(tmp_path, "0001", text="")
+    with pytest.raises(RunError) as error:
+        trial_file_repairs(tmp_path, None)
+    assert str(error.value) == (
+        f"{folder / 'trial.json'} is damaged and has no good copy (trial.json.last-good); nothing was changed. "
+        "Restore it from a backup and resume, or run the search again in a new --run-dir (`emnist-tuner "
+        "leaderboard` still reads this run's other trials)"
+    )
+
+
 def test_a_mirror_of_another_trial_is_not_a_good_copy(tmp_path):
     folder = _trial(tmp_path, "0001", text="", mirror=_good("0000"))
     with pytest.raises(RunError) as error:
@@ -119,6 +141,17 @@ def test_only_completed_trials_have_checkpoints_to_need():
     assert checkpoints_still_needed({}, {"0000": "COMPLETED"}) == set()
 
 
+def test_every_rounds_waiting_trials_need_their_checkpoints():
+    # three rounds: 0001 waits in round 0, 0004 waits in round 1; 0000 -> 0003 -> 0005 went all the way
+    state = _rounds(
+        [("0000", None), ("0001", None), ("0002", None)],
+        [("0003", "0000"), ("0004", "0002")],
+        [("0005", "0003")],
+    )
+    statuses = dict.fromkeys(["0000", "0001", "0002", "0003", "0004", "0005"], "COMPLETED")
+    assert checkpoints_still_needed(state, statuses) == {"0001", "0004"}
+
+
 def test_the_last_round_needs_no_checkpoint(tmp_path):
     state = _rounds([("0000", None)], [("0001", "0000")])
     assert checkpoints_still_needed(state, {"0000": "COMPLETED", "0001": "COMPLETED"}) == set()
@@ -141,9 +174,10 @@ def test_any_checkpoint_file_counts_and_an_unreadable_continuation_counts_as_unf
     (tmp_path / "trial_0000" / "checkpoint.index").unlink()
     with pytest.raises(RunError) as error:
         check_checkpoints(tmp_path, state)
-    assert str(error.value).startswith(
+    assert str(error.value) == (
         f"{tmp_path / 'trial_0000' / 'checkpoint.weights.h5'} is missing: trial 0000 completed and Hyperband may "
-        "still continue it from that checkpoint; nothing was changed."
+        "still continue it from that checkpoint; nothing was changed. Restore the file and resume, or run the "
+        "search again in a new --run-dir (`emnist-tuner leaderboard` still reads this run)"
     )
 
 
@@ -202,6 +236,13 @@ def test_repairs_of_every_kind_in_one_resume_and_their_order(tmp_path):
     folder = _trial(run.project, "0000", text="{", mirror=_good("0000"))
     notes = check_tuner_state(run)
     assert [n.split(" was ")[0] for n in notes] == [str(run.oracle_file), "tuner0.json", str(folder / "trial.json")]
+    assert json.loads((folder / "trial.json").read_text())["trial_id"] == "0000"
+
+
+def test_a_missing_trial_file_the_oracle_lists_is_restored_on_resume(tmp_path):
+    run = _run(tmp_path, oracle='{"start_order": ["0000"]}')
+    folder = _trial(run.project, "0000", text=False, mirror=_good("0000"))
+    assert check_tuner_state(run)[0].startswith(f"{folder / 'trial.json'} was missing or damaged; restored")
     assert json.loads((folder / "trial.json").read_text())["trial_id"] == "0000"
 
 

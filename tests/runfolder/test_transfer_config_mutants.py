@@ -127,3 +127,7 @@ def test_saved_in_the_transfer_folder_and_only_the_data_and_backbone_paths_may_c
     assert loaded.differences(TransferConfig(folds=5, data_dir="/data/a", backbone_file="a.keras")) == [
         "folds=3 (you asked 5)"
     ]
+
+
+def test_two_seeds_are_plural():
+    assert TransferConfig(seeds=2).recipe_lines()[2][1].endswith("5 folds x 2 seeds")

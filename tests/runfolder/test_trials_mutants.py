@@ -254,3 +254,21 @@ def test_counts_of_a_running_search_against_its_schedule():
 def test_counts_without_failures_say_none():
     counts = TrialCounts(completed=5, failed=0, recorded=5, scheduled=5, finished=True)
     assert counts.text() == "5/5" and counts.total == 5 and counts.done == 5
+
+
+def test_every_trial_is_read_past_an_unreadable_one_with_its_own_id_and_status(tmp_path):
+    run = RunFolder(tmp_path)
+    (run.project / "trial_0000").mkdir(parents=True)
+    (run.project / "trial_0000" / "trial.json").write_text("")
+    folder = run.project / "trial_0001"
+    folder.mkdir()
+    (folder / "trial.json").write_text(json.dumps({"trial_id": "1", "message": "Traceback\nold text"}))
+    unreadable, record = read_trials(tmp_path)
+    assert unreadable.status == "unreadable"
+    assert record.trial_id == "1"  # KerasTuner's own id, not the folder's
+    assert record.status == "unknown" and record.message == ""  # no status recorded; only failures say why
+
+
+def test_sorting_by_status_puts_an_unknown_status_after_unreadable():
+    records = [_record("0000", "idle"), _record("0001", "unreadable"), _record("0002", "completed", 0.5)]
+    assert [r.trial_id for r in sort_records(records, "status")] == ["0002", "0001", "0000"]
