@@ -214,3 +214,9 @@ def test_a_thin_stroke_still_peaks_at_255():
     image = np.full((100, 100), 255, dtype=np.uint8)
     image[np.arange(10, 90), np.arange(10, 90)] = 0  # a one-pixel diagonal, scaled down fourfold
     assert to_dataset_format(image).max() == 255
+
+
+def test_a_glyph_that_fades_when_scaled_down_is_stretched_back_to_255():
+    image = np.full((400, 400), 255, dtype=np.uint8)
+    image[0, 0] = image[399, 399] = 0  # two specks: the box is the whole image, scaled down twentyfold
+    assert to_dataset_format(image).max() == 255

@@ -251,3 +251,10 @@ def test_equal_remainders_go_to_the_lower_classes_among_many():
     labels = np.repeat(np.arange(36), 10)  # 40 of 360: 1.11 each, four left over, all remainders equal
     counts = np.bincount(labels[stratified_subset(labels, 40, seed=0)])
     assert counts.tolist() == [2] * 4 + [1] * 32
+
+
+def test_a_subset_of_exactly_the_training_images_keeps_the_whole_validation_split():
+    # 13 %: 8 of each class's 60 to validation (80), 520 left; a subset of 520 "in proportion" would be 78
+    whole = prepare_data("synthetic", val_fraction=0.13)
+    same = prepare_data("synthetic", subset=520, val_fraction=0.13)
+    assert whole.sizes() == same.sizes() == (520, 80, 200)

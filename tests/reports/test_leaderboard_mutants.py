@@ -213,7 +213,19 @@ def test_the_title_is_on_the_left_and_numbers_are_right_aligned():
     header = next(line for line in text.splitlines() if line.startswith("┃")).split("┃")[1:-1]
     assert header[3] == " val acc " and header[6] == "     lr " and header[1] == " trial "
     first = next(line for line in text.splitlines() if line.startswith("│")).split("│")[1:-1]
-    assert first[0] == " 1 " and first[6] == "   0.01 "
+    assert first[0] == " 1 " and first[3] == "  0.9500 " and first[5] == " 0:09 " and first[6] == "   0.01 "
+    assert first[1] == " 0001  " and first[2] == " completed "  # text to the left
+
+
+def test_statuses_are_coloured_in_a_terminal():
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=120, color_system="standard", force_terminal=True)
+    console.print(leaderboard_table(_records()))
+    text = console.file.getvalue()
+    assert "\x1b[32mcompleted" in text and "\x1b[31mfailed" in text and "\x1b[33mrunning" in text
 
 
 def test_without_counts_the_title_counts_completed_trials():

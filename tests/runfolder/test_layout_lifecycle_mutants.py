@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import time
 
 import pytest
 
@@ -159,8 +160,10 @@ def test_a_lock_held_by_a_writer_that_wrote_no_pid_says_unknown(tmp_path):
     run = RunFolder(tmp_path)
     with open(run.lock_file, "a+") as other:  # another open file: flock conflicts even in this process
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        started = time.monotonic()
         with pytest.raises(RunError) as error:
             RunLock(run).acquire()
+        assert time.monotonic() - started < 2  # a few short tries (a reader's brief lock), then the answer
     assert str(error.value) == (
         f"{tmp_path} is in use by another emnist-tuner process (pid unknown); wait for it to finish or stop it "
         "(Ctrl-C in its terminal, or `kill unknown`)"
