@@ -2,16 +2,18 @@
 #   make run    -> venv, install, a quick real search (MNIST) and its leaderboard
 #   make test   -> venv, install, lint (make lint), the test suite; then test-jax
 #   make test-jax -> a second venv without TensorFlow (README: "Without TensorFlow"), the CLI with JAX
+#   make mutants -> mutation testing of the modules that decide numbers (TESTING.md; not part of `make test`)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATASET ?= mnist
 RUN_DIR ?= runs/quick-$(DATASET)
+MUTANT_JOBS ?= 2
 # The real data folder beside the repo is used when present; else files are downloaded to the cache.
 EMNIST_TUNER_DATA ?= $(wildcard $(CURDIR)/../shared/data)
 export EMNIST_TUNER_DATA
 
-.PHONY: install run lint test test-jax data clean
+.PHONY: install run lint test test-jax mutants data clean
 
 $(BIN)/emnist-tuner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +54,11 @@ test: lint
 test-jax: $(JAX_BIN)/emnist-tuner
 	KERAS_BACKEND=jax $(JAX_BIN)/python -m pytest -q -m jax tests/test_jax_backend.py
 
+mutants: install
+	nice -n 10 $(BIN)/python tools/mutants.py run --jobs $(MUTANT_JOBS)
+
 data: install
 	$(BIN)/emnist-tuner data
 
 clean:
-	rm -rf $(VENV) $(JAX_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(JAX_VENV) .pytest_cache .mypy_cache .ruff_cache mutants mutants.log

@@ -70,7 +70,7 @@ def _cells(r: TrialRecord, ranks: dict) -> dict[str, str]:
     return {
         "#": str(ranks.get(r.trial_id, "")),
         "trial": r.trial_id,
-        "status": f"[{style}]{r.status}[/{style}]",
+        "status": f"[{style}]{r.status}[/{style}]" if style else r.status,  # "[]idle[/]" is not markup
         "val acc": f"{r.score:.4f}" if r.score is not None and r.status == "completed" else "",
         "epochs": epochs_cell(r),
         "time": duration(r.seconds),
