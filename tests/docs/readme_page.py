@@ -174,6 +174,8 @@ SKIPPED = {
     "make run": "the set-up plus a real 10-minute search on MNIST; its two commands (search, leaderboard) run here",
     "make test": "this test suite itself",
     "make test-jax": "part of this test suite (make test runs it: tests/test_jax_backend.py)",
+    "make lint": "part of this test suite (make test runs it first)",
+    "make mutants": "mutation testing: minutes of mutmut over the fast tests (TESTING.md), not a README promise",
     '.venv/bin/python -m pytest -q -m "not slow"': "this test suite itself (its fast part)",
     "python3 -m venv .venv": INSTALL,
     ".venv/bin/pip install -e '.[cpu]'": INSTALL,
