@@ -220,3 +220,31 @@ def test_a_glyph_that_fades_when_scaled_down_is_stretched_back_to_255():
     image = np.full((400, 400), 255, dtype=np.uint8)
     image[0, 0] = image[399, 399] = 0  # two specks: the box is the whole image, scaled down twentyfold
     assert to_dataset_format(image).max() == 255
+
+
+@pytest.mark.parametrize(
+    "dataset, style",
+    [
+        ("emnist-letters", "emnist"),
+        ("emnist-letters-sample", "emnist"),
+        ("mnist", "mnist"),
+        ("synthetic", "mnist"),
+        ("binary-alphadigits", "alphadigits"),
+    ],
+)
+def test_each_dataset_has_its_preparation(dataset, style):
+    assert glyphs.style_of(dataset) == style
+
+
+def test_a_binary_alphadigits_glyph_fills_its_20x16_frame_and_is_binary():
+    glyph = np.zeros((40, 32))  # a cropped glyph: strong ink on the left, faint on the right
+    glyph[:, :16], glyph[:, 16:] = 200.0, 90.0
+    out = glyphs._alphadigits(glyph)
+    assert out.shape == glyphs.STYLE_SHAPES["alphadigits"] == (20, 16)
+    assert (out[:, :7] == 255).all() and (out[:, 9:] == 0).all()  # half the peak (100) decides
+    glyph[:, 16:] = 101.0
+    assert (glyphs._alphadigits(glyph)[:, 10:] == 255).all()  # just over half the peak is ink (away from the edge)
+    wide = np.zeros((10, 60), np.uint8)
+    wide[2:8, 5:55] = 255  # a wide glyph is stretched to the frame, not letterboxed
+    prepared = to_dataset_format(wide, "alphadigits", invert="no")
+    assert prepared.shape == (20, 16) and prepared.dtype == np.uint8 and (prepared == 255).all()

@@ -125,7 +125,8 @@ def test_labels_outside_the_dataset_classes_are_refused(monkeypatch):
 
 
 def test_datasets_without_a_test_split_hold_out_a_fixed_fifth(monkeypatch):
-    images = (np.arange(200 * 4) % 2).astype(np.uint8).reshape(200, 2, 2)  # 0/1, as in the .mat
+    # 0/1 as in the .mat, and each image its own (the bits of its index): a split is seen in the images
+    images = ((np.arange(200)[:, None] >> np.arange(8)) & 1).astype(np.uint8).reshape(200, 8, 1)
     labels = np.repeat(np.arange(36), 6)[:200].astype(np.int64)
     monkeypatch.setattr(datasets, "read_alphadigits", lambda path: (images, labels))
     info = dataclasses.replace(datasets.DATASETS["binary-alphadigits"])

@@ -8,7 +8,7 @@ import math
 import pytest
 from scipy import stats
 
-from emnist_tuner.experiments.stats import mean_std, paired_interval
+from emnist_tuner.experiments.stats import MIN_PAIRS, mean_std, paired_interval, reported_interval, too_few_pairs
 
 
 def test_mean_and_sample_std_of_a_few_folds():
@@ -47,3 +47,18 @@ def test_identical_differences_are_a_point_interval():
 
 def test_two_values_have_a_spread():
     assert mean_std([0.90, 0.94])["std"] == pytest.approx(math.sqrt(2 * 0.02**2))
+
+
+def test_a_saved_interval_is_shown_only_from_enough_pairs():
+    three = {"folds": [0.01, 0.02, 0.03], "ci95": [0.005, 0.035]}
+    assert reported_interval(three) == (0.005, 0.035) and MIN_PAIRS == 3
+    assert reported_interval({**three, "folds": [0.01, 0.02]}) is None  # written before the rule
+    assert reported_interval({"folds": [0.01, 0.02, 0.03], "ci95": None}) is None
+    assert reported_interval({"folds": [0.01, 0.02, 0.03]}) is None
+
+
+def test_the_reason_for_no_interval_names_the_pairs_and_the_option():
+    assert too_few_pairs("folds", "--folds") == (
+        "fewer than 3 folds, too few for an interval (two give one degree of freedom, an interval 12.7 "
+        "standard errors wide); run with --folds 3 or more"
+    )
