@@ -17,11 +17,6 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def current_umask() -> int:
-    """The process's umask, as it was when this module was first imported."""
-    return _UMASK
-
-
 def temp_beside(path: Path, suffix: str = ".tmp") -> Path:
     """A new empty file beside ``path`` (same folder, so a rename onto ``path`` is atomic), with the usual
     permissions (``mkstemp`` makes 0600); its name starts with a dot and ends with ``suffix``."""

@@ -186,3 +186,10 @@ def test_transfer_figure_shows_each_fold_and_the_interval(search_run):
     bars, gap = figure.axes
     assert [round(p.get_height(), 2) for p in bars.patches] == [87.0, 88.0, 89.0, 85.0, 86.0, 87.0]
     assert gap.get_title() == "mean +2.00 [+1.00, +3.00]"
+    assert figure.get_suptitle().endswith("; interval: 95 %")
+    for name in ("transfer", "scratch", "difference"):  # two folds (a file written before the rule)
+        results[name]["folds"] = results[name]["folds"][:2]
+    (search_run / "transfer" / "results.json").write_text(json.dumps({**results, "folds": 2}))
+    two = dict(build_figures(search_run, ["transfer"]).figures)["transfer"]
+    assert two.axes[1].get_title() == "mean +2.00 (no interval: 2 folds)"
+    assert "interval: 95 %" not in two.get_suptitle()

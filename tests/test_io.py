@@ -1,0 +1,46 @@
+"""``io``: atomic writes. A reader (or a resume after a kill) sees the old file or the new one, never half
+of one; a failed write leaves the old file and no temporary file; new files get the usual permissions."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from emnist_tuner.io import read_json, save_npy_atomic, write_atomic, write_json_atomic, write_text_atomic
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_nothing_beside_it(tmp_path):
+    target = tmp_path / "model.keras"
+    target.write_text("old")
+
+    def half_then_fail(tmp):
+        tmp.write_text("half of the new")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(target, half_then_fail, suffix=".keras")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+
+
+def test_the_writer_gets_a_temporary_file_beside_the_target_with_the_suffix_it_needs(tmp_path):
+    seen = []
+    write_atomic(tmp_path / "sub" / "model.keras", lambda tmp: (seen.append(tmp), tmp.write_bytes(b"new")), ".keras")
+    (tmp,) = seen
+    assert tmp.parent == tmp_path / "sub" and tmp.name.startswith(".model.keras.") and tmp.suffix == ".keras"
+    assert (tmp_path / "sub" / "model.keras").read_bytes() == b"new" and not tmp.exists()
+
+
+def test_text_json_and_npy_land_whole_at_their_path_with_the_usual_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    write_text_atomic(tmp_path / "a" / "note.txt", "hello")
+    write_json_atomic(tmp_path / "a" / "state.json", {"trial": "0003", "path": tmp_path})
+    save_npy_atomic(tmp_path / "a" / "predictions.npy", np.arange(5, dtype=np.int16))
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["note.txt", "predictions.npy", "state.json"]
+    assert (tmp_path / "a" / "note.txt").read_text() == "hello"
+    assert read_json(tmp_path / "a" / "state.json") == {"trial": "0003", "path": str(tmp_path)}
+    np.testing.assert_array_equal(np.load(tmp_path / "a" / "predictions.npy"), np.arange(5, dtype=np.int16))
+    for path in (tmp_path / "a").iterdir():
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
