@@ -23,6 +23,7 @@ from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import RunLock, check_new_or_same_kind, run_status
 from ..runfolder.repair import check_tuner_state
 from ..runfolder.trials import ENDED, read_trials
+from . import kt_ext
 from .allocator import allocator_environment
 from .process import run_worker_process
 from .schedule import hyperband_schedule, total_epochs, total_trials
@@ -38,6 +39,7 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
     """Start a search in ``run_dir``, or resume it when it holds the same search. With ``chief`` (a
     ``distributed.roles.ChiefRole``), the search runs as the oracle server of a distributed search."""
     allocator_environment()  # a bad EMNIST_TUNER_ALLOCATOR is one error line, before anything is written
+    kt_ext.check_version()  # so is another keras-tuner
     run = RunFolder(run_dir)
     resuming = check_new_or_same_kind(run, "search")
     config.space = fingerprint_for(config)
@@ -62,6 +64,7 @@ def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
     """Resumes the search in ``run_dir`` with its saved config (``data_dir``: where to find the data
     now) and returns ``final.json``; RunError if the search space changed since it started."""
     allocator_environment()
+    kt_ext.check_version()
     run = RunFolder(run_dir)
     config = SearchConfig.load(run.path)
     current = fingerprint_for(config)

@@ -114,6 +114,19 @@ def test_another_keras_tuner_version_is_refused(monkeypatch):
         kt_ext.apply_patches()
 
 
+def test_a_search_with_another_keras_tuner_is_refused_before_anything_is_written(monkeypatch, tmp_path):
+    from emnist_tuner import api
+    from emnist_tuner.errors import RunError
+    from emnist_tuner.hyperband.search import resume_search, start_search
+
+    monkeypatch.setattr(keras_tuner, "__version__", "9.9.9")
+    with pytest.raises(RunError, match="needs keras-tuner 1.4.8"):
+        start_search(api.search_config("synthetic", "quick"), tmp_path / "run", ui=None)
+    with pytest.raises(RunError, match="needs keras-tuner 1.4.8"):
+        resume_search(tmp_path / "run", ui=None)
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("tensorboard", [True, False])
 def test_tensorboard_logs_only_when_asked(tmp_path, tensorboard):
     import keras
