@@ -35,4 +35,4 @@ def plot(
     for why, names in reasons.items():
         say(f"{', '.join(names)}: not drawn: {why}")
     if not written:
-        say("no figure drawn: the run has no data for the figures asked for yet")
+        say("no figure drawn" + (" (why: above)" if skipped else ""))

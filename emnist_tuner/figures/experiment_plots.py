@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..experiments.stats import reported_interval
+from ..experiments.stats import MIN_PAIRS, reported_interval
 from ..reports.ablation_table import method_effect
 from ..study import ablation_claim
+from .accuracy_data import compare_points
 
 
 def transfer_figure(results: dict) -> Figure:
@@ -16,24 +17,25 @@ def transfer_figure(results: dict) -> Figure:
     transfer, scratch, diff = results["transfer"], results["scratch"], results["difference"]
     folds = np.arange(1, len(transfer["folds"]) + 1)
     fig = Figure(figsize=(10, 4), layout="constrained")
-    bars, gap = fig.subplots(1, 2, width_ratios=[3, 1])
-    width = 0.38
-    bars.bar(
-        folds - width / 2,
-        100 * np.array(transfer["folds"]),
-        width,
-        color="tab:blue",
-        label=f"transfer {100 * transfer['mean']:.2f} ± {100 * transfer['std']:.2f} %",
-    )
-    bars.bar(
-        folds + width / 2,
-        100 * np.array(scratch["folds"]),
-        width,
-        color="tab:gray",
-        label=f"scratch {100 * scratch['mean']:.2f} ± {100 * scratch['std']:.2f} %",
-    )
+    bars, gap = fig.subplots(1, 2, width_ratios=[3, 1])  # dots, not bars: the axis is zoomed to them
+    for offset, part, color, name in (
+        (-0.12, transfer, "tab:blue", "transfer"),
+        (0.12, scratch, "tab:gray", "scratch"),
+    ):
+        bars.plot(
+            folds + offset,
+            100 * np.array(part["folds"]),
+            "o",
+            color=color,
+            ms=7,
+            label=f"{name} {100 * part['mean']:.2f} ± {100 * part['std']:.2f} %",
+        )
+    for fold, t, sc in zip(folds, transfer["folds"], scratch["folds"]):  # each fold's pair, joined
+        bars.plot([fold - 0.12, fold + 0.12], [100 * t, 100 * sc], color="#999", lw=1, zorder=0)
     everything = 100 * np.concatenate([transfer["folds"], scratch["folds"]])
-    bars.set_ylim(max(0.0, everything.min() - 8), min(100.0, everything.max() + 4))
+    pad = max(1.0, 0.15 * float(everything.max() - everything.min()))
+    bars.set_ylim(max(0.0, everything.min() - pad), min(100.0, everything.max() + pad))
+    bars.set_xlim(0.5, len(folds) + 0.5)
     bars.set_xticks(folds, [f"fold {f}" for f in folds])
     bars.set_ylabel("accuracy on the held-out fold (%)")
     bars.grid(axis="y", alpha=0.3)
@@ -77,13 +79,23 @@ def ablation_figure(summary: dict) -> Figure | None:
     rows = sorted(rows, key=lambda r: r["diff"])
     fig = Figure(figsize=(9, 0.42 * len(rows) + 1.6), layout="constrained")
     ax = fig.subplots()
+    drawn = 0
     for y, r in enumerate(rows):
-        if r.get("low") is not None:
+        if r.get("low") is not None and r.get("high") is not None:
             color = "tab:blue" if r["low"] > 0 else "tab:red" if r["high"] < 0 else "black"
-            ax.plot([100 * r["low"], 100 * r["high"]], [y, y], color=color, lw=2)
+            ax.errorbar(
+                [100 * r["diff"]],
+                [y],
+                xerr=[[100 * (r["diff"] - r["low"])], [100 * (r["high"] - r["diff"])]],
+                fmt="o",
+                color=color,
+                ms=7,
+                lw=2,
+                capsize=5,
+            )
+            drawn += 1
         else:
-            color = "tab:gray"
-        ax.plot(100 * r["diff"], y, "o", color=color, ms=7)
+            ax.plot(100 * r["diff"], y, "o", color="tab:gray", ms=7)
         effect = {"helps": "method helps", "hurts": "method hurts", "n.s.": "no clear effect"}.get(
             method_effect(r), "too few seeds"
         )
@@ -98,7 +110,10 @@ def ablation_figure(summary: dict) -> Figure | None:
     ax.axvline(0, color="black", lw=1)
     ax.set_yticks(range(len(rows)), [r["label"] for r in rows], fontsize=9)
     confidence = int(round(100 * float(summary.get("confidence") or 0.95)))
-    ax.set_xlabel(f"test accuracy: variant − base (points), paired by seed, {confidence} % interval")
+    shown = f"line: {confidence} % interval" if drawn else f"no interval: fewer than {MIN_PAIRS} seeds paired"
+    if 0 < drawn < len(rows):
+        shown += f" (grey dots: fewer than {MIN_PAIRS} seeds paired)"
+    ax.set_xlabel(f"test accuracy: variant − base (points), mean paired by seed; {shown}")
     ax.grid(axis="x", alpha=0.3)
     fig.suptitle(
         f"Ablation of {summary.get('base')} on {summary.get('dataset')}, {summary.get('seeds')} seeds: each "
@@ -109,34 +124,51 @@ def ablation_figure(summary: dict) -> Figure | None:
 
 
 def compare_figure(summaries: list[dict]) -> Figure:
-    """The runs' best validation and held-out test accuracy side by side."""
-    names = [s["name"] for s in summaries]
-    x = np.arange(len(names))
-    fig = Figure(figsize=(max(6.0, 1.4 * len(names) + 2), 4), layout="constrained")
+    """The runs' best validation and held-out test accuracy side by side, as dots (the test accuracy
+    with its 95 % interval where the run recorded its test set's size), on an axis zoomed to them."""
+    points = compare_points(summaries)
+    x = np.arange(len(points))
+    fig = Figure(figsize=(max(6.0, 1.4 * len(points) + 2), 4), layout="constrained")
     ax = fig.subplots()
-    width = 0.38
-    for offset, key, label, color in (
-        (-width / 2, "best_val", "best validation", "tab:gray"),
-        (width / 2, "test_accuracy", "held-out test", "tab:blue"),
+    for offset, key, label, color, face in (
+        (-0.15, "best_val", "best validation", "tab:gray", "white"),
+        (0.15, "test_accuracy", "held-out test (95 % interval)", "tab:blue", "tab:blue"),
     ):
-        values = [s.get(key) for s in summaries]
-        heights = [100 * v if v is not None else 0.0 for v in values]
-        ax.bar(x + offset, heights, width, color=color, label=label)
-        for xi, v in zip(x + offset, values):
+        for xi, p in zip(x + offset, points):
+            value = p[key]
+            if value is None:
+                continue
+            interval = p["interval"] if key == "test_accuracy" else None
+            ax.errorbar(
+                [xi],
+                [100 * value],
+                yerr=[[100 * (value - interval[0])], [100 * (interval[1] - value)]] if interval else None,
+                fmt="o",
+                ms=7,
+                capsize=4,
+                label=label,
+                color=color,
+                mfc=face,
+            )
+            label = "_"  # one legend entry per kind
             ax.annotate(
-                "—" if v is None else f"{100 * v:.2f}",
-                (xi, 100 * v if v is not None else 0.0),
-                ha="center",
+                f"{100 * value:.2f}",
+                (xi, 100 * value),
                 fontsize=8,
-                xytext=(0, 2),
+                xytext=(-7 if key == "best_val" else 7, -3),
+                ha="right" if key == "best_val" else "left",
                 textcoords="offset points",
             )
-    known = [100 * s[k] for s in summaries for k in ("best_val", "test_accuracy") if s.get(k) is not None]
+    known = [100 * v for p in points for v in (p["best_val"], p["test_accuracy"]) if v is not None]
+    known += [100 * b for p in points if p["interval"] for b in p["interval"]]
     if known:
-        ax.set_ylim(max(0.0, min(known) - 5), 100.5)
-    ax.set_xticks(x, names, rotation=15 if len(names) > 4 else 0)
+        pad = max(0.5, 0.15 * (max(known) - min(known)))
+        ax.set_ylim(max(0.0, min(known) - pad), min(100.0, max(known) + pad))
+    ax.set_xticks(x, [p["name"] for p in points], rotation=15 if len(points) > 4 else 0)
+    ax.set_xlim(-0.6, len(points) - 0.4)
     ax.set_ylabel("accuracy (%)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle("Runs side by side")
+    missing = [p["name"] for p in points if p["test_accuracy"] is None]
+    fig.suptitle("Runs side by side" + (f" (no test accuracy yet: {', '.join(missing)})" if missing else ""))
     return fig

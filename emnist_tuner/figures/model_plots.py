@@ -7,45 +7,82 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from . import accuracy_data as ad
+
 
 def confusion_figure(matrix: np.ndarray, names: list[str]) -> Figure:
-    """Counts on a log colour scale (errors are rare next to the diagonal); rows: true class."""
-    n = len(names)
-    size = min(12.0, max(5.0, 0.32 * n + 2))
-    fig = Figure(figsize=(size + 1, size), layout="constrained")
+    """Counts on a log colour scale (errors are rare next to the diagonal), each cell's count written in
+    black or white to read on its colour; rows: true class. Classes with neither test images nor
+    predictions are left out (a class with no test images has no row), and the title says how many."""
+    rows, columns = ad.shown_classes(matrix)
+    left_out = len(names) - len(rows)
+    shown_matrix = matrix[np.ix_(rows, columns)]
+    n = max(len(rows), len(columns))
+    width = min(12.0, max(5.0, 0.32 * len(columns) + 2))
+    height = min(12.0, max(4.0, 0.32 * len(rows) + 2.5))
+    fig = Figure(figsize=(width + 1, height), layout="constrained")
     ax = fig.subplots()
-    shown = np.where(matrix > 0, matrix, np.nan)
-    image = ax.imshow(shown, cmap="viridis", norm=LogNorm(vmin=1, vmax=max(1, int(matrix.max()))))
-    ax.set_xticks(range(n), names, fontsize=8 if n <= 26 else 6)
-    ax.set_yticks(range(n), names, fontsize=8 if n <= 26 else 6)
+    shown = np.where(shown_matrix > 0, shown_matrix, np.nan)
+    image = ax.imshow(shown, cmap="viridis", norm=LogNorm(vmin=1, vmax=max(1, int(shown_matrix.max(initial=1)))))
+    ax.set_xticks(range(len(columns)), [names[j] for j in columns], fontsize=8 if n <= 26 else 6)
+    ax.set_yticks(range(len(rows)), [names[i] for i in rows], fontsize=8 if n <= 26 else 6)
+    if n <= 26:  # counts written in: up to four characters fit a cell at this size
+        fontsize = 8 if n <= 12 else 6
+        for i, j in zip(*np.nonzero(shown_matrix)):
+            count = int(shown_matrix[i, j])
+            ax.text(
+                j,
+                i,
+                ad.count_label(count),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color=ad.text_colour(image.cmap(image.norm(np.array(count)))),
+            )
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     fig.colorbar(image, ax=ax, shrink=0.8, label="test images (log scale; blank: none)")
     errors = int(matrix.sum() - np.trace(matrix))
-    fig.suptitle(f"Confusion matrix: {errors:,} errors in {int(matrix.sum()):,} test images")
+    title = f"Confusion matrix: {errors:,} errors in {int(matrix.sum()):,} test images"
+    if left_out:
+        title += f"\n{left_out} of {len(names)} classes left out: no test images"
+        if len(columns) > len(rows):
+            title += f" ({len(columns) - len(rows)} kept as columns: the model predicted them)"
+    fig.suptitle(title)
     return fig
 
 
-def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
-    totals = matrix.sum(axis=1)
-    return np.divide(np.diag(matrix), totals, out=np.full(len(totals), np.nan), where=totals > 0)
-
-
 def per_class_figure(matrix: np.ndarray, names: list[str]) -> Figure:
-    accuracy = per_class_accuracy(matrix)
-    overall = np.trace(matrix) / max(1, matrix.sum())
-    fig = Figure(figsize=(max(6.0, 0.3 * len(names) + 2), 3.8), layout="constrained")
+    """Each class's test accuracy as a dot with its 95 % interval (not a bar: the axis is zoomed to
+    the dots), classes without test images left out and counted in the title."""
+    data = ad.per_class(matrix, names)
+    fig = Figure(figsize=(max(7.0, 0.3 * len(data.names) + 2), 4.2), layout="constrained")
     ax = fig.subplots()
-    colors = ["tab:red" if a < overall else "tab:blue" for a in np.nan_to_num(accuracy, nan=1.0)]
-    ax.bar(range(len(names)), 100 * accuracy, color=colors)
-    ax.axhline(100 * overall, color="black", lw=1, ls="--", label=f"all classes {100 * overall:.2f} %")
-    low = np.nanmin(accuracy) if np.isfinite(accuracy).any() else 0.0
-    ax.set_ylim(max(0.0, 100 * low - 3), 100.5)
-    ax.set_xticks(range(len(names)), names, fontsize=8)
-    ax.set_ylabel("test accuracy (%)")
+    x = np.arange(len(data.names))
+    below = data.accuracy < data.overall
+    for mask, color, label in ((~below, "tab:blue", "a class"), (below, "tab:red", "a class below all classes")):
+        if mask.any():
+            ax.errorbar(
+                x[mask],
+                100 * data.accuracy[mask],
+                yerr=100 * np.vstack([data.accuracy[mask] - data.low[mask], data.high[mask] - data.accuracy[mask]]),
+                fmt="o",
+                ms=4,
+                color=color,
+                elinewidth=1,
+                capsize=2,
+                label=label,
+            )
+    ax.axhline(100 * data.overall, color="black", lw=1, ls="--", label=f"all classes {100 * data.overall:.2f} %")
+    ax.set_xticks(x, data.names, fontsize=8)
+    ax.set_xlim(-0.7, len(x) - 0.3)
+    ax.set_ylabel("test accuracy (%), 95 % interval")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle("Per-class test accuracy (red: below the overall accuracy)")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, frameon=False)
+    title = "Per-class test accuracy, each with its 95 % interval"
+    if data.left_out:
+        title += f"\n{len(data.left_out)} of {len(names)} classes left out: no test images"
+    fig.suptitle(title, fontsize=11)
     return fig
 
 

@@ -13,21 +13,38 @@ from ..io import read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RunFolder, article
 from ..runfolder.transfer_config import BACKBONES
+from .search_data import FigureUnavailable
 
 # name: what it shows (the README and `plot --help` list them in this order)
 FIGURES = {
-    "history": "each trial's validation accuracy and the best so far, by trial and by time",
+    "history": "each trial's validation accuracy and the best so far, by trial id and by time",
     "curves": "every trial's learning curve, by bracket, promotions continuing their parent",
     "pareto": "accuracy against parameters and training time, the Pareto front marked",
-    "importance": "the share of accuracy's variance each hyperparameter explains",
+    "importance": "each hyperparameter's share of the accuracy's explained variance, with a bootstrap interval",
     "effects": "accuracy by value of the most important hyperparameters",
     "confusion": "the final model's confusion matrix on the test set",
-    "per-class": "the final model's test accuracy per class",
+    "per-class": "the final model's test accuracy per class, with its 95 % interval",
     "confused-images": "the test images the final model confused most",
     "transfer": "transfer vs scratch per fold, with the difference's interval",
     "ablation": "each method's effect with its interval, the study's claim beside it",
 }
 FORMATS = ("png", "svg")
+SEARCH_ONLY = ("history", "curves", "pareto", "importance", "effects")
+MODEL = ("confusion", "per-class", "confused-images", "transfer")
+KIND_FIGURES = {  # the figures each kind of run has
+    "search": SEARCH_ONLY + MODEL,
+    "train": MODEL,
+    "ablation": ("ablation",),
+}
+KIND_COMMAND = {"search": "search", "train": "train", "ablation": "ablate"}
+
+
+def belongs_elsewhere(name: str, kind: str) -> str:
+    """Why figure ``name`` is not drawn for a run of ``kind``: which runs have it, and what this one has."""
+    owners = [k for k, names in KIND_FIGURES.items() if name in names]
+    runs = " and ".join(f"{k} runs (emnist-tuner {KIND_COMMAND[k]})" for k in owners)
+    mine = ", ".join(KIND_FIGURES.get(kind, ()))
+    return f"a figure of {runs} only; {article(kind)} run has: {mine}"
 
 
 @dataclass
@@ -115,14 +132,12 @@ def build_figures(run_path: Path | str, only: list[str] | None = None, data_dir=
         else:
             result.figures.append((name, figure))
 
+    for name in FIGURES:
+        if name not in KIND_FIGURES.get(kind, KIND_FIGURES["search"]):
+            add(name, None, belongs_elsewhere(name, kind), applies=False)
     if kind == "search":
         _search_figures(run, config, add)
-    else:
-        for name in ("history", "curves", "pareto", "importance", "effects"):
-            add(name, None, f"{article(kind)} run has no search trials", applies=False)
     if kind == "ablation":
-        for name in ("confusion", "per-class", "confused-images", "transfer"):
-            add(name, None, "an ablation run has no single final model", applies=False)
         add("ablation", lambda: _ablation(run, config), "no training of this ablation has finished yet")
         return result
     winner = functools.cache(lambda: _winner_data(run, config, data_dir))  # loaded once, if asked for
@@ -138,12 +153,7 @@ def build_figures(run_path: Path | str, only: list[str] | None = None, data_dir=
         "the final model made no mistake on the test set",
     )
     add("transfer", lambda: _transfer(run), "no transfer run yet (emnist-tuner transfer RUN)")
-    add("ablation", None, "not an ablation run", applies=False)
     return result
-
-
-class FigureUnavailable(Exception):
-    """A figure cannot be drawn; the message says why (shown in place of the figure)."""
 
 
 def _search_figures(run: RunFolder, config: dict, add) -> None:
@@ -152,16 +162,11 @@ def _search_figures(run: RunFolder, config: dict, add) -> None:
 
     records = read_trials(run.path)
     best = ranked([r for r in records if r.status == "completed" and r.score is not None])
-    none_yet = "no trial has finished yet"
-    add("history", lambda: sp.history_figure(records, best[0].score if best else None), none_yet)
-    add("curves", lambda: sp.curves_figure(records), none_yet)
-    add(
-        "pareto",
-        lambda: sp.pareto_figure(_with_parameters(records, run), _preset_labels(records, run)),
-        "fewer than two completed trials",
-    )
-    add("importance", lambda: sp.importance_figure(records), "fewer than four completed trials")
-    add("effects", lambda: sp.effects_figure(records), "fewer than four completed trials")
+    add("history", lambda: sp.history_figure(records, best[0].score if best else None), "")
+    add("curves", lambda: sp.curves_figure(records), "")
+    add("pareto", lambda: sp.pareto_figure(_with_parameters(records, run), _preset_labels(records, run)), "")
+    add("importance", lambda: sp.importance_figure(records), "")
+    add("effects", lambda: sp.effects_figure(records), "")
 
 
 def _with_parameters(records, run: RunFolder):

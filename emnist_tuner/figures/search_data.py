@@ -21,6 +21,11 @@ import numpy as np
 
 from ..runfolder.trials import TrialRecord
 
+
+class FigureUnavailable(Exception):
+    """A figure cannot be drawn; the message says why (shown in place of the figure)."""
+
+
 BUDGET = "epochs"  # the importance factor of the epochs a trial trained (Hyperband's budget)
 
 
@@ -36,16 +41,24 @@ def in_start_order(records: list[TrialRecord]) -> list[TrialRecord]:
 @dataclass
 class History:
     trial_ids: list[str]
-    order: np.ndarray  # each completed trial's place (1-based) among all trials, in start order
+    order: np.ndarray  # each completed trial's place (0-based) among all trials, in start order
     scores: np.ndarray  # its validation accuracy
     best_so_far: np.ndarray  # running maximum of ``scores``
     minutes: np.ndarray  # minutes from the search's first start to the trial's end (nan: unknown)
     others: list[tuple[int, str, str]]  # (place, status, trial id) of the trials without a score
+    labels: list[str]  # the trial id at each place (the axis shows ids, not places)
+
+    def label_at(self, place: float) -> str:
+        """The trial id at ``place`` on the axis ("" between or beyond the trials)."""
+        i = int(round(place))
+        return self.labels[i] if abs(place - i) < 1e-9 and 0 <= i < len(self.labels) else ""
 
 
 def optimization_history(records: list[TrialRecord]) -> History:
+    """Each completed trial's score at its place in start order (0-based, so a run whose trials start in
+    id order has trial 0012 at 12), the best so far, and the trials without a score."""
     ordered = in_start_order(records)
-    places = {r.trial_id: i for i, r in enumerate(ordered, start=1)}
+    places = {r.trial_id: i for i, r in enumerate(ordered)}
     done = [r for r in ordered if r.status == "completed" and r.score is not None]
     scores = np.array([r.score for r in done], dtype=float)
     starts = [r.started for r in records if r.started is not None]
@@ -68,6 +81,7 @@ def optimization_history(records: list[TrialRecord]) -> History:
         np.maximum.accumulate(scores) if len(scores) else scores,
         minutes,
         others,
+        [r.trial_id for r in ordered],
     )
 
 
@@ -121,6 +135,28 @@ def pareto_front(costs, scores) -> np.ndarray:
         if not dominated:
             front.append(i)
     return np.array(sorted(front, key=lambda i: (costs[i], -scores[i])), dtype=int)
+
+
+def cumulative_seconds(records: list[TrialRecord]) -> dict[str, float]:
+    """Each trial's training time including what it inherited: a trial Hyperband promoted goes on from
+    its parent's model, so its cost is its own seconds plus its parent's (and so on up the chain).
+    A trial whose own time, or an ancestor's, is unknown is left out."""
+    by_id = {r.trial_id: r for r in records}
+    totals: dict[str, float | None] = {}
+
+    def total(r: TrialRecord, chain: frozenset) -> float | None:
+        if r.trial_id not in totals:
+            value = r.seconds
+            if value is not None and r.continued_from:
+                parent = by_id.get(r.continued_from)
+                inherited = None if parent is None or parent.trial_id in chain else total(parent, chain | {r.trial_id})
+                value = None if inherited is None else inherited + value
+            totals[r.trial_id] = value
+        return totals[r.trial_id]
+
+    for r in records:
+        total(r, frozenset())
+    return {k: v for k, v in totals.items() if v is not None}
 
 
 def _groups(values: list) -> list[str]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
 from ..runfolder.trials import TrialRecord
+from . import importance_data as imp
 from . import search_data as sd
 
 NOT_SCORED = {
@@ -34,20 +35,22 @@ def _percent_axis(ax) -> None:
     ax.grid(alpha=0.3)
 
 
-def history_figure(records: list[TrialRecord], best: float | None) -> Figure | None:
+def history_figure(records: list[TrialRecord], best: float | None) -> Figure:
     h = sd.optimization_history(records)
     if not len(h.scores) and not h.others:
-        return None
+        raise sd.FigureUnavailable("the run has no trial yet")
     fig = Figure(figsize=(10, 4), layout="constrained")
     by_order, by_time = fig.subplots(1, 2, sharey=True)
     for ax, x, label in (
-        (by_order, h.order, "trial (in start order)"),
+        (by_order, h.order, "trial id (trials in the order they started)"),
         (by_time, h.minutes, "minutes since the start"),
     ):
         ax.scatter(x, h.scores, s=22, color="tab:blue", alpha=0.7, label="trial's val accuracy")
         ax.step(x, h.best_so_far, where="post", color="tab:green", lw=2, label="best so far")
         ax.set_xlabel(label)
         _percent_axis(ax)
+    by_order.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    by_order.xaxis.set_major_formatter(lambda v, _: h.label_at(v))
     floor = float(h.scores.min()) if len(h.scores) else 0.0
     for status, (marker, color) in NOT_SCORED.items():
         places = [place for place, s, _ in h.others if s == status]
@@ -62,10 +65,10 @@ def history_figure(records: list[TrialRecord], best: float | None) -> Figure | N
     return fig
 
 
-def curves_figure(records: list[TrialRecord]) -> Figure | None:
+def curves_figure(records: list[TrialRecord]) -> Figure:
     curves = sd.learning_curves(records)
     if not curves:
-        return None
+        raise sd.FigureUnavailable("no trial has finished an epoch yet")
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.subplots()
     brackets = sorted({c.bracket for c in curves if c.bracket is not None})
@@ -98,21 +101,29 @@ def curves_figure(records: list[TrialRecord]) -> Figure | None:
     return fig
 
 
-def pareto_figure(records: list[TrialRecord], preset_labels: dict[str, str]) -> Figure | None:
-    """Accuracy against parameters and against training time; ``preset_labels`` maps trial ids to
-    the study's preset each one is (labelled on the plot)."""
-    done = [r for r in sd.completed(records)]
+def pareto_figure(records: list[TrialRecord], preset_labels: dict[str, str]) -> Figure:
+    """Accuracy against parameters and against training time (a promoted trial's time includes the
+    epochs it inherited from its parent); ``preset_labels`` maps trial ids to the study's preset each
+    one is (labelled on the plot)."""
+    done = sd.completed(records)
+    cumulative = sd.cumulative_seconds(records)
     panels = [
-        (name, [r for r in done if getattr(r, attr) is not None], attr)
-        for name, attr in (("parameters", "parameters"), ("training time (s)", "seconds"))
+        ("parameters", [(r, float(r.parameters)) for r in done if r.parameters is not None]),
+        (
+            "training time, with what a promoted trial inherited (s)",
+            [(r, cumulative[r.trial_id]) for r in done if r.trial_id in cumulative],
+        ),
     ]
     panels = [p for p in panels if len(p[1]) >= 2]
     if not panels:
-        return None
+        raise sd.FigureUnavailable(
+            f"fewer than two completed trials with a parameter count or a training time ({len(done)} completed)"
+        )
     fig = Figure(figsize=(5 * len(panels), 4.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
-    for ax, (label, trials, attr) in zip(axes, panels):
-        costs = np.array([getattr(r, attr) for r in trials], dtype=float)
+    for ax, (label, points) in zip(axes, panels):
+        trials = [r for r, _ in points]
+        costs = np.array([c for _, c in points], dtype=float)
         scores = np.array([r.score for r in trials])
         front = sd.pareto_front(costs, scores)
         ax.scatter(costs, scores, s=20, color="tab:gray", alpha=0.6, label="trial")
@@ -128,9 +139,10 @@ def pareto_figure(records: list[TrialRecord], preset_labels: dict[str, str]) -> 
                     textcoords="offset points",
                 )
         ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())  # crowded labels on a short log range
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # labels on a range under a decade too
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_formatter(lambda v, _: _short(v))
-        ax.set_xlabel(label + " (log scale)")
+        ax.set_xlabel(label + ", log scale")
         _percent_axis(ax)
     axes[0].set_ylabel("validation accuracy")
     axes[0].legend(fontsize=8, loc="lower right")
@@ -138,24 +150,46 @@ def pareto_figure(records: list[TrialRecord], preset_labels: dict[str, str]) -> 
     return fig
 
 
-def importance_figure(records: list[TrialRecord]) -> Figure | None:
-    shares = sd.importance(records)
-    if not shares:
-        return None
-    shares = shares[:15][::-1]
-    fig = Figure(figsize=(7, 0.32 * len(shares) + 1.4), layout="constrained")
+def importance_figure(records: list[TrialRecord]) -> Figure:
+    shares = imp.importance_shares(records)
+    if shares.reason:
+        raise sd.FigureUnavailable(shares.reason)
+    rows = shares.shares[:15][::-1]
+    fig = Figure(figsize=(7.5, 0.36 * len(rows) + 1.9), layout="constrained")
     ax = fig.subplots()
-    ax.barh([n for n, _ in shares], [100 * v for _, v in shares], color="tab:purple")
-    ax.set_xlabel("share of the variance of validation accuracy explained alone (epsilon², %)")
+    values = np.array([100 * v for _, v, _, _ in rows])
+    errors = np.array([[100 * (v - lo), 100 * (hi - v)] for _, v, lo, hi in rows]).T
+    ax.barh([n for n, *_ in rows], values, color="tab:purple", alpha=0.8, label="share")
+    ax.errorbar(
+        values,
+        range(len(rows)),
+        xerr=errors,
+        fmt="none",
+        ecolor="black",
+        capsize=3,
+        lw=1,
+        label=f"{round(100 * imp.CONFIDENCE)} % bootstrap interval",
+    )
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of the variance the factors explain (each factor's epsilon², summing to 100 %)")
     ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Hyperparameter importance over {len(sd.completed(records))} completed trials")
+    ax.legend(fontsize=8, loc="lower right")
+    if shares.no_effect:
+        listed = ", ".join(shares.no_effect[:8]) + (
+            f" and {len(shares.no_effect) - 8} more" if len(shares.no_effect) > 8 else ""
+        )
+        fig.supxlabel(f"no effect measurable with {shares.trials} trials: {listed}", fontsize=8, color="#555")
+    fig.suptitle(
+        f"Hyperparameter importance over {shares.trials} completed trials ({imp.RESAMPLES} bootstrap resamples)"
+    )
     return fig
 
 
-def effects_figure(records: list[TrialRecord], top: int = 6) -> Figure | None:
+def effects_figure(records: list[TrialRecord], top: int = 6) -> Figure:
+    why = imp.unavailable(records)
+    if why:
+        raise sd.FigureUnavailable(why)
     names = [n for n, _ in sd.importance(records)][:top]
-    if not names:
-        return None
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
     fig = Figure(figsize=(4 * cols, 3 * rows), layout="constrained")
@@ -184,5 +218,5 @@ def effects_figure(records: list[TrialRecord], top: int = 6) -> Figure | None:
         _percent_axis(ax)
     for ax in axes[len(names) :]:
         ax.set_visible(False)
-    fig.suptitle("Validation accuracy by value (bar: mean), most important hyperparameters first")
+    fig.suptitle("Validation accuracy by value (black line: mean), most important hyperparameters first")
     return fig

@@ -34,16 +34,16 @@ def test_history_places_minutes_and_the_unscored_trials():
     ]
     history = sd.optimization_history(records)
     assert history.trial_ids == ["0000", "0002", "0003"]
-    assert history.order.tolist() == [1, 3, 4] and history.scores.tolist() == [0.7, 0.6, 0.9]
+    assert history.order.tolist() == [0, 2, 3] and history.scores.tolist() == [0.7, 0.6, 0.9]
     assert history.best_so_far.tolist() == [0.7, 0.7, 0.9]
     assert history.minutes[0] == pytest.approx(1.0) and np.isnan(history.minutes[1])
     assert history.minutes[2] == pytest.approx((200 + 130 - 100) / 60)
-    assert history.others == [(2, "failed", "0001"), (5, "completed", "0004")]
+    assert history.others == [(1, "failed", "0001"), (4, "completed", "0004")]
 
 
 def test_history_of_a_run_without_timings_or_scores():
     history = sd.optimization_history([_r("0", score=0.5, seconds=3.0), _r("1", "failed")])
-    assert np.isnan(history.minutes[0]) and history.others == [(2, "failed", "1")]
+    assert np.isnan(history.minutes[0]) and history.others == [(1, "failed", "1")]
     empty = sd.optimization_history([_r("0", "failed")])
     assert empty.scores.tolist() == [] and empty.best_so_far.tolist() == []
 
