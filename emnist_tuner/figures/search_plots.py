@@ -31,7 +31,13 @@ def _short(value: float) -> str:
 
 
 def _percent_axis(ax) -> None:
-    ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f} %" if v >= 0.1 else f"{100 * v:.1f} %")
+    def percent(value: float, _) -> str:  # as many decimals as the tick step needs, the same on every tick
+        ticks = ax.yaxis.get_majorticklocs()
+        step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
+        decimals = max(0, int(np.ceil(-np.log10(100 * step) - 1e-9))) if step > 0 else 0
+        return f"{100 * value:.{decimals}f} %"
+
+    ax.yaxis.set_major_formatter(percent)
     ax.grid(alpha=0.3)
 
 

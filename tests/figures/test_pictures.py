@@ -267,3 +267,21 @@ def test_the_ablation_figure_draws_the_interval_its_label_names():
     assert "95 % interval" in ax.get_xlabel()
     ax = ablation_figure(_summary(2, None, None)).axes[0]
     assert "95 % interval" not in ax.get_xlabel() and "no interval: fewer than 3 seeds paired" in ax.get_xlabel()
+
+
+def test_percent_ticks_share_their_decimals():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from emnist_tuner.figures.search_plots import _percent_axis
+
+    labels = {}
+    for low, high in ((0.05, 0.45), (0.991, 0.9935)):
+        fig = Figure()
+        ax = fig.subplots()
+        ax.plot([0, 1], [low, high])
+        _percent_axis(ax)
+        FigureCanvasAgg(fig).draw()
+        labels[low] = [t.get_text() for t in ax.get_yticklabels()]
+    assert "5 %" in labels[0.05] and "10 %" in labels[0.05]  # not "5.0 %" beside "10 %"
+    assert all(len(t.split(".")[1].removesuffix(" %")) == 2 for t in labels[0.991])  # 99.10 %, 99.15 %, ...
