@@ -159,7 +159,15 @@ def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
     assert again.returncode == 0 and "already complete" in again.stdout
     changed = cli("search", *SEARCH[:-2], "--factor", "3", "--run-dir", str(run))
     assert changed.returncode == 1, changed.stderr
-    assert "holds a different search: factor=2 (you asked 3)" in changed.stderr and "Traceback" not in changed.stderr
+    assert (
+        "holds a different search: --factor: the run has 2, the command gives 3" in changed.stderr
+        and "Traceback" not in changed.stderr
+    )
+    recipe = cli("search", *SEARCH, "--run-dir", str(run), "--final-epochs", "3")
+    assert (
+        recipe.returncode == 1
+        and "--final-epochs: the run has the winner's epochs, the command gives 3" in recipe.stderr
+    )
     assert completed_files(run) == before
 
     # A kill between KerasTuner's two writes at the end of a trial: trial.json says COMPLETED, while
