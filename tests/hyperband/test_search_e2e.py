@@ -306,10 +306,11 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     again = cli("resume", str(run))
     assert again.returncode == 0 and "already complete" in again.stdout
 
-    # the same search asked again with a larger ensemble: only the new member is trained
+    # the same search asked again with a larger ensemble, the recipe options and --tta left out (they keep the
+    # run's): only the new member is trained
     kept.append(run / "ensemble" / "member-3.keras")
     before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept}
-    larger = cli("search", *SEARCH, "--run-dir", str(run), "--ensemble", "4", "--final-epochs", "2", "--tta", "3")
+    larger = cli("search", *SEARCH, "--run-dir", str(run), "--ensemble", "4")
     assert larger.returncode == 0, larger.stderr
     said = " ".join(larger.stdout.split())
     assert "member 4/4 held-out test accuracy" in said and "member 3/4" not in said
