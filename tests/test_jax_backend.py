@@ -124,7 +124,7 @@ def test_predict(retrained, tmp_path, cache):
     images = prepare_data(DATASET, data_dir=SHARED_DATA).x_test[:8]
     np.save(tmp_path / "images.npy", images)
     done = cli("predict", str(retrained), str(tmp_path / "images.npy"), "--format", "json", cache=cache)
-    rows = json.loads(done.stdout)
+    rows = json.loads(done.stdout)["predictions"]
     assert [Path(row["input"]).name for row in rows] == [f"images.npy[{i}]" for i in range(8)]
     for row in rows:
         probabilities = [t["probability"] for t in row["top"]]

@@ -116,13 +116,16 @@ def search(
     from ..runfolder.lifecycle import check_run_dir_writable
 
     address = roles.check_roles(role, oracle, worker_id, worker_timeout)
-    recipe = api.final_recipe(
+    recipe_options: dict = dict(
         final_epochs=final_epochs,
         warmup_epochs=warmup_epochs,
         label_smoothing=label_smoothing,
         ema=ema,
         weight_decay=weight_decay,
     )
+    api.final_recipe(**recipe_options)  # a bad value is one line (exit 2)
+    # only the recipe options given: on an existing run, those left out keep the run's values
+    recipe = {("epochs" if k == "final_epochs" else k): v for k, v in recipe_options.items() if v is not None} or None
     options: dict = dict(
         max_epochs=max_epochs,
         factor=factor,

@@ -31,16 +31,23 @@ def predict(
     ),
 ) -> None:
     """The model's top classes for your own images, prepared as its training images were."""
-    from ..inference.predict import check_options
+    from ..inference.predict import check_options, smoothing_note
+    from ..inference.predict import predict as run_predict
+    from ..inference.source import open_source
+    from ..quiet import import_keras_quietly
 
     check_options(top, invert, fmt, tta)
-    rows = api.predict(source, inputs, top=top, invert=invert, tta=tta)
+    model_source = open_source(source)
+    import_keras_quietly()
+    rows = run_predict(model_source, list(inputs), top=top, invert=invert, tta=tta)
+    note = smoothing_note(model_source)
     failed = [row for row in rows if "error" in row]
     for row in failed:
         print(f"error: {row['error']}", file=sys.stderr)
     good = [row for row in rows if "error" not in row]
     if fmt == "json":
-        sys.stdout.write(json.dumps(good, indent=2) + "\n")
+        document = {"predictions": good, "label_smoothing": model_source.label_smoothing, "note": note}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -52,6 +59,8 @@ def predict(
         from ..reports.predictions import predictions_table
 
         console.print(predictions_table(good))
+        if note:
+            console.print(note, highlight=False)
     if failed:
         raise typer.Exit(1)
 

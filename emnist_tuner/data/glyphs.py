@@ -92,6 +92,23 @@ def ink_box(ink: np.ndarray, threshold: float = 0.2) -> tuple[slice, slice]:
     return slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)
 
 
+def _why_blank(gray: np.ndarray, invert: str) -> str:
+    """Why no ink was found: a blank image, or ``invert`` forced the wrong way (the other way finds ink)."""
+    if invert != "auto":
+        other = "no" if invert == "yes" else "yes"
+        try:
+            ink_box(ink_on_black(gray, other))
+        except DataError:
+            pass
+        else:
+            looks = "dark ink on a light background" if invert == "no" else "light ink on a dark background"
+            return (
+                f"no ink found with --invert {invert}: the image looks like {looks}; "
+                f"use --invert auto (or --invert {other})"
+            )
+    return "no ink found (a blank image)"
+
+
 def _resize(image: np.ndarray, shape: tuple[int, int], resample: str) -> np.ndarray:
     from PIL import Image
 
@@ -144,7 +161,10 @@ def to_dataset_format(image: np.ndarray, style: str = "mnist", invert: str = "au
     if min(gray.shape) < 4:
         raise DataError(f"the image is {gray.shape[1]}x{gray.shape[0]} pixels: too small to hold a character")
     ink = ink_on_black(gray, invert)
-    rows, cols = ink_box(ink)
+    try:
+        rows, cols = ink_box(ink)
+    except DataError:
+        raise DataError(_why_blank(gray, invert)) from None
     glyph = ink[rows, cols]
     out = {"emnist": _emnist, "alphadigits": _alphadigits}.get(style, _mnist)(glyph)
     peak = out.max(initial=0.0)

@@ -45,11 +45,13 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
     config.space = fingerprint_for(config)
     if resuming:
         saved = SearchConfig.load(run.path)
+        config.keep_unasked(saved)  # recipe options and --tta left out keep the run's values
         diffs = saved.differences(config)
         if diffs:
             raise RunError(
-                f"{run.path} holds a different search: {'; '.join(diffs)}. KerasTuner would silently keep the old "
-                f"settings. Use a new --run-dir, or `emnist-tuner resume {run.path}` to continue it as it was"
+                f"{run.path} holds a different search: {'; '.join(diffs)}. To go on with it, give the run's "
+                "values (recipe options and --tta left out keep the run's) or run `emnist-tuner resume "
+                f"{run.path}`; for the new values, use a new --run-dir"
             )
         saved.data_dir = config.data_dir or saved.data_dir
         saved.trials_per_worker = config.trials_per_worker

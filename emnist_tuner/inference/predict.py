@@ -27,6 +27,20 @@ def check_options(top: int, invert: str, fmt: str = "table", tta: int = 1) -> No
         raise ConfigError(f"--invert must be one of {', '.join(INVERT)}, got '{invert}'")
 
 
+def smoothing_note(source: ModelSource) -> str | None:
+    """Why a sure answer shows less than 100 %: the model was trained with label smoothing ε, so its softmax
+    tops out near 1 - ε + ε/K (K classes); None for a model trained without it (or not known)."""
+    epsilon = source.label_smoothing
+    if not epsilon:
+        return None
+    classes = len(source.class_names)
+    sure = 1 - epsilon + epsilon / classes
+    return (
+        f"probabilities are the model's own: it was trained with label smoothing {epsilon:g}, so a sure answer "
+        f"shows about {100 * sure:.1f} % (1 - {epsilon:g} + {epsilon:g}/{classes}), not 100 %"
+    )
+
+
 def prepare(images: list[CharacterImage], style: str, invert: str) -> None:
     """Each readable image in its dataset's format (in place); a failure becomes the image's error."""
     shape = STYLE_SHAPES[style]

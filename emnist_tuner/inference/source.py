@@ -10,10 +10,11 @@ from pathlib import Path
 
 from ..data.datasets import DATASETS
 from ..data.glyphs import style_of
-from ..errors import DataError, RunError
+from ..errors import ConfigError, DataError, RunError
 from ..io import read_json_object
 from ..runfolder.configs import RetrainConfig, read_run_config
 from ..runfolder.layout import RETRAIN_CONFIG, RunFolder, TrainingFolder, article
+from ..runfolder.recipe_config import FinalRecipe
 
 BY_CLASSES = {10: "mnist", 26: "emnist-letters", 36: "binary-alphadigits"}  # a bare .keras file's dataset
 
@@ -29,6 +30,7 @@ class ModelSource:
     test_accuracy: float | None = None
     test_images: int | None = None
     data_dir: str | None = None  # where the run found its data (the export's check images are there too)
+    label_smoothing: float | None = None  # the final training's (its run's recipe); None: unknown (a bare file)
     _model: object = field(default=None, repr=False, compare=False)  # loaded once (a bare file is loaded to
     # read its number of outputs, then used)
 
@@ -58,6 +60,17 @@ class ModelSource:
             ) from None
 
 
+def _smoothing(config: dict | None) -> float:
+    """The label smoothing a run's model was trained with: its recipe's (a run from before recipes: none)."""
+    recipe = (config or {}).get("recipe")
+    if recipe is None:
+        return 0.0
+    try:
+        return float(FinalRecipe.from_value(recipe).label_smoothing)
+    except (TypeError, ValueError, ConfigError):
+        return 0.0
+
+
 def _finished(model_file: Path, what: str) -> Path:
     if not model_file.is_file():
         raise RunError(f"{model_file} is missing: {what}")
@@ -83,6 +96,7 @@ def open_source(path: Path | str) -> ModelSource:
             metrics.get("test_accuracy"),
             metrics.get("test_images"),
             config.data_dir,
+            _smoothing(read_json_object(path / RETRAIN_CONFIG)),
         )
     if not path.exists() or path.is_file():
         raise RunError(
@@ -105,6 +119,7 @@ def open_source(path: Path | str) -> ModelSource:
                 ensemble.get("test_accuracy"),
                 final.get("test_images"),
                 config.get("data_dir"),
+                _smoothing(config),
             )
         return ModelSource(
             model,
@@ -113,6 +128,7 @@ def open_source(path: Path | str) -> ModelSource:
             final.get("test_accuracy"),
             final.get("test_images"),
             config.get("data_dir"),
+            _smoothing(config),
         )
     if kind == "train":
         metrics = read_json_object(run.metrics_file) or {}
@@ -124,6 +140,7 @@ def open_source(path: Path | str) -> ModelSource:
             metrics.get("test_accuracy"),
             metrics.get("test_images"),
             config.get("data_dir"),
+            _smoothing(config),
         )
     raise RunError(f"{run.path} is {article(kind)} run: it has no single model; give a search, train or retrain folder")
 

@@ -59,7 +59,7 @@ class SearchProgress:
         self.epoch_task = self.progress.add_task("epoch", total=1, visible=False)
         self.status = Text("starting a worker…")
         self.live = (
-            Live(Group(self.status, self.progress), console=console, refresh_per_second=4, transient=False)
+            Live(Group(self.status, self.progress), console=console, refresh_per_second=4, transient=final)
             if self.live_mode
             else None
         )
@@ -135,19 +135,22 @@ class SearchProgress:
             self.trial = None
             self.progress.reset(self.trial_task, total=event["epochs"], completed=0, visible=True, description="final")
             if event.get("member"):
-                self.status.plain = (
+                line = (
                     f"ensemble member {event['member']}/{event['members']}: trial "
                     f"{event['trial_id']}, seed {event['seed']}, {event['epochs']} epochs"
                 )
+                self.status.plain = line
             else:
                 recipe = event.get("recipe") or f"{event['epochs']} epochs"
-                self.status.plain = (
+                line = (
                     f"final retrain: trial {event['trial_id']} on all {event['images']:,} training "
                     f"images (train + validation; --subset applies to the search only); recipe: "
                     f"{recipe}"
                 )
-            if not self.live_mode:
-                self.say(self.status.plain)
+                self.status.plain = f"final retrain: trial {event['trial_id']}"
+            # printed as a line in both modes, before its result: the live status is redrawn below every
+            # printed line (and the final display's last frame is cleared), so it cannot stand in for it
+            self.say(line)
         elif kind == "model_end":
             which = f"member {event['member']}/{event['members']} " if event.get("member") else ""
             self.say(f"{which}held-out test accuracy: {event['test_accuracy']:.4f}{_tta_text(event.get('tta'))}")

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from ..errors import ConfigError, RunError
 from ..io import read_json, write_json_atomic
+from .config_diff import differences
 from .layout import CONFIG, RETRAIN_CONFIG, RunFolder, article
 from .recipe_config import FinalRecipe, check_ensemble, check_precision
 
@@ -39,6 +40,7 @@ class RunConfig:
     KIND: ClassVar[str] = ""
     FILE: ClassVar[str] = CONFIG
     VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "kind")
+    LABELS: ClassVar[dict[str, str]] = {"recipe.epochs": "--epochs"}  # a field's option where not --field-name
 
     def __post_init__(self) -> None:
         if "recipe" in self.__dataclass_fields__:  # saved as a JSON object
@@ -56,18 +58,10 @@ class RunConfig:
         return {k: v for k, v in self.to_dict().items() if k not in self.VOLATILE}
 
     def differences(self, asked: RunConfig) -> list[str]:
-        """What ``asked`` changes in this saved config's identity, one entry per field."""
-        mine, theirs = self.identity(), asked.identity()
-        out = []
-        for name in mine:
-            if mine[name] != theirs.get(name):
-                saved, new = repr(mine[name]), repr(theirs.get(name))
-                out.append(
-                    f"{name}={saved} (you asked {new})"
-                    if len(saved) + len(new) < 120
-                    else f"{name} differs (made by another emnist-tuner version, or other options)"
-                )
-        return out
+        """What ``asked`` changes in this saved config's identity, one entry per option, each naming the
+        option and both values, e.g. "--final-epochs: the run has 30, the command gives 10"
+        (``config_diff.differences``)."""
+        return differences(self.identity(), asked.identity(), self.LABELS)
 
     def save(self, folder: Path | str) -> None:
         """Writes the config to ``folder`` (atomically)."""
@@ -179,20 +173,42 @@ class SearchConfig(RunConfig):
     tta: int = 1  # also test the final model(s) with test-time augmentation over this many copies
     kind: str = "search"
 
+    LABELS: ClassVar[dict[str, str]] = {"recipe.epochs": "--final-epochs"}
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.given: set[str] | None = None  # the options a caller gave (``from_profile``); None: every one
+
     @classmethod
     def from_profile(cls, dataset: str, profile: str = "quick", **overrides) -> SearchConfig:
         """The config of a search of ``dataset`` with ``profile``'s values, ``overrides`` (None: the
-        profile's) on top; ConfigError for an unknown profile or a bad value."""
+        profile's) on top; ConfigError for an unknown profile or a bad value. ``recipe``: a
+        ``FinalRecipe`` (every field given) or a dict of the recipe's fields that were given."""
         if profile not in PROFILES:
             raise ConfigError(f"unknown profile '{profile}'; known: {', '.join(PROFILES)}")
         values = copy.deepcopy(PROFILES[profile])
         final_epochs = values.pop("final_epochs")
+        given = {k for k, v in overrides.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        recipe = FinalRecipe.from_value(values.pop("recipe", None))
+        asked = values.pop("recipe", None)
+        if asked is not None:
+            given.discard("recipe")
+            names = asked if isinstance(asked, dict) else [f.name for f in dataclasses.fields(FinalRecipe)]
+            given.update(f"recipe.{name}" for name in names)
+        recipe = FinalRecipe.from_value(asked)
         values["recipe"] = recipe.with_options(epochs=recipe.epochs or final_epochs)
         config = cls(dataset=dataset, profile=profile, **values)
         config.validate()
+        config.given = given
         return config
+
+    def keep_unasked(self, saved: SearchConfig) -> None:
+        """The final step's options (the recipe's and ``tta``) that were not given take ``saved``'s values: the
+        same command run again without, say, ``--final-epochs`` asks for the run's own recipe."""
+        if self.given is not None:
+            names = [f.name for f in dataclasses.fields(FinalRecipe) if f"recipe.{f.name}" not in self.given]
+            self.recipe = dataclasses.replace(self.recipe, **{name: getattr(saved.recipe, name) for name in names})
+            self.tta = self.tta if "tta" in self.given else saved.tta
 
     def validate(self) -> None:
         """ConfigError (exit 2) for an unknown dataset or a bad search option."""

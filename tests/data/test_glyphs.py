@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emnist_tuner.data.glyphs import grayscale, to_dataset_format
+from emnist_tuner.data.glyphs import INVERT, grayscale, to_dataset_format
 from emnist_tuner.errors import DataError
 
 
@@ -40,8 +40,22 @@ def test_white_ink_on_black_is_not_inverted_and_invert_can_be_forced():
     assert np.array_equal(to_dataset_format(light_on_dark), expected)
     assert np.array_equal(to_dataset_format(light_on_dark, invert="no"), expected)
     assert np.array_equal(to_dataset_format(_bar(), invert="yes"), expected)
-    with pytest.raises(DataError, match="no ink"):  # forced the wrong way, the paper is the background
+    # forced the wrong way, the paper is the background: the message says what the image looks like
+    with pytest.raises(DataError) as error:
         to_dataset_format(_bar(), invert="no")
+    assert str(error.value) == (
+        "no ink found with --invert no: the image looks like dark ink on a light background; "
+        "use --invert auto (or --invert yes)"
+    )
+    with pytest.raises(DataError) as error:
+        to_dataset_format(light_on_dark, invert="yes")
+    assert str(error.value) == (
+        "no ink found with --invert yes: the image looks like light ink on a dark background; "
+        "use --invert auto (or --invert no)"
+    )
+    for invert in INVERT:  # a blank image is blank whichever way it is read
+        with pytest.raises(DataError, match=r"^no ink found \(a blank image\)$"):
+            to_dataset_format(np.full((30, 30), 255, np.uint8), invert=invert)
 
 
 def test_emnist_style_keeps_a_two_pixel_border_around_a_blurred_square():

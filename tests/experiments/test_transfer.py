@@ -284,7 +284,7 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     assert snapshot(out_dir / "folds", skip=("fold-2-seed-0.json",)) == kept
     assert (out_dir / "folds" / "fold-2-seed-0.json").is_file() and (out_dir / "results.json").is_file()
     code, _, err = run_cli(capsys, *[("3" if a == "2" and args[i - 1] == "--folds" else a) for i, a in enumerate(args)])
-    assert code == 1 and "other settings (folds=2 (you asked 3))" in err
+    assert code == 1 and "other settings (--folds: the run has 2, the command gives 3)" in err
     before = snapshot(run)
     code, _, err = run_cli(capsys, "transfer", str(run), "--size", "40", "--data-dir", data)
     assert code == 2 and "--size must be between 4 and 28 for the backbone's 28x28 input" in err

@@ -179,7 +179,7 @@ def test_a_worker_refuses_a_folder_that_is_not_its_chiefs(tmp_path, capsys):
     assert code == 1 and "serves on port 9999 (0.0.0.0:9999), not 9998" in err
     factor_3 = ["3" if i and worker[i - 1] == "--factor" else arg for i, arg in enumerate(worker)]
     code, _, err = run_cli(capsys, *factor_3, "--oracle", "127.0.0.1:9999")
-    assert code == 1 and "this worker's options differ: factor=2 (you asked 3)" in err
+    assert code == 1 and "this worker's options differ: --factor: the run has 2, the command gives 3" in err
     (run / "status.json").write_text(json.dumps({"state": "running"}))  # a one-machine search
     code, _, err = run_cli(capsys, *worker, "--oracle", "127.0.0.1:9999")
     assert code == 1 and "is not run by a chief" in err and len(err.strip().splitlines()) == 1

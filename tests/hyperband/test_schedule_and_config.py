@@ -66,7 +66,9 @@ def test_config_round_trip_and_differences(tmp_path):
     loaded = load_config(tmp_path)
     assert loaded == config
     other = SearchConfig.from_profile("synthetic", "quick", max_epochs=4, factor=2, trials_per_worker=2)
-    assert loaded.differences(other) == ["max_epochs=2 (you asked 4)"]  # trials_per_worker is not identity
+    assert loaded.differences(other) == [
+        "--max-epochs: the run has 2, the command gives 4"
+    ]  # trials_per_worker is not identity
 
 
 def test_damaged_or_missing_config(tmp_path):

@@ -159,7 +159,15 @@ def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
     assert again.returncode == 0 and "already complete" in again.stdout
     changed = cli("search", *SEARCH[:-2], "--factor", "3", "--run-dir", str(run))
     assert changed.returncode == 1, changed.stderr
-    assert "holds a different search: factor=2 (you asked 3)" in changed.stderr and "Traceback" not in changed.stderr
+    assert (
+        "holds a different search: --factor: the run has 2, the command gives 3" in changed.stderr
+        and "Traceback" not in changed.stderr
+    )
+    recipe = cli("search", *SEARCH, "--run-dir", str(run), "--final-epochs", "3")
+    assert (
+        recipe.returncode == 1
+        and "--final-epochs: the run has the winner's epochs, the command gives 3" in recipe.stderr
+    )
     assert completed_files(run) == before
 
     # A kill between KerasTuner's two writes at the end of a trial: trial.json says COMPLETED, while
@@ -298,10 +306,11 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     again = cli("resume", str(run))
     assert again.returncode == 0 and "already complete" in again.stdout
 
-    # the same search asked again with a larger ensemble: only the new member is trained
+    # the same search asked again with a larger ensemble, the recipe options and --tta left out (they keep the
+    # run's): only the new member is trained
     kept.append(run / "ensemble" / "member-3.keras")
     before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept}
-    larger = cli("search", *SEARCH, "--run-dir", str(run), "--ensemble", "4", "--final-epochs", "2", "--tta", "3")
+    larger = cli("search", *SEARCH, "--run-dir", str(run), "--ensemble", "4")
     assert larger.returncode == 0, larger.stderr
     said = " ".join(larger.stdout.split())
     assert "member 4/4 held-out test accuracy" in said and "member 3/4" not in said

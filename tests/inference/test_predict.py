@@ -61,7 +61,7 @@ def test_every_input_kind_and_the_formats(trained, tmp_path, capsys):
         "2",
     )
     assert code == 0, err
-    rows = json.loads(out)
+    rows = json.loads(out)["predictions"]
     assert [r["input"].rsplit("/", 1)[-1] for r in rows] == [
         "alpha.png",
         "deep.png",
@@ -87,7 +87,7 @@ def test_bad_inputs_are_one_line_each_and_the_others_are_predicted(trained, tmp_
     Image.fromarray(np.pad(np.full((20, 8), 0, np.uint8), 20, constant_values=255)).save(tmp_path / "ok.png")
     inputs = [str(tmp_path / n) for n in ("empty", "text.png", "tiny.png", "white.png", "cube.npy", "ok.png")]
     code, out, err = run_cli(capsys, "predict", str(trained), *inputs, "--format", "json")
-    assert code == 1 and [r["input"].rsplit("/", 1)[-1] for r in json.loads(out)] == ["ok.png"]
+    assert code == 1 and [r["input"].rsplit("/", 1)[-1] for r in json.loads(out)["predictions"]] == ["ok.png"]
     lines = err.splitlines()
     assert len(lines) == 5 and all(line.startswith("error: ") for line in lines)
     for expected in (
@@ -98,6 +98,46 @@ def test_bad_inputs_are_one_line_each_and_the_others_are_predicted(trained, tmp_
         "cube.npy: an array of shape",
     ):
         assert any(expected in line for line in lines), expected
+
+
+def test_label_smoothing_is_said_under_the_table_and_in_the_json(trained, tmp_path, capsys):
+    """The run's recipe smoothed the labels (0.1 of 10 classes): a sure answer is about 91 %, and predict says so."""
+    from emnist_tuner.data.datasets import load_dataset
+
+    np.save(tmp_path / "glyphs.npy", load_dataset("synthetic").x_test[:2])
+    note = (
+        "probabilities are the model's own: it was trained with label smoothing 0.1, so a sure answer shows "
+        "about 91.0 % (1 - 0.1 + 0.1/10), not 100 %"
+    )
+    code, out, err = run_cli(capsys, "predict", str(trained), str(tmp_path / "glyphs.npy"), "--format", "json")
+    document = json.loads(out)
+    assert code == 0, err
+    assert document["label_smoothing"] == 0.1 and document["note"] == note and len(document["predictions"]) == 2
+    code, out, err = run_cli(capsys, "predict", str(trained), str(tmp_path / "glyphs.npy"))
+    assert code == 0 and " ".join(out.split()).endswith(note), out
+    # a model trained without it (a run from before recipes) gets no note
+    unsmoothed = tmp_path / "unsmoothed"
+    unsmoothed.mkdir()
+    for path in trained.iterdir():
+        if path.is_file():
+            (unsmoothed / path.name).write_bytes(path.read_bytes())
+    config = json.loads((unsmoothed / "config.json").read_text())
+    del config["recipe"]
+    (unsmoothed / "config.json").write_text(json.dumps(config))
+    code, out, err = run_cli(capsys, "predict", str(unsmoothed), str(tmp_path / "glyphs.npy"), "--format", "json")
+    assert code == 0 and json.loads(out)["label_smoothing"] == 0.0 and json.loads(out)["note"] is None
+    code, out, _ = run_cli(capsys, "predict", str(unsmoothed), str(tmp_path / "glyphs.npy"))
+    assert code == 0 and "label smoothing" not in out
+
+
+def test_invert_forced_the_wrong_way_says_what_the_image_looks_like(trained, tmp_path, capsys):
+    Image.fromarray(np.pad(np.full((20, 8), 0, np.uint8), 20, constant_values=255)).save(tmp_path / "dark.png")
+    code, _, err = run_cli(capsys, "predict", str(trained), str(tmp_path / "dark.png"), "--invert", "no")
+    assert code == 1 and err == (
+        f"error: {tmp_path / 'dark.png'}: no ink found with --invert no: the image looks like dark ink on a light "
+        "background; use --invert auto (or --invert yes)\n"
+    )
+    assert run_cli(capsys, "predict", str(trained), str(tmp_path / "dark.png"), "--invert", "yes")[0] == 0
 
 
 @pytest.mark.parametrize(

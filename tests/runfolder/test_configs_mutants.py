@@ -228,28 +228,60 @@ def test_volatile_fields_may_change_on_resume_and_the_others_are_named():
     )
     assert saved.differences(asked) == []
     assert saved.differences(SearchConfig.from_profile("synthetic", max_epochs=27, seed=1)) == [
-        "max_epochs=9 (you asked 27)",
-        "seed=0 (you asked 1)",
+        "--max-epochs: the run has 9, the command gives 27",
+        "--seed: the run has 0, the command gives 1",
     ]
 
 
-def test_a_long_difference_is_summarised():
-    saved = SearchConfig.from_profile("synthetic", space="a" * 60)
-    assert saved.differences(SearchConfig.from_profile("synthetic", space="b" * 60)) == [
-        "space differs (made by another emnist-tuner version, or other options)"
-    ]
-    short = SearchConfig.from_profile("synthetic", space="a" * 50)
-    assert short.differences(SearchConfig.from_profile("synthetic", space="b" * 50)) == [
-        f"space={'a' * 50!r} (you asked {'b' * 50!r})"
-    ]
-
-
-def test_a_difference_of_120_characters_is_summarised_and_118_are_shown():
+def test_a_long_value_is_cut_and_the_space_is_named_only_when_no_option_explains_it():
     def differences(n):
         return SearchConfig(space="a" * n).differences(SearchConfig(space="b" * n))
 
-    assert differences(58) == ["space differs (made by another emnist-tuner version, or other options)"]  # 60 + 60
-    assert differences(57)[0].startswith("space='aaa")  # 59 + 59
+    label = "the search space's fingerprint (it follows from --profile and the emnist-tuner version)"
+    assert differences(60) == [f"{label}: the run has {'a' * 60}, the command gives {'b' * 60}"]
+    assert differences(61) == [f"{label}: the run has {'a' * 59}…, the command gives {'b' * 59}…"]
+    other_profile = SearchConfig(space="b", profile="full", restrict={"pooling": ["max"]})
+    assert SearchConfig(space="a").differences(other_profile) == [
+        "--profile: the run has quick, the command gives full"
+    ]
+    assert SearchConfig(space="a").differences(SearchConfig(space="a", restrict={"pooling": ["max"]})) == [
+        "the profile's narrower choices (--profile): the run has none, the command gives pooling=max"
+    ]
+
+
+def test_recipe_fields_and_values_are_named_as_typed():
+    saved = SearchConfig.from_profile("synthetic", recipe=FinalRecipe(epochs=30, ema=False, label_smoothing=0.05))
+    asked = SearchConfig.from_profile("synthetic", recipe=FinalRecipe(weight_decay=0.01))
+    assert saved.differences(asked) == [
+        "--final-epochs: the run has 30, the command gives the winner's epochs",
+        "--label-smoothing: the run has 0.05, the command gives 0.1",
+        "--ema/--no-ema: the run has off, the command gives on",
+        "--weight-decay: the run has 0, the command gives 0.01",
+    ]
+    # train and retrain: --epochs is the recipe's epochs too, named once
+    assert TrainConfig(epochs=3, recipe={"epochs": 3}).differences(TrainConfig(epochs=5, recipe={"epochs": 5})) == [
+        "--epochs: the run has 3, the command gives 5"
+    ]
+
+
+def test_recipe_options_and_tta_left_out_keep_the_runs_and_those_given_are_compared():
+    saved = SearchConfig.from_profile("synthetic", "full", recipe=FinalRecipe(epochs=12, ema=False), tta=4)
+    again = SearchConfig.from_profile("synthetic", "full", ensemble=3)  # the same command with --ensemble 3
+    assert again.recipe.epochs == 30 and again.tta == 1  # the profile's and the default, until kept
+    again.keep_unasked(saved)
+    assert again.recipe == saved.recipe and again.tta == 4 and saved.differences(again) == []
+    partly = SearchConfig.from_profile("synthetic", "full", recipe={"epochs": 10}, tta=2)
+    partly.keep_unasked(saved)
+    assert partly.recipe == FinalRecipe(epochs=10, ema=False) and saved.differences(partly) == [
+        "--final-epochs: the run has 12, the command gives 10",
+        "--tta: the run has 4, the command gives 2",
+    ]
+    whole = SearchConfig.from_profile("synthetic", "full", recipe=FinalRecipe(epochs=12))  # a recipe object: all given
+    whole.keep_unasked(saved)
+    assert whole.tta == 4 and saved.differences(whole) == ["--ema/--no-ema: the run has off, the command gives on"]
+    built = SearchConfig(recipe={"epochs": 3})  # not from a profile: every field counts as given
+    built.keep_unasked(saved)
+    assert built.recipe == FinalRecipe(epochs=3)
 
 
 def test_a_retrain_config_needs_no_kind_in_its_file(tmp_path):
@@ -260,7 +292,7 @@ def test_a_retrain_config_needs_no_kind_in_its_file(tmp_path):
 def test_the_retrains_winner_and_where_it_was_searched_may_change():
     saved = RetrainConfig(winner="trial 0001", searched_on="emnist-letters", precision="auto")
     assert saved.differences(RetrainConfig(winner="trial 0007", searched_on="mnist", precision="float32")) == []
-    assert saved.differences(RetrainConfig(epochs=3)) == ["epochs=15 (you asked 3)"]
+    assert saved.differences(RetrainConfig(epochs=3)) == ["--epochs: the run has 15, the command gives 3"]
 
 
 def test_the_base_config_knows_only_where_data_lives_and_its_kind_as_volatile():

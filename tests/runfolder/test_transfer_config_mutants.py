@@ -125,7 +125,7 @@ def test_saved_in_the_transfer_folder_and_only_the_data_and_backbone_paths_may_c
     assert loaded == saved
     assert loaded.differences(TransferConfig(folds=3, data_dir="/data/b", backbone_file="b.keras")) == []
     assert loaded.differences(TransferConfig(folds=5, data_dir="/data/a", backbone_file="a.keras")) == [
-        "folds=3 (you asked 5)"
+        "--folds: the run has 3, the command gives 5"
     ]
 
 

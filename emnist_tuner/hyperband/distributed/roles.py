@@ -176,7 +176,9 @@ def run_worker_role(
             )
         time.sleep(0.5)
     config.space = fingerprint_for(config)
-    diffs = SearchConfig.load(run.path).differences(config)
+    saved = SearchConfig.load(run.path)
+    config.keep_unasked(saved)  # recipe options and --tta left out are the chief's
+    diffs = saved.differences(config)
     if diffs:
         raise RunError(
             f"{run.path} holds the chief's search, and this worker's options differ: {'; '.join(diffs)}. "

@@ -1,0 +1,67 @@
+"""How a refusal names what differs between a run's saved config and the one a command asks for: each
+option by the flag a user types, with both values as a user would type them (e.g. "--final-epochs: the run
+has 30, the command gives 10"); the recipe's fields are options of their own."""
+
+from __future__ import annotations
+
+# how a field without an option of its own name is called in a refusal ("recipe.ema": the recipe's ema)
+_LABELS = {
+    "recipe.ema": "--ema/--no-ema",
+    "seed_presets": "--seed-presets (the presets tried first)",
+    "space": "the search space's fingerprint (it follows from --profile and the emnist-tuner version)",
+    "restrict": "the profile's narrower choices (--profile)",
+    "augmentations": "the augmentations (set by the emnist-tuner version)",
+    "val_fraction": "the validation fraction (set by the emnist-tuner version)",
+    "variants": "the variants (they follow from --base, --methods and the emnist-tuner version)",
+}
+DERIVED = ("space", "restrict", "variants")  # named only when no option explains the difference
+_NONE = {
+    "subset": "all (--all-data)",
+    "recipe.epochs": "the winner's epochs",
+}  # what None means, where it is not "none"
+LONGEST_SHOWN = 60  # longest value shown in a refusal
+
+
+def _flat(values: dict) -> dict:
+    """A config's fields with the recipe's spread out ("recipe.epochs", …): each is its own option."""
+    flat = {}
+    for name, value in values.items():
+        if name == "recipe" and isinstance(value, dict):
+            flat.update({f"recipe.{k}": v for k, v in value.items()})
+        else:
+            flat[name] = value
+    return flat
+
+
+def _shown(value, name: str = "") -> str:
+    """A saved value (of field ``name``) as a user would type it: none, on/off, 0.1, a, b, c, key=value."""
+    if value is None:
+        text = _NONE.get(name, "none")
+    elif isinstance(value, bool):
+        text = "on" if value else "off"
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(_shown(v) for v in value) if value else "none"
+    elif isinstance(value, dict):
+        text = "; ".join(f"{k}={_shown(v)}" for k, v in value.items()) if value else "none"
+    else:
+        text = str(value)
+    return text if len(text) <= LONGEST_SHOWN else text[: LONGEST_SHOWN - 1] + "…"
+
+
+def differences(saved: dict, asked: dict, labels: dict[str, str]) -> list[str]:
+    """One entry per field of ``saved`` that ``asked`` changes (``labels``: a kind's own option names, e.g.
+    {"recipe.epochs": "--final-epochs"}). A field that follows from others (the search space, an ablation's
+    variants) is named only when nothing else differs."""
+    mine, theirs = _flat(saved), _flat(asked)
+    out: list[str] = []
+    derived: list[str] = []
+    for name in mine:
+        if mine[name] != theirs.get(name):
+            label = labels.get(name) or _LABELS.get(name) or "--" + name.split(".")[-1].replace("_", "-")
+            entry = (
+                f"{label}: the run has {_shown(mine[name], name)}, the command gives {_shown(theirs.get(name), name)}"
+            )
+            (derived if name in DERIVED else out).append(entry)
+    return list(dict.fromkeys(out or derived))  # train's --epochs is also its recipe's: named once
