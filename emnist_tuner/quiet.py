@@ -1,8 +1,10 @@
-"""Import Keras/TensorFlow without TensorFlow's C++ start-up lines on the user's terminal.
+"""TensorFlow's and LiteRT's C++ log lines kept off the user's terminal.
 
 TensorFlow >= 2.20 logs through absl before any setting can silence it (TF_CPP_MIN_LOG_LEVEL no
-longer does), so its import runs with stderr sent to a temporary file, which is replayed if the
-import fails.
+longer does), and LiteRT's interpreter prints INFO lines ("Created TensorFlow Lite XNNPACK delegate")
+straight to the process's stderr, below Python. So Keras' import, and each call into LiteRT, runs
+with file descriptor 2 sent to a temporary file (``native_logs_hidden``), which is shown again if
+the call fails.
 """
 
 from __future__ import annotations
@@ -11,27 +13,47 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .errors import EmnistTunerError
 
 
-def import_keras_quietly() -> None:
-    if "keras" in sys.modules:
-        _quiet_python_warnings()
-        return
+@contextmanager
+def native_logs_hidden(replay: bool = True) -> Iterator[None]:
+    """Run the block with stderr (file descriptor 2, so C++ logs too) sent to a temporary file. If the
+    block raises anything but the project's own errors (one line that says it all) and ``replay``,
+    what it wrote is written to stderr again, before the exception goes on."""
     sys.stderr.flush()
     with tempfile.TemporaryFile() as captured:
         saved = os.dup(2)
         os.dup2(captured.fileno(), 2)
         try:
-            import keras  # noqa: F401  (imports the backend, TensorFlow by default)
-            import keras_tuner  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
+            yield
+        except EmnistTunerError:
+            raise
+        except Exception:
+            if replay:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                captured.seek(0)
+                sys.stderr.write(captured.read().decode(errors="replace"))
+                sys.stderr.flush()
             raise
         finally:
+            sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def import_keras_quietly() -> None:
+    """Import Keras (and with it TensorFlow) and KerasTuner without their start-up lines."""
+    if "keras" in sys.modules:
+        _quiet_python_warnings()
+        return
+    with native_logs_hidden():
+        import keras  # noqa: F401  (imports the backend, TensorFlow by default)
+        import keras_tuner  # noqa: F401
     _quiet_python_warnings()
 
 

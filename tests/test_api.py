@@ -3,6 +3,7 @@ notebook example runs in tests/docs/test_readme.py, with every other block and c
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -30,9 +31,65 @@ def test_the_api_raises_the_projects_errors(tmp_path):
         et.open_run(tmp_path / "nothing")
     with pytest.raises(ConfigError, match="unknown profile 'huge'"):
         et.search("synthetic", tmp_path / "run", profile="huge")
-    with pytest.raises(ConfigError, match="--max-epochs must be at least 1"):
+    with pytest.raises(ConfigError, match="^max_epochs= must be at least 1"):
         et.search("synthetic", tmp_path / "run", max_epochs=0)
     assert not (tmp_path / "run").exists()  # nothing written for a bad value
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda run: et.search("synthetic", run, factr=2), "search() has no keyword factr=; did you mean factor=?"),
+        (
+            lambda run: et.train("convnet", "synthetic", run, epoch=2),
+            "train() has no keyword epoch=; did you mean epochs=",
+        ),
+        (lambda run: et.transfer(run, fold=3), "transfer() has no keyword fold=; did you mean folds=?"),
+        (lambda run: et.search_config("synthetic", max_epoch=3), "search_config() has no keyword max_epoch=; did you"),
+        (lambda run: et.final_recipe(emma=False), "final_recipe() has no keyword emma=; did you mean ema=?"),
+        (lambda run: et.predict(run, [], topk=2), "predict() has no keyword topk=; did you mean top="),
+        (lambda run: et.export(run, "onnx", run / "m.onnx", data=None), "export() has no keyword data=; did you mean"),
+        (lambda run: et.search("synthetic", run, zzz=1), "search() has no keyword zzz=; its keywords: all_data=, "),
+    ],
+)
+def test_a_misspelt_keyword_is_a_config_error_naming_the_nearest(tmp_path, call, message):
+    with pytest.raises(ConfigError) as raised:
+        call(tmp_path / "run")
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda run: et.search("synthetic", run, factor=1), "factor= must be at least 2, got 1"),
+        (lambda run: et.search("synthetic", run, subset=50, all_data=True), "subset= and all_data= contradict"),
+        (lambda run: et.train("convnet", "synthetic", run, batch_size=0), "batch_size= must be at least 1, got 0"),
+        (lambda run: et.final_recipe(warmup_epochs=-1), "warmup_epochs= must be at least 0"),
+        (lambda run: et.export(run, "pdf", run / "m"), "fmt= must be one of keras, saved_model, onnx, litert"),
+        (lambda run: et.ablate(run, "synthetic", seeds=0), "seeds= must be at least 1, got 0"),
+    ],
+)
+def test_the_api_names_its_keywords_where_the_cli_names_its_flags(tmp_path, capsys, call, message):
+    with pytest.raises(ConfigError) as raised:
+        call(tmp_path / "run")
+    assert str(raised.value).startswith(message) and "--" not in str(raised.value)
+    from helpers import run_cli  # the CLI's same check keeps the flag
+
+    code, _, err = run_cli(
+        capsys, "search", "--dataset", "synthetic", "--run-dir", str(tmp_path / "r"), "--factor", "1"
+    )
+    assert code == 2 and err == "error: --factor must be at least 2, got 1\n"
+
+
+def test_the_api_console_does_not_wrap_piped_output():
+    import subprocess
+    import sys
+
+    code = "import emnist_tuner.api as a; a._say(None)('word ' * 40 + 'end')"
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # an explicit width would be kept
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out == "word " * 40 + "end\n"
 
 
 def test_importing_the_package_stays_cheap():

@@ -8,10 +8,11 @@
     run.leaderboard()[:3]                      # one dict per trial, best first
     model = run.best_model()                   # a keras.Model
 
-Errors are the project's exceptions (``emnist_tuner.errors``: ``ConfigError`` for a bad value,
-``RunError`` for an unusable run folder, ``DataError`` for bad data, ``Interrupted`` for Ctrl-C);
-the CLI turns each into one line and an exit code. Progress goes to ``console`` (a
-``rich.console.Console``; by default a new one on standard output, which notebooks render too).
+Errors are the project's exceptions (``emnist_tuner.errors``: ``ConfigError`` for a bad value or
+an unknown keyword, ``RunError`` for an unusable run folder, ``DataError`` for bad data,
+``Interrupted`` for Ctrl-C); their messages name the functions' keywords (``factor=``), and the CLI
+turns each into one line and an exit code. Progress goes to ``console`` (a ``rich.console.Console``;
+by default a new one on standard output, which notebooks render too, unwrapped when piped).
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ from ..runfolder.configs import (
 )
 from ..runfolder.recipe_config import FinalRecipe
 from ..runfolder.transfer_config import TransferConfig
+from .keywords import SEARCH_OPTIONS, TRANSFER_OPTIONS, default_console, keywords_checked
 from .run import Run, open_run
 
 
 def _say(console: Console | None):
-    console = console or Console()
+    console = console or default_console()
     return lambda text: console.print(text, highlight=False)
 
 
+@keywords_checked()
 def fetch(dataset: str, data_dir=None, download: bool = False) -> None:
     """Verify the dataset's files (downloading missing ones first if ``download``); DataError if not usable."""
     from ..data.datasets import get_info
@@ -46,6 +49,7 @@ def fetch(dataset: str, data_dir=None, download: bool = False) -> None:
     locate_all(get_info(dataset).files, data_dir=data_dir, download=download)
 
 
+@keywords_checked(SEARCH_OPTIONS)
 def search(
     dataset: str,
     run_dir: Path | str,
@@ -64,10 +68,6 @@ def search(
     ``options``: the `search` command's options that a profile sets (max_epochs, factor, iterations, subset,
     batch_size, seed, patience, max_params, trials_per_worker), the final training's ``recipe`` (a
     ``FinalRecipe``, see ``final_recipe``) and ``ensemble`` / ``ensemble_of``. Returns ``final.json``."""
-    import_keras_quietly()
-    from ..hyperband.search import start_search
-    from ..reports.progress import ConsoleUI
-
     config = search_config(
         dataset,
         profile,
@@ -78,9 +78,14 @@ def search(
         **options,
     )
     fetch(dataset, data_dir, download)
-    return start_search(config, run_dir, ConsoleUI(console or Console()), chief)
+    import_keras_quietly()
+    from ..hyperband.search import start_search
+    from ..reports.progress import ConsoleUI
+
+    return start_search(config, run_dir, ConsoleUI(console or default_console()), chief)
 
 
+@keywords_checked(SEARCH_OPTIONS)
 def search_config(
     dataset: str,
     profile: str = "quick",
@@ -105,6 +110,7 @@ def search_config(
     return config
 
 
+@keywords_checked()
 def final_recipe(
     *,
     final_epochs: int | None = None,
@@ -126,15 +132,18 @@ def final_recipe(
     return recipe
 
 
+@keywords_checked()
 def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None) -> dict:
     """Continue an interrupted search with its saved settings; returns ``final.json`` as a dict."""
+    SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
     import_keras_quietly()
     from ..hyperband.search import resume_search
     from ..reports.progress import ConsoleUI
 
-    return resume_search(run_dir, ConsoleUI(console or Console()), data_dir=str(data_dir) if data_dir else None)
+    return resume_search(run_dir, ConsoleUI(console or default_console()), data_dir=str(data_dir) if data_dir else None)
 
 
+@keywords_checked()
 def train(
     preset: str,
     dataset: str,
@@ -165,14 +174,15 @@ def train(
         precision=precision,
         data_dir=str(data_dir) if data_dir else None,
     )
-    import_keras_quietly()  # the preset check below imports the search space, and with it keras
     config.validate()
     fetch(dataset, data_dir, download)
+    import_keras_quietly()
     from ..training.train import train_preset
 
     return train_preset(config, run_dir, _say(console))
 
 
+@keywords_checked()
 def retrain(
     run_dir: Path | str,
     dataset: str = "mnist",
@@ -212,6 +222,7 @@ def retrain(
     return retrain_winner(config, run_dir, _say(console))
 
 
+@keywords_checked(TRANSFER_OPTIONS)
 def transfer(
     run_dir: Path | str,
     backbone: str = "mnist",
@@ -224,16 +235,8 @@ def transfer(
     """Binary AlphaDigits, K-fold: the run's backbone transferred vs the same model from scratch.
     ``recipe``: any ``TransferConfig`` field (folds, seeds, size, seed, head_epochs, fine_tune_lr,
     batchnorm, scratch_epochs …); the others keep the defaults chosen on the selection fold."""
-    import dataclasses
-
     from ..experiments.winner import read_winner
 
-    known = {f.name for f in dataclasses.fields(TransferConfig)} - {"kind", "backbone_file", "data_dir", "backbone"}
-    unknown = sorted(set(recipe) - known)
-    if unknown:
-        from ..errors import ConfigError
-
-        raise ConfigError(f"transfer: unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     config = TransferConfig(
         backbone=backbone,
         data_dir=str(data_dir) if data_dir else None,
@@ -248,6 +251,7 @@ def transfer(
     return run_transfer(config, run_dir, _say(console))
 
 
+@keywords_checked()
 def ablate(
     run_dir: Path | str,
     dataset: str | None = None,
@@ -264,7 +268,6 @@ def ablate(
 ) -> dict:
     """Each optimization method alone and all combined against ``base``, N seeds; resumes ``run_dir``.
     Options left out come from the run folder when it holds this ablation, else the defaults."""
-    import_keras_quietly()
     from ..experiments.ablation import config_from_options, run_ablation
 
     config = config_from_options(
@@ -279,9 +282,11 @@ def ablate(
         data_dir=str(data_dir) if data_dir else None,
     )
     fetch(config.dataset, data_dir, download)
+    import_keras_quietly()
     return run_ablation(config, run_dir, _say(console))
 
 
+@keywords_checked()
 def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", tta: int = 1) -> list[dict]:
     """The top ``top`` classes of the model in ``source`` (a run folder or .keras file) for each character
     image of ``inputs`` (image files, folders, IDX files, .npy arrays), prepared as its training images were.
@@ -298,6 +303,7 @@ def predict(source: Path | str, inputs, *, top: int = 3, invert: str = "auto", t
     return run_predict(model_source, inputs, top=top, invert=invert, tta=tta)
 
 
+@keywords_checked()
 def export(source: Path | str, fmt: str, out: Path | str, *, data_dir=None) -> dict:
     """Export the model of ``source`` as ``fmt`` (keras, saved_model, onnx, litert) to ``out``, verified with
     that format's runtime on real test images; returns the model card (also saved as ``out.card.json``)."""
@@ -311,6 +317,7 @@ def export(source: Path | str, fmt: str, out: Path | str, *, data_dir=None) -> d
     return run_export(model_source, fmt, Path(out), data_dir=data_dir)
 
 
+@keywords_checked()
 def plot(
     run_dir: Path | str, out: Path | str | None = None, *, fmt: str = "png", only=None, data_dir=None
 ) -> list[Path]:
@@ -321,6 +328,7 @@ def plot(
     return plot_run(run_dir, out=out, fmt=fmt, only=only, data_dir=data_dir)[0]
 
 
+@keywords_checked()
 def dashboard(run_dir: Path | str, html_file: Path | str, *, data_dir=None) -> Path:
     """Write the run's report and figures as one self-contained HTML file (`report --html`)."""
     from ..figures.dashboard import write_dashboard

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..quiet import import_keras_quietly
 from ..runfolder.configs import RunConfig, load_config, read_run_config
 from ..runfolder.layout import RunFolder
+from .keywords import keywords_checked
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Run:
         """running, interrupted, failed or completed."""
         return self.folder.state()
 
+    @keywords_checked()
     def leaderboard(self, sort: str | None = None) -> list[dict]:
         """A search's trials as dicts, best first (or by ``sort``: score, trial, time, epochs, a hyperparameter)."""
         from ..runfolder.trials import leaderboard_rows, read_trials

@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from .. import __version__
+from ..api.keywords import cli_wording
 from ..errors import EmnistTunerError
 from . import ablate, datasets, figures, reading, search, train, transfer, use
 
@@ -41,6 +42,45 @@ def _root(
     """Hyperband architecture search for handwritten-character CNNs."""
 
 
+class Command(typer.core.TyperCommand):
+    """A command whose help names its arguments as the README does: ``RUN``, ``RUN...``, ``[FOLDER]``
+    (typer's own help shows ``{RUN}`` and a Python type such as ``<list[Path]>``)."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(argument_name(param) if param.required else f"[{argument_name(param)}]")
+        return pieces
+
+    def format_options(self, ctx, formatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                sections["Arguments"].append((argument_name(param), record[1]))
+            else:
+                sections["Options"].append(record)
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def argument_name(param) -> str:
+    """``RUN``, or ``RUN...`` for an argument that takes several values."""
+    name = param.metavar or param.name.upper()
+    return f"{name}..." if param.nargs != 1 else name
+
+
+def short_help(command) -> str:
+    """The command's whole first paragraph, for the command list of `emnist-tuner --help` (click cuts
+    its own short help at the first sentence or the line width, with "...")."""
+    return " ".join((command.__doc__ or "").strip().split("\n\n")[0].split())
+
+
 for command in (
     datasets.data,
     datasets.presets,
@@ -58,7 +98,7 @@ for command in (
     use.predict,
     use.export,
 ):
-    app.command()(command)
+    app.command(cls=Command, short_help=short_help(command))(command)
 
 
 # typer's click (vendored since typer 0.2x) is reached through its public BadParameter's bases.
@@ -92,14 +132,36 @@ def repeated_option(argv: list[str]) -> str | None:
     return None
 
 
+# Options that are gone, per command, and what replaced them: one line instead of typer's "No such option".
+REMOVED_OPTIONS = {
+    ("transfer", "--epochs"): "--head-epochs and --fine-tune-epochs (the transferred model) and --scratch-epochs "
+    "(the model trained from scratch)",
+}
+
+
+def removed_option(argv: list[str]) -> str | None:
+    """The one-line error for an option of ``REMOVED_OPTIONS`` in ``argv``, or None."""
+    command = next((token for token in argv if not token.startswith("-")), "")
+    for token in argv:
+        if token == "--":
+            break
+        replacement = REMOVED_OPTIONS.get((command, token.split("=", 1)[0]))
+        if replacement:
+            return f"{command} {token.split('=', 1)[0]} was removed; use {replacement}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every error is one line on stderr with the README's exit code."""
-    repeated = repeated_option(sys.argv[1:] if argv is None else argv)
-    if repeated:
-        print(f"error: {repeated} is given more than once; give it once", file=sys.stderr)
+    args = sys.argv[1:] if argv is None else argv
+    problem = removed_option(args)
+    repeated = repeated_option(args)
+    if problem or repeated:
+        print(f"error: {problem or f'{repeated} is given more than once; give it once'}", file=sys.stderr)
         sys.exit(2)
     try:
-        code = app(args=argv, prog_name="emnist-tuner", standalone_mode=False)
+        with cli_wording():  # the API's errors name our flags, not its keywords
+            code = app(args=argv, prog_name="emnist-tuner", standalone_mode=False)
     except EmnistTunerError as exc:
         prefix = "" if exc.exit_code == 130 else "error: "  # an interruption is not an error
         print(f"{prefix}{exc}", file=sys.stderr)

@@ -38,7 +38,11 @@ def search(
     run_dir: Path = typer.Option(
         ..., "--run-dir", help="The run folder (created, or resumed if it holds this search)."
     ),
-    profile: str = typer.Option("quick", "--profile", help="quick (2-core CPU, ~10 min) or full (GPU, all data)."),
+    profile: str = typer.Option(
+        "quick",
+        "--profile",
+        help="quick (a 2-core CPU: about 7 min on idle cores, up to 15 on a busy machine) or full (GPU, all data).",
+    ),
     max_epochs: int | None = typer.Option(
         None, "--max-epochs", help=f"Hyperband's max epochs per model ({_by_profile('max_epochs')})."
     ),
@@ -109,10 +113,7 @@ def search(
     download: bool = DownloadOption,
 ) -> None:
     """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
-    import_keras_quietly()
     from ..hyperband.distributed import roles
-    from ..hyperband.search import how_to_go_on
-    from ..reports.progress import ConsoleUI
     from ..runfolder.lifecycle import check_run_dir_writable
 
     address = roles.check_roles(role, oracle, worker_id, worker_timeout)
@@ -156,6 +157,10 @@ def search(
     if role == "chief":
         assert address is not None  # check_roles returns the address of either role
         roles.check_port_free(address)
+    import_keras_quietly()  # every cheap check is done
+    from ..hyperband.search import how_to_go_on
+    from ..reports.progress import ConsoleUI
+
     if role == "worker":
         assert address is not None and worker_id is not None  # check_roles made sure
         api.fetch(dataset, data_dir, download)
@@ -188,6 +193,8 @@ def resume(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
+    SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
+    import_keras_quietly()
     from ..hyperband.search import how_to_go_on
 
     with interruptible(how_to_go_on(run_dir)):

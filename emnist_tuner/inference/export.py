@@ -20,6 +20,7 @@ import numpy as np
 from ..data.glyphs import STYLE_RECIPES
 from ..errors import ConfigError, DataError, MissingDependency
 from ..io import write_json_atomic
+from ..quiet import native_logs_hidden
 from .source import ModelSource
 
 FORMATS = {"keras": ".keras", "saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
@@ -32,10 +33,22 @@ def check_options(fmt: str, out: Path) -> None:
     """ConfigError (exit 2) for an unknown --format, or an --out that exists or whose folder does not."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+    check_suffix(fmt, out)
     if out.exists():
         raise ConfigError(f"--out {out} exists; choose a new path (nothing is overwritten)")
     if not out.parent.exists():
         raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
+
+
+def check_suffix(fmt: str, out: Path) -> None:
+    """ConfigError (exit 2) for an --out whose suffix is not the format's (a saved_model is a folder)."""
+    suffix = FORMATS[fmt]
+    if out.suffix == suffix or (not suffix and out.suffix not in FORMATS.values()):
+        return
+    other = next((f for f, s in FORMATS.items() if s and s == out.suffix), None)
+    what = f"{fmt} exports are {suffix} files" if suffix else f"{fmt} exports are folders"
+    fix = f"give a path ending in {suffix}" if suffix else f"give a path without {out.suffix}"
+    raise ConfigError(f"--out {out}: {what}; {fix}" + (f" (or --format {other} for {out.suffix})" if other else ""))
 
 
 def inference_model(model):
@@ -86,13 +99,14 @@ def _litert_predict(path: Path, x: np.ndarray) -> np.ndarray:
 
         warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated.*")
         Interpreter = tf.lite.Interpreter  # noqa: N806 - TensorFlow's own, where ai-edge-litert is absent
-    interpreter = Interpreter(model_path=str(path))
-    source = interpreter.get_input_details()[0]
-    interpreter.resize_tensor_input(source["index"], list(x.shape))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(source["index"], x)
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    with native_logs_hidden(replay=False):  # its INFO lines; a failure is the export's one error line
+        interpreter = Interpreter(model_path=str(path))
+        source = interpreter.get_input_details()[0]
+        interpreter.resize_tensor_input(source["index"], list(x.shape))
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(source["index"], x)
+        interpreter.invoke()
+        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
 
 def _write(fmt: str, model, path: Path) -> None:
@@ -105,7 +119,8 @@ def _write(fmt: str, model, path: Path) -> None:
     try:
         with warnings.catch_warnings():  # keras' tf2onnx shim warns about numpy's np.object
             warnings.simplefilter("ignore", FutureWarning)
-            model.export(str(path), format=keras_format, verbose=False)
+            with native_logs_hidden():  # the converters' C++ log lines
+                model.export(str(path), format=keras_format, verbose=False)
     except ImportError as exc:
         raise MissingDependency(
             f"exporting to {fmt} needs {exc.name or 'a package that is missing'}: {EXTRA}"

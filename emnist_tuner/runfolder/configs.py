@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -97,7 +98,8 @@ def _read_object(path: Path) -> dict:
 
 
 # Profiles: `quick` finishes a real search, its final retrain and the leaderboard in about
-# 10 minutes on a 2-core CPU: a training subset, and the space without its slowest corners
+# 7 minutes on 2 idle CPU cores (measured 6 min 41 s - 7 min 20 s; 14.6 min on a busy 2-core
+# machine): a training subset, and the space without its slowest corners
 # (no "none" pooling, at most 64 filters per conv; measured: one such point took 143 s per
 # epoch on 10,000 images); its final training keeps the winner's epoch count. `full` is the GPU
 # profile: all data, the whole space, and a final training of 30 epochs.
@@ -186,6 +188,14 @@ class SearchConfig(RunConfig):
         ``FinalRecipe`` (every field given) or a dict of the recipe's fields that were given."""
         if profile not in PROFILES:
             raise ConfigError(f"unknown profile '{profile}'; known: {', '.join(PROFILES)}")
+        settable = [f.name for f in dataclasses.fields(cls) if f.name not in ("kind", "dataset", "profile")]
+        for name in overrides:
+            if name not in settable:
+                near = difflib.get_close_matches(name, settable, n=3, cutoff=0.6)
+                raise ConfigError(
+                    f"a search has no setting {name!r}; "
+                    + (f"did you mean {' or '.join(near)}?" if near else f"its settings: {', '.join(settable)}")
+                )
         values = copy.deepcopy(PROFILES[profile])
         final_epochs = values.pop("final_epochs")
         given = {k for k, v in overrides.items() if v is not None}

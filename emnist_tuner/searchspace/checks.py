@@ -12,8 +12,7 @@ from keras_tuner import HyperParameters
 from keras_tuner.engine.hyperparameters import HyperParameter
 
 from ..errors import ConfigError
-
-AUGMENTATIONS = ("rotation", "translation", "zoom")
+from .preset_table import AUGMENTATIONS
 
 
 def value_in_range(param: HyperParameter, value: object) -> bool:
