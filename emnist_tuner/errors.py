@@ -1,4 +1,4 @@
-"""The project's user-facing errors.
+"""The project's user-facing errors (and ``plural``, for the counts in any text a user reads).
 
 Every message says what went wrong, where (file, folder, option) and what to do.
 The CLI prints them as one line on stderr, without a traceback.
@@ -33,3 +33,11 @@ class Interrupted(EmnistTunerError):
 
 class MissingDependency(EmnistTunerError):
     """An optional package that a command needs is not installed; the message names the extra."""
+
+
+def plural(count: int | float, noun: str, many: str | None = None) -> str:
+    """``count`` and ``noun``, the noun in the plural unless the count is 1: "1 epoch", "2 epochs",
+    "1,000 images", "3 copies" (``many``: an irregular plural). For every count in a user's text."""
+    word = noun if count == 1 else many or f"{noun}s"
+    number = f"{count:,}" if isinstance(count, int) else f"{count:g}"
+    return f"{number} {word}"
