@@ -124,8 +124,14 @@ def compare(
 
     if len(run_dirs) < 2:
         raise ConfigError("compare needs two or more run folders; for one, see `emnist-tuner report RUN`")
+    seen: dict[Path, Path] = {}
     for run_dir in run_dirs:
-        read_run_config(run_dir)
+        run, _ = read_run_config(run_dir)
+        same = seen.get(run.path.resolve())
+        if same is not None:
+            twice = f"{run_dir} is given twice" if str(same) == str(run_dir) else f"{same} and {run_dir} are one run"
+            raise ConfigError(f"compare: {twice}; give two or more different run folders")
+        seen[run.path.resolve()] = run_dir
     if plot is not None:
         from ..figures.compare import check_plot_path
 
