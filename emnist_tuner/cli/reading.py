@@ -98,10 +98,11 @@ def report(
     console.print(group)
     if svg:
         save_report(group, svg=svg)
+        console.print(f"wrote {svg}", highlight=False)
     if html is not None:
         from ..figures.dashboard import write_dashboard
 
-        write_dashboard(run_dir, html, data_dir=data_dir)
+        console.print(f"wrote {write_dashboard(run_dir, html, data_dir=data_dir)}", highlight=False)
 
 
 def runs(

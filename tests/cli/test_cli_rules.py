@@ -253,3 +253,11 @@ def test_a_subset_has_exactly_the_images_asked_for():
 
     for size in (101, 99, 333):
         assert len(prepare_data("synthetic", size, seed=3).y_train) == size
+
+
+def test_report_says_what_it_wrote(tmp_path, capsys):
+    run = _search(tmp_path / "run", 3, finished=True)
+    svg, html = tmp_path / "r.svg", tmp_path / "r.html"
+    code, out, err = run_cli(capsys, "report", str(run), "--svg", str(svg), "--html", str(html))
+    assert code == 0, err
+    assert out.splitlines()[-2:] == [f"wrote {svg}", f"wrote {html}"] and svg.is_file() and html.is_file()
