@@ -7,6 +7,8 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from ..errors import plural
+
 
 def confusion_figure(matrix: np.ndarray, names: list[str]) -> Figure:
     """Counts on a log colour scale (errors are rare next to the diagonal); rows: true class."""
@@ -22,7 +24,7 @@ def confusion_figure(matrix: np.ndarray, names: list[str]) -> Figure:
     ax.set_ylabel("true class")
     fig.colorbar(image, ax=ax, shrink=0.8, label="test images (log scale; blank: none)")
     errors = int(matrix.sum() - np.trace(matrix))
-    fig.suptitle(f"Confusion matrix: {errors:,} errors in {int(matrix.sum()):,} test images")
+    fig.suptitle(f"Confusion matrix: {plural(errors, 'error')} in {plural(int(matrix.sum()), 'test image')}")
     return fig
 
 

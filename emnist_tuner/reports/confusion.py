@@ -65,7 +65,8 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
     predictions = np.load(predictions_file, allow_pickle=False)
     if len(predictions) != len(labels):
         raise ConfusionUnavailable(
-            f"{PREDICTIONS} has {len(predictions)} predictions but the {name} test split has {len(labels)} images"
+            f"{PREDICTIONS} has {plural(len(predictions), 'prediction')} but the {name} test split has "
+            f"{plural(len(labels), 'image')}"
         )
     matrix = confusion_matrix(labels, predictions, len(class_names))
     try:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, plural
 from ..io import read_json_object
 from .layout import TRIAL, RunFolder
 
@@ -64,7 +64,7 @@ def failure_reason(message: str, status: str) -> str:
     """Why a trial failed, in our words (KerasTuner keeps a traceback's last line)."""
     oversized = OVERSIZED.search(message or "")
     if oversized:
-        return f"model too large: {int(oversized.group(1)):,} parameters (over --max-params)"
+        return f"model too large: {plural(int(oversized.group(1)), 'parameter')} (over --max-params)"
     last = (message or "").strip().splitlines()[-1:] or [""]
     text = re.sub(r"^[\w.]+(Error|Exception): ", "", last[0]).strip()
     return text or ("could not be built or trained" if status in ("failed", "invalid") else "")
