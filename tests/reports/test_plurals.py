@@ -28,6 +28,7 @@ def test_plural_of_a_count():
     assert plural(1000, "image") == "1,000 images" and plural(1, "test image") == "1 test image"
     assert plural(1, "copy", "copies") == "1 copy" and plural(3, "copy", "copies") == "3 copies"
     assert plural(1.5, "epoch") == "1.5 epochs" and plural(1.0, "epoch") == "1 epoch"
+    assert plural(None, "seed") == "? seeds"
 
 
 def test_no_count_in_the_package_is_followed_by_a_fixed_plural():

@@ -112,7 +112,7 @@ def test_report_key_cells(run_dir, width):
     g3 = _row(text, "g3").split("│")
     assert g3[2].strip() == "20" and g3[3].strip() == "50.00" and g3[4].strip() == "g8 (10)"
     assert _row(text, "g0").split("│")[3].strip() == "100.00"
-    assert "g3 → g8 10, g1 → g7 4" in " ".join(text.split())
+    assert "g3 → g8 (10), g1 → g7 (4)" in " ".join(text.split())
     assert "Model file best_model.keras is missing" in text
     assert "validation accuracy; ours are held-out test accuracy" in " ".join(text.split())
     assert "(synthetic) has no study figure" in " ".join(text.split())
