@@ -19,14 +19,27 @@ FORMATS = ("table", "json", "csv", "markdown")
 def leaderboard(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="A run folder (running, interrupted or done)."),
     top: int | None = typer.Option(
-        None, "--top", help="Trials to show (0 = all; default: 10 in the table, every trial in an export)."
+        None,
+        "--top",
+        help="Trials to show (0 = all; default: 10 in the table, every trial with --all and in an export).",
     ),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
     sort: str | None = typer.Option(
-        None, "--sort", help="score (default), trial, time, epochs or a hyperparameter's name."
+        None,
+        "--sort",
+        help="Any column shown, by its table header or export name: score (default), rank, trial, status, "
+        "epochs, epochs_scheduled, time, message, ... or a hyperparameter's name.",
+    ),
+    descending: bool | None = typer.Option(
+        None,
+        "--descending/--ascending",
+        help="Largest first / smallest first (default: the score largest first, any other column smallest first).",
+        show_default=False,
     ),
     show_all: bool = typer.Option(
-        False, "--all", help="Every trial and every hyperparameter (folded into one column, so it fits any width)."
+        False,
+        "--all",
+        help="Every trial (unless --top) and every hyperparameter (folded into one column, so it fits any width).",
     ),
 ) -> None:
     """Show a run's trials, best first. Reads the run folder only; never writes to it."""
@@ -46,7 +59,7 @@ def leaderboard(
         )
     records = read_trials(run.path)
     if fmt == "table":
-        rows = None if show_all else (10 if top is None else top) or None
+        rows = (None if show_all else 10) if top is None else top or None
         console.print(
             leaderboard_table(
                 records,
@@ -56,10 +69,11 @@ def leaderboard(
                 sort=sort,
                 every_hyperparameter=show_all,
                 counts=search_counts(run, config, records),
+                descending=descending,
             )
         )
     else:
-        sys.stdout.write(leaderboard_text(records, fmt, None if show_all else top or None, sort=sort))
+        sys.stdout.write(leaderboard_text(records, fmt, top or None, sort=sort, descending=descending))
 
 
 def report(
@@ -84,10 +98,11 @@ def report(
     console.print(group)
     if svg:
         save_report(group, svg=svg)
+        console.print(f"wrote {svg}", highlight=False)
     if html is not None:
         from ..figures.dashboard import write_dashboard
 
-        write_dashboard(run_dir, html, data_dir=data_dir)
+        console.print(f"wrote {write_dashboard(run_dir, html, data_dir=data_dir)}", highlight=False)
 
 
 def runs(
@@ -110,8 +125,14 @@ def compare(
 
     if len(run_dirs) < 2:
         raise ConfigError("compare needs two or more run folders; for one, see `emnist-tuner report RUN`")
+    seen: dict[Path, Path] = {}
     for run_dir in run_dirs:
-        read_run_config(run_dir)
+        run, _ = read_run_config(run_dir)
+        same = seen.get(run.path.resolve())
+        if same is not None:
+            twice = f"{run_dir} is given twice" if str(same) == str(run_dir) else f"{same} and {run_dir} are one run"
+            raise ConfigError(f"compare: {twice}; give two or more different run folders")
+        seen[run.path.resolve()] = run_dir
     if plot is not None:
         from ..figures.compare import check_plot_path
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from .. import api
+from ..errors import plural
 from ..quiet import import_keras_quietly
 from ..runfolder.configs import PROFILES, SearchConfig
 from .common import (
@@ -213,13 +214,13 @@ def print_winner(run_dir: Path, final: dict) -> None:
     console.print(leaderboard_table(records, top=5, width=console.width, counts=search_counts(run, config, records)))
     console.print(
         f"winner: trial {final['trial_id']} (val acc {final['val_accuracy']:.4f}), retrained for "
-        f"{final['epochs']} epochs on {final['train_images']:,} images: held-out test accuracy "
-        f"[bold]{final['test_accuracy']:.4f}[/bold] on {final['test_images']:,} images; model: "
+        f"{plural(final['epochs'], 'epoch')} on {plural(final['train_images'], 'image')}: held-out test accuracy "
+        f"[bold]{final['test_accuracy']:.4f}[/bold] on {plural(final['test_images'], 'image')}; model: "
         f"{run_dir / final['model']}"
     )
     if final.get("tta") and not final["tta"].get("skipped"):
         console.print(
-            f"with test-time augmentation ({final['tta']['copies']} copies): held-out test accuracy "
+            f"with test-time augmentation ({plural(final['tta']['copies'], 'copy', 'copies')}): held-out test accuracy "
             f"[bold]{final['tta']['test_accuracy']:.4f}[/bold]"
         )
     ensemble = final.get("ensemble")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, plural
 from .files import DataFile, locate_all
 
 _MNIST_URLS = (
@@ -228,7 +228,7 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     ndim = expected_magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DataError(f"{path}: only {len(raw)} bytes after decompression, too short for an IDX header")
+        raise DataError(f"{path}: only {plural(len(raw), 'byte')} after decompression, too short for an IDX header")
     magic = int.from_bytes(raw[:4], "big")
     if magic != expected_magic:
         raise DataError(f"{path}: IDX magic {magic:#010x}, expected {expected_magic:#010x} for {kind}; wrong file")
@@ -236,7 +236,8 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     expected = header + int(np.prod(dims))
     if len(raw) != expected:
         raise DataError(
-            f"{path}: header says shape {tuple(dims)} ({expected:,} bytes) but the file holds {len(raw):,} bytes; "
+            f"{path}: header says shape {tuple(dims)} ({plural(expected, 'byte')}) but the file holds "
+            f"{plural(len(raw), 'byte')}; "
             "the file is truncated or corrupt"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
@@ -250,7 +251,10 @@ def read_idx_pair(images: Path, labels: Path, shape: tuple[int, int]) -> tuple[n
     if x.shape[1:] != shape:
         raise DataError(f"{images}: images are {x.shape[1]}x{x.shape[2]}, expected {shape[0]}x{shape[1]}")
     if len(x) != len(y):
-        raise DataError(f"{images} has {len(x):,} images but {labels} has {len(y):,} labels; the pair does not match")
+        raise DataError(
+            f"{images} has {plural(len(x), 'image')} but {labels} has {plural(len(y), 'label')}; the pair does not "
+            "match"
+        )
     return x, y.astype(np.int64)
 
 

@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import DataError, plural
 from ..io import temp_beside
 
 ENV_DATA = "EMNIST_TUNER_DATA"
@@ -90,7 +90,7 @@ def verify_file(spec: DataFile, path: Path) -> None:
     size = path.stat().st_size
     if size != spec.size:
         raise DataError(
-            f"{path}: {size:,} bytes, but the real {spec.name} has {spec.size:,} bytes "
+            f"{path}: {plural(size, 'byte')}, but the real {spec.name} has {plural(spec.size, 'byte')} "
             f"(truncated or a different file); delete it and download it again "
             f"(`emnist-tuner data --download`) or copy a good copy there"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..errors import plural
 from .datasets import Dataset, load_dataset, stratified_subset
 
 
@@ -16,8 +17,8 @@ def prepare_data(
     d = load_dataset(dataset, data_dir=data_dir, val_fraction=val_fraction, seed=seed)
     if subset is not None and subset > len(d.y_train) and say is not None:
         say(
-            f"--subset {subset:,} is more than the {len(d.y_train):,} training images of {dataset}: training on "
-            "all of them"
+            f"--subset {subset:,} is more than the {plural(len(d.y_train), 'training image')} of {dataset}: "
+            "training on all of them"
         )
     if subset is None or subset >= len(d.y_train):
         return d

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..errors import ConfigError, RunError
+from ..errors import ConfigError, RunError, plural
 from ..io import read_json, write_json_atomic
 from ..runfolder.ablation_config import AblationConfig
 from ..runfolder.layout import RunFolder
@@ -161,8 +161,9 @@ def _train_missing(config: AblationConfig, run: RunFolder, say) -> None:
     todo = [(seed, v) for seed in range(config.seeds) for v in variants if (v.name, seed) not in done]
     total = config.seeds * len(variants)
     say(
-        f"ablation of {config.base} on {config.dataset}: {len(variants)} variants x {config.seeds} seeds "
-        f"= {total} trainings; {total - len(todo)} finished, {len(todo)} to go"
+        f"ablation of {config.base} on {config.dataset}: {plural(len(variants), 'variant')} x "
+        f"{plural(config.seeds, 'seed')} "
+        f"= {plural(total, 'training')}; {total - len(todo)} finished, {len(todo)} to go"
     )
     if not todo:
         return
@@ -182,7 +183,7 @@ def _train_missing(config: AblationConfig, run: RunFolder, say) -> None:
         result = train_variant(variant, seed, data, config, run.path)
         say(
             f"[{number}/{total}] seed {seed} {variant.name:<14} test acc {result['test_accuracy']:.4f}  "
-            f"({result['epochs_trained']} epochs, {result['train_seconds']:.0f} s)  {variant.label}"
+            f"({plural(result['epochs_trained'], 'epoch')}, {result['train_seconds']:.0f} s)  {variant.label}"
         )
         write_summary(run.path)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import RunError
+from ..errors import RunError, plural
 from ..io import read_json, write_json_atomic
 from ..runfolder.configs import RetrainConfig
 from ..runfolder.layout import RunFolder, TrainingFolder
@@ -55,8 +55,8 @@ def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{config.dataset}")
     say(
         f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
-        f"{model.count_params():,} parameters; {len(data.y_train):,} train / {len(data.y_val):,} val / "
-        f"{len(data.y_test):,} test images; early stopping patience {config.patience or 'off'}"
+        f"{plural(model.count_params(), 'parameter')}; {len(data.y_train):,} train / {len(data.y_val):,} val / "
+        f"{plural(len(data.y_test), 'test image')}; early stopping patience {config.patience or 'off'}"
     )
     say(f"recipe: {config.recipe.describe(config.epochs)}")
     record, seconds = train_and_record(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, RunError
+from ..errors import ConfigError, RunError, plural
 from ..io import read_json, write_json_atomic
 from ..runfolder.layout import RunFolder, TransferFolder
 from ..runfolder.lifecycle import run_lifecycle
@@ -102,8 +102,9 @@ def _run_folds(
     x = fit_to_canvas(images, canvas, config.size)
     selection, folds = transfer_folds(labels, config.folds)
     say(
-        f"Binary AlphaDigits: {len(labels):,} images as {config.size}-pixel glyphs on a {canvas[0]}x{canvas[1]} "
-        f"canvas; {config.folds} stratified folds of the {len(labels) - len(selection):,} images that the recipes "
+        f"Binary AlphaDigits: {plural(len(labels), 'image')} as {config.size}-pixel glyphs on a "
+        f"{canvas[0]}x{canvas[1]} canvas; {plural(config.folds, 'stratified fold')} of the "
+        f"{plural(len(labels) - len(selection), 'image')} that the recipes "
         f"were not chosen on (the other {len(selection)} only ever train); backbone {backbone_path}; "
         f"{winner.label} of {winner.run}"
     )

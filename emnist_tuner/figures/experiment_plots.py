@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..errors import plural
 from ..experiments.stats import MIN_PAIRS, reported_interval
 from ..reports.ablation_table import method_effect
 from ..study import ablation_claim
@@ -58,14 +59,15 @@ def transfer_figure(results: dict) -> Figure:
     gap.set_xlim(-0.5, 0.5)
     gap.set_xticks([])
     gap.set_ylabel("transfer − scratch (points)")
-    shown = f"[{100 * low:+.2f}, {100 * high:+.2f}]" if interval else f"(no interval: {len(diff['folds'])} folds)"
+    folds_note = f"(no interval: {plural(len(diff['folds']), 'fold')})"
+    shown = f"[{100 * low:+.2f}, {100 * high:+.2f}]" if interval else folds_note
     gap.set_title(f"mean {100 * diff['mean']:+.2f} {shown}", fontsize=9)
     gap.grid(axis="y", alpha=0.3)
     seeds = results.get("seeds", 1)
     fig.suptitle(
         f"Binary AlphaDigits: transfer from the {results.get('backbone', '?').upper()} backbone vs "
-        f"scratch, {len(folds)} folds"
-        + (f" (mean of {seeds} seeds each)" if seeds > 1 else "")
+        f"scratch, {plural(len(folds), 'fold')}"
+        + (f" (mean of {plural(seeds, 'seed')} each)" if seeds > 1 else "")
         + ("; interval: 95 %" if interval else "")
     )
     return fig
@@ -116,7 +118,7 @@ def ablation_figure(summary: dict) -> Figure | None:
     ax.set_xlabel(f"test accuracy: variant − base (points), mean paired by seed; {shown}")
     ax.grid(axis="x", alpha=0.3)
     fig.suptitle(
-        f"Ablation of {summary.get('base')} on {summary.get('dataset')}, {summary.get('seeds')} seeds: each "
+        f"Ablation of {summary.get('base')} on {summary.get('dataset')}, {plural(summary.get('seeds'), 'seed')}: each "
         "variant against the base\n(blue: better, red: worse, black: within the noise, grey: too few seeds)",
         fontsize=10,
     )

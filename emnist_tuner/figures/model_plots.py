@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from ..errors import plural
 from . import accuracy_data as ad
 
 
@@ -43,7 +44,7 @@ def confusion_figure(matrix: np.ndarray, names: list[str]) -> Figure:
     ax.set_ylabel("true class")
     fig.colorbar(image, ax=ax, shrink=0.8, label="test images (log scale; blank: none)")
     errors = int(matrix.sum() - np.trace(matrix))
-    title = f"Confusion matrix: {errors:,} errors in {int(matrix.sum()):,} test images"
+    title = f"Confusion matrix: {plural(errors, 'error')} in {plural(int(matrix.sum()), 'test image')}"
     if left_out:
         title += f"\n{left_out} of {len(names)} classes left out: no test images"
         if len(columns) > len(rows):

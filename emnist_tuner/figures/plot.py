@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError, EmnistTunerError, RunError
+from ..errors import ConfigError, EmnistTunerError, RunError, plural
 from ..io import read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RunFolder, article
@@ -241,7 +241,8 @@ def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
     predictions = np.load(predictions_file, allow_pickle=False)
     if len(predictions) != len(data.y_test):
         raise FigureUnavailable(
-            f"the run has {len(predictions)} test predictions but the {name} test split has {len(data.y_test)} images"
+            f"the run has {plural(len(predictions), 'test prediction')} but the {name} test split has "
+            f"{plural(len(data.y_test), 'image')}"
         )
     names = list(DATASETS[name].class_names)
     return {

@@ -22,7 +22,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from ..errors import RunError
+from ..errors import RunError, plural
 from ..io import read_json_object, write_json_atomic
 from ..runfolder.configs import SEED_LIMIT
 from ..runfolder.trials import failure_reason
@@ -44,7 +44,7 @@ def retrain_best(tuner, config, data, emit) -> dict:
         raise RunError(
             f"{run.path}: no completed trial to retrain"
             + (
-                f": all {len(failed)} trials failed (last reason: {reason[0] if reason else 'unknown'}); "
+                f": all {plural(len(failed), 'trial')} failed (last reason: {reason[0] if reason else 'unknown'}); "
                 "widen the limits (e.g. --max-params) and start a new run"
                 if failed
                 else "; resume the search first"

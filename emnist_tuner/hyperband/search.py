@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import RunError
+from ..errors import RunError, plural
 from ..io import read_json_object
 from ..runfolder.configs import SearchConfig
 from ..runfolder.layout import RunFolder
@@ -135,7 +135,7 @@ def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None
         default=None,
     )
     if done:
-        ui.say(f"resuming: {len(done)} trials already done, {len(records) - len(done)} to rerun or continue")
+        ui.say(f"resuming: {plural(len(done), 'trial')} already done, {len(records) - len(done)} to rerun or continue")
     with ui.progress(
         total_trials(rounds),
         total_epochs(rounds),

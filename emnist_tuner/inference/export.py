@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.glyphs import STYLE_RECIPES
-from ..errors import ConfigError, DataError, MissingDependency
+from ..errors import ConfigError, DataError, MissingDependency, plural
 from ..io import write_json_atomic
 from ..quiet import native_logs_hidden
 from .source import ModelSource
@@ -135,7 +135,8 @@ def check_images(source: ModelSource, data_dir=None) -> tuple[np.ndarray, str]:
         data = load_dataset(source.dataset, data_dir=data_dir or source.data_dir)
     except DataError as exc:
         raise DataError(f"verifying the export needs {source.dataset}'s test images: {exc}") from None
-    return data.x_test[:CHECK_IMAGES], f"the first {min(CHECK_IMAGES, len(data.x_test))} {source.dataset} test images"
+    shown = min(CHECK_IMAGES, len(data.x_test))
+    return data.x_test[:CHECK_IMAGES], f"the first {plural(shown, f'{source.dataset} test image')}"
 
 
 def export(source: ModelSource, fmt: str, out: Path, data_dir=None) -> dict:
@@ -245,7 +246,7 @@ def describe(card: dict) -> str:
     """The export ``card`` in one line: file, format, size and how it was verified."""
     v = card["verified"]
     return (
-        f"{card['file']} ({card['format']}, {card['bytes']:,} bytes): verified with {v['runtime']} on "
+        f"{card['file']} ({card['format']}, {plural(card['bytes'], 'byte')}): verified with {v['runtime']} on "
         f"{v['images']}: top-1 agreement {v['top1_agreement']:.4f}, largest probability difference "
         f"{v['max_probability_difference']:.1e} (tolerance {v['tolerance']:g}); model card "
         f"{card['file']}.card.json"

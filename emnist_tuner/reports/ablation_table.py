@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import plural
 from ..experiments.stats import too_few_pairs
 from ..io import read_json_object
 from ..runfolder.layout import RunFolder
@@ -47,10 +48,10 @@ def ablation_table(summary: dict) -> Table:
     confidence = int(round(100 * float(summary.get("confidence") or 0.95)))
     subset = summary.get("subset")
     title = (
-        f"Ablation of {summary.get('base')} on {summary.get('dataset')}: {summary.get('seeds')} seeds, "
-        f"{summary.get('epochs')} epochs"
+        f"Ablation of {summary.get('base')} on {summary.get('dataset')}: {plural(summary.get('seeds'), 'seed')}, "
+        + plural(summary.get("epochs"), "epoch")
         + (f", {subset:,}-image subset" if subset else "")
-        + f" ({summary.get('trainings_done')}/{summary.get('trainings_total')} trainings)"
+        + f" ({summary.get('trainings_done')}/{plural(summary.get('trainings_total'), 'training')})"
     )
     table = Table(title=title, title_justify="left")
     table.add_column("variant", min_width=12)
@@ -78,7 +79,7 @@ def ablation_table(summary: dict) -> Table:
         if row["low"] is not None:
             diff += f" [{_points(row['low'])}, {_points(row['high'])}]"
         done, seeds = row["seeds_done"], summary.get("seeds")
-        seeds = "" if done == seeds else f" ({done} of {seeds} seeds)"
+        seeds = "" if done == seeds else f" ({done} of {plural(seeds, 'seed')})"
         label = f"base {summary.get('base')}" if row["variant"] == "base" else row["label"]
         table.add_row(
             label + seeds,
@@ -120,8 +121,8 @@ def ablation_run_summary(run_path: Path | str, config: dict) -> dict:
     summary = summarize(config, read_results(run_path))
     base: dict = next((r for r in summary["variants"] if r["variant"] == "base"), {})
     return {
-        "setting": f"ablation of {config.get('base')} ({len(config.get('methods') or [])} methods x "
-        f"{config.get('seeds')} seeds, {config.get('epochs')} epochs)",
+        "setting": f"ablation of {config.get('base')} ({plural(len(config.get('methods') or []), 'method')} x "
+        f"{plural(config.get('seeds'), 'seed')}, {plural(config.get('epochs'), 'epoch')})",
         "trials": f"{summary['trainings_done']}/{summary['trainings_total']}",
         "test_accuracy": base.get("mean"),
     }

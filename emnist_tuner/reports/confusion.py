@@ -7,10 +7,10 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
+from rich.console import Console, ConsoleOptions, Group, JustifyMethod, RenderResult
 from rich.table import Table
 
-from ..errors import EmnistTunerError
+from ..errors import EmnistTunerError, plural
 from ..io import read_json_object, write_json_atomic
 from ..runfolder.layout import PREDICTIONS, TrainingFolder
 
@@ -65,7 +65,8 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
     predictions = np.load(predictions_file, allow_pickle=False)
     if len(predictions) != len(labels):
         raise ConfusionUnavailable(
-            f"{PREDICTIONS} has {len(predictions)} predictions but the {name} test split has {len(labels)} images"
+            f"{PREDICTIONS} has {plural(len(predictions), 'prediction')} but the {name} test split has "
+            f"{plural(len(labels), 'image')}"
         )
     matrix = confusion_matrix(labels, predictions, len(class_names))
     try:
@@ -86,15 +87,18 @@ def most_confused(matrix: np.ndarray, names: list[str], top: int = 5) -> list[tu
     return [(names[i], names[j], count) for count, i, j in order[:top]]
 
 
-def per_class_table(matrix: np.ndarray, names: list[str]) -> Table:
-    """Accuracy per true class, with the class it is most often mistaken for. With more than 12
-    classes the rows are laid out in two halves side by side to stay compact."""
+def per_class_table(matrix: np.ndarray, names: list[str]) -> Table | Group:
+    """Accuracy per true class, with the class it is most often mistaken for; classes with no test image
+    are left out (the caption says which). With more than 12 classes the rows are laid out in two halves
+    side by side to stay compact."""
     totals = matrix.sum(axis=1)
     off = matrix.copy()
     np.fill_diagonal(off, 0)
     rows = []
     for i, name in enumerate(names):
-        acc = f"{100 * matrix[i, i] / totals[i]:.2f}" if totals[i] else "—"
+        if not totals[i]:
+            continue
+        acc = f"{100 * matrix[i, i] / totals[i]:.2f}"
         j = int(off[i].argmax())
         worst = f"{names[j]} ({off[i, j]})" if off[i, j] else ""
         rows.append([name, str(int(totals[i])), acc, worst])
@@ -116,6 +120,11 @@ def per_class_table(matrix: np.ndarray, names: list[str]) -> Table:
             k = h * per_col + r
             cells += rows[k] if k < len(rows) else ["", "", "", ""]
         table.add_row(*cells)
+    absent = [name for name, total in zip(names, totals) if not total]
+    if absent:  # a line of its own below the table (a caption would wrap at the table's width)
+        return Group(
+            table, f"{plural(len(absent), 'class', 'classes')} with no test images left out: {', '.join(absent)}"
+        )
     return table
 
 
@@ -124,8 +133,11 @@ class ConfusionHeatmap:
     diagonal (correct) counts are hidden and large counts capped when the full matrix would not fit."""
 
     def __init__(self, matrix: np.ndarray, names: list[str]):
-        self.matrix = matrix
-        self.names = names
+        # a class neither in the test split nor predicted would be an empty row and column: left out
+        keep = [i for i in range(len(names)) if matrix[i].any() or matrix[:, i].any()]
+        self.left_out = len(names) - len(keep)
+        self.matrix = matrix[np.ix_(keep, keep)]
+        self.names = [names[i] for i in keep]
 
     def _table(self, max_width: int) -> Table:
         m, names, n = self.matrix, self.names, len(self.names)
@@ -168,15 +180,17 @@ class ConfusionHeatmap:
             notes.append("· = correct (see the per-class table)")
         if int(off.max()) > cap:
             notes.append(f"{'+' * width} = more than {cap}")
+        if self.left_out:
+            notes.append(f"{plural(self.left_out, 'class', 'classes')} with no test images nor predictions left out")
         if notes:
             table.caption, table.caption_justify = "; ".join(notes), "left"
         return table
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield self._table(options.max_width)
+        yield self._table(options.max_width) if self.names else "Confusion: no test images"
 
 
 def pairs_text(pairs: list[tuple[str, str, int]]) -> str:
     if not pairs:
         return "Most confused: none (every test image classified correctly)"
-    return "Most confused (true → predicted): " + ", ".join(f"{t} → {p} {c}" for t, p, c in pairs)
+    return "Most confused, true → predicted (test images): " + ", ".join(f"{t} → {p} ({c})" for t, p, c in pairs)

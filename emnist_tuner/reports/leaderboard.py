@@ -3,7 +3,8 @@
 One layout whatever the width: the trial columns that fit (``#``, ``time`` and ``epochs`` give way
 first), then the hyperparameters that vary, as columns while they fit, or with ``every_hyperparameter``
 as one folded cell per trial; notes below the table say what was left out. Exports hold every trial
-(unless ``top``), full names and full values.
+(unless ``top``) and every column the table can show, under the names ``--sort`` takes (``EXPORT_COLUMNS``,
+then each hyperparameter set in a trial shown): CSV and JSON with full values, Markdown rounded as the table.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import plural
 from ..runfolder.trials import TrialCounts, TrialRecord, leaderboard_rows, score_ranks, sort_records
 from .formatting import duration, fmt_value
 
@@ -37,6 +39,23 @@ BASE: tuple[tuple[str, JustifyMethod], ...] = (
     ("time", "right"),
 )
 DROP = ("time", "epochs", "#")
+# the exports' columns (JSON keys, CSV and Markdown headers), then the hyperparameters; the table's "#" is
+# rank, "val acc" score, "time" seconds, and its "epochs" cell "A→B of M" is initial_epoch→epochs of
+# epochs_scheduled (epochs: the epoch the trial's model reached; epochs_trained: B - A)
+EXPORT_COLUMNS = (
+    "rank",
+    "trial_id",
+    "status",
+    "score",
+    "epochs",
+    "initial_epoch",
+    "epochs_trained",
+    "epochs_scheduled",
+    "bracket",
+    "round",
+    "seconds",
+    "message",
+)
 TABLE_OVERHEAD = 4  # borders and padding rich adds to every column (3) and to the table (1)
 
 
@@ -101,11 +120,20 @@ def leaderboard_table(
     sort: str | None = None,
     every_hyperparameter: bool = False,
     counts: TrialCounts | None = None,
+    descending: bool | None = None,
 ) -> Leaderboard:
     """The leaderboard (a table and its notes), fitted to ``width`` or else to the width it is printed at.
-    ``every_hyperparameter``: every varying hyperparameter, folded into one cell per trial."""
+    ``every_hyperparameter``: every varying hyperparameter, folded into one cell per trial;
+    ``descending``: the sort's direction (None: the column's own, see ``sort_records``)."""
     return Leaderboard(
-        records, top, title, width=width, sort=sort, every_hyperparameter=every_hyperparameter, counts=counts
+        records,
+        top,
+        title,
+        width=width,
+        sort=sort,
+        every_hyperparameter=every_hyperparameter,
+        counts=counts,
+        descending=descending,
     )
 
 
@@ -117,8 +145,9 @@ def _layout(
     sort: str | None,
     every_hyperparameter: bool,
     counts: TrialCounts | None,
+    descending: bool | None = None,
 ) -> Group:
-    rows = sort_records(records, sort)
+    rows = sort_records(records, sort, descending)
     ranks = score_ranks(records)
     shown = rows[:top] if top else rows
     varying, constant = split_columns(shown)
@@ -126,11 +155,15 @@ def _layout(
         varying.remove(sort)
         varying.insert(0, sort)
     cells = [_cells(r, ranks) for r in shown]
+    folded = [_folded(r, varying) for r in shown] if every_hyperparameter and varying else []
+    # the folded column wraps between name=value pairs, never inside one, where the width allows
+    longest = max((len(pair) for cell in folded for pair in cell.split()), default=0)
+    reserve = max(24, longest + 3) if every_hyperparameter else 0
     base = [name for name, _ in BASE]
     used = TABLE_OVERHEAD + sum(_width(name, [c[name] for c in cells]) for name in base)
     dropped = []
     for name in DROP:
-        if used <= width - (24 if every_hyperparameter else 0):
+        if used <= width - reserve:
             break
         base.remove(name)
         dropped.append(name)
@@ -150,16 +183,15 @@ def _layout(
             table.add_column(name, justify=justify, no_wrap=True)
     for name in columns:
         table.add_column(name, justify="right", no_wrap=True)
-    if every_hyperparameter and varying:
-        table.add_column("hyperparameters", overflow="fold", ratio=1)
-    for r, c in zip(shown, cells):
+    if folded:
+        room = max(1, width - used - 3)
+        table.add_column("hyperparameters", overflow="fold", ratio=1, min_width=min(longest, room))
+    for i, (r, c) in enumerate(zip(shown, cells)):
         row = [c[name] for name in base] + [fmt_value(r.hyperparameters.get(name)) for name in columns]
-        if every_hyperparameter and varying:
-            row.append(" ".join(f"{n}={fmt_value(r.hyperparameters[n])}" for n in varying if n in r.hyperparameters))
-        table.add_row(*row)
+        table.add_row(*(row + folded[i : i + 1]))
     notes = []
     if len(rows) > len(shown):
-        notes.append(f"{len(rows) - len(shown)} more trials not shown (--top 0 or --all shows every trial)")
+        notes.append(f"{plural(len(rows) - len(shown), 'more trial')} not shown (--top 0 shows every trial)")
     if dropped:
         notes.append(
             f"columns left out for the terminal's width: {', '.join(dropped)} (a wider terminal, or "
@@ -172,38 +204,65 @@ def _layout(
         )
     if constant:
         notes.append("same in every trial shown: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in constant.items()))
-    if any(" of " in c["epochs"] for c in cells):
-        notes.append('epochs: trained ("N of M": stopped early, M scheduled)')
+    epochs_notes = [
+        *(['"A→B": continued from epoch A to epoch B'] if any("→" in c["epochs"] for c in cells) else []),
+        *(['"N of M": stopped early, M scheduled'] if any(" of " in c["epochs"] for c in cells) else []),
+    ]
+    if epochs_notes:
+        notes.append(f"epochs: trained ({'; '.join(epochs_notes)})")
     return Group(table, *[Text(note) for note in notes])
 
 
-def leaderboard_text(records: list[TrialRecord], fmt: str, top: int | None = None, sort: str | None = None) -> str:
-    """Every trial (or the ``top`` ones) as JSON, CSV or Markdown, with full names and values."""
-    rows = leaderboard_rows(records, sort)
+def _folded(r: TrialRecord, names: list[str]) -> str:
+    """Every hyperparameter of ``names`` that ``r`` has, as ``name=value`` pairs."""
+    return " ".join(f"{n}={fmt_value(r.hyperparameters[n])}" for n in names if n in r.hyperparameters)
+
+
+def leaderboard_text(
+    records: list[TrialRecord],
+    fmt: str,
+    top: int | None = None,
+    sort: str | None = None,
+    descending: bool | None = None,
+) -> str:
+    """Every trial (or the ``top`` ones) as JSON, CSV or Markdown: ``EXPORT_COLUMNS``, then every
+    hyperparameter set in a trial shown (CSV and Markdown leave out the ones no trial shown has)."""
+    rows = leaderboard_rows(records, sort, descending)
     rows = rows[:top] if top else rows
     if fmt == "json":
-        return json.dumps(rows, indent=2)
-    names, _ = split_columns(records)
-    names = names or sorted({k for r in records for k in r.hyperparameters})
-    base = ["rank", "trial_id", "status", "score", "epochs", "epochs_scheduled", "seconds", "message"]
+        return json.dumps(rows, indent=2) + "\n"
+    names: list[str] = []
+    for row in rows:
+        names += [k for k, v in row["hyperparameters"].items() if k not in names and v is not None]
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(base + names)
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS + tuple(names))
         for row in rows:
             writer.writerow(
-                [row[k] if row[k] is not None else "" for k in base]
-                + [row["hyperparameters"].get(n, "") for n in names]
+                ["" if row[k] is None else row[k] for k in EXPORT_COLUMNS]
+                + [_csv(row["hyperparameters"].get(n)) for n in names]
             )
         return out.getvalue()
-    lines = ["| " + " | ".join(base + names) + " |", "|" + "---|" * (len(base) + len(names))]
+    header = [*EXPORT_COLUMNS, *names]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = [_markdown(row[k]) if k != "score" or row[k] is None else f"{row[k]:.4f}" for k in base]
+        cells = [_markdown(row[k], k) for k in EXPORT_COLUMNS]
         lines.append("| " + " | ".join(cells + [_markdown(row["hyperparameters"].get(n)) for n in names]) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _markdown(value) -> str:
-    """A Markdown cell: the full value (floats as stored), with ``|`` escaped."""
-    text = "" if value is None else ("yes" if value is True else "no" if value is False else str(value))
-    return text.replace("|", "\\|")
+def _csv(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _markdown(value, column: str = "") -> str:
+    """A Markdown cell, rounded as the table rounds it (score to 4 decimals, seconds to the second,
+    hyperparameters as in their columns), with ``|`` escaped."""
+    if value is None:
+        return ""
+    if column == "score":
+        return f"{value:.4f}"
+    if column == "seconds":
+        return str(int(round(value)))
+    return (str(value) if column else fmt_value(value)).replace("|", "\\|")

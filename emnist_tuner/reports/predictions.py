@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from ..errors import plural
+
 
 def predictions_table(rows: list[dict]) -> Table:
     top = max(len(row["top"]) for row in rows)
-    table = Table(title=f"Predictions ({len(rows):,} images)", title_justify="left")
+    table = Table(title=f"Predictions ({plural(len(rows), 'image')})", title_justify="left")
     table.add_column("input", overflow="fold")
     for i in range(top):
         table.add_column(f"#{i + 1}", justify="right", no_wrap=True)

@@ -17,6 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import plural
+
 
 class SearchProgress:
     def __init__(
@@ -85,7 +87,7 @@ class SearchProgress:
     def _status_line(self, running: bool = True) -> None:
         best = f"best {self.best:.4f} (trial {self.best_trial})" if self.best is not None else "no trial completed yet"
         if not running or self.trial is None:
-            self.status.plain = f"{self.done_trials} of {self.total_trials} trials done · {best}"
+            self.status.plain = f"{self.done_trials} of {plural(self.total_trials, 'trial')} done · {best}"
             return
         t = self.trial
         where = f"bracket {t.get('bracket')} round {t.get('round')}" if t.get("bracket") is not None else ""
@@ -103,11 +105,11 @@ class SearchProgress:
             self.data_shown = True
             self.say(
                 f"data: {event['dataset']}: {event['train']:,} train / {event['val']:,} validation images "
-                f"(search); {event['test']:,} test images (held out)"
+                f"(search); {plural(event['test'], 'test image')} (held out)"
             )
             if event.get("subset") and event["subset"] > event["train"]:
                 self.say(
-                    f"--subset {event['subset']:,} is more than the {event['train']:,} training images: the "
+                    f"--subset {event['subset']:,} is more than the {plural(event['train'], 'training image')}: the "
                     "search uses all of them"
                 )
         elif kind == "trial_begin":
@@ -137,11 +139,11 @@ class SearchProgress:
             if event.get("member"):
                 line = (
                     f"ensemble member {event['member']}/{event['members']}: trial "
-                    f"{event['trial_id']}, seed {event['seed']}, {event['epochs']} epochs"
+                    f"{event['trial_id']}, seed {event['seed']}, {plural(event['epochs'], 'epoch')}"
                 )
                 self.status.plain = line
             else:
-                recipe = event.get("recipe") or f"{event['epochs']} epochs"
+                recipe = event.get("recipe") or plural(event["epochs"], "epoch")
                 line = (
                     f"final retrain: trial {event['trial_id']} on all {event['images']:,} training "
                     f"images (train + validation; --subset applies to the search only); recipe: "
@@ -185,7 +187,7 @@ class SearchProgress:
         shown = f"val acc {score:.4f}" if score is not None else event.get("message", "")
         self.say(
             f"trial {event['trial_id']} {status}: {shown} "
-            f"({event.get('seconds', 0):.0f} s, {self.trial_epochs_run} epochs)"
+            f"({event.get('seconds', 0):.0f} s, {plural(self.trial_epochs_run, 'epoch')})"
         )
         self._status_line(running=False)
 
@@ -277,7 +279,8 @@ def schedule_table(config, rounds) -> Group:
         span = f"{r.epochs - r.new_epochs}→{r.epochs}" if r.round else str(r.epochs)
         table.add_row(f"{prefix}{r.bracket}", str(r.round), str(r.trials), span, str(r.trials * r.new_epochs))
     totals = (
-        f"{total_trials(rounds)} trials, {total_epochs(rounds)} epochs in total (KerasTuner's docstring "
+        f"{plural(total_trials(rounds), 'trial')}, {plural(total_epochs(rounds), 'epoch')} in total (KerasTuner's "
+        "docstring "
         f"estimate: {docstring_estimate(config.max_epochs, config.factor, config.iterations):.0f}); "
         "early stopping can end trials sooner"
     )
@@ -289,7 +292,7 @@ def _tta_text(tta: dict | None) -> str:
         return ""
     if tta.get("skipped"):
         return f" (test-time augmentation skipped: {tta['skipped']})"
-    return f" ({tta['test_accuracy']:.4f} with test-time augmentation, {tta['copies']} copies)"
+    return f" ({tta['test_accuracy']:.4f} with test-time augmentation, {plural(tta['copies'], 'copy', 'copies')})"
 
 
 class ConsoleUI:

@@ -11,6 +11,7 @@ from rich.console import Console, Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import plural
 from ..io import read_json_object
 from ..runfolder.layout import RunFolder
 from ..runfolder.transfer_config import BACKBONES
@@ -117,7 +118,7 @@ def _ensemble_table(ensemble: dict | None) -> list:
     )
     tta = ensemble.get("tta") or {}
     table.caption = f"model: {ensemble.get('model')}" + (
-        f"; with test-time augmentation ({tta['copies']} copies): {pct(tta['test_accuracy'])}"
+        f"; with test-time augmentation ({plural(tta['copies'], 'copy', 'copies')}): {pct(tta['test_accuracy'])}"
         if tta.get("test_accuracy") is not None
         else ""
     )
@@ -186,7 +187,7 @@ def architecture_table(model_file: Path, finished: bool = True):
         except (AttributeError, ValueError):  # a layer without one output (Keras raises either)
             shape = "?"
         table.add_row(layer.name, type(layer).__name__, shape, f"{layer.count_params():,}")
-    table.caption = f"total {model.count_params():,} parameters"
+    table.caption = f"total {plural(model.count_params(), 'parameter')}"
     table.caption_justify = "left"
     return table
 

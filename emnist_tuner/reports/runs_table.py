@@ -114,27 +114,80 @@ def compare_table(summaries: list[dict]) -> Table:
     )
     for label, key, fmt in rows:
         table.add_row(label, *["" if s[key] is None else fmt(s[key]) for s in summaries])
-    for name in differing_settings(summaries):  # every setting that tells the runs apart
-        table.add_row(name, *[_setting(s["config"].get(name, "—")) for s in summaries])
+    for name, values in differing_settings(summaries):  # every setting that tells the runs apart
+        table.add_row(name, *values)
     return table
 
 
 NOT_SETTINGS = ("kind", "dataset", "data_dir", "space", "variants", "trials_per_worker")
+# the final-training recipe's ingredients, in the README's words ("The final training and ensembles")
+RECIPE_ROWS = (
+    ("epochs", "final epochs"),
+    ("warmup_epochs", "warm-up epochs"),
+    ("label_smoothing", "label smoothing"),
+    ("ema", "weight average (EMA)"),
+    ("weight_decay", "weight decay"),
+)
 
 
-def differing_settings(summaries: list[dict]) -> list[str]:
-    """The config fields (other than kind, dataset and where the data lives) whose values differ."""
+def recipe_settings(config: dict) -> dict[str, str]:
+    """A run's final-training recipe in a user's words, one entry per ingredient (e.g. "weight decay":
+    "the optimizer's own" for 0); empty when the config has no recipe."""
+    recipe = config.get("recipe")
+    if not isinstance(recipe, dict):
+        return {}
+    from ..runfolder.recipe_config import FinalRecipe
+
+    saved = FinalRecipe.from_value(recipe)
+    epochs = saved.epochs or config.get("epochs")  # train and retrain: the run's --epochs
+    words = {
+        "epochs": (
+            str(epochs)
+            if epochs
+            else "the winner's, as in the search"
+            if config.get("kind", "search") == "search"
+            else "—"
+        ),
+        "warmup_epochs": str(saved.warmup_epochs) if saved.warmup_epochs else "none",
+        "label_smoothing": f"{saved.label_smoothing:g}" if saved.label_smoothing else "none",
+        "ema": "on" if saved.ema else "off",
+        "weight_decay": f"{saved.weight_decay:g}" if saved.weight_decay else "the optimizer's own",
+    }
+    return {label: words[name] for name, label in RECIPE_ROWS}
+
+
+def _settings(config: dict) -> dict[str, str]:
+    """Every setting of a run's config (but ``NOT_SETTINGS``) as the text ``compare`` shows."""
+    shown: dict[str, str] = {}
+    for name, value in config.items():
+        if name in NOT_SETTINGS:
+            continue
+        if name == "recipe":
+            shown.update(recipe_settings(config))
+        else:
+            shown[name] = "all images" if name == "subset" and value is None else _setting(value)
+    return shown
+
+
+def differing_settings(summaries: list[dict]) -> list[tuple[str, list[str]]]:
+    """(name, each run's value as text) of every setting (other than kind, dataset and where the data
+    lives) whose values differ; the recipe's ingredients one by one."""
+    each = [_settings(s["config"]) for s in summaries]
     names: list[str] = []
-    for s in summaries:
-        names += [k for k in s["config"] if k not in names and k not in NOT_SETTINGS]
-    return [k for k in names if len({repr(s["config"].get(k)) for s in summaries}) > 1]
+    for settings in each:
+        names += [k for k in settings if k not in names]
+    rows = [(name, [settings.get(name, "—") for settings in each]) for name in names]
+    return [(name, values) for name, values in rows if len(set(values)) > 1]
 
 
 def _setting(value) -> str:
-    if value is None:
+    """A config value in words: lists joined, ``name: values`` for a dict, yes/no, "none"."""
+    if value is None or value == [] or value == {}:
         return "none"
-    if isinstance(value, (list, dict)):
-        return (
-            ", ".join(map(str, value)) if isinstance(value, list) else ", ".join(f"{k}={v}" for k, v in value.items())
-        )
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_setting(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_setting(v)}" for k, v in value.items())
+    return f"{value:,}" if isinstance(value, int) else str(value)

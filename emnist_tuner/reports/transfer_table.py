@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from ..errors import plural
 from ..experiments.stats import reported_interval, too_few_pairs
 from ..study import FIGURES
 from .formatting import duration, pct
@@ -30,7 +31,7 @@ def retrain_table(metrics: dict) -> Table:
             table.add_row(f"study: {name}", pct(figure), "validation split")
     trained = metrics.get("epochs_trained")
     table.caption = (
-        f"{metrics.get('parameters', 0):,} parameters; {trained} epochs "
+        f"{plural(metrics.get('parameters', 0), 'parameter')}; {plural(trained, 'epoch')} "
         f"(best validation at epoch {metrics.get('best_epoch')}), {duration(metrics.get('train_seconds'))}"
         + (f"; recipe: {metrics['recipe']}" if metrics.get("recipe") else "")
     )
@@ -91,12 +92,12 @@ def transfer_table(results: dict) -> Table:
         else "The difference is within the fold-to-fold noise (the interval includes 0)"
     )
     seeds = results.get("seeds", 1)
-    averaged = f", mean of {seeds} seeds per fold" if seeds > 1 else ""
+    averaged = f", mean of {plural(seeds, 'seed')} per fold" if seeds > 1 else ""
     recipe = results.get("recipe")
     how = (
         "; ".join(f"{k}: {v}" for k, v in recipe.items())
         if isinstance(recipe, dict)
-        else f"{results.get('epochs')} epochs per model"
+        else f"{plural(results.get('epochs'), 'epoch')} per model"
     )
     table.caption = (
         f"Ours: accuracy on each held-out fold{averaged}, glyphs {results['size']} px tall; "

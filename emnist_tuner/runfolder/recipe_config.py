@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from ..errors import ConfigError, plural
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies (training.devices)
 ENSEMBLE_OF = ("seeds", "top")  # K seeds of the winner, or the leaderboard's top K distinct architectures
@@ -58,7 +58,7 @@ class FinalRecipe:
     def describe(self, epochs: int | None = None) -> str:
         """The recipe in words, e.g. "15 epochs: 1 warm-up, cosine to 0; label smoothing 0.1; weight EMA"."""
         epochs = epochs if epochs is not None else self.epochs
-        count = f"{epochs} epochs" if epochs else "the winner's epochs"
+        count = plural(epochs, "epoch") if epochs else "the winner's epochs"
         warmup = f"{self.warmup_epochs} warm-up, " if self.warmup_epochs else ""
         parts = [f"{count}: {warmup}cosine to 0"]
         if self.label_smoothing:

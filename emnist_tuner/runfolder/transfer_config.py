@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..errors import ConfigError
+from ..errors import ConfigError, plural
 from .configs import RunConfig, check_options
 from .layout import TRANSFER_CONFIG
 
@@ -87,21 +87,25 @@ class TransferConfig(RunConfig):
         bn = "learns this data's statistics" if self.batchnorm == "train" else "keeps MNIST's statistics"
         which = "every backbone layer" if self.fine_tune == "all" else "the backbone's top (last conv block, dense)"
         smoothing = f", label smoothing {self.label_smoothing:g}" if self.label_smoothing else ""
-        head = f"new head alone for {self.head_epochs} epochs at {self.head_lr:g}, then " if self.head_epochs else ""
+        head = (
+            f"new head alone for {plural(self.head_epochs, 'epoch')} at {self.head_lr:g}, then "
+            if self.head_epochs
+            else ""
+        )
         return [
             (
                 "transfer",
-                f"{head}{which} for {self.fine_tune_epochs} epochs at {self.fine_tune_lr:g}, "
+                f"{head}{which} for {plural(self.fine_tune_epochs, 'epoch')} at {self.fine_tune_lr:g}, "
                 f"BatchNorm {bn}, augmentation {self.augment}",
             ),
             (
                 "scratch",
-                f"every layer from fresh weights for {self.scratch_epochs} epochs at {self.scratch_lr:g}, "
+                f"every layer from fresh weights for {plural(self.scratch_epochs, 'epoch')} at {self.scratch_lr:g}, "
                 f"augmentation {self.scratch_augment}",
             ),
             (
                 "both",
                 f"Adam with cosine decay, batch {self.batch_size}, glyphs {self.size} px tall{smoothing}; "
-                f"{self.folds} folds x {self.seeds} seed{'s' if self.seeds > 1 else ''}",
+                f"{plural(self.folds, 'fold')} x {plural(self.seeds, 'seed')}",
             ),
         ]

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, plural
 from ..io import read_json_object
 from .layout import TRIAL, RunFolder
 
@@ -64,7 +64,7 @@ def failure_reason(message: str, status: str) -> str:
     """Why a trial failed, in our words (KerasTuner keeps a traceback's last line)."""
     oversized = OVERSIZED.search(message or "")
     if oversized:
-        return f"model too large: {int(oversized.group(1)):,} parameters (over --max-params)"
+        return f"model too large: {plural(int(oversized.group(1)), 'parameter')} (over --max-params)"
     last = (message or "").strip().splitlines()[-1:] or [""]
     text = re.sub(r"^[\w.]+(Error|Exception): ", "", last[0]).strip()
     return text or ("could not be built or trained" if status in ("failed", "invalid") else "")
@@ -119,13 +119,15 @@ def ranked(records: list[TrialRecord]) -> list[TrialRecord]:
     return sorted(records, key=lambda r: (STATUS_ORDER.get(r.status, 5), -(r.score or 0.0), r.trial_id))
 
 
-# Every name a leaderboard shows for a column (table header, export key) sorts by that column.
+# Every name a leaderboard shows for a column (table header, export key) sorts by that column: the
+# table's headers (#, trial, val acc, epochs, time) and the exports' keys (rank, trial_id, score, ...).
 SORT_ALIASES = {
+    "#": "rank",
+    "rank": "rank",
     "score": "score",
     "val_acc": "score",
     "val acc": "score",
-    "#": "score",
-    "rank": "score",
+    "val_accuracy": "score",
     "trial": "trial_id",
     "trial_id": "trial_id",
     "status": "status",
@@ -133,27 +135,55 @@ SORT_ALIASES = {
     "seconds": "seconds",
     "duration": "seconds",
     "epochs": "reached",
+    "initial_epoch": "initial_epoch",
+    "epochs_trained": "trained",
+    "epochs_scheduled": "epochs",
+    "bracket": "bracket",
+    "round": "round",
+    "message": "message",
 }
+DESCENDING_FIRST = ("score",)  # best first; every other column smallest (or first in its order) first
 
 
-def sort_records(records: list[TrialRecord], column: str | None = None) -> list[TrialRecord]:
-    """``ranked`` order, or ordered by ``column`` (score, trial, time, epochs or a hyperparameter's
-    name; unknown values last). Raises ConfigError for an unknown column."""
+def sort_records(
+    records: list[TrialRecord], column: str | None = None, descending: bool | None = None
+) -> list[TrialRecord]:
+    """``ranked`` order, or ordered by ``column`` (any name a leaderboard shows: score, rank, trial, time,
+    epochs, epochs_scheduled, ... or a hyperparameter's name). ``descending``: largest first (None: the
+    column's own order: the score largest first, every other column smallest first); unknown values last,
+    equal ones in ``ranked`` order. Raises ConfigError for an unknown column."""
     base = ranked(records)
-    if column is None or SORT_ALIASES.get(column) == "score":
-        return base
+    field_name = "score" if column is None else SORT_ALIASES.get(column)
     hp_names = {k for r in records for k in r.hyperparameters}
-    if column not in SORT_ALIASES and column not in hp_names:
+    if field_name is None and column not in hp_names:
         known = ", ".join(sorted(set(SORT_ALIASES) | hp_names))
         raise ConfigError(f"--sort: unknown column '{column}'; known: {known}")
+    if descending is None:
+        descending = field_name in DESCENDING_FIRST
+    if field_name == "score" and descending:
+        return base
+    ranks = score_ranks(records)
 
-    def key(r: TrialRecord):
-        value = getattr(r, SORT_ALIASES[column]) if column in SORT_ALIASES else r.hyperparameters.get(column)
-        if column == "status":
-            value = STATUS_ORDER.get(r.status, len(STATUS_ORDER))
-        return (value is None, value if value is not None else 0)
+    def value(r: TrialRecord):
+        if field_name is None:
+            return r.hyperparameters.get(column)
+        if field_name == "status":
+            return STATUS_ORDER.get(r.status, len(STATUS_ORDER))
+        if field_name == "rank":
+            return ranks.get(r.trial_id)
+        if field_name == "score":
+            return r.score if r.status == "completed" else None
+        if field_name == "message":
+            return r.message or None
+        return getattr(r, field_name)
 
-    return sorted(base, key=key)
+    known_values = [r for r in base if value(r) is not None]
+    unknown = [r for r in base if value(r) is None]
+    try:
+        ordered = sorted(known_values, key=value, reverse=descending)
+    except TypeError:  # values of several types (e.g. a hyperparameter saved as 2 and as "2"): as text
+        ordered = sorted(known_values, key=lambda r: str(value(r)), reverse=descending)
+    return ordered + unknown
 
 
 def score_ranks(records: list[TrialRecord]) -> dict[str, int]:
@@ -162,8 +192,9 @@ def score_ranks(records: list[TrialRecord]) -> dict[str, int]:
     return {r.trial_id: i for i, r in enumerate(done, 1)}
 
 
-def leaderboard_rows(records: list[TrialRecord], sort: str | None = None) -> list[dict]:
-    """One dict per trial (rank, id, status, score, epochs, time, hyperparameters), best first or by ``sort``."""
+def leaderboard_rows(records: list[TrialRecord], sort: str | None = None, descending: bool | None = None) -> list[dict]:
+    """One dict per trial (rank, id, status, score, epochs, time, hyperparameters), best first or by ``sort``
+    (``descending``: see ``sort_records``)."""
     ranks = score_ranks(records)
     return [
         {
@@ -181,7 +212,7 @@ def leaderboard_rows(records: list[TrialRecord], sort: str | None = None) -> lis
             "hyperparameters": r.hyperparameters,
             "message": r.message,
         }
-        for r in sort_records(records, sort)
+        for r in sort_records(records, sort, descending)
     ]
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import keras
 
+from ..errors import plural
+
 PREFETCH_BATCHES = 2
 
 
@@ -27,7 +29,7 @@ def batches(x, y, batch_size: int, shuffle: bool = True):
     images, targets = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
     count = int(images.shape[0])
     if int(targets.shape[0]) != count:
-        raise ValueError(f"{count} images but {int(targets.shape[0])} targets")
+        raise ValueError(f"{plural(count, 'image')} but {plural(int(targets.shape[0]), 'target')}")
     order = tf.data.Dataset.range(count)
     if shuffle:
         order = order.shuffle(count, reshuffle_each_iteration=True)

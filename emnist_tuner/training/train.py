@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import RunError
+from ..errors import RunError, plural
 from ..io import write_json_atomic
 from ..runfolder.configs import TrainConfig
 from ..runfolder.layout import RunFolder
@@ -46,8 +46,8 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
     model = build_preset(config.preset, input_shape=data.info.image_shape, num_classes=data.info.num_classes)
     patience = config.effective_patience()
     say(
-        f"preset {config.preset} on {config.dataset}: {model.count_params():,} parameters; "
-        f"{len(data.y_train):,} train / {len(data.y_val):,} val / {len(data.y_test):,} test images; "
+        f"preset {config.preset} on {config.dataset}: {plural(model.count_params(), 'parameter')}; "
+        f"{len(data.y_train):,} train / {len(data.y_val):,} val / {plural(len(data.y_test), 'test image')}; "
         f"early stopping patience {patience or 'off'}"
     )
     say(f"recipe: {config.recipe.describe(config.epochs)}")
@@ -63,7 +63,7 @@ def _train(config: TrainConfig, run: RunFolder, say) -> dict:
     }
     write_json_atomic(run.metrics_file, metrics)
     say(
-        f"test accuracy {record['test_accuracy']:.4f} on {len(data.y_test):,} held-out images "
-        f"({metrics['parameters']:,} parameters)"
+        f"test accuracy {record['test_accuracy']:.4f} on {plural(len(data.y_test), 'held-out image')} "
+        f"({plural(metrics['parameters'], 'parameter')})"
     )
     return metrics

@@ -178,9 +178,48 @@ def test_every_name_the_leaderboard_shows_sorts(tmp_path, capsys):
     names = [cell.strip() for cell in header.strip("┃").split("┃")]
     notes = " ".join(out.split())
     assert "stopped early, M scheduled" in notes and "2 of 3" in out  # trained epochs, not the schedule
-    for name in names + ["initializer", "pooling"]:
-        code, _, err = run_cli(capsys, "leaderboard", str(run), "--sort", name)
-        assert code == 0, f"--sort {name!r}: {err}"
+    exported = set()
+    for fmt in ("csv", "markdown", "json"):
+        out = run_cli(capsys, "leaderboard", str(run), "--format", fmt)[1]
+        if fmt == "json":
+            exported |= {k for k in json.loads(out)[0] if k != "hyperparameters"}  # its keys: sorted by their names
+        else:
+            first = out.splitlines()[0]
+            exported |= set(first.split(",") if fmt == "csv" else first.strip("| ").split(" | "))
+    assert {"epochs_scheduled", "message", "initial_epoch", "epochs_trained", "bracket", "round"} <= exported
+    for name in names + sorted(exported):
+        for direction in ([], ["--descending"], ["--ascending"]):
+            code, _, err = run_cli(capsys, "leaderboard", str(run), "--sort", name, *direction)
+            assert code == 0, f"--sort {name!r} {direction}: {err}"
+
+
+def test_descending_and_ascending_sorts(tmp_path, capsys):
+    run = _search(tmp_path / "run", 4)
+
+    def order(*args):
+        out = run_cli(capsys, "leaderboard", str(run), "--format", "csv", *args)[1]
+        return [row["trial_id"] for row in csv.DictReader(io.StringIO(out))]
+
+    assert order() == order("--descending") == ["0003", "0002", "0001", "0000"]  # the score: best first
+    assert order("--ascending") == ["0000", "0001", "0002", "0003"]
+    assert order("--sort", "trial") == order("--sort", "trial", "--ascending") == ["0000", "0001", "0002", "0003"]
+    assert order("--sort", "trial_id", "--descending") == ["0003", "0002", "0001", "0000"]
+    assert order("--sort", "rank", "--descending", "--top", "1") == ["0000"]
+
+
+def test_all_keeps_top_and_folds_between_values_at_80_columns(tmp_path, capsys, monkeypatch):
+    run = _search(tmp_path / "run", 6)
+    from emnist_tuner.cli.common import console
+
+    monkeypatch.setattr(console, "width", 80)  # a terminal's
+    code, out, _ = run_cli(capsys, "leaderboard", str(run), "--all", "--top", "3")
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    assert code == 0 and len([r for r in rows if r.split("│")[2].strip()]) == 3
+    assert "3 more trials not shown" in " ".join(out.split())
+    folded = [r.split("│")[-2].strip() for r in rows]
+    assert all(len(line) <= 80 for line in out.splitlines() if line.startswith(("│", "┃")))
+    for pair in ("initializer=glorot_uniform", "initializer=lecun_normal"):  # whole on one line
+        assert any(pair in cell.split() for cell in folded), pair
 
 
 def test_leaderboard_of_another_kind_of_run_says_what_shows_it(tmp_path, capsys):
@@ -214,3 +253,11 @@ def test_a_subset_has_exactly_the_images_asked_for():
 
     for size in (101, 99, 333):
         assert len(prepare_data("synthetic", size, seed=3).y_train) == size
+
+
+def test_report_says_what_it_wrote(tmp_path, capsys):
+    run = _search(tmp_path / "run", 3, finished=True)
+    svg, html = tmp_path / "r.svg", tmp_path / "r.html"
+    code, out, err = run_cli(capsys, "report", str(run), "--svg", str(svg), "--html", str(html))
+    assert code == 0, err
+    assert out.splitlines()[-2:] == [f"wrote {svg}", f"wrote {html}"] and svg.is_file() and html.is_file()

@@ -198,16 +198,19 @@ def test_every_method_trains_and_report_runs_compare_show_it(tmp_path, capsys):
         assert label in flat
     code, out, err = run_cli(capsys, "report", str(run))
     assert code == 0, err
-    assert "Ablation of model1 on synthetic: 1 seeds, 1 epochs, 100-image subset (11/11" in " ".join(out.split())
+    assert "Ablation of model1 on synthetic: 1 seed, 1 epoch, 100-image subset (11/11" in " ".join(out.split())
     code, out, _ = run_cli(capsys, "runs", str(tmp_path))
     assert code == 0 and "ablation" in out and "11/11" in out and "completed" in out
-    code, out, _ = run_cli(capsys, "compare", str(run), str(run))
+    import shutil
+
+    shutil.copytree(run, tmp_path / "copy")  # the same run twice is refused: compare it with a copy
+    code, out, _ = run_cli(capsys, "compare", str(run), str(tmp_path / "copy"))
     assert code == 0 and out.count("ablation") >= 4  # kind and setting of both columns
     from emnist_tuner.reports.runs_table import run_summary
 
     summary = run_summary(run)
     assert summary["kind"] == "ablation" and summary["trials"] == "11/11"
-    assert summary["setting"] == "ablation of model1 (10 methods x 1 seeds, 1 epochs)"
+    assert summary["setting"] == "ablation of model1 (10 methods x 1 seed, 1 epoch)"
     base = json.loads((run / "variants/base/seed0/result.json").read_text())
     assert summary["test_accuracy"] == base["test_accuracy"]
 

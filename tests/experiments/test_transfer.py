@@ -272,7 +272,7 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     recorded = json.loads((out_dir / "transfer.json").read_text())
     assert (recorded["head_epochs"], recorded["fine_tune_epochs"], recorded["scratch_epochs"]) == (1, 1, 2)
     assert recorded["batchnorm"] == "frozen" and recorded["fine_tune"] == "all"  # the defaults, recorded
-    assert "transfer: new head alone for 1 epochs" in " ".join(out.split())
+    assert "transfer: new head alone for 1 epoch" in " ".join(out.split())
 
     # A lost fold is retrained alone; finished folds are kept byte for byte.
     (out_dir / "folds" / "fold-2-seed-0.json").unlink()

@@ -126,12 +126,18 @@ def test_sort_and_all_from_the_cli(run_dir, capsys):
         main(["leaderboard", str(run_dir), "--sort", "colour"])
     assert exit_info.value.code == 2 and "unknown column 'colour'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
-        main(["leaderboard", str(run_dir), "--all", "--top", "1"])
+        main(["leaderboard", str(run_dir), "--all"])
     out = capsys.readouterr().out
     assert (exit_info.value.code or 0) == 0
     trial_cells = [line.split("│")[2].strip() for line in out.splitlines() if line.startswith("│")]
-    assert sorted(c for c in trial_cells if c) == ["0000", "0001", "0002", "0003"]  # --all beats --top
+    assert sorted(c for c in trial_cells if c) == ["0000", "0001", "0002", "0003"]  # --all: every trial
     header = next(line for line in out.splitlines() if line.startswith("┃"))
     assert "hyperparameters" in header and "not shown" not in out  # every varying one, folded into one column
     flat = " ".join(out.split())
     assert all(name in flat for name in ("conv_blocks=", "learning_rate=", "filters_2="))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["leaderboard", str(run_dir), "--all", "--top", "2"])
+    out = capsys.readouterr().out
+    trial_cells = [line.split("│")[2].strip() for line in out.splitlines() if line.startswith("│")]
+    assert [c for c in trial_cells if c] == ["0001", "0000"]  # --top holds with --all too
+    assert "2 more trials not shown" in " ".join(out.split()) and "hyperparameters" in out

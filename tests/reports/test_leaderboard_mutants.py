@@ -85,7 +85,7 @@ def test_top_shows_the_best_and_says_how_many_more_there_are():
     text = render(leaderboard_table(_records(), top=2), width=200)
     assert [row[1] for row in _rows(text)] == ["0001", "0000"]
     flat = " ".join(text.split())
-    assert "2 more trials not shown (--top 0 or --all shows every trial)" in flat
+    assert "2 more trials not shown (--top 0 shows every trial)" in flat
     assert "same in every trial shown: opt=adam" in flat
     assert [row[1] for row in _rows(render(leaderboard_table(_records(), top=0), width=200))] == [
         "0001",
@@ -150,47 +150,94 @@ def test_json_export_holds_every_trial_or_the_top_ones():
     assert [r["trial_id"] for r in by_lr] == ["0003", "0000", "0001", "0002"]
 
 
+EXPORT_HEADER = [
+    "rank",
+    "trial_id",
+    "status",
+    "score",
+    "epochs",
+    "initial_epoch",
+    "epochs_trained",
+    "epochs_scheduled",
+    "bracket",
+    "round",
+    "seconds",
+    "message",
+]
+
+
 def test_csv_cells_are_blank_where_unknown_or_inactive():
-    rows = list(csv.reader(io.StringIO(leaderboard_text(_records(), "csv"))))
-    assert rows[0] == [
-        "rank",
-        "trial_id",
-        "status",
-        "score",
-        "epochs",
-        "epochs_scheduled",
-        "seconds",
-        "message",
-        "lr",
-        "blocks",
-    ]
-    assert rows[1] == ["1", "0001", "completed", "0.95", "4", "9", "9", "", "0.01", "3"]
-    assert rows[4] == ["", "0002", "failed", "", "0", "9", "", "too big", "0.1", ""]
+    text = leaderboard_text(_records(), "csv")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == EXPORT_HEADER + ["lr", "opt", "blocks"]  # every hyperparameter, the constant one too
+    assert rows[1] == ["1", "0001", "completed", "0.95", "4", "0", "4", "9", "", "", "9", "", "0.01", "adam", "3"]
+    assert rows[4] == ["", "0002", "failed", "", "0", "0", "", "9", "", "", "", "too big", "0.1", "adam", ""]
     assert len(rows) == 5
     assert len(list(csv.reader(io.StringIO(leaderboard_text(_records(), "csv", top=2))))) == 3
+    assert "\r" not in text and text.endswith("\n")  # Unix line ends
+
+
+def test_exports_carry_the_tables_epochs_under_the_same_names():
+    # the table's "3→5 of 9" is initial_epoch 3, epochs (reached) 5, epochs_scheduled 9 in every export
+    records = [TrialRecord("0000", "completed", 0.9, epochs=9, initial_epoch=3, trained=2, bracket=1, round=1)]
+    assert _rows(render(leaderboard_table(records), width=200))[0][4] == "3→5 of 9"
+    (row,) = json.loads(leaderboard_text(records, "json"))
+    (csv_row,) = csv.DictReader(io.StringIO(leaderboard_text(records, "csv")))
+    markdown = leaderboard_text(records, "markdown").splitlines()
+    md_row = dict(zip(markdown[0].strip("| ").split(" | "), markdown[2].strip("| ").split(" | ")))
+    for export in (row, csv_row, md_row):
+        assert [str(export[k]) for k in ("epochs", "initial_epoch", "epochs_trained", "epochs_scheduled")] == [
+            "5",
+            "3",
+            "2",
+            "9",
+        ]
+        assert str(export["bracket"]) == "1" and str(export["round"]) == "1"
+    assert list(row)[:12] == EXPORT_HEADER[:11] + ["hyperparameters"]
+
+
+def test_exports_leave_out_hyperparameters_no_trial_shown_has():
+    records = _records()
+    records[3].hyperparameters["filters_4"] = 64  # only the running trial, 3rd by rank
+    assert "filters_4" in next(csv.reader(io.StringIO(leaderboard_text(records, "csv"))))
+    for fmt in ("csv", "markdown"):
+        assert "filters_4" not in leaderboard_text(records, fmt, top=2)
+
+
+def test_json_ends_with_a_newline():
+    text = leaderboard_text(_records(), "json")
+    assert text.endswith("]\n") and not text.endswith("\n\n")
 
 
 def test_when_no_hyperparameter_varies_the_exports_show_them_all():
     records = [TrialRecord("0", "completed", 0.5, hyperparameters={"b": 1, "a": True})]
     header = next(csv.reader(io.StringIO(leaderboard_text(records, "csv"))))
-    assert header[-2:] == ["a", "b"]
+    assert header[-2:] == ["b", "a"]
     markdown = leaderboard_text(records, "markdown").splitlines()
-    assert markdown[0].endswith("| message | a | b |") and markdown[2].endswith("|  | yes | 1 |")
+    assert markdown[0].endswith("| message | b | a |") and markdown[2].endswith("|  | 1 | yes |")
 
 
 def test_markdown_cells():
     records = _records()
     records[2].message = "a | b"
     lines = leaderboard_text(records, "markdown").splitlines()
-    assert (
-        lines[0] == "| rank | trial_id | status | score | epochs | epochs_scheduled | seconds | message | lr | blocks |"
-    )
-    assert lines[1] == "|" + "---|" * 10
-    assert lines[2] == "| 1 | 0001 | completed | 0.9500 | 4 | 9 | 9 |  | 0.01 | 3 |"
-    assert lines[5] == "|  | 0002 | failed |  | 0 | 9 |  | a \\| b | 0.1 |  |"
+    assert lines[0] == "| " + " | ".join(EXPORT_HEADER + ["lr", "opt", "blocks"]) + " |"
+    assert lines[1] == "|" + "---|" * 15
+    assert lines[2] == "| 1 | 0001 | completed | 0.9500 | 4 | 0 | 4 | 9 |  |  | 9 |  | 0.01 | adam | 3 |"
+    assert lines[5] == "|  | 0002 | failed |  | 0 | 0 |  | 9 |  |  |  | a \\| b | 0.1 | adam |  |"
     assert len(lines) == 6 and leaderboard_text(records, "markdown").endswith("|\n")
     flags = [TrialRecord("0", "completed", 0.5, hyperparameters={"bn": False}), TrialRecord("1", "completed", 0.4)]
     assert leaderboard_text(flags, "markdown").splitlines()[2].endswith("| no |")
+
+
+def test_markdown_rounds_as_the_table_does():
+    records = [
+        TrialRecord("0", "completed", 0.98019802, seconds=28.5417001247406, hyperparameters={"lr": 0.001743543252})
+    ]
+    row = leaderboard_text(records, "markdown").splitlines()[2]
+    assert "| 0.9802 |" in row and "| 29 |" in row and row.endswith("| 0.0017 |")
+    assert "28.54" not in row and "0.00174" not in row
+    assert "28.5417001247406" in leaderboard_text(records, "csv")  # CSV and JSON keep full values
 
 
 def test_the_notes_word_for_word():

@@ -9,7 +9,13 @@ import pytest
 from helpers import render, snapshot
 
 from emnist_tuner.data import datasets
-from emnist_tuner.reports.confusion import ConfusionHeatmap, confusion_matrix, most_confused
+from emnist_tuner.reports.confusion import (
+    ConfusionHeatmap,
+    confusion_matrix,
+    most_confused,
+    pairs_text,
+    per_class_table,
+)
 from emnist_tuner.reports.report import build_report, save_report
 
 
@@ -106,7 +112,7 @@ def test_report_key_cells(run_dir, width):
     g3 = _row(text, "g3").split("│")
     assert g3[2].strip() == "20" and g3[3].strip() == "50.00" and g3[4].strip() == "g8 (10)"
     assert _row(text, "g0").split("│")[3].strip() == "100.00"
-    assert "g3 → g8 10, g1 → g7 4" in " ".join(text.split())
+    assert "g3 → g8 (10), g1 → g7 (4)" in " ".join(text.split())
     assert "Model file best_model.keras is missing" in text
     assert "validation accuracy; ours are held-out test accuracy" in " ".join(text.split())
     assert "(synthetic) has no study figure" in " ".join(text.split())
@@ -297,3 +303,31 @@ def test_the_winners_recipe_and_its_ensemble(run_dir):
     assert "Ensemble (seeds)" in text
     assert [c.strip() for c in _row(text, "2").split("│")[1:6]] == ["2", "0001", "1", "3", "94.00"]
     assert "95.50" in _row(text, "mean").split("│")[5]
+
+
+def test_classes_without_test_images_are_left_out_and_counted():
+    # 26 letter classes, test images of the first 13 only (one of them also read as "Z")
+    labels = np.repeat(np.arange(13), 5)
+    predictions = labels.copy()
+    predictions[0] = 25
+    names = list(datasets.LETTERS)
+    matrix = confusion_matrix(labels, predictions, 26)
+    table = _render(per_class_table(matrix, names), 120)
+    shown = [c.strip() for line in table.splitlines() if line.startswith("│") for c in line.split("│")[1::4]]
+    assert sorted(c for c in shown if c) == names[:13]  # no empty rows for N..Z
+    assert all(line.strip("│ ") for line in table.splitlines() if line.startswith("│"))
+    assert "13 classes with no test images left out: N, O, P" in " ".join(table.split())
+    heatmap = _render(ConfusionHeatmap(matrix, names), 120)
+    header = next(line for line in heatmap.splitlines() if line.split()[:1] == ["A"]).split()
+    assert header == names[:13] + ["Z"]  # Z was predicted: kept; the other 12 left out
+    assert "12 classes with no test images nor predictions left out" in " ".join(heatmap.split())
+    one = np.zeros((3, 3), dtype=int)
+    one[0, 0] = 4
+    assert "2 classes with no test images left out: b, c" in _render(per_class_table(one, ["a", "b", "c"]))
+    one[1, 1] = 1
+    assert "1 class with no test images left out: c" in _render(per_class_table(one, ["a", "b", "c"]))
+
+
+def test_most_confused_pairs_are_unambiguous_for_digits():
+    text = pairs_text([("5", "3", 12), ("7", "9", 4)])
+    assert text == "Most confused, true → predicted (test images): 5 → 3 (12), 7 → 9 (4)"

@@ -59,3 +59,38 @@ def test_compare_and_runs_errors(tmp_path, capsys):
     assert code == 2 and err == "error: compare needs two or more run folders; for one, see `emnist-tuner report RUN`\n"
     code, _, err = run_cli(capsys, "runs", str(tmp_path / "absent"))
     assert code == 1 and "is not a folder" in err
+
+
+def test_compare_shows_the_recipe_in_words(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    for name, recipe, subset in (
+        ("a", {"epochs": None, "warmup_epochs": 1, "label_smoothing": 0.1, "ema": True, "weight_decay": 0.0}, 10000),
+        ("b", {"epochs": 12, "warmup_epochs": 0, "label_smoothing": 0.0, "ema": False, "weight_decay": 5e-4}, None),
+    ):
+        _search_run(tmp_path / name)
+        config = json.loads((tmp_path / name / "config.json").read_text())
+        config.update(recipe=recipe, subset=subset, restrict={"pooling": ["max", "average"]} if subset else {})
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+    code, out, err = run_cli(capsys, "compare", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert code == 0, err
+    rows = {
+        cells[0]: cells[1:]
+        for cells in ([c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines())
+        if cells
+    }
+    assert rows["final epochs"] == ["the winner's, as in the search", "12"]
+    assert rows["warm-up epochs"] == ["1", "none"] and rows["label smoothing"] == ["0.1", "none"]
+    assert rows["weight average (EMA)"] == ["on", "off"]
+    assert rows["weight decay"] == ["the optimizer's own", "0.0005"]
+    assert rows["subset"] == ["10,000", "all images"] and rows["restrict"] == ["pooling: max, average", "none"]
+    for python in ("None", "True", "False", "=", "[", "{"):
+        assert python not in out, python
+
+
+def test_compare_refuses_the_same_run_twice(tmp_path, capsys):
+    _search_run(tmp_path / "a")
+    _search_run(tmp_path / "b")
+    for second in (str(tmp_path / "a"), f"{tmp_path}/./a/"):
+        code, out, err = run_cli(capsys, "compare", str(tmp_path / "a"), str(tmp_path / "b"), second)
+        assert code == 2 and out == "" and err.startswith("error: compare: ") and err.count("\n") == 1
+        assert err.endswith("; give two or more different run folders\n")

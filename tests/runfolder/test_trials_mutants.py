@@ -194,6 +194,24 @@ def test_sorting_by_each_column(column, order):
     assert [r.trial_id for r in sort_records(_sortable(), column)] == order
 
 
+@pytest.mark.parametrize(
+    "column, descending, order",
+    [
+        ("score", False, ["0002", "0001", "0003", "0000"]),  # worst completed first; unscored last
+        ("score", True, ["0001", "0002", "0003", "0000"]),
+        ("rank", True, ["0002", "0001", "0003", "0000"]),  # rank 2 before rank 1; unranked last
+        ("time", True, ["0002", "0000", "0003", "0001"]),  # longest first, unknown still last
+        ("lr", True, ["0003", "0002", "0000", "0001"]),
+        ("trial", True, ["0003", "0002", "0001", "0000"]),
+        ("epochs_scheduled", True, ["0002", "0003", "0001", "0000"]),  # 9, 9, 3, 3: ties in ranked order
+        ("epochs_scheduled", False, ["0001", "0000", "0002", "0003"]),
+        ("initial_epoch", None, ["0001", "0002", "0000", "0003"]),
+    ],
+)
+def test_sorting_either_way(column, descending, order):
+    assert [r.trial_id for r in sort_records(_sortable(), column, descending)] == order
+
+
 def test_equal_values_keep_the_ranked_order():
     records = [
         _record("0000", "completed", 0.5, hyperparameters={"opt": "adam"}),
@@ -207,8 +225,8 @@ def test_an_unknown_sort_column_lists_the_known_ones():
     with pytest.raises(ConfigError) as error:
         sort_records(_sortable(), "colour")
     message = str(error.value)
-    assert message.startswith("--sort: unknown column 'colour'; known: #, duration, epochs, lr, rank, score,")
-    assert message.endswith("status, time, trial, trial_id, val acc, val_acc")
+    assert message.startswith("--sort: unknown column 'colour'; known: #, bracket, duration, epochs, epochs_scheduled,")
+    assert message.endswith("status, time, trial, trial_id, val acc, val_acc, val_accuracy")
 
 
 def test_leaderboard_rows_hold_every_field_in_order():

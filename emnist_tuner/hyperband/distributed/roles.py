@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ...errors import ConfigError, RunError
+from ...errors import ConfigError, RunError, plural
 from ...runfolder.configs import SearchConfig
 from ...runfolder.layout import CHIEF_LOG, RunFolder, worker_log_name
 from ..process import run_worker_process
@@ -202,7 +202,7 @@ def run_worker_role(
                 == "search_done"
             ):
                 break
-    ui.say(f"worker {worker_id}: the oracle has no trial left; {display.finished} trials finished here")
+    ui.say(f"worker {worker_id}: the oracle has no trial left; {plural(display.finished, 'trial')} finished here")
     return display.finished
 
 
