@@ -112,9 +112,9 @@ def ablation_figure(summary: dict) -> Figure | None:
     ax.axvline(0, color="black", lw=1)
     ax.set_yticks(range(len(rows)), [r["label"] for r in rows], fontsize=9)
     confidence = int(round(100 * float(summary.get("confidence") or 0.95)))
-    shown = f"line: {confidence} % interval" if drawn else f"no interval: fewer than {MIN_PAIRS} seeds paired"
+    shown = f"line: {confidence} % interval" if drawn else f"no interval: fewer than {plural(MIN_PAIRS, 'seed')} paired"
     if 0 < drawn < len(rows):
-        shown += f" (grey dots: fewer than {MIN_PAIRS} seeds paired)"
+        shown += f" (grey dots: fewer than {plural(MIN_PAIRS, 'seed')} paired)"
     ax.set_xlabel(f"test accuracy: variant − base (points), mean paired by seed; {shown}")
     ax.grid(axis="x", alpha=0.3)
     fig.suptitle(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import plural
 from ..runfolder.trials import TrialRecord
 from . import search_data as sd
 
@@ -39,7 +40,7 @@ def unavailable(records: list[TrialRecord]) -> str | None:
     if not sd.importance(records):
         return (
             f"not enough trials: no hyperparameter has two values each tried by {sd.MIN_GROUP} or more of "
-            f"the {n} completed trials"
+            f"the {plural(n, 'completed trial')}"
         )
     return None
 
@@ -92,7 +93,7 @@ def importance_shares(records: list[TrialRecord], resamples: int = RESAMPLES, se
             n,
             no_effect=names,
             alone=alone,
-            reason=f"not enough trials: with {n} completed trials no hyperparameter explains any of the "
+            reason=f"not enough trials: with {plural(n, 'completed trial')} no hyperparameter explains any of the "
             "variance beyond noise",
         )
     scores = np.array([r.score for r in sd.completed(records)], dtype=float)

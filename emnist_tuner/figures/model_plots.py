@@ -46,7 +46,7 @@ def confusion_figure(matrix: np.ndarray, names: list[str]) -> Figure:
     errors = int(matrix.sum() - np.trace(matrix))
     title = f"Confusion matrix: {plural(errors, 'error')} in {plural(int(matrix.sum()), 'test image')}"
     if left_out:
-        title += f"\n{left_out} of {len(names)} classes left out: no test images"
+        title += f"\n{left_out} of {plural(len(names), 'class', 'classes')} left out: no test images"
         if len(columns) > len(rows):
             title += f" ({len(columns) - len(rows)} kept as columns: the model predicted them)"
     fig.suptitle(title)
@@ -82,7 +82,7 @@ def per_class_figure(matrix: np.ndarray, names: list[str]) -> Figure:
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, frameon=False)
     title = "Per-class test accuracy, each with its 95 % interval"
     if data.left_out:
-        title += f"\n{len(data.left_out)} of {len(names)} classes left out: no test images"
+        title += f"\n{len(data.left_out)} of {plural(len(names), 'class', 'classes')} left out: no test images"
     fig.suptitle(title, fontsize=11)
     return fig
 

@@ -42,7 +42,7 @@ KIND_COMMAND = {"search": "search", "train": "train", "ablation": "ablate"}
 def belongs_elsewhere(name: str, kind: str) -> str:
     """Why figure ``name`` is not drawn for a run of ``kind``: which runs have it, and what this one has."""
     owners = [k for k, names in KIND_FIGURES.items() if name in names]
-    runs = " and ".join(f"{k} runs (emnist-tuner {KIND_COMMAND[k]})" for k in owners)
+    runs = " and ".join(f"{k} runs (emnist-tuner {KIND_COMMAND[k]})" for k in owners)  # not a count: k is a kind
     mine = ", ".join(KIND_FIGURES.get(kind, ()))
     return f"a figure of {runs} only; {article(kind)} run has: {mine}"
 

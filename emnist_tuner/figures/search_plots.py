@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
+from ..errors import plural
 from ..runfolder.trials import TrialRecord
 from . import importance_data as imp
 from . import search_data as sd
@@ -184,9 +185,10 @@ def importance_figure(records: list[TrialRecord]) -> Figure:
         listed = ", ".join(shares.no_effect[:8]) + (
             f" and {len(shares.no_effect) - 8} more" if len(shares.no_effect) > 8 else ""
         )
-        fig.supxlabel(f"no effect measurable with {shares.trials} trials: {listed}", fontsize=8, color="#555")
+        fig.supxlabel(f"no effect measurable with {plural(shares.trials, 'trial')}: {listed}", fontsize=8, color="#555")
     fig.suptitle(
-        f"Hyperparameter importance over {shares.trials} completed trials ({imp.RESAMPLES} bootstrap resamples)"
+        f"Hyperparameter importance over {plural(shares.trials, 'completed trial')} "
+        f"({imp.RESAMPLES} bootstrap resamples)"
     )
     return fig
 

@@ -46,7 +46,7 @@ def check_suffix(fmt: str, out: Path) -> None:
     if out.suffix == suffix or (not suffix and out.suffix not in FORMATS.values()):
         return
     other = next((f for f, s in FORMATS.items() if s and s == out.suffix), None)
-    what = f"{fmt} exports are {suffix} files" if suffix else f"{fmt} exports are folders"
+    what = f"{fmt} exports are {suffix} files" if suffix else f"{fmt} exports are folders"  # not a count
     fix = f"give a path ending in {suffix}" if suffix else f"give a path without {out.suffix}"
     raise ConfigError(f"--out {out}: {what}; {fix}" + (f" (or --format {other} for {out.suffix})" if other else ""))
 
