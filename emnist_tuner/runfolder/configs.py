@@ -65,9 +65,19 @@ class RunConfig:
                 out.append(
                     f"{name}={saved} (you asked {new})"
                     if len(saved) + len(new) < 120
-                    else f"{name} differs (made by another emnist-tuner version, or other options)"
+                    else f"{name} differs ({self.why_it_differs()})"
                 )
         return out
+
+    def why_it_differs(self) -> str:
+        """Why a long saved value may differ from the one asked: the version that made the run this config
+        was loaded from (recorded in its ``origin.json``) against this one, or other options."""
+        folder = self.__dict__.get("_folder")
+        if folder is None:
+            return "made by another emnist-tuner version, or other options"
+        from .origin import made_by
+
+        return f"{made_by(folder)}; or other options"
 
     def save(self, folder: Path | str) -> None:
         """Writes the config to ``folder`` (atomically)."""
@@ -87,7 +97,9 @@ class RunConfig:
             raise RunError(f"{folder} is {article(kind)} run, not {article(cls.KIND)} run")
         known = {f.name for f in dataclasses.fields(cls)}
         try:
-            return cls(**{k: v for k, v in values.items() if k in known})
+            config = cls(**{k: v for k, v in values.items() if k in known})
+            config.__dict__["_folder"] = Path(folder)  # for ``made_by``: not a field, never saved
+            return config
         except (TypeError, ConfigError) as exc:
             raise RunError(f"{path} is damaged ({exc}); restore it or start a new run folder") from None
 
@@ -346,8 +358,10 @@ def load_config(run_dir: Path | str) -> RunConfig:
         )
     kind, kinds = saved_kind(run), run_kinds()
     if kind not in kinds:
+        from .origin import made_by
+
         raise RunError(
-            f"{run.config_file} names an unknown kind of run ({kind!r}); it was not written by this "
-            "version of emnist-tuner"
+            f"{run.config_file} names an unknown kind of run ({kind!r}); it was not written by this version of "
+            f"emnist-tuner ({made_by(run.path)}); use the version that made it"
         )
     return kinds[kind].load(run.path)
