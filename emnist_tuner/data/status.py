@@ -28,9 +28,10 @@ class DatasetStatus:
         return self.state in ("invalid", "not downloaded")
 
 
-def _offline(missing: list[DataFile]) -> str:
-    """How to get ``missing`` without a download: copy the files into the cache, or name their folder."""
-    names = ", ".join(m.name for m in missing)
+def _offline(missing: list[DataFile], named: bool = True) -> str:
+    """How to get ``missing`` without a download: copy the files into the cache, or name their folder
+    (``named``: the files' names are said here; else they were said before)."""
+    names = ", ".join(m.name for m in missing) if named else "them"
     return f"copy {names} into {cache_dir() / missing[0].subdir}, or {OFFLINE}"
 
 
@@ -77,9 +78,9 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
             names = ", ".join(m.name for m in missing)
             found = f"; found and verified: {', '.join(verified)}" if verified else ""
             if all(m.downloadable for m in missing):
-                how = f"to get it: `emnist-tuner data --download`, or {_offline(missing)}"
+                how = f"to get it: `emnist-tuner data --download`, or {_offline(missing, named=False)}"
             else:
-                how = f"it cannot be downloaded: {_offline(missing)} (see the README's data section)"
+                how = f"it cannot be downloaded: {_offline(missing, named=False)} (see the README's data section)"
             status.message = f"missing {names}{found}; {how}"
             return status
         status.sizes = load_dataset(name, files=verified).sizes()  # already verified: not hashed again
