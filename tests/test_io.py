@@ -4,6 +4,7 @@ of one; a failed write leaves the old file and no temporary file; new files get 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,3 +96,15 @@ def test_an_output_path_that_can_be_written_is_returned_and_nothing_is_created(t
     assert check_output_path(tmp_path / "new" / "plots", "--out", folder=True) == tmp_path / "new" / "plots"
     assert check_output_path(tmp_path / "new" / "r.html", "--html", create=True) == tmp_path / "new" / "r.html"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_removing_a_leftover_never_raises(tmp_path):
+    from emnist_tuner.io import remove_quietly
+
+    (tmp_path / "a-file").write_text("mine")
+    tree = tmp_path / ".w.partial"
+    (tree / "variables").mkdir(parents=True)  # a SavedModel export is a folder
+    (tree / "variables" / "v.index").write_text("x")
+    for leftover in (tree, tmp_path / "a-file" / ".w.onnx.partial.onnx", tmp_path / "absent", "/proc/.w.partial.onnx"):
+        remove_quietly(Path(leftover))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
