@@ -48,8 +48,6 @@ def test_text_json_and_npy_land_whole_at_their_path_with_the_usual_permissions(t
 
 
 def test_a_failure_to_remove_the_temporary_file_does_not_hide_the_writes_own_error(tmp_path, monkeypatch):
-    from pathlib import Path
-
     def fail(tmp):
         raise ValueError("the writer's own error")
 
