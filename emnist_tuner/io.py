@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .errors import ConfigError
+
 # the process's umask, read once (reading it means setting it: another thread could create a file
 # in between with the wrong permissions); file permissions are 0o666 less this
 _UMASK = os.umask(0)
@@ -34,15 +36,72 @@ def write_atomic(path: Path | str, write: Callable[[Path], object], suffix: str 
     resume after a kill, sees the old file or the new one, never half of one. Nothing is left on failure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(path, suffix)
+    tmp = temp_beside(path, suffix)  # an OSError here is the write's own error: nothing was created
     try:
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)
         raise
+
+
+def remove_quietly(path: Path) -> None:
+    """Removes the file (or folder tree) ``path`` if it is there; a failure to remove it is not an error of
+    its own (the error that made it a leftover is the one to report)."""
+    import shutil
+
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_output_path(path: Path | str, option: str, *, folder: bool = False, create: bool = False) -> Path:
+    """ConfigError (one line, exit 2) unless ``path`` can be written, checked before any work and creating
+    nothing: a file (``folder=False``: not an existing folder, in an existing folder, or in one the command
+    creates when ``create``) or a folder (``folder=True``: an existing folder, or one that can be created).
+    Whether the folder takes a new file is tried (a temporary file that leaves no trace): permissions alone
+    do not tell for root, a read-only mount or ``/proc``."""
+    path = Path(path)
+    if folder:
+        where = _nearest_existing(path)
+        if not where.is_dir():
+            raise ConfigError(f"{option} {path} is a file (or under one); choose a folder")
+    else:
+        if path.is_dir():
+            raise ConfigError(f"{option} {path}: it is a folder; give a file name")
+        parent = path.parent
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"{option} {path}: {parent} is a file, not a folder; choose a path in a folder")
+        if not parent.exists() and not create:
+            raise ConfigError(
+                f"{option} {path}: the folder {parent} does not exist; create it or choose a path in an existing folder"
+            )
+        where = parent if parent.is_dir() else _nearest_existing(parent)
+    if not where.is_dir():
+        raise ConfigError(f"{option} {path}: {where} is a file, not a folder; choose a path in a folder")
+    try:
+        with tempfile.TemporaryFile(dir=where, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise ConfigError(
+            f"{option} {path} is not writable ({why}); choose a folder you can write to"
+            if folder
+            else f"{option} {path}: cannot create files in {where} ({why}); choose a folder you can write to"
+        ) from None
+    return path
 
 
 def write_text_atomic(path: Path | str, text: str) -> None:

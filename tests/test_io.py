@@ -4,6 +4,7 @@ of one; a failed write leaves the old file and no temporary file; new files get 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,3 +45,64 @@ def test_text_json_and_npy_land_whole_at_their_path_with_the_usual_permissions(t
     np.testing.assert_array_equal(np.load(tmp_path / "a" / "predictions.npy"), np.arange(5, dtype=np.int16))
     for path in (tmp_path / "a").iterdir():
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+
+
+def test_a_failure_to_remove_the_temporary_file_does_not_hide_the_writes_own_error(tmp_path, monkeypatch):
+    def fail(tmp):
+        raise ValueError("the writer's own error")
+
+    def cannot_unlink(self, missing_ok=False):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "unlink", cannot_unlink)
+    with pytest.raises(ValueError, match="the writer's own error"):  # not a PermissionError from the clean-up
+        write_atomic(tmp_path / "x.json", fail)
+
+
+# ------------------------------------------------------------------ output paths, checked before any work
+
+
+@pytest.mark.parametrize(
+    ("where", "folder", "phrase"),
+    [
+        ("/proc/w.onnx", False, "cannot create files in /proc"),
+        ("/proc/plots", True, "is not writable"),
+        ("{tmp}/a-file/w.onnx", False, "a-file is a file, not a folder"),
+        ("{tmp}/a-file/plots", True, "is a file (or under one); choose a folder"),
+        ("{tmp}/no/such/w.onnx", False, "the folder {tmp}/no/such does not exist"),
+        ("{tmp}", False, "it is a folder; give a file name"),
+        ("{tmp}/a-file", True, "is a file (or under one); choose a folder"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_one_config_error(tmp_path, where, folder, phrase):
+    from emnist_tuner.errors import ConfigError
+    from emnist_tuner.io import check_output_path
+
+    (tmp_path / "a-file").write_text("mine")
+    path = where.format(tmp=tmp_path)
+    with pytest.raises(ConfigError) as error:
+        check_output_path(path, "--out", folder=folder)
+    message = str(error.value)
+    assert message.startswith(f"--out {path}") and phrase.format(tmp=tmp_path) in message and "\n" not in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing created, nothing left
+
+
+def test_an_output_path_that_can_be_written_is_returned_and_nothing_is_created(tmp_path):
+    from emnist_tuner.io import check_output_path
+
+    assert check_output_path(tmp_path / "m.onnx", "--out") == tmp_path / "m.onnx"
+    assert check_output_path(tmp_path / "new" / "plots", "--out", folder=True) == tmp_path / "new" / "plots"
+    assert check_output_path(tmp_path / "new" / "r.html", "--html", create=True) == tmp_path / "new" / "r.html"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_removing_a_leftover_never_raises(tmp_path):
+    from emnist_tuner.io import remove_quietly
+
+    (tmp_path / "a-file").write_text("mine")
+    tree = tmp_path / ".w.partial"
+    (tree / "variables").mkdir(parents=True)  # a SavedModel export is a folder
+    (tree / "variables" / "v.index").write_text("x")
+    for leftover in (tree, tmp_path / "a-file" / ".w.onnx.partial.onnx", tmp_path / "absent", "/proc/.w.partial.onnx"):
+        remove_quietly(Path(leftover))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from ..errors import ConfigError, RunError
+from ..io import check_output_path
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import article
 from .common import DataDirOption, console
@@ -89,6 +90,8 @@ def report(
     from ..reports.report import build_report, save_report
 
     read_run_config(run_dir)
+    if svg is not None:
+        check_output_path(svg, "--svg")
     if html is not None:
         from ..figures.dashboard import check_html_path
 

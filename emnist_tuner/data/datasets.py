@@ -8,16 +8,15 @@ Every file is verified by sha256 before it is read (see ``datafiles``).
 
 from __future__ import annotations
 
-import gzip
 import string
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError, plural
+from ..errors import ConfigError, DataError
 from .files import DataFile, locate_all
+from .idx import read_alphadigits, read_idx, read_idx_pair  # noqa: F401 - read_idx: re-exported
 
 _MNIST_URLS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -201,82 +200,6 @@ def get_info(name: str) -> DatasetInfo:
         raise ConfigError(f"unknown dataset '{name}'; known: {', '.join(DATASETS)}") from None
 
 
-# ---------------------------------------------------------------- file formats
-
-
-def _read_gzip(path: Path) -> bytes:
-    """The file's bytes, decompressed when it is gzipped (the datasets' files are; a user's may not be)."""
-    try:
-        with open(path, "rb") as handle:
-            if handle.read(2) != b"\x1f\x8b":
-                if path.suffix == ".gz":
-                    raise DataError(
-                        f"{path}: not a readable gzip file (no gzip header); the file is truncated or corrupt"
-                    )
-                handle.seek(0)
-                return handle.read()
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: not a readable gzip file ({exc}); the file is truncated or corrupt") from None
-
-
-def read_idx(path: Path, expected_magic: int) -> np.ndarray:
-    """Read an IDX file, gzipped or not (2049 labels, 2051 images), into a uint8 array."""
-    raw = _read_gzip(path)
-    kind = {2049: "labels (idx1)", 2051: "images (idx3)"}[expected_magic]
-    ndim = expected_magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: only {plural(len(raw), 'byte')} after decompression, too short for an IDX header")
-    magic = int.from_bytes(raw[:4], "big")
-    if magic != expected_magic:
-        raise DataError(f"{path}: IDX magic {magic:#010x}, expected {expected_magic:#010x} for {kind}; wrong file")
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    expected = header + int(np.prod(dims))
-    if len(raw) != expected:
-        raise DataError(
-            f"{path}: header says shape {tuple(dims)} ({plural(expected, 'byte')}) but the file holds "
-            f"{plural(len(raw), 'byte')}; "
-            "the file is truncated or corrupt"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def read_idx_pair(images: Path, labels: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Images and int64 labels of an IDX pair; DataError unless the images are ``shape`` and the
-    counts match."""
-    x = read_idx(images, 2051)
-    y = read_idx(labels, 2049)
-    if x.shape[1:] != shape:
-        raise DataError(f"{images}: images are {x.shape[1]}x{x.shape[2]}, expected {shape[0]}x{shape[1]}")
-    if len(x) != len(y):
-        raise DataError(
-            f"{images} has {plural(len(x), 'image')} but {labels} has {plural(len(y), 'label')}; the pair does not "
-            "match"
-        )
-    return x, y.astype(np.int64)
-
-
-def read_alphadigits(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Images (1404, 20, 16) uint8 and labels 0..35 (digits, then letters) of Binary AlphaDigits'
-    ``.mat`` file; DataError for a file that is not one."""
-    import scipy.io
-
-    try:
-        mat = scipy.io.loadmat(path)
-        cells = mat["dat"]
-        images = np.stack(
-            [np.asarray(cells[c, j], dtype=np.uint8) for c in range(cells.shape[0]) for j in range(cells.shape[1])]
-        )
-    except Exception as exc:  # scipy raises many types for a bad .mat
-        raise DataError(f"{path}: not a readable Binary AlphaDigits .mat file ({type(exc).__name__}: {exc})") from None
-    if cells.shape != (36, 39) or images.shape[1:] != (20, 16):
-        raise DataError(f"{path}: expected 36x39 cells of 20x16 images, found {cells.shape} of {images.shape[1:]}")
-    labels = np.repeat(np.arange(36, dtype=np.int64), cells.shape[1])
-    return images, labels
-
-
 # ---------------------------------------------------------------- splits
 
 
@@ -341,6 +264,12 @@ def _raw_arrays(info: DatasetInfo, files: dict[str, Path]):
     return x[keep], y[keep], x[test], y[test]
 
 
+def test_files(info: DatasetInfo) -> tuple[DataFile, ...]:
+    """The files holding ``info``'s held-out test split: MNIST's and EMNIST's own test files; the
+    whole dataset where the test split is carved from it."""
+    return info.files[2:] if info.name in ("mnist", "emnist-letters") else info.files
+
+
 def _emnist_upright(images: np.ndarray) -> np.ndarray:
     """NIST stores EMNIST images transposed; return them upright (MNIST orientation)."""
     return np.ascontiguousarray(images.transpose(0, 2, 1))
@@ -354,12 +283,23 @@ def load_dataset(
     seed: int = 0,
     mirror: str | None = None,
     files: dict[str, Path] | None = None,
+    test_only: bool = False,
 ) -> Dataset:
     """Load, verify and split a dataset (see the module docstring). ``files``: paths already located
-    and verified (by file name), to skip the search and the checksums."""
+    and verified (by file name), to skip the search and the checksums. ``test_only``: only the held-out
+    test split is needed (reading a run's results): only its files are looked for, and where they are
+    the dataset's own test files, the training and validation splits are left empty."""
     info = get_info(name)
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"validation fraction must be between 0 and 1, got {val_fraction}")
+    if test_only and test_files(info) != info.files:
+        files = files or locate_all(test_files(info), data_dir=data_dir, download=download, mirror=mirror)
+        p = [files[f.name] for f in test_files(info)]
+        x_test, y_test = read_idx_pair(p[0], p[1], info.image_shape)
+        if name == "emnist-letters":
+            x_test, y_test = _emnist_upright(x_test), y_test - 1
+        empty_x, empty_y = np.zeros((0, *info.image_shape), np.uint8), np.zeros(0, np.int64)
+        return Dataset(info, empty_x, empty_y, empty_x, empty_y, x_test, y_test, files)
     if name == "synthetic":
         from .synthetic import synthetic_arrays
 

@@ -16,6 +16,7 @@ import shutil
 import urllib.error
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,10 +55,12 @@ def cache_dir() -> Path:
     return Path(base) / "emnist-tuner"
 
 
-def search_folders(data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The folders searched for data files, in order, without duplicates."""
+def search_folders(data_dir=None) -> list[Path]:
+    """The folders searched for data files, in order, without duplicates: ``data_dir`` (a folder, or a
+    list of folders searched in their order), ``EMNIST_TUNER_DATA``, the cache."""
+    given = list(data_dir) if isinstance(data_dir, list | tuple) else [data_dir]
     folders: list[Path] = []
-    for candidate in (data_dir, os.environ.get(ENV_DATA) or None, cache_dir()):
+    for candidate in (*given, os.environ.get(ENV_DATA) or None, cache_dir()):
         if candidate is None:
             continue
         path = Path(candidate).expanduser().resolve()
@@ -73,6 +76,15 @@ def find_file(spec: DataFile, folders: list[Path]) -> Path | None:
         for path in (folder / spec.name, folder / spec.subdir / spec.name):
             if path.is_file():
                 return path
+    return None
+
+
+def folder_holding(specs, data_dir=None) -> Path | None:
+    """The searched folder (``search_folders``) holding the first of ``specs`` found, unverified (no
+    checksum: cheap); None when none is found."""
+    for folder in search_folders(data_dir):
+        if any(find_file(spec, [folder]) is not None for spec in specs):
+            return folder
     return None
 
 
@@ -106,16 +118,19 @@ def verify_file(spec: DataFile, path: Path) -> None:
         )
 
 
+OFFLINE = f"give the folder holding the files with --data-dir DIR (or {ENV_DATA}=DIR)"
+
+
 def missing_message(spec: DataFile, folders: list[Path]) -> str:
     """Why ``spec`` is missing (the folders searched) and how to get it, in one line."""
     searched = ", ".join(str(f) for f in folders)
     if spec.downloadable:
         how = (
-            "run `emnist-tuner data --download` to fetch it from the official source "
-            f"({spec.urls[0]}), or put it in one of those folders"
+            f"if you have it, {OFFLINE}; else run `emnist-tuner data --download` to fetch it from the official "
+            f"source ({spec.urls[0]})"
         )
     else:
-        how = "it cannot be downloaded; copy it into one of those folders (see the README's data section)"
+        how = f"it cannot be downloaded: {OFFLINE}, or copy it into one of those folders (see the README)"
     return f"missing data file {spec.name} (searched {searched}); {how}"
 
 
@@ -132,15 +147,16 @@ def locate_all(specs, data_dir=None, download: bool = False, mirror: str | None 
             verify_file(spec, path)
             found[spec.name] = path
     if missing:
-        cannot = [s for s in missing if not (download and (s.downloadable or _mirror(mirror)))]
+        cannot = [s for s in missing if not (download and (s.downloadable or mirror_url(mirror)))]
         if cannot:
             raise DataError(missing_message(cannot[0], folders))
         found.update(download_files(missing, mirror=mirror))
     return found
 
 
-def _mirror(mirror: str | None) -> str | None:
-    return mirror or os.environ.get(ENV_MIRROR) or None
+def mirror_url(given: str | None = None) -> str | None:
+    """The mirror to download from: ``given``, else ``EMNIST_TUNER_MIRROR``; None for the official sources."""
+    return given or os.environ.get(ENV_MIRROR) or None
 
 
 def download_files(specs, mirror: str | None = None, dest_root: Path | None = None) -> dict[str, Path]:
@@ -151,19 +167,39 @@ def download_files(specs, mirror: str | None = None, dest_root: Path | None = No
     live inside one zip archive share a single download of it.
     """
     dest_root = dest_root or cache_dir()
-    base = _mirror(mirror)
+    base = mirror_url(mirror)
     done: dict[str, Path] = {}
     archives: dict[tuple[str, ...], list[DataFile]] = {}
-    for spec in specs:
-        if base:
-            done[spec.name] = _try_sources(spec, [base.rstrip("/") + "/" + spec.name], dest_root)
-        elif spec.archive_member is None:
-            done[spec.name] = _try_sources(spec, list(spec.urls), dest_root)
-        else:
-            archives.setdefault(spec.urls, []).append(spec)
-    for urls, members in archives.items():
-        done.update(_download_from_archive(urls, members, dest_root))
+    with _no_new_empty_folders([dest_root / spec.subdir for spec in specs]):
+        for spec in specs:
+            if base:
+                done[spec.name] = _try_sources(spec, [base.rstrip("/") + "/" + spec.name], dest_root)
+            elif spec.archive_member is None:
+                done[spec.name] = _try_sources(spec, list(spec.urls), dest_root)
+            else:
+                archives.setdefault(spec.urls, []).append(spec)
+        for urls, members in archives.items():
+            done.update(_download_from_archive(urls, members, dest_root))
     return done
+
+
+@contextmanager
+def _no_new_empty_folders(folders: list[Path]):
+    """Folders created inside the block (``folders`` and their missing parents) that are still empty at
+    its end are removed: a failed download leaves the cache as it was."""
+    new: set[Path] = set()
+    for folder in folders:
+        while not folder.exists() and folder != folder.parent:
+            new.add(folder)
+            folder = folder.parent
+    try:
+        yield
+    finally:
+        for folder in sorted(new, key=lambda f: len(f.parts), reverse=True):
+            try:
+                folder.rmdir()  # only when empty: a folder that received a file is kept
+            except OSError:
+                pass
 
 
 def _try_sources(spec: DataFile, urls: list[str], dest_root: Path) -> Path:

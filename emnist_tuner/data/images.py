@@ -94,7 +94,7 @@ def _read_image(path: Path) -> np.ndarray:
 
 def read_inputs(paths: list[Path]) -> list[CharacterImage]:
     """Every character image of ``paths``, in order; unreadable inputs carry their one-line error."""
-    from .datasets import read_idx
+    from .idx import read_idx
 
     images: list[CharacterImage] = []
     for path, problem in expand(paths):

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from ..errors import DataError
 from .datasets import DATASETS, load_dataset
-from .files import find_file, locate_all, search_folders, verify_file
+from .files import OFFLINE, DataFile, cache_dir, download_files, find_file, mirror_url, search_folders, verify_file
 
 
 @dataclass
 class DatasetStatus:
-    """What `data` reports for one dataset: verified, missing or invalid, where, its split sizes."""
+    """What `data` reports for one dataset: verified, missing, not downloaded or invalid, where, its split sizes."""
 
     name: str
     description: str
-    state: str  # "verified", "missing" or "invalid"
+    state: str  # "verified", "missing", "not downloaded" (a download asked for failed) or "invalid"
     folders: list[Path] = field(default_factory=list)
     sizes: tuple[int, int, int] | None = None
     message: str = ""
@@ -24,8 +24,15 @@ class DatasetStatus:
 
     @property
     def failed(self) -> bool:
-        """Whether a file of the dataset is invalid (corrupt or another file)."""
-        return self.state == "invalid"
+        """Whether a file of the dataset is invalid (corrupt or another file), or its download failed."""
+        return self.state in ("invalid", "not downloaded")
+
+
+def _offline(missing: list[DataFile], named: bool = True) -> str:
+    """How to get ``missing`` without a download: copy the files into the cache, or name their folder
+    (``named``: the files' names are said here; else they were said before)."""
+    names = ", ".join(m.name for m in missing) if named else "them"
+    return f"copy {names} into {cache_dir() / missing[0].subdir}, or {OFFLINE}"
 
 
 def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetStatus:
@@ -53,19 +60,28 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
         if path.parent not in status.folders:
             status.folders.append(path.parent)
     try:
-        if missing and download:
-            downloaded = locate_all(missing, data_dir=data_dir, download=True)
+        fetchable = [m for m in missing if m.downloadable or mirror_url()]
+        if download and fetchable:
+            try:
+                downloaded = download_files(fetchable)
+            except DataError as exc:
+                status.state = "not downloaded"
+                status.message = f"the download failed: {exc}. Without a network: {_offline(missing)}"
+                return status
             for path in downloaded.values():
                 if path.parent not in status.folders:
                     status.folders.append(path.parent)
             verified.update(downloaded)
-            missing = []
+            missing = [m for m in missing if m.name not in downloaded]
         if missing:
             status.state = "missing"
             names = ", ".join(m.name for m in missing)
             found = f"; found and verified: {', '.join(verified)}" if verified else ""
-            how = "`emnist-tuner data --download`" if all(m.downloadable for m in missing) else "see the README"
-            status.message = f"missing {names}{found}; to get it: {how}"
+            if all(m.downloadable for m in missing):
+                how = f"to get it: `emnist-tuner data --download`, or {_offline(missing, named=False)}"
+            else:
+                how = f"it cannot be downloaded: {_offline(missing, named=False)} (see the README's data section)"
+            status.message = f"missing {names}{found}; {how}"
             return status
         status.sizes = load_dataset(name, files=verified).sizes()  # already verified: not hashed again
     except DataError as exc:

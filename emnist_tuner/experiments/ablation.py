@@ -25,7 +25,8 @@ from ..errors import ConfigError, RunError, plural
 from ..io import read_json, write_json_atomic
 from ..runfolder.ablation_config import AblationConfig
 from ..runfolder.layout import RunFolder
-from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
+from ..runfolder.lifecycle import check_new_or_same_kind, check_run_dir_writable, run_lifecycle
+from ..runfolder.origin import data_dir_now
 from ..training.devices import policy_restored
 from .ablation_methods import METHOD_TITLES, METHODS, Variant, applicable, make_variants, parse_methods
 from .stats import CONFIDENCE, paired_interval
@@ -97,8 +98,8 @@ def config_from_options(
         method_list = list(saved.get("methods") or [])
     else:
         method_list = None
-    if data_dir is None and saved is not None:
-        data_dir = saved.get("data_dir")
+    if data_dir is None and saved is not None:  # resuming: $EMNIST_TUNER_DATA, else where it found its data
+        data_dir = data_dir_now(run_dir, None, saved.get("data_dir"))
     config = AblationConfig(methods=method_list or [], data_dir=data_dir, **values)
     config.validate()
     if method_list is None:  # the default: every method that applies to the base, then all combined
@@ -136,6 +137,7 @@ def how_to_go_on(run_dir: Path | str) -> str:
 
 def run_ablation(config: AblationConfig, run_dir: Path | str, say=print) -> dict:
     """Train every (variant, seed) not finished yet, then write and return the summary."""
+    check_run_dir_writable(run_dir)
     run = RunFolder(run_dir)
     if check_new_or_same_kind(run, "ablation"):
         diffs = AblationConfig.load(run.path).differences(config)
@@ -144,7 +146,7 @@ def run_ablation(config: AblationConfig, run_dir: Path | str, say=print) -> dict
                 f"{run.path} holds a different ablation: {'; '.join(diffs)}. Resume it with "
                 f"`emnist-tuner ablate --run-dir {run.path}` or choose another --run-dir"
             )
-    with run_lifecycle(run, how_to_go_on(run.path)):
+    with run_lifecycle(run, how_to_go_on(run.path), data=(config.dataset, config.data_dir)):
         if not run.exists():
             config.save(run.path)
         with policy_restored():

@@ -35,7 +35,7 @@ def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dic
             f"{out.path} already holds the winner retrained on {config.dataset} (test accuracy "
             f"{done.get('test_accuracy', 0):.4f}); to retrain it, delete or rename {out.path} first"
         )
-    with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run):
+    with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run, data=(config.dataset, config.data_dir)):
         config.winner, config.searched_on = winner.label, winner.dataset
         config.save(out.path)
         with policy_restored():

@@ -64,7 +64,7 @@ def run_transfer(config: TransferConfig, run_dir: Path | str, say=print) -> dict
     out = run.transfer_folder(config.backbone)
     config.backbone_file = str(backbone_path)
     _check_saved_config(out, config)
-    with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run):
+    with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run, data=("binary-alphadigits", config.data_dir)):
         config.save(out.path)
         return _run_folds(config, winner, backbone_path, canvas, out, say)
 

@@ -4,14 +4,14 @@ run (nothing is written into RUN unless ``out`` points there). Works on a run in
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, EmnistTunerError, RunError, plural
-from ..io import read_json_object
+from ..io import check_output_path, read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RunFolder, article
+from ..runfolder.origin import data_dirs
 from ..runfolder.transfer_config import BACKBONES
 from .search_data import FigureUnavailable
 
@@ -74,15 +74,7 @@ def check_output_file(option: str, path: Path | str, suffixes: tuple[str, ...] =
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
         raise ConfigError(f"{option} {path}: give a file name ending in {' or '.join(suffixes)}")
-    if path.is_dir():
-        raise ConfigError(f"{option} {path}: it is a folder; give a file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(
-            f"{option} {path}: cannot write it ({folder} is not a folder you can write to); choose "
-            "a path in a folder you can write to"
-        )
-    return path
+    return check_output_path(path, option)
 
 
 def check_format(fmt: str) -> str:
@@ -93,17 +85,7 @@ def check_format(fmt: str) -> str:
 
 def check_out(out: Path) -> Path:
     """``out`` must be a folder that can be created and written (ConfigError, nothing left behind)."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: it is a file; give a folder")
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ConfigError(f"--out {out}: cannot create it, {probe} is a file; choose a folder you can write to")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out {out}: cannot write in {probe}; choose a folder you can write to")
-    return out
+    return check_output_path(out, "--out", folder=True)
 
 
 def build_figures(run_path: Path | str, only: list[str] | None = None, data_dir=None) -> Figures:
@@ -232,9 +214,10 @@ def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
     try:
         data = load_dataset(
             name,
-            data_dir=data_dir or config.get("data_dir"),
+            data_dir=data_dirs(run.path, data_dir, config.get("data_dir")),
             val_fraction=config.get("val_fraction", 0.1),
             seed=config.get("seed", 0),
+            test_only=True,
         )
     except (EmnistTunerError, OSError) as exc:  # missing, unreadable or damaged data files: one line
         raise FigureUnavailable(f"the {name} test split could not be loaded: {exc}") from None

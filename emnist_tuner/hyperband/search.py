@@ -21,6 +21,7 @@ from ..io import read_json_object
 from ..runfolder.configs import SearchConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import RunLock, check_new_or_same_kind, run_status
+from ..runfolder.origin import data_dir_now, made_by
 from ..runfolder.repair import check_tuner_state
 from ..runfolder.trials import ENDED, read_trials
 from . import kt_ext
@@ -53,7 +54,7 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
                 "values (recipe options and --tta left out keep the run's) or run `emnist-tuner resume "
                 f"{run.path}`; for the new values, use a new --run-dir"
             )
-        saved.data_dir = config.data_dir or saved.data_dir
+        saved.data_dir = data_dir_now(run.path, config.data_dir, saved.data_dir)
         saved.trials_per_worker = config.trials_per_worker
         saved.precision, saved.tensorboard = config.precision, config.tensorboard  # may differ per machine
         if config.ensemble > 1:  # a finished search gains members (and keeps them when not asked again)
@@ -73,10 +74,10 @@ def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
     if current != config.space:
         raise RunError(
             f"the search space changed since {run.path} started (fingerprint {config.space} → {current}); "
-            "resuming would mix two spaces. Start a new run, or reinstall the version that created it"
+            f"resuming would mix two spaces ({made_by(run.path)}). Start a new run, or reinstall the version that "
+            "made it"
         )
-    if data_dir:
-        config.data_dir = str(data_dir)
+    config.data_dir = data_dir_now(run.path, data_dir, config.data_dir)  # --data-dir, else as in ``origin``
     return _run(run, config, ui)
 
 
@@ -95,7 +96,7 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
         run.logs.mkdir(parents=True, exist_ok=True)
         ui.schedule(config, rounds)
         ui.say(f"run folder: {run.path}")
-        with run_status(run, how_to_go_on(run.path), **extra):
+        with run_status(run, how_to_go_on(run.path), (config.dataset, config.data_dir), **extra):
             if ensemble_complete(run, config):
                 ui.say("the search and its final retrain are already complete")
             else:

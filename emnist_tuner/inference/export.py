@@ -11,7 +11,6 @@ are compared with the Keras model's: the same top-1 class on every image and pro
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 
 from ..data.glyphs import STYLE_RECIPES
 from ..errors import ConfigError, DataError, MissingDependency, plural
-from ..io import write_json_atomic
+from ..io import check_output_path, remove_quietly, write_json_atomic
 from ..quiet import native_logs_hidden
 from .source import ModelSource
 
@@ -30,14 +29,14 @@ EXTRA = "pip install 'emnist-tuner[export]'"
 
 
 def check_options(fmt: str, out: Path) -> None:
-    """ConfigError (exit 2) for an unknown --format, or an --out that exists or whose folder does not."""
+    """ConfigError (exit 2) for an unknown --format, or an --out that exists or cannot be written (its
+    folder missing, not a folder, or not writable): checked before any work."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
     check_suffix(fmt, out)
     if out.exists():
         raise ConfigError(f"--out {out} exists; choose a new path (nothing is overwritten)")
-    if not out.parent.exists():
-        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist")
+    check_output_path(out, "--out")
 
 
 def check_suffix(fmt: str, out: Path) -> None:
@@ -132,7 +131,7 @@ def check_images(source: ModelSource, data_dir=None) -> tuple[np.ndarray, str]:
     from ..data.datasets import load_dataset
 
     try:
-        data = load_dataset(source.dataset, data_dir=data_dir or source.data_dir)
+        data = load_dataset(source.dataset, data_dir=data_dir or source.data_dir, test_only=True)
     except DataError as exc:
         raise DataError(f"verifying the export needs {source.dataset}'s test images: {exc}") from None
     shown = min(CHECK_IMAGES, len(data.x_test))
@@ -147,7 +146,7 @@ def export(source: ModelSource, fmt: str, out: Path, data_dir=None) -> dict:
     x, described = check_images(source, data_dir)
     expected = model.predict(x, verbose=0)
     tmp = out.with_name(f".{out.name}.partial{FORMATS[fmt]}")
-    _remove(tmp)
+    remove_quietly(tmp)
     started = time.perf_counter()
     try:
         _write(fmt, model, tmp)
@@ -170,17 +169,10 @@ def export(source: ModelSource, fmt: str, out: Path, data_dir=None) -> dict:
             )
         os.replace(tmp, out)
     finally:
-        _remove(tmp)
+        remove_quietly(tmp)
     card = model_card(source, model.input_shape, fmt, out, agree, difference, described, time.perf_counter() - started)
     write_json_atomic(card_path(out), card)
     return card
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
 
 
 def card_path(out: Path) -> Path:

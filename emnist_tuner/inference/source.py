@@ -14,6 +14,7 @@ from ..errors import ConfigError, DataError, RunError
 from ..io import read_json_object
 from ..runfolder.configs import RetrainConfig, read_run_config
 from ..runfolder.layout import RETRAIN_CONFIG, RunFolder, TrainingFolder, article
+from ..runfolder.origin import data_dirs
 from ..runfolder.recipe_config import FinalRecipe
 
 BY_CLASSES = {10: "mnist", 26: "emnist-letters", 36: "binary-alphadigits"}  # a bare .keras file's dataset
@@ -29,7 +30,7 @@ class ModelSource:
     label: str  # where it comes from, e.g. "search runs/quick-mnist (trial 0012)"
     test_accuracy: float | None = None
     test_images: int | None = None
-    data_dir: str | None = None  # where the run found its data (the export's check images are there too)
+    data_dir: list[str] | None = None  # where to look for the run's data (``runfolder.origin.data_dirs``)
     label_smoothing: float | None = None  # the final training's (its run's recipe); None: unknown (a bare file)
     _model: object = field(default=None, repr=False, compare=False)  # loaded once (a bare file is loaded to
     # read its number of outputs, then used)
@@ -95,7 +96,7 @@ def open_source(path: Path | str) -> ModelSource:
             f"retrain {path} ({config.winner})",
             metrics.get("test_accuracy"),
             metrics.get("test_images"),
-            config.data_dir,
+            data_dirs(path, None, config.data_dir),
             _smoothing(read_json_object(path / RETRAIN_CONFIG)),
         )
     if not path.exists() or path.is_file():
@@ -118,7 +119,7 @@ def open_source(path: Path | str) -> ModelSource:
                 f"search {run.path} (ensemble of {len(ensemble['members'])})",
                 ensemble.get("test_accuracy"),
                 final.get("test_images"),
-                config.get("data_dir"),
+                data_dirs(run.path, None, config.get("data_dir")),
                 _smoothing(config),
             )
         return ModelSource(
@@ -127,7 +128,7 @@ def open_source(path: Path | str) -> ModelSource:
             f"search {run.path} (trial {final.get('trial_id', '?')})",
             final.get("test_accuracy"),
             final.get("test_images"),
-            config.get("data_dir"),
+            data_dirs(run.path, None, config.get("data_dir")),
             _smoothing(config),
         )
     if kind == "train":
@@ -139,7 +140,7 @@ def open_source(path: Path | str) -> ModelSource:
             f"train {run.path} (preset {config.get('preset')})",
             metrics.get("test_accuracy"),
             metrics.get("test_images"),
-            config.get("data_dir"),
+            data_dirs(run.path, None, config.get("data_dir")),
             _smoothing(config),
         )
     raise RunError(f"{run.path} is {article(kind)} run: it has no single model; give a search, train or retrain folder")

@@ -13,6 +13,7 @@ from rich.table import Table
 from ..errors import EmnistTunerError, plural
 from ..io import read_json_object, write_json_atomic
 from ..runfolder.layout import PREDICTIONS, TrainingFolder
+from ..runfolder.origin import data_dirs
 
 # Background shades for off-diagonal counts, lightest (few errors) to strongest (many).
 SHADES = ("on grey23", "on dark_orange3", "on red3", "on bright_red")
@@ -54,9 +55,10 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
     try:
         labels = load_dataset(
             name,
-            data_dir=data_dir or config.get("data_dir"),
+            data_dir=data_dirs(run_path, data_dir, config.get("data_dir")),
             val_fraction=config.get("val_fraction", 0.1),
             seed=config.get("seed", 0),
+            test_only=True,
         ).y_test
     except (EmnistTunerError, OSError) as exc:  # missing, unreadable or damaged data files: one line
         raise ConfusionUnavailable(

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from ..data.status import DatasetStatus
 
-_STATE_STYLE = {"verified": "green", "missing": "yellow", "invalid": "bold red"}
+_STATE_STYLE = {"verified": "green", "missing": "yellow", "not downloaded": "bold red", "invalid": "bold red"}
 
 
 def datasets_table(statuses: list[DatasetStatus]) -> Group:
@@ -25,7 +25,7 @@ def datasets_table(statuses: list[DatasetStatus]) -> Group:
         where = ", ".join(str(f) for f in s.folders) or ("(generated)" if s.state == "verified" else "-")
         style = _STATE_STYLE[s.state]
         table.add_row(s.name, Text(s.state, style=style), *sizes, where)
-        if s.state != "verified":
+        if s.state != "verified" and not s.failed:  # a failure's reason is its error line (stderr), said once
             notes.append(Text.assemble((f"{s.name}: ", style), s.message))
         elif s.note:
             notes.append(Text(f"{s.name}: {s.note}", style="dim"))

@@ -61,8 +61,21 @@ class RunConfig:
     def differences(self, asked: RunConfig) -> list[str]:
         """What ``asked`` changes in this saved config's identity, one entry per option, each naming the
         option and both values, e.g. "--final-epochs: the run has 30, the command gives 10"
-        (``config_diff.differences``)."""
-        return differences(self.identity(), asked.identity(), self.LABELS)
+        (``config_diff.differences``); where only what the version sets differs, which version made the run."""
+        found = differences(self.identity(), asked.identity(), self.LABELS)
+        if found and self.__dict__.get("_folder") is not None and all("emnist-tuner version" in e for e in found):
+            found[-1] += f" ({self.why_it_differs()})"
+        return found
+
+    def why_it_differs(self) -> str:
+        """Why a long saved value may differ from the one asked: the version that made the run this config
+        was loaded from (recorded in its ``origin.json``) against this one, or other options."""
+        folder = self.__dict__.get("_folder")
+        if folder is None:
+            return "made by another emnist-tuner version, or other options"
+        from .origin import made_by
+
+        return f"{made_by(folder)}; or other options"
 
     def save(self, folder: Path | str) -> None:
         """Writes the config to ``folder`` (atomically)."""
@@ -82,7 +95,9 @@ class RunConfig:
             raise RunError(f"{folder} is {article(kind)} run, not {article(cls.KIND)} run")
         known = {f.name for f in dataclasses.fields(cls)}
         try:
-            return cls(**{k: v for k, v in values.items() if k in known})
+            config = cls(**{k: v for k, v in values.items() if k in known})
+            config.__dict__["_folder"] = Path(folder)  # for ``made_by``: not a field, never saved
+            return config
         except (TypeError, ConfigError) as exc:
             raise RunError(f"{path} is damaged ({exc}); restore it or start a new run folder") from None
 
@@ -372,8 +387,10 @@ def load_config(run_dir: Path | str) -> RunConfig:
         )
     kind, kinds = saved_kind(run), run_kinds()
     if kind not in kinds:
+        from .origin import made_by
+
         raise RunError(
-            f"{run.config_file} names an unknown kind of run ({kind!r}); it was not written by this "
-            "version of emnist-tuner"
+            f"{run.config_file} names an unknown kind of run ({kind!r}); it was not written by this version of "
+            f"emnist-tuner ({made_by(run.path)}); use the version that made it"
         )
     return kinds[kind].load(run.path)

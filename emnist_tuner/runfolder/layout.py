@@ -5,6 +5,7 @@ A run folder (``RunFolder``), whatever its kind::
     RUN/config.json        the run's typed config (see ``configs``); its "kind" says which
     RUN/status.json        running | interrupted | failed | completed, with pid and times
     RUN/run.lock           held (flock) by the one process writing to the run
+    RUN/origin.json        the versions that made and last wrote it, where its data was found (``origin``)
 
 A search (kind ``search``)::
 
@@ -39,6 +40,7 @@ from ..io import read_json_object, write_json_atomic
 CONFIG = "config.json"
 STATUS = "status.json"
 LOCK = "run.lock"
+ORIGIN = "origin.json"
 PROJECT = "tuner"  # KerasTuner's project_name
 TUNER_ID = "tuner0"  # KerasTuner's tuner id of a one-machine search
 ORACLE = "oracle.json"

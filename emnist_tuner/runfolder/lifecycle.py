@@ -11,14 +11,14 @@ import errno
 import fcntl
 import os
 import signal
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import ConfigError, EmnistTunerError, Interrupted, RunError
+from ..errors import EmnistTunerError, Interrupted, RunError
+from ..io import check_output_path
 from .layout import RunFolder, article
 
 STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
@@ -50,22 +50,10 @@ def write_error(path: Path | str, exc: OSError) -> RunError:
     )
 
 
-def check_run_dir_writable(path: Path | str) -> None:
+def check_run_dir_writable(path: Path | str, option: str = "--run-dir") -> None:
     """--run-dir must be a folder this process can write, or one it can create: ConfigError if not.
     Creates nothing (a start that fails later, e.g. for missing data, leaves no empty folder)."""
-    path = Path(path)
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ConfigError(f"--run-dir {path} is a file (or under one); choose a folder")
-    try:
-        with tempfile.TemporaryFile(dir=existing, prefix=".write-check-"):
-            pass
-    except OSError as exc:
-        raise ConfigError(
-            f"--run-dir {path} is not writable ({exc.strerror or exc}); choose a folder you can write to"
-        ) from None
+    check_output_path(path, option, folder=True)
 
 
 def check_new_or_same_kind(run: RunFolder, kind: str) -> bool:
@@ -164,12 +152,16 @@ def _sigterm_as_interrupt():
 
 
 @contextmanager
-def run_status(run: RunFolder, resume: str, **status):
+def run_status(run: RunFolder, resume: str, data: tuple[str, object] | None = None, **status):
     """Mark ``run`` running, and on the way out completed, failed (the error's one line) or interrupted.
     Ctrl-C and SIGTERM raise ``Interrupted``, whose line ends with ``resume`` (how to go on). The
-    caller holds the lock (see ``run_lifecycle``)."""
+    caller holds the lock (see ``run_lifecycle``). ``data``: (dataset, data folder) the run reads, for
+    ``origin.json`` (the version writing the run is recorded in any case)."""
+    from .origin import remember_origin
+
     with _sigterm_as_interrupt():
         run.path.mkdir(parents=True, exist_ok=True)
+        remember_origin(run.path, *(data or (None, None)))
         run.write_status("running", **status)
         try:
             yield
@@ -189,8 +181,11 @@ def run_status(run: RunFolder, resume: str, **status):
 
 
 @contextmanager
-def run_lifecycle(run: RunFolder, resume: str, lock_of: RunFolder | None = None, **status):
+def run_lifecycle(
+    run: RunFolder, resume: str, lock_of: RunFolder | None = None, data: tuple[str, object] | None = None, **status
+):
     """The life cycle of a command writing ``run``: the lock of ``lock_of`` (default ``run``: a retrain
-    or transfer writes a sub-folder under its run's lock), then ``run_status``. Yields the lock."""
-    with RunLock(lock_of or run) as lock, run_status(run, resume, **status):
+    or transfer writes a sub-folder under its run's lock), then ``run_status`` (``data``: see there).
+    Yields the lock."""
+    with RunLock(lock_of or run) as lock, run_status(run, resume, data, **status):
         yield lock

@@ -12,7 +12,7 @@ from ..errors import RunError, plural
 from ..io import write_json_atomic
 from ..runfolder.configs import TrainConfig
 from ..runfolder.layout import RunFolder
-from ..runfolder.lifecycle import check_new_or_same_kind, run_lifecycle
+from ..runfolder.lifecycle import check_new_or_same_kind, check_run_dir_writable, run_lifecycle
 from .devices import policy_restored
 
 HOW_TO_GO_ON = "A training run is not resumable: run it again with a new --run-dir"  # after Ctrl-C
@@ -21,11 +21,12 @@ HOW_TO_GO_ON = "A training run is not resumable: run it again with a new --run-d
 def train_preset(config: TrainConfig, run_dir: Path | str, say=print) -> dict:
     """Train ``config.preset``; ``say`` receives each progress line. Returns (and saves) its metrics."""
     config.validate()
+    check_run_dir_writable(run_dir)
     run = RunFolder(run_dir)
     check_new_or_same_kind(run, "train")
     if run.metrics_file.exists():
         raise RunError(f"{run.path} already holds a finished training run; choose another --run-dir")
-    with run_lifecycle(run, HOW_TO_GO_ON):
+    with run_lifecycle(run, HOW_TO_GO_ON, data=(config.dataset, config.data_dir)):
         config.save(run.path)
         with policy_restored():
             return _train(config, run, say)

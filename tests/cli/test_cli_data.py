@@ -56,3 +56,34 @@ def test_truncated_mnist_exits_nonzero_with_one_line_and_no_traceback(shared_dat
 def test_bad_option_value_exits_2(capsys):
     code, _, err = run_cli(capsys, "data", "--no-such-flag")
     assert code == 2 and "No such option" in err
+
+
+def test_data_download_without_a_network(tmp_path):
+    """No route to the sources (here: a mirror that refuses at once): each dataset says `not downloaded`,
+    each reason is said once (on stderr), the offline ways are named, and no folder is created."""
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if k != "EMNIST_TUNER_DATA"}
+    env.update(EMNIST_TUNER_CACHE=str(cache), EMNIST_TUNER_MIRROR="http://127.0.0.1:9", COLUMNS="200")
+    proc = subprocess.run(
+        [sys.executable, "-m", "emnist_tuner.cli", "data", "--download"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in proc.stdout.splitlines() if "│" in line}
+    assert rows["mnist"] == rows["emnist-letters"] == rows["binary-alphadigits"] == "not downloaded"
+    assert "invalid" not in proc.stdout
+    errors = proc.stderr.splitlines()
+    assert len(errors) == 4 and all(line.startswith("error: ") for line in errors)
+    for line in errors:
+        assert "--data-dir DIR" in line and "EMNIST_TUNER_DATA=DIR" in line and str(cache) in line
+    assert "cannot download" not in proc.stdout  # each reason said once: on stderr, not in the table's notes too
+    assert [line.split(":")[1].strip() for line in errors] == [
+        "emnist-letters",
+        "mnist",
+        "binary-alphadigits",
+        "emnist-letters-sample",
+    ]
+    assert not cache.exists()  # nothing was written: not even an empty folder

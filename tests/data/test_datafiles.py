@@ -120,3 +120,33 @@ def test_without_download_a_missing_file_is_an_error(server):
     spec = dataclasses.replace(_fixture_file(www), urls=(f"{base}/labels-idx1-ubyte.gz",))
     with pytest.raises(DataError, match="missing data file labels-idx1-ubyte.gz"):
         locate_all([spec])
+
+
+# ------------------------------------------------------------------ without a network
+
+UNREACHABLE = "http://127.0.0.1:9"  # the discard port: refused at once, no timeout to wait for
+
+
+def test_a_failed_download_creates_no_folder(tmp_path):
+    spec = DataFile("t10k-labels-idx1-ubyte.gz", "mnist", "0" * 64, 10, (f"{UNREACHABLE}/t10k-labels-idx1-ubyte.gz",))
+    archived = DataFile("b.gz", "letters", "0" * 64, 10, (f"{UNREACHABLE}/gzip.zip",), archive_member="gzip/b.gz")
+    for dest_root in (tmp_path / "cache", tmp_path / "deeper" / "cache"):
+        with pytest.raises(DataError, match="nothing was written"):
+            download_files([spec], dest_root=dest_root)
+        with pytest.raises(DataError, match="nothing was written"):
+            download_files([archived], dest_root=dest_root)
+    assert list(tmp_path.iterdir()) == []  # "nothing was written": not even an empty folder
+
+
+def test_data_download_offline_says_not_downloaded_and_the_offline_ways(monkeypatch):
+    from emnist_tuner.data.status import check_dataset
+
+    monkeypatch.setenv("EMNIST_TUNER_MIRROR", UNREACHABLE)
+    before = sorted(cache_dir().rglob("*"))
+    status = check_dataset("mnist", download=True)
+    assert status.state == "not downloaded" and status.failed
+    message = " ".join(status.message.split())
+    assert "the download failed: cannot download" in message and "nothing was written" in message
+    assert "--data-dir DIR" in message and "EMNIST_TUNER_DATA=DIR" in message
+    assert "copy train-images-idx3-ubyte.gz, " in message and f"into {cache_dir() / 'mnist'}" in message
+    assert sorted(cache_dir().rglob("*")) == before

@@ -228,3 +228,20 @@ def test_real_emnist_sample_is_upright(shared_data):
     mean_l = d.x_train[d.y_train == 11].mean(axis=0)
     assert mean_l[14:].sum() > mean_l[:14].sum()
     assert mean_l[:, 6:14].sum() > mean_l[:, 16:24].sum()
+
+
+def test_missing_data_names_the_offline_ways(tmp_path):
+    with pytest.raises(DataError) as err:
+        load_dataset("mnist", data_dir=tmp_path)
+    assert "--data-dir DIR" in str(err.value) and "EMNIST_TUNER_DATA=DIR" in str(err.value)
+
+
+def test_reading_the_test_split_needs_and_names_only_the_test_files(tmp_path, fake_emnist):
+    with pytest.raises(DataError) as err:
+        load_dataset("mnist", data_dir=tmp_path, test_only=True)
+    assert "missing data file t10k-images-idx3-ubyte.gz" in str(err.value)  # not the training images
+    for spec in datasets.DATASETS["emnist-letters"].files[:2]:
+        (fake_emnist / spec.subdir / spec.name).unlink()  # no training files at all
+    d = load_dataset("emnist-letters", data_dir=fake_emnist, test_only=True)
+    assert d.sizes() == (0, 0, 26 * 4) and sorted(set(d.y_test.tolist())) == list(range(26))
+    assert (d.x_test[:, 27, 27] == d.y_test + 1).all()  # upright, as the full load gives them

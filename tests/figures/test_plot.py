@@ -137,7 +137,7 @@ def test_cli_writes_the_figures(search_run, tmp_path, capsys):
     [
         (["--only", "histogram"], 2, "--only: unknown figure 'histogram'; known: " + ", ".join(FIGURES)),
         (["--format", "jpg"], 2, "--format must be one of png, svg, got 'jpg'"),
-        (["--out", "FILE"], 2, "it is a file; give a folder"),
+        (["--out", "FILE"], 2, "is a file (or under one); choose a folder"),
     ],
 )
 def test_cli_bad_options_are_one_line_and_write_nothing(search_run, tmp_path, capsys, args, code, message):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import accuracy_of_saved_predictions, run_cli
 
+import emnist_tuner
 from emnist_tuner.runfolder.configs import SearchConfig, load_config
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "search-v0.1-killed"
@@ -46,6 +47,8 @@ def test_an_old_run_folder_resumes_and_renders(old_run, capsys):
     final = json.loads((old_run / "final.json").read_text())
     assert final["test_accuracy"] == pytest.approx(accuracy_of_saved_predictions(old_run))
     assert json.loads((old_run / "status.json").read_text())["state"] == "completed"
+    origin = json.loads((old_run / "origin.json").read_text())  # recorded from now on, never guessed
+    assert origin["created_by"] is None and origin["written_by"] == emnist_tuner.__version__
     code, out, err = run_cli(capsys, "report", str(old_run))
     assert code == 0, err
     assert "Search summary" in out and "held-out test accuracy" in out and "Architecture" in out

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from emnist_tuner import io as atomic
 from emnist_tuner.errors import ConfigError, RunError
-from emnist_tuner.runfolder import lifecycle
 from emnist_tuner.runfolder.layout import RunFolder, TransferFolder, article, damaged, last_good
 from emnist_tuner.runfolder.lifecycle import (
     RunLock,
@@ -245,7 +245,7 @@ def test_an_unwritable_run_dir_is_refused(tmp_path, monkeypatch):
         assert kwargs["dir"] == tmp_path  # the nearest folder that exists is the one tried
         raise OSError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(lifecycle.tempfile, "TemporaryFile", denied)
+    monkeypatch.setattr(atomic.tempfile, "TemporaryFile", denied)  # the one output-path check (io)
     with pytest.raises(ConfigError) as error:
         check_run_dir_writable(tmp_path / "new")
     assert str(error.value) == (
