@@ -3,7 +3,7 @@
 #   make test   -> venv, install, lint (make lint), the docs site (make docs), the test suite; then test-jax
 #   make docs   -> the documentation site (MkDocs, Material theme) from docs/ into site/, --strict: any warning
 #                  (a broken link or anchor, a page missing from the nav) fails
-#   make test-jax -> a second venv without TensorFlow (README: "Without TensorFlow"), the CLI with JAX
+#   make test-jax -> a second venv without TensorFlow (docs/guides/gpu.md: "Without TensorFlow"), the CLI with JAX
 #   make mutants -> mutation testing of the modules that decide numbers (TESTING.md; not part of `make test`)
 PYTHON ?= python3
 VENV ?= .venv
