@@ -1,7 +1,9 @@
 # Two commands do all set-up on a fresh machine:
 #   make run    -> venv, install, a quick real search (MNIST) and its leaderboard
-#   make test   -> venv, install, lint (make lint), the test suite; then test-jax
-#   make test-jax -> a second venv without TensorFlow (README: "Without TensorFlow"), the CLI with JAX
+#   make test   -> venv, install, lint (make lint), the docs site (make docs), the test suite; then test-jax
+#   make docs   -> the documentation site (MkDocs, Material theme) from docs/ into site/, --strict: any warning
+#                  (a broken link or anchor, a page missing from the nav) fails
+#   make test-jax -> a second venv without TensorFlow (docs/guides/gpu.md: "Without TensorFlow"), the CLI with JAX
 #   make mutants -> mutation testing of the modules that decide numbers (TESTING.md; not part of `make test`)
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +15,7 @@ MUTANT_JOBS ?= 2
 EMNIST_TUNER_DATA ?= $(wildcard $(CURDIR)/../shared/data)
 export EMNIST_TUNER_DATA
 
-.PHONY: install run lint test test-jax mutants data clean
+.PHONY: install run lint docs test test-jax mutants data clean
 
 $(BIN)/emnist-tuner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +48,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# mkdocs.yml says what is built; NO_MKDOCS_2_WARNING silences Material's banner about its successor
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint docs
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory test-jax
 
@@ -61,4 +67,4 @@ data: install
 	$(BIN)/emnist-tuner data
 
 clean:
-	rm -rf $(VENV) $(JAX_VENV) .pytest_cache .mypy_cache .ruff_cache mutants mutants.log
+	rm -rf $(VENV) $(JAX_VENV) .pytest_cache .mypy_cache .ruff_cache mutants mutants.log site

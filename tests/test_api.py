@@ -1,5 +1,6 @@
-"""The Python API: ``open_run`` reads every kind of run folder, raising the project's errors. (The README's
-notebook example runs in tests/docs/test_readme.py, with every other block and command of the README.)"""
+"""The Python API: ``open_run`` reads every kind of run folder, raising the project's errors. (The notebook
+example of docs/guides/python-api.md runs in tests/docs/test_pages.py, with every other block and command of
+the README and the docs pages.)"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Run the code of a Markdown page as a test: its shell commands and its Python blocks.
 
 Generic, for any page (README.md, the pages of a docs site); what is page-specific (how each command is
-made tiny, what it needs, what is skipped and why) is a ``Page`` handed in by the page's own test module.
+made tiny, what it needs, what is skipped and why) is a ``Page``; a ``Site`` is the pages a reader follows in
+order (README.md, then the docs site's pages), whose session commands run in one folder, page after page.
 
 What a page holds, as parsed here (``parse``):
 
@@ -66,9 +67,10 @@ class Snippet:
     code: str  # the command (continuations joined, comment removed) or the Python source
     comment: str = ""
     shown: str | None = None  # the output shown below a `$ ` command; None where none is shown
+    label: str = ""  # the page as named in messages (its path in the repository); else its file name
 
     def where(self) -> str:
-        return f"{self.page.name}:{self.line}"
+        return f"{self.label or self.page.name}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ class Tiny:
     files: tuple[str, ...] = ()  # files the run must leave in its folder
     after: Callable[[Path, str], list[str]] | None = None  # more checks: (folder, stdout) -> problems
     xfail: dict[str, str] = field(default_factory=dict)  # "output" / "stderr": a known bug in the code
+    # Not run again: the result of the same command on that page (its label) is compared with this page's
+    # shown output (this Tiny's check, subs, expect, files); for a command that two pages show.
+    same_as: str | None = None
 
 
 @dataclass
@@ -131,7 +136,7 @@ def _commands(lines: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
     return found
 
 
-def parse(page: Path) -> list[Snippet]:
+def parse(page: Path, label: str = "") -> list[Snippet]:
     snippets: list[Snippet] = []
     heading, python_counts = "", {}
     lines = page.read_text().splitlines()
@@ -155,15 +160,15 @@ def parse(page: Path) -> list[Snippet]:
             python_counts[heading] = python_counts.get(heading, 0) + 1
             key = f"python: {heading.replace('`', '')} #{python_counts[heading]}"
             code = "\n".join(text for _, text in body) + "\n"
-            snippets.append(Snippet(page, body_start, "python", key, code))
+            snippets.append(Snippet(page, body_start, "python", key, code, label=label))
         elif lang in SHELL_LANGS:
-            snippets += _shell_block(page, body)
+            snippets += _shell_block(page, body, label)
     return snippets
 
 
-def _shell_block(page: Path, body: list[tuple[int, str]]) -> list[Snippet]:
+def _shell_block(page: Path, body: list[tuple[int, str]], label: str = "") -> list[Snippet]:
     if not any(text.startswith("$ ") for _, text in body):
-        return [Snippet(page, n, "shell", cmd, cmd, comment) for n, cmd, comment in _commands(body)]
+        return [Snippet(page, n, "shell", cmd, cmd, comment, label=label) for n, cmd, comment in _commands(body)]
     snippets, k = [], 0
     while k < len(body):
         number, text = body[k]
@@ -182,7 +187,8 @@ def _shell_block(page: Path, body: list[tuple[int, str]]) -> list[Snippet]:
         while shown and not shown[-1].strip():
             shown.pop()
         (_, cmd, comment), *_ = _commands(command_lines)
-        snippets.append(Snippet(page, number, "shell", cmd, cmd, comment, "\n".join(shown) if shown else None))
+        shown_text = "\n".join(shown) if shown else None
+        snippets.append(Snippet(page, number, "shell", cmd, cmd, comment, shown_text, label))
     return snippets
 
 
@@ -382,9 +388,13 @@ class Page:
     rewrites: dict[str, str] = field(default_factory=dict)  # in every command run: text -> replacement
     prepare: Callable[[Path], None] | None = None  # the shared folder's stand-ins, before its first command
     timeout: float = 300
+    label: str = ""  # its path in the repository, as messages name it (default: the file name)
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.path.name
 
     def snippets(self) -> list[Snippet]:
-        return parse(self.path)
+        return parse(self.path, self.label)
 
     def unaccounted(self) -> list[str]:
         return [f"{s.where()} {s.key}" for s in self.snippets() if s.key not in self.tiny and s.key not in self.skipped]
@@ -394,36 +404,94 @@ class Page:
         return sorted(k for k in [*self.tiny, *self.skipped] if k not in keys)
 
 
-class Session:
-    """The page's session commands, run in page order in one folder, each once, as far as asked."""
+@dataclass
+class Site:
+    """Pages in reading order. Their session commands run in one folder, page after page, each once (a
+    command two pages show runs once: the later page's ``Tiny(same_as=...)`` names the page that runs it);
+    the first page's ``prepare`` makes the folder's stand-ins."""
 
-    def __init__(self, page: Page, folder: Path, env: dict[str, str], can_run: Callable[[Tiny], bool]):
-        self.page, self.folder, self.env, self.can_run = page, folder, env, can_run
-        self.order = [s for s in page.snippets() if s.key in page.tiny and page.tiny[s.key].session]
-        self.results: dict[int, Result | None] = {}
+    pages: list[Page]
+
+    def page(self, label: str) -> Page:
+        for page in self.pages:
+            if page.label == label:
+                return page
+        raise KeyError(f"no page {label!r} in the site: {[p.label for p in self.pages]}")
+
+    def snippets(self) -> list[tuple[Page, Snippet]]:
+        return [(page, snippet) for page in self.pages for snippet in page.snippets()]
+
+    def source(self, page: Page, snippet: Snippet) -> tuple[Page, Snippet]:
+        """The page and snippet whose run gives this snippet's result (itself, unless ``same_as``)."""
+        tiny = page.tiny[snippet.key]
+        if tiny.same_as is None:
+            return page, snippet
+        other = self.page(tiny.same_as)
+        for candidate in other.snippets():
+            if candidate.key == snippet.key:
+                return other, candidate
+        raise KeyError(f"{snippet.where()}: same_as {tiny.same_as!r}, but that page has no {snippet.key!r}")
+
+    def same_as_problems(self) -> list[str]:
+        """``same_as`` entries that do not name a run of the same command elsewhere, or that would change it."""
+        problems = []
+        for page, snippet in self.snippets():
+            tiny = page.tiny.get(snippet.key)
+            if tiny is None or tiny.same_as is None:
+                continue
+            try:
+                other, target = self.source(page, snippet)
+            except KeyError as error:
+                problems.append(str(error.args[0]))
+                continue
+            target_tiny = other.tiny.get(target.key)
+            if target_tiny is None or target_tiny.same_as is not None:
+                problems.append(f"{snippet.where()}: same_as {other.label}, where {target.where()} is not run itself")
+            elif tiny.run or tiny.setup or tiny.edits or tiny.exit != target_tiny.exit:
+                problems.append(f"{snippet.where()}: a same_as entry takes the other run as it is (no run/setup/edits)")
+        return problems
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^\w]+", "-", label).strip("-")
+
+
+class Session:
+    """The site's session commands, run in reading order in one folder, each once, as far as asked."""
+
+    def __init__(self, site: Site, folder: Path, env: dict[str, str], can_run: Callable[[Tiny], bool]):
+        self.site, self.folder, self.env, self.can_run = site, folder, env, can_run
+        self.order = [
+            (page, s)
+            for page, s in site.snippets()
+            if s.key in page.tiny and page.tiny[s.key].session and page.tiny[s.key].same_as is None
+        ]
+        self.results: dict[tuple[str, int], Result | None] = {}
         self.prepared = False
 
-    def result(self, snippet: Snippet) -> Result | None:
+    def result(self, page: Page, snippet: Snippet) -> Result | None:
         """The snippet's result (None: not run, its data is missing), after every earlier one's."""
-        for earlier in self.order:
-            if earlier.line not in self.results:
-                if not self.prepared and self.page.prepare:
-                    self.page.prepare(self.folder)
+        for earlier_page, earlier in self.order:
+            ident = (earlier_page.label, earlier.line)
+            if ident not in self.results:
+                if not self.prepared:
+                    for prepare in (p.prepare for p in self.site.pages[:1] if p.prepare):
+                        prepare(self.folder)
                 self.prepared = True
-                runs = self.can_run(self.page.tiny[earlier.key])
-                self.results[earlier.line] = execute(self.page, earlier, self.folder, self.env) if runs else None
-            if earlier.line == snippet.line:
-                return self.results[earlier.line]
-        raise KeyError(f"{snippet.where()} is not a session command of {self.page.path.name}")
+                runs = self.can_run(earlier_page.tiny[earlier.key])
+                self.results[ident] = execute(earlier_page, earlier, self.folder, self.env) if runs else None
+            if ident == (page.label, snippet.line):
+                return self.results[ident]
+        raise KeyError(f"{snippet.where()} is not a session command of the site")
 
-    def failed_before(self, snippet: Snippet) -> list[str]:
+    def failed_before(self, page: Page, snippet: Snippet) -> list[str]:
         """Earlier session commands that did not exit as expected (a later failure may follow from them)."""
         bad = []
-        for earlier in self.order:
-            if earlier.line == snippet.line:
+        for earlier_page, earlier in self.order:
+            if (earlier_page.label, earlier.line) == (page.label, snippet.line):
                 break
-            result, tiny = self.results.get(earlier.line), self.page.tiny[earlier.key]
-            if result is not None and result.code != tiny.exit:
+            result = self.results.get((earlier_page.label, earlier.line))
+            if result is not None and result.code != earlier_page.tiny[earlier.key].exit:
                 bad.append(f"{earlier.where()} {earlier.key} (exit {result.code})")
         return bad
 
@@ -452,7 +520,7 @@ def execute(page: Page, snippet: Snippet, folder: Path, env: dict[str, str]) -> 
         tiny.setup(folder)
     env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
     if snippet.kind == "python":
-        script = folder.parent / f"{page.path.stem}-block-{snippet.line}.py"
+        script = folder.parent / f"{_slug(page.label)}-block-{snippet.line}.py"
         script.write_text(python_run(page, snippet))
         return run([sys.executable, str(script)], folder, env, page.timeout)
     argv, assigned = argv_and_env(command_run(page, snippet))
@@ -465,30 +533,35 @@ def execute(page: Page, snippet: Snippet, folder: Path, env: dict[str, str]) -> 
 
 
 class Runner:
-    """Runs a page's snippets, each once: the session ones through one ``Session`` (in page order, in
-    one folder), the others each alone in a fresh folder."""
+    """Runs a site's snippets, each once: the session ones through one ``Session`` (in reading order, in
+    one folder), the others each alone in a fresh folder; a ``same_as`` snippet gets its source's result."""
 
-    def __init__(self, page: Page, base: Path, can_run: Callable[[Tiny], bool], env: dict[str, str] | None = None):
-        self.page, self.base = page, base
+    def __init__(self, site: Site, base: Path, can_run: Callable[[Tiny], bool], env: dict[str, str] | None = None):
+        self.site, self.base = site, base
         drop = ("COLUMNS", "LINES", "EMNIST_TUNER_DATA", "EMNIST_TUNER_MIRROR")
         self.env = {k: v for k, v in os.environ.items() if k not in drop}
         self.env["EMNIST_TUNER_CACHE"] = str(base / "cache")
         self.env.update(env or {})
         (base / "session").mkdir()
-        self.session = Session(page, base / "session", self.env, can_run)
-        self.alone: dict[int, Result] = {}
+        self.session = Session(site, base / "session", self.env, can_run)
+        self.alone: dict[tuple[str, int], Result] = {}
 
-    def folder(self, snippet: Snippet) -> Path:
-        return self.base / ("session" if self.page.tiny[snippet.key].session else f"alone-{snippet.line}")
+    def folder(self, page: Page, snippet: Snippet) -> Path:
+        page, snippet = self.site.source(page, snippet)
+        if page.tiny[snippet.key].session:
+            return self.base / "session"
+        return self.base / f"alone-{_slug(page.label)}-{snippet.line}"
 
-    def result(self, snippet: Snippet) -> Result | None:
-        if self.page.tiny[snippet.key].session:
-            return self.session.result(snippet)
-        if snippet.line not in self.alone:
-            folder = self.folder(snippet)
+    def result(self, page: Page, snippet: Snippet) -> Result | None:
+        page, snippet = self.site.source(page, snippet)
+        if page.tiny[snippet.key].session:
+            return self.session.result(page, snippet)
+        ident = (page.label, snippet.line)
+        if ident not in self.alone:
+            folder = self.folder(page, snippet)
             folder.mkdir()
-            self.alone[snippet.line] = execute(self.page, snippet, folder, self.env)
-        return self.alone[snippet.line]
+            self.alone[ident] = execute(page, snippet, folder, self.env)
+        return self.alone[ident]
 
 
 def shown_for_tiny(page: Page, snippet: Snippet) -> str:

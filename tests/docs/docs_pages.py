@@ -1,0 +1,194 @@
+"""The docs site's pages as a test: for each page of docs/ with commands or Python blocks, how each one runs
+(the one place that says it) or why it is skipped, in the form of tests/docs/readme_page.py's README map.
+
+``SITE`` is README.md followed by the docs pages in the order of mkdocs.yml's ``nav``: their session commands
+run in that order in one folder (the README's tour first: search, leaderboard, report, plot, predict,
+export). A command that the README's tour runs and a reference page shows again is not run twice: the page's
+entry says ``same_as="README.md"`` and its own shown output is compared with the README's run.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_run import Page, Site, Tiny
+from readme_page import (
+    PAGE,
+    PLOT_SUBS,
+    REPO,
+    REWRITES,
+    SEARCH,
+    SET_UP,
+    my_digit,
+    notebook_ran_as_printed,
+    notes,
+    truncated_mnist,
+)
+
+DOCS = REPO / "docs"
+README = "README.md"
+
+DISTRIBUTED = (
+    "a distributed search: a chief and workers on several machines or GPUs with `--profile full`; "
+    "tests/hyperband/test_distributed.py runs a chief and two workers on one machine"
+)
+
+# page (its path in the repository) -> (how each command/block runs, why the others are skipped)
+MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
+    "docs/index.md": ({}, dict(SET_UP)),
+    "docs/commands/index.md": (
+        {
+            # each alone in a fresh folder (fast)
+            "emnist-tuner leaderbord runs/quick-mnist": Tiny(session=False, exit=2),
+            "emnist-tuner search --dataset mnist --run-dir runs/x --subset 1000 --all-data": Tiny(
+                session=False, exit=2
+            ),
+        },
+        {},
+    ),
+    "docs/commands/data.md": (
+        {
+            "emnist-tuner data --data-dir ../shared/data": Tiny(session=False, check="masked", realdata=True),
+            "emnist-tuner data --data-dir broken/": Tiny(session=False, exit=1, setup=truncated_mnist),
+            "emnist-tuner presets": Tiny(session=False),
+        },
+        {},
+    ),
+    "docs/commands/train.md": (
+        {
+            "emnist-tuner train --preset convnet --dataset mnist --run-dir runs/convnet-mnist": Tiny(
+                run="emnist-tuner train --preset convnet --dataset synthetic --run-dir runs/convnet-mnist --epochs 2",
+                check="masked",
+                subs=(("preset convnet on mnist:", "preset convnet on synthetic:"),),
+                files=("runs/convnet-mnist/model.keras", "runs/convnet-mnist/metrics.json"),
+            ),
+        },
+        {},
+    ),
+    "docs/commands/search.md": (
+        {
+            "emnist-tuner search --dataset mnist --run-dir runs/quick-mnist": Tiny(
+                same_as=README, check="masked", subs=(("data: mnist:", "data: synthetic:"),)
+            ),
+        },
+        {},
+    ),
+    "docs/commands/final-training.md": (
+        {
+            "emnist-tuner search --dataset mnist --run-dir runs/quick-mnist --ensemble 3": Tiny(
+                run=f"emnist-tuner search {SEARCH} --ensemble 3", check="masked"
+            ),
+        },
+        {},
+    ),
+    "docs/commands/leaderboard.md": (
+        {"emnist-tuner leaderboard runs/quick-mnist --top 5": Tiny(same_as=README, check="shape", vary_after="time")},
+        {},
+    ),
+    "docs/commands/report.md": ({"emnist-tuner report runs/quick-emnist-sample": Tiny(check="shape")}, {}),
+    "docs/commands/plot.md": (
+        {"emnist-tuner plot runs/quick-mnist": Tiny(same_as=README, check="masked", subs=PLOT_SUBS)},
+        {},
+    ),
+    "docs/commands/runs-compare.md": (
+        {
+            "emnist-tuner runs": Tiny(check="shape"),
+            "emnist-tuner compare runs/quick-mnist runs/train-convnet-mnist": Tiny(check="shape"),
+        },
+        {},
+    ),
+    "docs/commands/retrain-transfer.md": (
+        {
+            "emnist-tuner retrain runs/quick-emnist-sample --data-dir ../shared/data": Tiny(
+                run="emnist-tuner retrain runs/quick-emnist-sample --data-dir ../shared/data --epochs 1 --subset 500",
+                check="masked",
+                realdata=True,
+                subs=(("(searched on emnist-letters-sample)", "(searched on synthetic)"),),
+            ),
+            "emnist-tuner transfer runs/quick-mnist --seeds 3": Tiny(
+                run="emnist-tuner transfer runs/quick-mnist --seeds 1 --folds 2 --head-epochs 1 --fine-tune-epochs 1"
+                " --scratch-epochs 1 --data-dir ../shared/data",
+                check="shape",
+                realdata=True,
+            ),
+        },
+        {},
+    ),
+    "docs/commands/ablate.md": (
+        {
+            "emnist-tuner ablate --dataset mnist --subset 10000 --epochs 6 --run-dir runs/ablate-model1-mnist": Tiny(
+                run="emnist-tuner ablate --dataset synthetic --subset 500 --epochs 1 --seeds 2 --methods dropout"
+                " --run-dir runs/ablate-model1-mnist",
+                check="shape",
+                subs=(("on mnist:", "on synthetic:"),),
+            ),
+        },
+        {},
+    ),
+    "docs/commands/predict-export.md": (
+        {
+            "emnist-tuner predict runs/quick-mnist scans/ --top 2": Tiny(same_as=README, check="shape"),
+            "emnist-tuner predict runs/quick-mnist notes.txt scans/": Tiny(exit=1, setup=notes),
+            "emnist-tuner export runs/quick-mnist --format onnx --out winner.onnx --data-dir ../shared/data": Tiny(
+                same_as=README,
+                check="masked",
+                subs=(("mnist test images", "synthetic test images"),),
+                files=("winner.onnx", "winner.onnx.card.json"),
+            ),
+            "python: Use the model from your own code #1": Tiny(setup=my_digit, expect=(r"(?m)^g\d \d\.\d{3}$",)),
+        },
+        {},
+    ),
+    "docs/guides/distributed.md": (
+        {},
+        {
+            "emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist --role chief "
+            "--oracle 0.0.0.0:8000": DISTRIBUTED,
+            "CUDA_VISIBLE_DEVICES=0 emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist "
+            '--role worker --worker-id "$(hostname)-gpu0" --oracle 10.0.0.5:8000 &': DISTRIBUTED,
+            "CUDA_VISIBLE_DEVICES=1 emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist "
+            '--role worker --worker-id "$(hostname)-gpu1" --oracle 10.0.0.5:8000 &': DISTRIBUTED,
+        },
+    ),
+    "docs/guides/python-api.md": (
+        {
+            "python: From Python / a notebook #1": Tiny(
+                edits=(('"mnist"', '"synthetic"'),),  # no data files needed; the rest as written
+                expect=(
+                    r"held-out test accuracy 0\.\d{4} \(200 images\)",
+                    r"(?m)^search completed 2$",
+                    r"(?m)^(\d{4} completed 0\.\d+ \d\n){3}",
+                    r"(?m)^\d+ parameters$",
+                ),
+                files=("runs/notebook/final.json", "plots/notebook/history.png", "plots/notebook/pareto.png"),
+                after=notebook_ran_as_printed,
+            ),
+        },
+        {},
+    ),
+    "docs/development.md": (
+        {},
+        {
+            "make test": "this test suite itself",
+            "make test-jax": "part of this test suite (make test runs it: tests/test_jax_backend.py)",
+            "make lint": "part of this test suite (make test runs it first)",
+            "make docs": "part of make test (mkdocs build --strict, before the test suite): CI builds the site",
+            "make mutants": "mutation testing: minutes of mutmut over the fast tests (TESTING.md), no page's promise",
+            '.venv/bin/python -m pytest -q -m "not slow"': "this test suite itself (its fast part)",
+        },
+    ),
+}
+
+
+def nav_pages() -> list[str]:
+    """The docs pages in mkdocs.yml's nav order, as paths in the repository."""
+    nav = (REPO / "mkdocs.yml").read_text().split("\nnav:", 1)[1]
+    return [f"docs/{path}" for path in re.findall(r":\s*(\S+\.md)\s*$", nav, flags=re.M)]
+
+
+def _page(label: str) -> Page:
+    tiny, skipped = MAPS.get(label, ({}, {}))
+    return Page(path=REPO / label, tiny=tiny, skipped=skipped, rewrites=REWRITES, label=label)
+
+
+SITE = Site([PAGE, *(_page(label) for label in nav_pages())])
