@@ -116,3 +116,34 @@ def test_every_public_name_is_reached_through_the_package_and_every_documented_c
     assert documented and documented <= set(api.__all__), documented - set(api.__all__)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         et.nope  # noqa: B018
+
+
+class _Fetched(Exception):
+    pass
+
+
+@pytest.mark.parametrize("call", ["retrain", "transfer"])
+def test_retrain_and_transfer_find_the_data_the_run_remembers(tmp_path, monkeypatch, call):
+    """In a new shell (no --data-dir, no EMNIST_TUNER_DATA) retrain and transfer look in the folder the
+    run found its data in (origin.json), as report, plot and export do."""
+    import json
+
+    import emnist_tuner.api as api
+    import emnist_tuner.experiments.winner as winner
+
+    data = tmp_path / "data"
+    data.mkdir()
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "origin.json").write_text(json.dumps({"dataset": "mnist", "data_dir": str(data)}))
+    seen = []
+
+    def fetch(dataset, data_dir=None, download=False):
+        seen.append(data_dir)
+        raise _Fetched
+
+    monkeypatch.setattr(winner, "read_winner", lambda run_dir: None)
+    monkeypatch.setattr(api, "fetch", fetch)
+    with pytest.raises(_Fetched):
+        getattr(et, call)(run)
+    assert seen == [str(data)]

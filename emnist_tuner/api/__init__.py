@@ -29,6 +29,7 @@ from ..runfolder.configs import (
     TrainConfig,
     read_run_config,
 )
+from ..runfolder.origin import data_dir_now
 from ..runfolder.recipe_config import FinalRecipe
 from ..runfolder.transfer_config import TransferConfig
 from .keywords import SEARCH_OPTIONS, TRANSFER_OPTIONS, default_console, keywords_checked
@@ -202,6 +203,7 @@ def retrain(
     returns its metrics."""
     from ..experiments.winner import read_winner
 
+    data_dir = data_dir or data_dir_now(run_dir)  # in a new shell: the folder the run found its data in
     config = RetrainConfig(
         dataset,
         epochs,
@@ -237,6 +239,7 @@ def transfer(
     batchnorm, scratch_epochs …); the others keep the defaults chosen on the selection fold."""
     from ..experiments.winner import read_winner
 
+    data_dir = data_dir or data_dir_now(run_dir)  # in a new shell: the folder the run found its data in
     config = TransferConfig(
         backbone=backbone,
         data_dir=str(data_dir) if data_dir else None,

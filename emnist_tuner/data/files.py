@@ -130,7 +130,7 @@ def missing_message(spec: DataFile, folders: list[Path]) -> str:
             f"source ({spec.urls[0]})"
         )
     else:
-        how = f"it cannot be downloaded: {OFFLINE}, or copy it into one of those folders (see the README)"
+        how = f"it cannot be downloaded: {OFFLINE}, or copy it into one of those folders (see docs/guides/data.md)"
     return f"missing data file {spec.name} (searched {searched}); {how}"
 
 

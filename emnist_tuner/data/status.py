@@ -80,7 +80,7 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
             if all(m.downloadable for m in missing):
                 how = f"to get it: `emnist-tuner data --download`, or {_offline(missing, named=False)}"
             else:
-                how = f"it cannot be downloaded: {_offline(missing, named=False)} (see the README's data section)"
+                how = f"it cannot be downloaded: {_offline(missing, named=False)} (see docs/guides/data.md)"
             status.message = f"missing {names}{found}; {how}"
             return status
         status.sizes = load_dataset(name, files=verified).sizes()  # already verified: not hashed again
