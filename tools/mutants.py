@@ -31,6 +31,7 @@ WORK = ROOT / "mutants"  # mutmut's working copy (ignored by git)
 # module -> the functions mutated (mutmut's names: x_<function>, xǁ<Class>ǁ<method>); "*" is every one.
 SCOPE: dict[str, tuple[str, ...]] = {
     "emnist_tuner.runfolder.configs": ("*",),
+    "emnist_tuner.runfolder.train_configs": ("*",),
     "emnist_tuner.runfolder.ablation_config": ("*",),
     "emnist_tuner.runfolder.layout": ("*",),
     "emnist_tuner.runfolder.lifecycle": ("*",),

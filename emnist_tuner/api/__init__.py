@@ -23,14 +23,10 @@ from rich.console import Console
 
 from ..quiet import import_keras_quietly
 from ..runfolder.ablation_config import AblationConfig
-from ..runfolder.configs import (
-    RetrainConfig,
-    SearchConfig,
-    TrainConfig,
-    read_run_config,
-)
+from ..runfolder.configs import SearchConfig, read_run_config
 from ..runfolder.origin import data_dir_now
 from ..runfolder.recipe_config import FinalRecipe
+from ..runfolder.train_configs import RetrainConfig, TrainConfig
 from ..runfolder.transfer_config import TransferConfig
 from .keywords import SEARCH_OPTIONS, TRANSFER_OPTIONS, default_console, keywords_checked
 from .run import Run, open_run

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from ..errors import RunError, plural
 from ..io import read_json, write_json_atomic
-from ..runfolder.configs import RetrainConfig
 from ..runfolder.layout import RunFolder, TrainingFolder
 from ..runfolder.lifecycle import run_lifecycle
+from ..runfolder.train_configs import RetrainConfig
 from ..training.devices import policy_restored
 from .winner import read_winner
 

@@ -12,10 +12,11 @@ from ..data.datasets import DATASETS
 from ..data.glyphs import style_of
 from ..errors import ConfigError, DataError, RunError
 from ..io import read_json_object
-from ..runfolder.configs import RetrainConfig, read_run_config
+from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RETRAIN_CONFIG, RunFolder, TrainingFolder, article
 from ..runfolder.origin import data_dirs
 from ..runfolder.recipe_config import FinalRecipe
+from ..runfolder.train_configs import RetrainConfig
 
 BY_CLASSES = {10: "mnist", 26: "emnist-letters", 36: "binary-alphadigits"}  # a bare .keras file's dataset
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..errors import RunError, plural
 from ..io import write_json_atomic
-from ..runfolder.configs import TrainConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import check_new_or_same_kind, check_run_dir_writable, run_lifecycle
+from ..runfolder.train_configs import TrainConfig
 from .devices import policy_restored
 
 HOW_TO_GO_ON = "A training run is not resumable: run it again with a new --run-dir"  # after Ctrl-C

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -37,15 +38,20 @@ def _assert_refused(result, option, path):
         (["report", "{run}", "--html"], "--html", "x.html"),
         (["report", "{run}", "--svg"], "--svg", "x.svg"),
         (["plot", "{run}", "--out"], "--out", "plots"),
-        (["compare", "{run}", "{run}", "--plot"], "--plot", "x.png"),
+        (["compare", "{run}", "{other}", "--plot"], "--plot", "x.png"),
         (["export", "{run}", "--format", "onnx", "--out"], "--out", "w.onnx"),
     ],
 )
 def test_a_reading_command_refuses_an_unwritable_output_first(run, tmp_path, capsys, args, option, name, under):
     path = f"{under.format(tmp=tmp_path)}/{name}"
-    argv = [a.format(run=run) for a in args] + [path]
+    other = tmp_path / "other"
+    if "{other}" in args:
+        shutil.copytree(run, other)  # compare needs two different runs
+    argv = [a.format(run=run, other=other) for a in args] + [path]
     _assert_refused(run_cli(capsys, *argv), option, path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "run"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["a-file", "run"] + (["other"] if other.exists() else [])
+    )
     assert (tmp_path / "a-file").read_text() == "mine"
 
 

@@ -127,7 +127,7 @@ def test_an_output_file_that_cannot_be_written_is_one_line(tmp_path, capsys):
         code, _, err = run_cli(capsys, "report", str(run), option, str(a_file / "report"))
         assert (
             code == 2
-            and err.startswith(f"error: {option} {a_file / 'report'}: cannot write it")
+            and err.startswith(f"error: {option} {a_file / 'report'}: {a_file} is a file, not a folder")
             and err.count("\n") == 1
         )
     assert a_file.read_text() == "x"

@@ -292,8 +292,22 @@ def items(text: str) -> list[tuple]:
     return out
 
 
+# after a masked number a noun may be singular or plural (the tiny run counts 1 epoch where the page's ran 30)
+COUNTED_NOUN = re.compile(r"# ([a-z]+)\b")
+
+
+def singular(word: str) -> str:
+    """``word`` without an English plural ending (epochs, classes, copies → epoch, class, copy)."""
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def mask(text: str) -> str:
-    return NUMBER.sub("#", text)
+    """Every number as ``#``, and the noun after it without its plural ending."""
+    return COUNTED_NOUN.sub(lambda m: "# " + singular(m.group(1)), NUMBER.sub("#", text))
 
 
 def _flat(items_: list[tuple], how: str) -> str:

@@ -93,7 +93,8 @@ PLOT_SUBS = (
     ),
     (
         "transfer: not drawn",
-        "importance, effects: not drawn: fewer than four completed trials\ntransfer: not drawn",
+        "importance, effects: not drawn: not enough trials: no hyperparameter has two values each tried by 3 or "
+        "more of the 5 completed trials\ntransfer: not drawn",
     ),
 )
 

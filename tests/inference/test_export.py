@@ -64,20 +64,20 @@ def test_export_failures_write_nothing(trained, tmp_path, capsys, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.onnx"]
 
 
-def test_the_readme_example_classifies_a_png_with_the_onnx_export(trained, tmp_path, capsys, monkeypatch):
+def test_the_docs_example_classifies_a_png_with_the_onnx_export(trained, tmp_path, capsys, monkeypatch):
     import re
     from pathlib import Path
 
     import numpy as np
     from PIL import Image
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    code = re.search(r"\*\*Use the model from your own code\*\*.*?```python\n(.*?)```", readme, re.S).group(1)
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "commands" / "predict-export.md").read_text()
+    code = re.search(r"## Use the model from your own code.*?```python\n(.*?)```", doc, re.S).group(1)
     monkeypatch.chdir(tmp_path)
     assert run_cli(capsys, "export", str(trained), "--format", "onnx", "--out", "winner.onnx")[0] == 0
     page = np.full((120, 90), 255, np.uint8)
     page[30:90, 40:50] = 0
     Image.fromarray(page).save("my-digit.png")
-    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "docs/commands/predict-export.md", "exec"), {})
     printed = capsys.readouterr().out.split()
     assert printed[0] in [f"g{i}" for i in range(10)] and 0 < float(printed[1]) <= 1

@@ -11,10 +11,8 @@ from emnist_tuner.errors import ConfigError, RunError
 from emnist_tuner.runfolder.ablation_config import AblationConfig
 from emnist_tuner.runfolder.configs import (
     PROFILES,
-    RetrainConfig,
     RunConfig,
     SearchConfig,
-    TrainConfig,
     check_options,
     load_config,
     read_run_config,
@@ -22,6 +20,7 @@ from emnist_tuner.runfolder.configs import (
 )
 from emnist_tuner.runfolder.layout import RunFolder
 from emnist_tuner.runfolder.recipe_config import FinalRecipe, check_ensemble, check_precision
+from emnist_tuner.runfolder.train_configs import RetrainConfig, TrainConfig
 
 # ------------------------------------------------------------------ the final-training recipe
 

@@ -140,7 +140,7 @@ def test_a_file_is_not_a_run_folder(tmp_path):
 
 
 def test_recipe_trainings_run_their_whole_schedule_unless_asked_to_stop_early():
-    from emnist_tuner.runfolder.configs import RetrainConfig, TrainConfig
+    from emnist_tuner.runfolder.train_configs import RetrainConfig, TrainConfig
 
     assert RetrainConfig().patience == 0
     assert TrainConfig(preset="model1", dataset="mnist").effective_patience() == 0  # model1's own is 3

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from emnist_tuner.errors import ConfigError
-from emnist_tuner.runfolder.configs import RetrainConfig, SearchConfig, TrainConfig
+from emnist_tuner.runfolder.configs import SearchConfig
 from emnist_tuner.runfolder.recipe_config import FinalRecipe
+from emnist_tuner.runfolder.train_configs import RetrainConfig, TrainConfig
 from emnist_tuner.training.ensemble import average_model
 from emnist_tuner.training.recipe import (
     compile_with_recipe,
