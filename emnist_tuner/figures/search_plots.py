@@ -5,6 +5,8 @@ the run has no data for it."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
@@ -185,7 +187,8 @@ def importance_figure(records: list[TrialRecord]) -> Figure:
         listed = ", ".join(shares.no_effect[:8]) + (
             f" and {len(shares.no_effect) - 8} more" if len(shares.no_effect) > 8 else ""
         )
-        fig.supxlabel(f"no effect measurable with {plural(shares.trials, 'trial')}: {listed}", fontsize=8, color="#555")
+        note = f"no effect measurable with {plural(shares.trials, 'trial')}: {listed}"
+        fig.supxlabel(textwrap.fill(note, 110), fontsize=8, color="#555")  # wrapped: one line was cut off
     fig.suptitle(
         f"Hyperparameter importance over {plural(shares.trials, 'completed trial')} "
         f"({imp.RESAMPLES} bootstrap resamples)"
