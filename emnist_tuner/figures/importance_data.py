@@ -78,6 +78,19 @@ def epsilon_squared_codes(codes: np.ndarray, scores: np.ndarray) -> float:
     return max(0.0, (between - (k - 1) * within) / total)
 
 
+def resampled_shares(codes: list[np.ndarray], scores: np.ndarray, pick: np.ndarray) -> np.ndarray:
+    """Each factor's share of the summed effect sizes over the trials ``pick`` (one bootstrap resample,
+    with repeats); all zeros where no factor has an effect there."""
+    row = np.array([epsilon_squared_codes(c[pick], scores[pick]) for c in codes])
+    return row / row.sum() if row.sum() > 0 else np.zeros(len(codes))
+
+
+def percentile_interval(draws: np.ndarray, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile bootstrap interval of each column of ``draws`` (one row per resample)."""
+    tail = 100 * (1 - confidence) / 2
+    return np.percentile(draws, tail, axis=0), np.percentile(draws, 100 - tail, axis=0)
+
+
 def importance_shares(records: list[TrialRecord], resamples: int = RESAMPLES, seed: int = 0) -> Shares:
     """Each judged factor's share of the summed effect sizes, largest first, with a percentile bootstrap
     interval; factors with no effect beyond noise listed apart; ``reason`` set where nothing can be drawn."""
@@ -99,13 +112,8 @@ def importance_shares(records: list[TrialRecord], resamples: int = RESAMPLES, se
     scores = np.array([r.score for r in sd.completed(records)], dtype=float)
     codes = _factor_codes(records, names)
     rng = np.random.default_rng(seed)
-    draws = np.zeros((resamples, len(names)))
-    for b in range(resamples):
-        pick = rng.integers(0, n, n)
-        row = np.array([epsilon_squared_codes(c[pick], scores[pick]) for c in codes])
-        draws[b] = row / row.sum() if row.sum() > 0 else 0.0
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = np.percentile(draws, tail, axis=0), np.percentile(draws, 100 - tail, axis=0)
+    draws = np.array([resampled_shares(codes, scores, rng.integers(0, n, n)) for _ in range(resamples)])
+    low, high = percentile_interval(draws)
     shares = [
         (name, alone[name] / total, min(float(low[i]), alone[name] / total), max(float(high[i]), alone[name] / total))
         for i, name in enumerate(names)

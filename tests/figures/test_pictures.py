@@ -96,6 +96,44 @@ def test_importance_shares_add_up_with_an_interval_around_each():
     assert imp.importance_shares(_mixed()) == shares  # seeded: the same figure every time
 
 
+def test_a_resample_gives_shares_that_add_up():
+    codes = [np.array([0, 1] * 6), np.array([0, 0, 1, 1, 2, 2] * 2)]
+    scores = np.array([0.6, 0.9] * 6) + np.linspace(0, 0.05, 12)
+    for pick in (np.arange(12), np.array([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]), np.array([1, 3, 5, 7, 9, 11] * 2)):
+        shares = imp.resampled_shares(codes, scores, pick)
+        assert shares.sum() == pytest.approx(1.0) or not shares.any()
+    assert imp.resampled_shares(codes, scores, np.arange(12))[0] > 0.9  # the first factor decides the score
+
+
+def test_the_interval_is_the_middle_95_percent_of_the_resamples():
+    draws = np.linspace(0, 1, 1001)[:, None]
+    low, high = imp.percentile_interval(draws)
+    assert low[0] == pytest.approx(0.025) and high[0] == pytest.approx(0.975)
+    low, high = imp.percentile_interval(draws, 0.5)
+    assert low[0] == pytest.approx(0.25) and high[0] == pytest.approx(0.75)
+
+
+def test_the_interval_comes_from_resampling_the_trials():
+    """Noisy trials: the share varies from resample to resample, so its interval has a width."""
+    rng = np.random.default_rng(3)
+    records = [
+        _r(
+            f"{i:04d}",
+            0.7 + 0.05 * (i % 2) + 0.04 * (i % 3 == 0) + rng.normal(0, 0.03),
+            hyperparameters={"act": i % 2, "opt": i % 3},
+        )
+        for i in range(18)
+    ]
+    shares = imp.importance_shares(records)
+    assert shares.reason is None
+    assert max(high - low for _, _, low, high in shares.shares) > 0.05
+
+
+def test_four_completed_trials_are_enough_to_try():
+    four = [_r(f"{i}", 0.5 + 0.1 * i, hyperparameters={"x": i}) for i in range(4)]
+    assert not imp.unavailable(four).startswith("not enough trials: 4 completed")
+
+
 def test_the_fast_effect_size_is_the_definition():
     rng = np.random.default_rng(1)
     for _ in range(40):
