@@ -32,6 +32,8 @@ WORK = ROOT / "mutants"  # mutmut's working copy (ignored by git)
 SCOPE: dict[str, tuple[str, ...]] = {
     "emnist_tuner.runfolder.configs": ("*",),
     "emnist_tuner.runfolder.train_configs": ("*",),
+    "emnist_tuner.runfolder.config_diff": ("*",),
+    "emnist_tuner.runfolder.origin": ("*",),
     "emnist_tuner.runfolder.ablation_config": ("*",),
     "emnist_tuner.runfolder.layout": ("*",),
     "emnist_tuner.runfolder.lifecycle": ("*",),
@@ -51,6 +53,8 @@ SCOPE: dict[str, tuple[str, ...]] = {
     "emnist_tuner.data.glyphs": ("*",),
     "emnist_tuner.hyperband.schedule": ("*",),
     "emnist_tuner.figures.search_data": ("*",),
+    "emnist_tuner.figures.importance_data": ("*",),
+    "emnist_tuner.figures.accuracy_data": ("*",),
     "emnist_tuner.experiments.stats": ("*",),
     "emnist_tuner.reports.leaderboard": ("*",),
     # the accept/reject decision and the option checks; writing and running each format needs TensorFlow

@@ -70,12 +70,12 @@ def epsilon_squared_codes(codes: np.ndarray, scores: np.ndarray) -> float:
     counts = np.bincount(codes)
     present = counts > 0
     k, n = int(present.sum()), len(scores)
-    if k < 2 or n <= k or total == 0.0:
+    if k < 2 or n <= k or total <= sd.NO_VARIANCE:
         return 0.0
     group_means = np.bincount(codes, weights=scores)[present] / counts[present]
     between = float((counts[present] * (group_means - mean) ** 2).sum())
     within = (total - between) / (n - k)
-    return max(0.0, (between - (k - 1) * within) / total)
+    return min(1.0, max(0.0, (between - (k - 1) * within) / total))
 
 
 def resampled_shares(codes: list[np.ndarray], scores: np.ndarray, pick: np.ndarray) -> np.ndarray:

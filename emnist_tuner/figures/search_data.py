@@ -26,6 +26,9 @@ class FigureUnavailable(Exception):
     """A figure cannot be drawn; the message says why (shown in place of the figure)."""
 
 
+# equal scores (trials that all failed to learn, say) still leave a sum of squares of about 1e-32 from
+# rounding; below this the scores are taken as equal (accuracies: a spread under 1e-6)
+NO_VARIANCE = 1e-12
 BUDGET = "epochs"  # the importance factor of the epochs a trial trained (Hyperband's budget)
 
 
@@ -184,13 +187,13 @@ def epsilon_squared(groups: list[str], scores) -> float | None:
     total = float(((scores - scores.mean()) ** 2).sum())
     labels = sorted(set(groups))
     k, n = len(labels), len(scores)
-    if k < 2 or n <= k or total == 0.0:
+    if k < 2 or n <= k or total <= NO_VARIANCE:
         return 0.0
     between = sum(
         len(s) * (s.mean() - scores.mean()) ** 2 for s in (scores[[g == label for g in groups]] for label in labels)
     )
     within = (total - between) / (n - k)
-    return max(0.0, float((between - (k - 1) * within) / total))
+    return min(1.0, max(0.0, float((between - (k - 1) * within) / total)))
 
 
 def importance(records: list[TrialRecord]) -> list[tuple[str, float]]:

@@ -323,3 +323,42 @@ def test_percent_ticks_share_their_decimals():
         labels[low] = [t.get_text() for t in ax.get_yticklabels()]
     assert "5 %" in labels[0.05] and "10 %" in labels[0.05]  # not "5.0 %" beside "10 %"
     assert all(len(t.split(".")[1].removesuffix(" %")) == 2 for t in labels[0.991])  # 99.10 %, 99.15 %, ...
+
+
+def test_per_class_numbers_with_one_and_no_test_images():
+    """Class 0: 3 images (2 right), class 1: one image (right), class 2: none, but predicted once."""
+    matrix = np.array([[2, 0, 1], [0, 1, 0], [0, 0, 0]])
+    data = ad.per_class(matrix, ["a", "b", "c"])
+    assert data.names == ["a", "b"] and data.left_out == ["c"]
+    assert data.images.tolist() == [3, 1]
+    assert data.accuracy.tolist() == pytest.approx([2 / 3, 1.0])
+    assert data.overall == pytest.approx(3 / 4)
+    assert ad.shown_classes(matrix) == ([0, 1], [0, 1, 2])
+    single = np.array([[1, 0], [0, 0]])  # one test image in all: class b neither tested nor predicted
+    assert ad.per_class(single, ["a", "b"]).overall == 1.0
+    assert ad.shown_classes(single) == ([0], [0])
+    never_predicted = np.array([[1, 0], [1, 0]])  # b's one image read as a: b keeps its row and its column
+    assert ad.shown_classes(never_predicted) == ([0, 1], [0, 1])
+
+
+def test_the_budget_factor_groups_trials_by_the_epochs_they_reached():
+    records = [
+        TrialRecord(f"{i:04d}", "completed", 0.5 + 0.1 * (i % 2), epochs=[1, 3][i % 2], trained=[1, 3][i % 2])
+        for i in range(8)
+    ]
+    (codes,) = imp._factor_codes(records, [sd.BUDGET])
+    assert codes.tolist() == [0, 1] * 4
+
+
+def test_the_fast_effect_size_is_zero_without_two_groups_to_compare():
+    scores = np.array([0.5, 0.6, 0.7, 0.8, 0.55, 0.65])
+    assert imp.epsilon_squared_codes(np.zeros(6, dtype=int), scores) == 0.0  # one group
+    assert imp.epsilon_squared_codes(np.array([0, 0, 0, 0, 0, 1]), scores) == 0.0  # one group big enough
+    assert imp.epsilon_squared_codes(np.array([0, 0, 0, 1, 1, 1]), np.full(6, 0.7)) == 0.0  # no variance
+
+
+def test_equal_scores_explain_nothing_despite_rounding():
+    """0.7 six times: the mean differs from 0.7 by 1e-16, which gave an effect size of 4.75 (over 100 %)."""
+    groups, scores = list("aaabbb"), np.full(6, 0.7)
+    assert sd.epsilon_squared(groups, scores) == 0.0
+    assert imp.epsilon_squared_codes(np.array([0, 0, 0, 1, 1, 1]), scores) == 0.0
