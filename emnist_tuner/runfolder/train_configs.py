@@ -11,6 +11,21 @@ from .layout import RETRAIN_CONFIG
 from .recipe_config import FinalRecipe, check_precision
 
 
+def check_training(config: TrainConfig | RetrainConfig) -> None:
+    """ConfigError (exit 2) for a bad option of a one-model training: its counts, seed, recipe, precision."""
+    check_options(
+        config.seed,
+        (
+            ("--epochs", config.epochs, 1),
+            ("--batch-size", config.batch_size, 1),
+            ("--subset", config.subset, 10),
+            ("--patience", config.patience, 0),
+        ),
+    )
+    config.recipe.validate()
+    check_precision(config.precision)
+
+
 @dataclass
 class TrainConfig(RunConfig):
     """One preset trained on a dataset (`train`): ``RUN/config.json``."""
@@ -36,17 +51,7 @@ class TrainConfig(RunConfig):
 
         get_preset(self.preset)
         get_info(self.dataset)
-        check_options(
-            self.seed,
-            (
-                ("--epochs", self.epochs, 1),
-                ("--batch-size", self.batch_size, 1),
-                ("--subset", self.subset, 10),
-                ("--patience", self.patience, 0),
-            ),
-        )
-        self.recipe.validate()
-        check_precision(self.precision)
+        check_training(self)
 
     def effective_patience(self) -> int:
         """Early stopping's patience: 0 (off) unless given. The recipe's learning rate decays to 0 at the
@@ -84,14 +89,4 @@ class RetrainConfig(RunConfig):
         from ..data.datasets import get_info
 
         get_info(self.dataset)
-        check_options(
-            self.seed,
-            (
-                ("--epochs", self.epochs, 1),
-                ("--batch-size", self.batch_size, 1),
-                ("--subset", self.subset, 10),
-                ("--patience", self.patience, 0),
-            ),
-        )
-        self.recipe.validate()
-        check_precision(self.precision)
+        check_training(self)
