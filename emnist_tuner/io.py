@@ -88,7 +88,7 @@ def check_output_path(path: Path | str, option: str, *, folder: bool = False, cr
             raise ConfigError(
                 f"{option} {path}: the folder {parent} does not exist; create it or choose a path in an existing folder"
             )
-        where = parent if parent.is_dir() else _nearest_existing(parent)
+        where = _nearest_existing(parent)
     if not where.is_dir():
         raise ConfigError(f"{option} {path}: {where} is a file, not a folder; choose a path in a folder")
     try:

@@ -33,12 +33,9 @@ def native_logs_hidden(replay: bool = True) -> Iterator[None]:
         except EmnistTunerError:
             raise
         except Exception:
-            if replay:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
+            if replay:  # to the real stderr, which `finally` puts back
                 captured.seek(0)
-                sys.stderr.write(captured.read().decode(errors="replace"))
-                sys.stderr.flush()
+                os.write(saved, captured.read())
             raise
         finally:
             sys.stderr.flush()

@@ -147,3 +147,14 @@ def test_retrain_and_transfer_find_the_data_the_run_remembers(tmp_path, monkeypa
     with pytest.raises(_Fetched):
         getattr(et, call)(run)
     assert seen == [str(data)]
+
+
+def test_the_data_dir_given_to_the_api_is_the_runs(tmp_path, monkeypatch):
+    import emnist_tuner.api as api
+    import emnist_tuner.training.train as training
+
+    seen = []
+    monkeypatch.setattr(api, "fetch", lambda *a, **k: None)
+    monkeypatch.setattr(training, "train_preset", lambda config, run_dir, say: seen.append(config.data_dir))
+    et.train("dense", "synthetic", tmp_path / "run", epochs=1, data_dir=tmp_path / "data")
+    assert seen == [str(tmp_path / "data")]

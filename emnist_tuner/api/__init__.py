@@ -37,6 +37,11 @@ def _say(console: Console | None):
     return lambda text: console.print(text, highlight=False)
 
 
+def _folder(data_dir) -> str | None:
+    """A ``data_dir`` as configs save it: a string, or None when not given."""
+    return str(data_dir) if data_dir else None
+
+
 @keywords_checked()
 def fetch(dataset: str, data_dir=None, download: bool = False) -> None:
     """Verify the dataset's files (downloading missing ones first if ``download``); DataError if not usable."""
@@ -98,7 +103,7 @@ def search_config(
 
     if all_data and options.get("subset") is not None:
         raise ConfigError("--subset and --all-data contradict each other; give one of them")
-    config = SearchConfig.from_profile(dataset, profile, data_dir=str(data_dir) if data_dir else None, **options)
+    config = SearchConfig.from_profile(dataset, profile, data_dir=_folder(data_dir), **options)
     if all_data:
         config.subset = None
     if not seed_presets:
@@ -137,7 +142,7 @@ def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None
     from ..hyperband.search import resume_search
     from ..reports.progress import ConsoleUI
 
-    return resume_search(run_dir, ConsoleUI(console or default_console()), data_dir=str(data_dir) if data_dir else None)
+    return resume_search(run_dir, ConsoleUI(console or default_console()), data_dir=_folder(data_dir))
 
 
 @keywords_checked()
@@ -169,7 +174,7 @@ def train(
         patience,
         recipe=FinalRecipe.from_value(recipe),
         precision=precision,
-        data_dir=str(data_dir) if data_dir else None,
+        data_dir=_folder(data_dir),
     )
     config.validate()
     fetch(dataset, data_dir, download)
@@ -209,7 +214,7 @@ def retrain(
         patience,
         recipe=FinalRecipe.from_value(recipe),
         precision=precision,
-        data_dir=str(data_dir) if data_dir else None,
+        data_dir=_folder(data_dir),
     )
     config.validate()
     read_winner(run_dir)  # a finished run, before any data is fetched
@@ -238,7 +243,7 @@ def transfer(
     data_dir = data_dir or data_dir_now(run_dir)  # in a new shell: the folder the run found its data in
     config = TransferConfig(
         backbone=backbone,
-        data_dir=str(data_dir) if data_dir else None,
+        data_dir=_folder(data_dir),
         **{k: v for k, v in recipe.items() if v is not None},
     )
     config.validate()
@@ -278,7 +283,7 @@ def ablate(
         epochs=epochs,
         subset=subset,
         batch_size=batch_size,
-        data_dir=str(data_dir) if data_dir else None,
+        data_dir=_folder(data_dir),
     )
     fetch(config.dataset, data_dir, download)
     import_keras_quietly()

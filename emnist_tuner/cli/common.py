@@ -10,10 +10,10 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
+from ..api.keywords import PIPED_WIDTH
 from ..errors import Interrupted
 
 # Piped output (a file, another program) is not wrapped at 80 columns: scripts read whole paths and names.
-PIPED_WIDTH = 400
 console = Console(
     width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH, soft_wrap=not sys.stdout.isatty()
 )

@@ -20,8 +20,9 @@ GLYPH_SHAPE = (20, 16)
 def load_alphadigits(data_dir=None, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """All Binary AlphaDigits images (1404, 20, 16) as 0/1 uint8 and their labels 0..35
     (no held-out split: the folds are the evaluation)."""
-    from ..data.datasets import get_info, read_alphadigits
+    from ..data.datasets import get_info
     from ..data.files import locate_all
+    from ..data.idx import read_alphadigits
 
     info = get_info("binary-alphadigits")
     files = locate_all(info.files, data_dir=data_dir, download=download)

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import plural
+from ..experiments import stats
 from ..runfolder.trials import TrialRecord
 from . import search_data as sd
 
-MIN_TRIALS = 4  # fewer completed trials say nothing about importance
+MIN_TRIALS = sd.MIN_TRIALS
 RESAMPLES = 400
-CONFIDENCE = 0.95
+CONFIDENCE = stats.CONFIDENCE
 
 
 @dataclass
@@ -28,7 +29,6 @@ class Shares:
     trials: int  # completed trials the shares are measured over
     shares: list[tuple[str, float, float, float]] = field(default_factory=list)  # (name, share, low, high)
     no_effect: list[str] = field(default_factory=list)  # judged, but explain nothing beyond noise
-    alone: dict[str, float] = field(default_factory=dict)  # each factor's epsilon² on its own
     reason: str | None = None  # why there is nothing to draw
 
 
@@ -105,7 +105,6 @@ def importance_shares(records: list[TrialRecord], resamples: int = RESAMPLES, se
         return Shares(
             n,
             no_effect=names,
-            alone=alone,
             reason=f"not enough trials: with {plural(n, 'completed trial')} no hyperparameter explains any of the "
             "variance beyond noise",
         )
@@ -119,4 +118,4 @@ def importance_shares(records: list[TrialRecord], resamples: int = RESAMPLES, se
         for i, name in enumerate(names)
         if alone[name] > 0
     ]
-    return Shares(n, shares, [name for name in names if alone[name] <= 0], alone)
+    return Shares(n, shares, [name for name in names if alone[name] <= 0])

@@ -29,6 +29,7 @@ class FigureUnavailable(Exception):
 # equal scores (trials that all failed to learn, say) still leave a sum of squares of about 1e-32 from
 # rounding; below this the scores are taken as equal (accuracies: a spread under 1e-6)
 NO_VARIANCE = 1e-12
+MIN_TRIALS = 4  # fewer completed trials say nothing about importance
 BUDGET = "epochs"  # the importance factor of the epochs a trial trained (Hyperband's budget)
 
 
@@ -201,7 +202,7 @@ def importance(records: list[TrialRecord]) -> list[tuple[str, float]]:
     over the completed trials; the budget (epochs reached) is one of the factors. A hyperparameter
     without two values tried by ``MIN_GROUP`` trials or more is left out."""
     done = completed(records)
-    if len(done) < 4:
+    if len(done) < MIN_TRIALS:
         return []
     scores = [r.score for r in done]
     names = sorted({k for r in done for k in r.hyperparameters})

@@ -63,19 +63,12 @@ class RunConfig:
         option and both values, e.g. "--final-epochs: the run has 30, the command gives 10"
         (``config_diff.differences``); where only what the version sets differs, which version made the run."""
         found = differences(self.identity(), asked.identity(), self.LABELS)
-        if found and self.__dict__.get("_folder") is not None and all("emnist-tuner version" in e for e in found):
-            found[-1] += f" ({self.why_it_differs()})"
+        folder = self.__dict__.get("_folder")  # set by ``load``: the run folder it was read from
+        if found and folder is not None and all("emnist-tuner version" in e for e in found):
+            from .origin import made_by
+
+            found[-1] += f" ({made_by(folder)}; or other options)"
         return found
-
-    def why_it_differs(self) -> str:
-        """Why a long saved value may differ from the one asked: the version that made the run this config
-        was loaded from (recorded in its ``origin.json``) against this one, or other options."""
-        folder = self.__dict__.get("_folder")
-        if folder is None:
-            return "made by another emnist-tuner version, or other options"
-        from .origin import made_by
-
-        return f"{made_by(folder)}; or other options"
 
     def save(self, folder: Path | str) -> None:
         """Writes the config to ``folder`` (atomically)."""

@@ -50,10 +50,10 @@ def write_error(path: Path | str, exc: OSError) -> RunError:
     )
 
 
-def check_run_dir_writable(path: Path | str, option: str = "--run-dir") -> None:
+def check_run_dir_writable(path: Path | str) -> None:
     """--run-dir must be a folder this process can write, or one it can create: ConfigError if not.
     Creates nothing (a start that fails later, e.g. for missing data, leaves no empty folder)."""
-    check_output_path(path, option, folder=True)
+    check_output_path(path, "--run-dir", folder=True)
 
 
 def check_new_or_same_kind(run: RunFolder, kind: str) -> bool:

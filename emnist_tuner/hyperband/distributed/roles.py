@@ -147,7 +147,6 @@ class ChiefRole:
         run.write_status("running", "the oracle has stopped; retraining the winner", phase="final", **self.status())
 
     def final_process(self) -> dict:
-        # KerasTuner reloads the oracle of tuner "chief" (chief.json); no oracle address: not a worker
         """Keyword arguments of ``run_worker_process`` for the final retrain: tuner "chief", no oracle
         address (not a worker), the chief's log."""
         return {
