@@ -11,7 +11,6 @@ from ..errors import ConfigError, EmnistTunerError, RunError, plural
 from ..io import check_output_path, read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RunFolder, article
-from ..runfolder.origin import data_dirs
 from ..runfolder.transfer_config import BACKBONES
 from .search_data import FigureUnavailable
 
@@ -202,8 +201,8 @@ def _recover_presets(records, run: RunFolder) -> None:
 def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
     import numpy as np
 
-    from ..data.datasets import DATASETS, load_dataset
-    from ..reports.confusion import confusion_matrix
+    from ..data.datasets import DATASETS
+    from ..reports.confusion import confusion_matrix, run_test_split
 
     predictions_file = RunFolder(run.path).predictions_file
     if not predictions_file.is_file():
@@ -212,13 +211,7 @@ def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
     if name not in DATASETS:
         raise FigureUnavailable(f"unknown dataset {name!r} in the run's config")
     try:
-        data = load_dataset(
-            name,
-            data_dir=data_dirs(run.path, data_dir, config.get("data_dir")),
-            val_fraction=config.get("val_fraction", 0.1),
-            seed=config.get("seed", 0),
-            test_only=True,
-        )
+        data = run_test_split(run.path, config, data_dir)
     except (EmnistTunerError, OSError) as exc:  # missing, unreadable or damaged data files: one line
         raise FigureUnavailable(f"the {name} test split could not be loaded: {exc}") from None
     predictions = np.load(predictions_file, allow_pickle=False)

@@ -35,6 +35,20 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def run_test_split(run_path: Path | str, config: dict, data_dir=None):
+    """The test split of the run's dataset (``config`` as saved, its dataset known), looked for where the run's data is
+    (``runfolder.origin.data_dirs``); the data layer's errors go through to the caller."""
+    from ..data.datasets import load_dataset
+
+    return load_dataset(
+        config["dataset"],
+        data_dir=data_dirs(run_path, data_dir, config.get("data_dir")),
+        val_fraction=config.get("val_fraction", 0.1),
+        seed=config.get("seed", 0),
+        test_only=True,
+    )
+
+
 def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[np.ndarray, list[str]]:
     """The run's confusion matrix and class names, from RUN/confusion.json when it matches the
     predictions file, else computed from the dataset's test labels and cached (the only write)."""
@@ -46,20 +60,14 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
     cached = read_json_object(folder.confusion_file)
     if cached and cached.get("predictions_sha256") == digest and cached.get("matrix"):
         return np.asarray(cached["matrix"], dtype=np.int64), list(cached["class_names"])
-    from ..data.datasets import DATASETS, load_dataset
+    from ..data.datasets import DATASETS
 
     name = config.get("dataset")
     if name not in DATASETS:
         raise ConfusionUnavailable(f"unknown dataset {name!r} in config.json")
     class_names = list(DATASETS[name].class_names)
     try:
-        labels = load_dataset(
-            name,
-            data_dir=data_dirs(run_path, data_dir, config.get("data_dir")),
-            val_fraction=config.get("val_fraction", 0.1),
-            seed=config.get("seed", 0),
-            test_only=True,
-        ).y_test
+        labels = run_test_split(run_path, config, data_dir).y_test
     except (EmnistTunerError, OSError) as exc:  # missing, unreadable or damaged data files: one line
         raise ConfusionUnavailable(
             f"test labels of {name} could not be loaded ({exc}); pass --data-dir to show per-class accuracy"

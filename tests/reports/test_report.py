@@ -331,3 +331,13 @@ def test_classes_without_test_images_are_left_out_and_counted():
 def test_most_confused_pairs_are_unambiguous_for_digits():
     text = pairs_text([("5", "3", 12), ("7", "9", 4)])
     assert text == "Most confused, true → predicted (test images): 5 → 3 (12), 7 → 9 (4)"
+
+
+def test_the_report_needs_only_the_test_files(tmp_path, fake_emnist):
+    """report, plot and export read a run's test split only: a data folder without training files does."""
+    from emnist_tuner.reports.confusion import run_test_split
+
+    for spec in datasets.DATASETS["emnist-letters"].files[:2]:
+        (fake_emnist / spec.subdir / spec.name).unlink()  # the training images and labels
+    data = run_test_split(tmp_path, {"dataset": "emnist-letters"}, fake_emnist)
+    assert len(data.y_test) == 26 * 4
