@@ -248,12 +248,8 @@ HELD_OUT_SEED = 20_813  # fixed: the held-out test split never changes with --se
 def _raw_arrays(info: DatasetInfo, files: dict[str, Path]):
     """Return (x_trainval, y_trainval, x_test, y_test) for a file-backed dataset."""
     p = [files[f.name] for f in info.files]
-    if info.name == "mnist":
-        return (*read_idx_pair(p[0], p[1], (28, 28)), *read_idx_pair(p[2], p[3], (28, 28)))
-    if info.name == "emnist-letters":
-        x_tr, y_tr = read_idx_pair(p[0], p[1], (28, 28))
-        x_te, y_te = read_idx_pair(p[2], p[3], (28, 28))
-        return _emnist_upright(x_tr), y_tr - 1, _emnist_upright(x_te), y_te - 1
+    if info.name in ("mnist", "emnist-letters"):
+        return (*_idx_split(info, p[0], p[1]), *_idx_split(info, p[2], p[3]))
     if info.name == "emnist-letters-sample":
         x, y = read_idx_pair(p[0], p[1], (28, 28))
         x, y = _emnist_upright(x), y - 1
@@ -262,6 +258,13 @@ def _raw_arrays(info: DatasetInfo, files: dict[str, Path]):
         x = x * np.uint8(255)
     keep, test = stratified_split(y, 0.2, seed=HELD_OUT_SEED)
     return x[keep], y[keep], x[test], y[test]
+
+
+def _idx_split(info: DatasetInfo, images: Path, labels: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One split of MNIST or EMNIST Letters from its IDX pair: EMNIST's images upright, its labels 1..26
+    as 0..25."""
+    x, y = read_idx_pair(images, labels, info.image_shape)
+    return (_emnist_upright(x), y - 1) if info.name == "emnist-letters" else (x, y)
 
 
 def test_files(info: DatasetInfo) -> tuple[DataFile, ...]:
@@ -292,12 +295,10 @@ def load_dataset(
     info = get_info(name)
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"validation fraction must be between 0 and 1, got {val_fraction}")
-    if test_only and test_files(info) != info.files:
-        files = files or locate_all(test_files(info), data_dir=data_dir, download=download, mirror=mirror)
-        p = [files[f.name] for f in test_files(info)]
-        x_test, y_test = read_idx_pair(p[0], p[1], info.image_shape)
-        if name == "emnist-letters":
-            x_test, y_test = _emnist_upright(x_test), y_test - 1
+    needed = test_files(info) if test_only else info.files
+    if needed != info.files:
+        files = files or locate_all(needed, data_dir=data_dir, download=download, mirror=mirror)
+        x_test, y_test = _idx_split(info, *(files[f.name] for f in needed))
         empty_x, empty_y = np.zeros((0, *info.image_shape), np.uint8), np.zeros(0, np.int64)
         return Dataset(info, empty_x, empty_y, empty_x, empty_y, x_test, y_test, files)
     if name == "synthetic":
