@@ -73,3 +73,27 @@ def accuracy_of_saved_predictions(folder: Path, dataset: str = "synthetic", seed
     labels = load_dataset(dataset, seed=seed).y_test
     assert predictions.shape == labels.shape
     return float(np.mean(predictions == labels))
+
+
+def write_split(folder: Path, name: str, per_class: tuple[int, int] = (2, 1), sha256: bool = True) -> list[DataFile]:
+    """Tiny IDX files of EMNIST split ``name`` written the NIST way (images transposed, labels from 0,
+    Letters' from 1) into ``folder``, and its registry files for them: with their sha256 and size, or
+    (``sha256=False``) as a file without a published sha256 (size and IDX shape of the tiny file).
+
+    Train has ``per_class[0]`` images of each class, test ``per_class[1]``; every image is the upright 'F'
+    glyph with its label + 1 written into pixel (27, 27)."""
+    from emnist_tuner.data.datasets import DATASETS
+
+    info = DATASETS[name]
+    arrays = []
+    for n in per_class:
+        labels = np.repeat(np.arange(info.num_classes), n)
+        images = np.stack([glyph_f() for _ in labels])
+        images[:, 27, 27] = labels + 1
+        first = 1 if name == "emnist-letters" else 0  # EMNIST's files: Letters 1..26, every other split from 0
+        arrays += [images.transpose(0, 2, 1), labels + first]  # NIST stores images transposed
+    specs = []
+    for spec, array in zip(info.files, arrays):
+        spec = spec_for(write_idx_gz(folder / spec.subdir / spec.name, array), spec)
+        specs.append(spec if sha256 else dataclasses.replace(spec, sha256="", idx_shape=array.shape))
+    return specs

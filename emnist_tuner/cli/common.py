@@ -39,7 +39,10 @@ PrecisionOption = typer.Option(
     "(GPU: mixed_float16; CPU with AMX: mixed_bfloat16; "
     "other CPUs: float32).",
 )
-DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample or synthetic."
+DATASET_HELP = (
+    "emnist-letters, emnist-balanced, emnist-byclass, emnist-bymerge, emnist-digits, emnist-mnist, mnist, "
+    "binary-alphadigits, emnist-letters-sample or synthetic (`emnist-tuner data` lists them)."
+)
 
 
 def say(text: str) -> None:

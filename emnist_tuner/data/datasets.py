@@ -1,9 +1,11 @@
-"""The datasets: EMNIST Letters, MNIST, Binary AlphaDigits, the real EMNIST sample, synthetic.
+"""The datasets: EMNIST Letters and EMNIST's other splits, MNIST, Binary AlphaDigits, the real EMNIST
+sample, synthetic.
 
 ``load_dataset(name)`` returns uint8 image arrays (N, H, W), upright like MNIST, with
 integer labels from 0, split into train / validation / test. The validation split is
 carved from train (stratified, seeded); the test split is never used for model selection.
-Every file is verified by sha256 before it is read (see ``datafiles``).
+Every file is verified before it is read: by sha256, or where none is published by its size and IDX
+header (see ``files`` and ``emnist_splits``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from .emnist_splits import EMNIST_SPLITS, EMNIST_ZIP
 from .files import DataFile, locate_all
 from .idx import read_alphadigits, read_idx, read_idx_pair  # noqa: F401 - read_idx: re-exported
 
@@ -22,7 +25,6 @@ _MNIST_URLS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
 )
-_EMNIST_ZIP = ("https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",)
 _ALPHADIGITS_URL = ("https://cs.nyu.edu/~roweis/data/binaryalphadigs.mat",)
 
 
@@ -31,7 +33,7 @@ def _mnist(name: str, sha256: str, size: int) -> DataFile:
 
 
 def _emnist(name: str, sha256: str, size: int) -> DataFile:
-    return DataFile(name, "emnist-letters", sha256, size, _EMNIST_ZIP, archive_member=f"gzip/{name}")
+    return DataFile(name, "emnist-letters", sha256, size, EMNIST_ZIP, archive_member=f"gzip/{name}")
 
 
 def _local(name: str, subdir: str, sha256: str, size: int) -> DataFile:
@@ -48,6 +50,9 @@ class DatasetInfo:
     image_shape: tuple[int, int]
     files: tuple[DataFile, ...] = ()
     note: str = ""
+    transposed: bool = False  # images stored transposed (NIST's EMNIST files): read upright
+    label_offset: int = 0  # the files' first label (EMNIST Letters: 1), read as 0
+    own_test_split: bool = False  # files: train images, train labels, test images, test labels
 
     @property
     def num_classes(self) -> int:
@@ -88,6 +93,13 @@ DATASETS: dict[str, DatasetInfo] = {
                     144,
                 ),
             ),
+            transposed=True,
+            label_offset=1,
+            own_test_split=True,
+        ),
+        *(
+            DatasetInfo(s.name, s.description, s.class_names, (28, 28), s.files(), transposed=True, own_test_split=True)
+            for s in EMNIST_SPLITS
         ),
         DatasetInfo(
             "mnist",
@@ -116,6 +128,7 @@ DATASETS: dict[str, DatasetInfo] = {
                     4_542,
                 ),
             ),
+            own_test_split=True,
         ),
         DatasetInfo(
             "binary-alphadigits",
@@ -153,6 +166,8 @@ DATASETS: dict[str, DatasetInfo] = {
                 ),
             ),
             note="a partial real sample, not the full EMNIST: its own train/val/test split, test covers A-M",
+            transposed=True,
+            label_offset=1,
         ),
         DatasetInfo(
             "synthetic",
@@ -248,11 +263,10 @@ HELD_OUT_SEED = 20_813  # fixed: the held-out test split never changes with --se
 def _raw_arrays(info: DatasetInfo, files: dict[str, Path]):
     """Return (x_trainval, y_trainval, x_test, y_test) for a file-backed dataset."""
     p = [files[f.name] for f in info.files]
-    if info.name in ("mnist", "emnist-letters"):
+    if info.own_test_split:
         return (*_idx_split(info, p[0], p[1]), *_idx_split(info, p[2], p[3]))
-    if info.name == "emnist-letters-sample":
-        x, y = read_idx_pair(p[0], p[1], (28, 28))
-        x, y = _emnist_upright(x), y - 1
+    if len(p) == 2:  # an IDX pair without a test split (the EMNIST sample): the test split is carved below
+        x, y = _idx_split(info, p[0], p[1])
     else:  # binary-alphadigits: the .mat holds 0/1; every dataset is 0..255, white ink on black
         x, y = read_alphadigits(p[0])
         x = x * np.uint8(255)
@@ -261,16 +275,16 @@ def _raw_arrays(info: DatasetInfo, files: dict[str, Path]):
 
 
 def _idx_split(info: DatasetInfo, images: Path, labels: Path) -> tuple[np.ndarray, np.ndarray]:
-    """One split of MNIST or EMNIST Letters from its IDX pair: EMNIST's images upright, its labels 1..26
-    as 0..25."""
+    """Images and labels of an IDX pair: transposed images (EMNIST's) upright, labels from 0 (EMNIST
+    Letters' 1..26 as 0..25)."""
     x, y = read_idx_pair(images, labels, info.image_shape)
-    return (_emnist_upright(x), y - 1) if info.name == "emnist-letters" else (x, y)
+    return (_emnist_upright(x) if info.transposed else x), (y - info.label_offset if info.label_offset else y)
 
 
 def test_files(info: DatasetInfo) -> tuple[DataFile, ...]:
-    """The files holding ``info``'s held-out test split: MNIST's and EMNIST's own test files; the
+    """The files holding ``info``'s held-out test split: its own test files (MNIST's, EMNIST's); the
     whole dataset where the test split is carved from it."""
-    return info.files[2:] if info.name in ("mnist", "emnist-letters") else info.files
+    return info.files[2:] if info.own_test_split else info.files
 
 
 def _emnist_upright(images: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import DataError, plural
 from ..io import temp_beside
+from .idx import verify_idx_header
 
 ENV_DATA = "EMNIST_TUNER_DATA"
 ENV_CACHE = "EMNIST_TUNER_CACHE"
@@ -39,6 +40,14 @@ class DataFile:
     size: int
     urls: tuple[str, ...] = ()
     archive_member: str | None = None  # set when the urls point to a zip archive holding it
+    idx_shape: tuple[int, ...] = ()  # the documented IDX dimensions (count first), checked without a sha256
+
+    @property
+    def verified_by(self) -> str:
+        """How the file is verified: ``sha256``, else ``size + IDX header`` (``IDX header`` with no size)."""
+        if self.sha256:
+            return "sha256"
+        return "size + IDX header" if self.size else "IDX header"
 
     @property
     def downloadable(self) -> bool:
@@ -98,14 +107,18 @@ def sha256_of(path: Path) -> str:
 
 
 def verify_file(spec: DataFile, path: Path) -> None:
-    """Raise DataError unless ``path`` has the size and sha256 of the real file."""
+    """Raise DataError unless ``path`` has the size and sha256 of the real file. A size of 0 is unknown
+    (not checked); without a sha256 the file's IDX header is checked instead (magic, dimensions, count)."""
     size = path.stat().st_size
-    if size != spec.size:
+    if spec.size and size != spec.size:
         raise DataError(
             f"{path}: {plural(size, 'byte')}, but the real {spec.name} has {plural(spec.size, 'byte')} "
             f"(truncated or a different file); delete it and download it again "
             f"(`emnist-tuner data --download`) or copy a good copy there"
         )
+    if not spec.sha256:
+        verify_idx_header(path, spec.name, spec.idx_shape)
+        return
     try:
         actual = sha256_of(path)
     except OSError as exc:
@@ -220,20 +233,52 @@ def _try_sources(spec: DataFile, urls: list[str], dest_root: Path) -> Path:
     raise DataError("; ".join(problems) + f"; nothing was written to {dest.parent}")
 
 
+_kept_archives: dict[tuple[str, ...], tuple[Path, str] | DataError] | None = None
+
+
+@contextmanager
+def one_download_per_archive():
+    """Inside the block an archive downloaded for some of its members is kept (in the cache, deleted at
+    the end) and read again for the others, and a failed download is not tried again: `data --download`
+    fetches NIST's gzip.zip once for every EMNIST split, not once per split."""
+    global _kept_archives
+    outer, _kept_archives = _kept_archives, {}
+    try:
+        yield
+    finally:
+        for kept in _kept_archives.values():
+            if not isinstance(kept, DataError):
+                kept[0].unlink(missing_ok=True)
+        _kept_archives = outer
+
+
 def _download_from_archive(urls, members: list[DataFile], dest_root: Path) -> dict[str, Path]:
+    kept = _kept_archives.get(urls) if _kept_archives is not None else None
+    if isinstance(kept, DataError):
+        raise kept
+    if kept is not None:
+        return {spec.name: _extract_verified(kept[0], spec, dest_root, kept[1]) for spec in members}
     dest_root.mkdir(parents=True, exist_ok=True)
     problems = []
     for url in urls:
         archive = temp_beside(dest_root / Path(url).name, ".part")
+        keep = False
         try:
             with open(archive, "wb") as out:
                 _stream(url, out, label=Path(url).name)
-            return {spec.name: _extract_verified(archive, spec, dest_root, url) for spec in members}
+            found = {spec.name: _extract_verified(archive, spec, dest_root, url) for spec in members}
+            if _kept_archives is not None:
+                _kept_archives[urls], keep = (archive, url), True
+            return found
         except DataError as exc:
             problems.append(str(exc))
         finally:
-            archive.unlink(missing_ok=True)
-    raise DataError("; ".join(problems) + f"; nothing was written to {dest_root}")
+            if not keep:
+                archive.unlink(missing_ok=True)
+    error = DataError("; ".join(problems) + f"; nothing was written to {dest_root}")
+    if _kept_archives is not None:
+        _kept_archives[urls] = error
+    raise error
 
 
 def _extract_verified(archive: Path, spec: DataFile, dest_root: Path, url: str) -> Path:
@@ -259,7 +304,7 @@ def _install_verified(spec: DataFile, tmp: Path, dest: Path, url: str) -> None:
     except DataError:
         raise DataError(
             f"downloaded {spec.name} from {url}, but it is not the real file "
-            f"(its size or sha256 differ: the server sent something else)"
+            f"(its size or {'sha256' if spec.sha256 else 'IDX header'} differ: the server sent something else)"
         ) from None
     os.replace(tmp, dest)
 

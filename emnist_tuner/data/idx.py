@@ -50,6 +50,36 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
+def verify_idx_header(path: Path, name: str, shape: tuple[int, ...]) -> None:
+    """DataError unless ``path`` starts (after decompression) with the IDX header of ``name``: images
+    (``idx3`` in the name) or labels, with the dimensions ``shape`` (image or label count first; not
+    checked when empty). Reads only the header: a truncated rest is found when the file is read."""
+    magic = 2051 if "idx3" in name else 2049
+    kind = "images (idx3)" if magic == 2051 else "labels (idx1)"
+    size = 4 + 4 * (magic & 0xFF)
+    try:
+        with open(path, "rb") as handle:
+            gzipped = handle.read(2) == b"\x1f\x8b"
+        with gzip.open(path, "rb") if gzipped else open(path, "rb") as handle:
+            head = handle.read(size)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: not a readable gzip file ({exc}); the file is truncated or corrupt") from None
+    if len(head) < size:
+        raise DataError(f"{path}: only {plural(len(head), 'byte')}, too short for an IDX header; the file is truncated")
+    found = int.from_bytes(head[:4], "big")
+    if found != magic:
+        raise DataError(
+            f"{path}: IDX magic {found:#010x}, expected {magic:#010x} for {kind}; not the real {name}: delete it "
+            "and download it again (`emnist-tuner data --download`)"
+        )
+    dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(magic & 0xFF))
+    if shape and dims != tuple(shape):
+        raise DataError(
+            f"{path}: IDX header says shape {dims}, but the real {name} is {tuple(shape)}; a different or "
+            "partial file: delete it and download it again (`emnist-tuner data --download`)"
+        )
+
+
 def read_idx_pair(images: Path, labels: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Images and int64 labels of an IDX pair; DataError unless the images are ``shape`` and the
     counts match."""

@@ -7,7 +7,17 @@ from pathlib import Path
 
 from ..errors import DataError
 from .datasets import DATASETS, load_dataset
-from .files import OFFLINE, DataFile, cache_dir, download_files, find_file, mirror_url, search_folders, verify_file
+from .files import (
+    OFFLINE,
+    DataFile,
+    cache_dir,
+    download_files,
+    find_file,
+    mirror_url,
+    one_download_per_archive,
+    search_folders,
+    verify_file,
+)
 
 
 @dataclass
@@ -21,6 +31,12 @@ class DatasetStatus:
     sizes: tuple[int, int, int] | None = None
     message: str = ""
     note: str = ""
+    verified_by: str = "-"  # "sha256", "size + IDX header" (no published sha256), ...; "-": no files
+
+    @property
+    def unpublished(self) -> bool:
+        """Whether a file of the dataset has no published sha256 (checked by size and IDX header only)."""
+        return self.verified_by not in ("sha256", "-")
 
     @property
     def failed(self) -> bool:
@@ -40,6 +56,7 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
     ``download``), then loaded to count its splits."""
     info = DATASETS[name]
     status = DatasetStatus(name, info.description, "verified", note=info.note)
+    status.verified_by = ", ".join(dict.fromkeys(spec.verified_by for spec in info.files)) or "-"
     if not info.files:
         status.sizes = load_dataset(name).sizes()
         status.message = "generated in memory"
@@ -90,5 +107,7 @@ def check_dataset(name: str, data_dir=None, download: bool = False) -> DatasetSt
 
 
 def check_all(data_dir=None, download: bool = False) -> list[DatasetStatus]:
-    """``check_dataset`` for every dataset, in ``DATASETS``' order."""
-    return [check_dataset(name, data_dir, download) for name in DATASETS]
+    """``check_dataset`` for every dataset, in ``DATASETS``' order (an archive holding files of several,
+    NIST's gzip.zip, downloaded once)."""
+    with one_download_per_archive():
+        return [check_dataset(name, data_dir, download) for name in DATASETS]

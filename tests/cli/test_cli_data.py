@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
 import sys
 
 import pytest
-from helpers import run_cli
+from helpers import run_cli, write_split
+
+from emnist_tuner.data import datasets
 
 
 @pytest.mark.realdata
@@ -74,16 +77,62 @@ def test_data_download_without_a_network(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in proc.stdout.splitlines() if "│" in line}
     assert rows["mnist"] == rows["emnist-letters"] == rows["binary-alphadigits"] == "not downloaded"
+    assert rows["emnist-balanced"] == rows["emnist-bymerge"] == "not downloaded"
     assert "invalid" not in proc.stdout
     errors = proc.stderr.splitlines()
-    assert len(errors) == 4 and all(line.startswith("error: ") for line in errors)
+    assert len(errors) == 9 and all(line.startswith("error: ") for line in errors)
     for line in errors:
         assert "--data-dir DIR" in line and "EMNIST_TUNER_DATA=DIR" in line and str(cache) in line
     assert "cannot download" not in proc.stdout  # each reason said once: on stderr, not in the table's notes too
     assert [line.split(":")[1].strip() for line in errors] == [
         "emnist-letters",
+        "emnist-balanced",
+        "emnist-byclass",
+        "emnist-bymerge",
+        "emnist-digits",
+        "emnist-mnist",
         "mnist",
         "binary-alphadigits",
         "emnist-letters-sample",
     ]
     assert not cache.exists()  # nothing was written: not even an empty folder
+
+
+SPLITS = ("emnist-balanced", "emnist-byclass", "emnist-bymerge", "emnist-digits", "emnist-mnist")
+
+
+def _rows(out: str) -> dict[str, list[str]]:
+    return {cells[1]: cells[2:] for line in out.splitlines() if (cells := [c.strip() for c in line.split("│")])[1:]}
+
+
+def test_data_lists_every_emnist_split_and_how_it_is_verified(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    specs = write_split(tmp_path, "emnist-mnist", sha256=False)  # as if no sha256 were published
+    info = datasets.DATASETS["emnist-mnist"]
+    monkeypatch.setitem(datasets.DATASETS, "emnist-mnist", dataclasses.replace(info, files=tuple(specs)))
+    code, out, err = run_cli(capsys, "data", "--data-dir", str(tmp_path))
+    assert code == 0, err
+    rows = _rows(out)
+    assert rows["emnist-mnist"][:5] == ["verified", "20", "0", "10", "size + IDX header"]
+    for name in SPLITS[:-1]:
+        assert rows[name][0] == "missing" and rows[name][4] == "sha256"
+    assert rows["synthetic"][4] == "-"
+    flat = " ".join(out.split())
+    assert "emnist-mnist: no published sha256: its files are checked by size + IDX header" in flat
+    assert "emnist-digits: missing emnist-digits-train-images-idx3-ubyte.gz" in flat
+
+
+def test_data_refuses_a_split_file_with_a_wrong_header_in_one_line(capsys, tmp_path, monkeypatch):
+    specs = write_split(tmp_path, "emnist-balanced", sha256=False)
+    specs[3] = dataclasses.replace(specs[3], idx_shape=(48,))  # the file holds 47 labels
+    info = datasets.DATASETS["emnist-balanced"]
+    monkeypatch.setitem(datasets.DATASETS, "emnist-balanced", dataclasses.replace(info, files=tuple(specs)))
+    code, out, err = run_cli(capsys, "data", "--data-dir", str(tmp_path))
+    assert code == 1 and "Traceback" not in err
+    path = tmp_path / "emnist-balanced" / "emnist-balanced-test-labels-idx1-ubyte.gz"
+    assert err.splitlines() == [
+        f"error: emnist-balanced: {path}: IDX header says shape (47,), but the real "
+        "emnist-balanced-test-labels-idx1-ubyte.gz is (48,); a different or partial file: delete it and "
+        "download it again (`emnist-tuner data --download`)"
+    ]
+    assert _rows(out)["emnist-balanced"][0] == "invalid"

@@ -23,7 +23,7 @@ def assert_config_error(result, *phrases):
 @pytest.mark.parametrize(
     "args, phrases",
     [
-        (("search", "--dataset", "emnist-digits"), ("unknown dataset 'emnist-digits'", "known: ")),
+        (("search", "--dataset", "emnist-digitz"), ("unknown dataset 'emnist-digitz'", "known: ")),
         (("search", "--dataset", "synthetic", "--max-epochs", "-1"), ("--max-epochs must be at least 1, got -1",)),
         (("search", "--dataset", "synthetic", "--factor", "1"), ("--factor must be at least 2, got 1",)),
         (

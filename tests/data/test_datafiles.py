@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from helpers import spec_for, write_idx_gz
 
-from emnist_tuner.data.files import DataFile, cache_dir, download_files, locate_all
+from emnist_tuner.data.files import DataFile, cache_dir, download_files, locate_all, one_download_per_archive
 from emnist_tuner.errors import DataError
 
 
@@ -48,8 +48,8 @@ def server(tmp_path):
     httpd.server_close()
 
 
-def _fixture_file(www: Path, name="labels-idx1-ubyte.gz") -> DataFile:
-    path = write_idx_gz(www / name, np.arange(50, dtype=np.uint8))
+def _fixture_file(www: Path, name="labels-idx1-ubyte.gz", array=None) -> DataFile:
+    path = write_idx_gz(www / name, np.arange(50, dtype=np.uint8) if array is None else array)
     return spec_for(path, DataFile(name, "demo", "", 0))
 
 
@@ -106,6 +106,51 @@ def test_members_of_one_archive_share_a_single_download(server):
     paths = download_files(specs)
     assert sorted(p.name for p in paths.values()) == ["a-idx1-ubyte.gz", "b-idx1-ubyte.gz"]
     assert _leftovers(cache_dir()) == ["a-idx1-ubyte.gz", "b-idx1-ubyte.gz"]  # the archive is gone
+
+
+def test_an_archive_is_downloaded_once_for_the_members_of_several_datasets(server):
+    """`data --download` checks one dataset after another: NIST's gzip.zip holds all EMNIST splits and is
+    fetched once, kept for the others, and gone at the end (as is a failed download: not tried again)."""
+    base, www, _ = server
+    specs = []
+    with zipfile.ZipFile(www / "gzip.zip", "w") as zf:
+        for name in ("a-idx1-ubyte.gz", "b-idx1-ubyte.gz"):
+            spec = _fixture_file(www, name)
+            zf.write(www / name, f"gzip/{name}")
+            specs.append(dataclasses.replace(spec, urls=(f"{base}/gzip.zip",), archive_member=f"gzip/{name}"))
+    gone = dataclasses.replace(specs[0], name="c.gz", urls=(f"{base}/gone.zip",), archive_member="gzip/c.gz")
+    with one_download_per_archive():
+        assert download_files(specs[:1])[specs[0].name].is_file()
+        (www / "gzip.zip").unlink()  # a second download would fail
+        assert download_files(specs[1:])[specs[1].name].is_file()
+        with pytest.raises(DataError, match="gone.zip") as first:
+            download_files([gone])
+        with pytest.raises(DataError) as again:
+            download_files([gone])
+        assert again.value is first.value
+    assert _leftovers(cache_dir()) == ["a-idx1-ubyte.gz", "b-idx1-ubyte.gz"]  # the kept archive is gone
+
+
+def test_data_download_fetches_an_archive_once_for_every_dataset_in_it(server, monkeypatch):
+    from emnist_tuner.data import datasets, files, status
+
+    base, www, _ = server
+    infos = {}
+    with zipfile.ZipFile(www / "gzip.zip", "w") as zf:
+        for name in ("split-a", "split-b"):
+            specs = []
+            for kind, array in (("images-idx3", np.zeros((10, 28, 28))), ("labels-idx1", np.arange(10) % 2)):
+                spec = _fixture_file(www, f"{name}-{kind}-ubyte.gz", array)
+                zf.write(www / spec.name, f"gzip/{spec.name}")
+                specs.append(dataclasses.replace(spec, urls=(f"{base}/gzip.zip",), archive_member=f"gzip/{spec.name}"))
+            infos[name] = datasets.DatasetInfo(name, name, ("0", "1"), (28, 28), tuple(specs))
+            monkeypatch.setitem(datasets.DATASETS, name, infos[name])
+    monkeypatch.setattr(status, "DATASETS", infos)
+    fetched = []
+    real_stream = files._stream
+    monkeypatch.setattr(files, "_stream", lambda url, out, label: fetched.append(url) or real_stream(url, out, label))
+    assert [s.state for s in status.check_all(download=True)] == ["verified", "verified"]
+    assert fetched == [f"{base}/gzip.zip"]
 
 
 def test_mirror_env_var_fetches_by_file_name(server, monkeypatch):
