@@ -22,6 +22,7 @@ _NONE = {
     "narrowing": "the full space (no --space)",
 }  # what None means, where it is not "none"
 LONGEST_SHOWN = 60  # longest value shown in a refusal
+LONGEST_SPACE = 160  # longest --space entries shown (only those that differ: the difference is what matters)
 
 
 def _flat(values: dict) -> dict:
@@ -77,11 +78,13 @@ def _narrowings(mine: dict | None, theirs: dict | None) -> list[str]:
     from ..searchspace.narrowing import entry_texts, space_text
 
     if not mine or not theirs:
-        return [_clip(space_text(n)) if n else _NONE["narrowing"] for n in (mine, theirs)]
+        return [_clip(space_text(n), LONGEST_SPACE) if n else _NONE["narrowing"] for n in (mine, theirs)]
     ours, others = entry_texts(mine), entry_texts(theirs)
     names = [n for n in dict.fromkeys([*ours, *others]) if ours.get(n) != others.get(n)]
-    return [_clip("; ".join(texts.get(n, f"{n} as declared") for n in names)) for texts in (ours, others)]
+    return [
+        _clip("; ".join(texts.get(n, f"{n} as declared") for n in names), LONGEST_SPACE) for texts in (ours, others)
+    ]
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= LONGEST_SHOWN else text[: LONGEST_SHOWN - 1] + "…"
+def _clip(text: str, longest: int = LONGEST_SHOWN) -> str:
+    return text if len(text) <= longest else text[: longest - 1] + "…"
