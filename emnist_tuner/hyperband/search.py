@@ -44,10 +44,10 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
     run = RunFolder(run_dir)
     resuming = check_new_or_same_kind(run, "search")
     saved = SearchConfig.load(run.path) if resuming else None
-    if saved:
+    if saved is not None:
         config.keep_unasked(saved)  # recipe options, --tta and --space left out keep the run's values
     config.space = fingerprint_for(config)
-    if saved:
+    if saved is not None:
         diffs = saved.differences(config)
         if diffs:
             raise RunError(
