@@ -60,6 +60,7 @@ def search(
     all_data: bool = False,
     seed_presets: bool = True,
     tensorboard: bool = True,
+    space=None,
     data_dir=None,
     download: bool = False,
     console: Console | None = None,
@@ -68,14 +69,15 @@ def search(
 ) -> dict:
     """Run a Hyperband search (or resume the same search in ``run_dir``), retrain the winner, test it once.
     ``options``: the `search` command's options that a profile sets (max_epochs, factor, iterations, subset,
-    batch_size, seed, patience, max_params, trials_per_worker), the final training's ``recipe`` (a
-    ``FinalRecipe``, see ``final_recipe``) and ``ensemble`` / ``ensemble_of``. Returns ``final.json``."""
+    batch_size, seed, patience, max_params, trials_per_worker), the final training's ``recipe`` (a ``FinalRecipe``,
+    see ``final_recipe``), ``ensemble`` / ``ensemble_of``; ``space``: see ``search_config``. Returns final.json."""
     config = search_config(
         dataset,
         profile,
         all_data=all_data,
         seed_presets=seed_presets,
         tensorboard=tensorboard,
+        space=space,
         data_dir=data_dir,
         **options,
     )
@@ -95,10 +97,12 @@ def search_config(
     all_data: bool = False,
     seed_presets: bool = True,
     tensorboard: bool = True,
+    space=None,
     data_dir=None,
     **options,
 ) -> SearchConfig:
-    """The config of a search: the profile's values, overridden by ``options`` (None: the profile's)."""
+    """The config of a search: the profile's values, ``options`` on top (None: the profile's); ``space``: see
+    ``SearchConfig.narrow`` (None: the whole space, or on an existing run the run's)."""
     from ..errors import ConfigError
 
     if all_data and options.get("subset") is not None:
@@ -109,6 +113,8 @@ def search_config(
     if not seed_presets:
         config.seed_presets = []
     config.tensorboard = tensorboard
+    if space is not None:  # a TOML file or a dict, checked against the profile's space
+        config.narrow(space)
     return config
 
 

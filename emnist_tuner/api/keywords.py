@@ -35,7 +35,9 @@ FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
 RECIPE_KEYWORDS = ("final_epochs", "warmup_epochs", "label_smoothing", "ema", "weight_decay")
 # what search() and search_config() take as **options: a SearchConfig's settings
 SEARCH_OPTIONS = tuple(
-    f.name for f in dataclasses.fields(SearchConfig) if f.name not in ("kind", "space", "scheduled_trials")
+    f.name
+    for f in dataclasses.fields(SearchConfig)
+    if f.name not in ("kind", "space", "scheduled_trials", "narrowing")  # space= is a space file (or dict)
 )
 
 # what transfer() takes as **recipe: a TransferConfig's settings

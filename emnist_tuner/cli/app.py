@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> None:
             code = app(args=argv, prog_name="emnist-tuner", standalone_mode=False)
     except EmnistTunerError as exc:
         prefix = "" if exc.exit_code == 130 else "error: "  # an interruption is not an error
-        print(f"{prefix}{exc}", file=sys.stderr)
+        for line in str(exc).splitlines():  # one line each (a space file: one per bad entry)
+            print(f"{prefix}{line}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # `emnist-tuner` alone: its help

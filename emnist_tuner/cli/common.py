@@ -21,6 +21,12 @@ console = Console(
 DataDirOption = typer.Option(
     None, "--data-dir", help="Folder with the data files (else $EMNIST_TUNER_DATA, then the user cache)."
 )
+SpaceOption = typer.Option(
+    None,
+    "--space",
+    help="A TOML file narrowing the search space: [fixed] name = value, [choices] name = [values], [ranges] "
+    "name = [low, high] (names as in trial.json).",
+)
 DownloadOption = typer.Option(False, "--download", help="Download missing data files from the official sources.")
 WarmupOption = typer.Option(
     None, "--warmup-epochs", help="Final training: epochs of linear warm-up before the cosine decay to 0 (default 1)."

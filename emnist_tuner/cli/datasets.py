@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..quiet import import_keras_quietly
-from .common import DataDirOption, console
+from .common import DataDirOption, SpaceOption, console
 
 
 def data(
@@ -28,9 +28,19 @@ def data(
         raise typer.Exit(1)
 
 
-def presets() -> None:
-    """List the named presets (the study's models) with their settings and parameter counts."""
+def presets(space: Path | None = SpaceOption) -> None:
+    """List the named presets (the study's models) with their settings and parameter counts; with --space,
+    which of them a narrowed space holds, and that space."""
+    from ..searchspace.narrowing import check_narrowing, read_space
+
+    narrowing = None
+    if space is not None:  # checked against the whole space at 28x28 before Keras is imported
+        tables, source = read_space(space)
+        narrowing = check_narrowing(tables, source=source)
     import_keras_quietly()
     from ..reports.presets_table import presets_table
+    from ..reports.space_table import space_section
 
     console.print(presets_table())
+    if space is not None:
+        console.print(space_section(narrowing, str(space)))

@@ -17,6 +17,7 @@ from .common import (
     EmaOption,
     LabelSmoothingOption,
     PrecisionOption,
+    SpaceOption,
     WarmupOption,
     WeightDecayOption,
     console,
@@ -71,6 +72,7 @@ def search(
     seed_presets: bool = typer.Option(
         True, "--seed-presets/--no-seed-presets", help="Start from the study's presets (those in the space)."
     ),
+    space: Path | None = SpaceOption,
     trials_per_worker: int | None = typer.Option(
         None,
         "--trials-per-worker",
@@ -151,6 +153,7 @@ def search(
         seed_presets=seed_presets,
         data_dir=data_dir,
         tensorboard=tensorboard,
+        space=space,
         **options,
     )
     if role != "worker" or run_dir.exists():  # a worker may start before the chief creates the folder
@@ -180,6 +183,7 @@ def search(
             profile,
             all_data=all_data,
             seed_presets=seed_presets,
+            space=space,
             data_dir=data_dir,
             download=download,
             console=console,

@@ -43,10 +43,11 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
     kt_ext.check_version()  # so is another keras-tuner
     run = RunFolder(run_dir)
     resuming = check_new_or_same_kind(run, "search")
+    saved = SearchConfig.load(run.path) if resuming else None
+    if saved is not None:
+        config.keep_unasked(saved)  # recipe options, --tta and --space left out keep the run's values
     config.space = fingerprint_for(config)
-    if resuming:
-        saved = SearchConfig.load(run.path)
-        config.keep_unasked(saved)  # recipe options and --tta left out keep the run's values
+    if saved is not None:
         diffs = saved.differences(config)
         if diffs:
             raise RunError(
@@ -105,13 +106,25 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
                         "the search and the winner's final training are complete; training the ensemble's "
                         "missing members"
                     )
-                elif chief:
-                    chief.serve(run, config, ui, rounds)
                 else:
-                    _search_until_done(run, config, ui, rounds)
+                    _note_skipped_presets(config, ui)
+                    if chief:
+                        chief.serve(run, config, ui, rounds)
+                    else:
+                        _search_until_done(run, config, ui, rounds)
                 with ui.final_progress() as display:
                     run_worker_process(run, "final", None, display, **(chief.final_process() if chief else {}))
         return json.loads(run.final_file.read_text())
+
+
+def _note_skipped_presets(config: SearchConfig, ui) -> None:
+    """One note naming the presets (of ``--seed-presets``) that the space file leaves out, and why."""
+    from ..searchspace.narrowing import preset_outside
+
+    reasons = {name: preset_outside(name, config.narrowing, config.augmentations) for name in config.seed_presets}
+    skipped = [f"{name}: {why}" for name, why in reasons.items() if why]
+    if skipped:
+        ui.say(f"presets not tried first, outside the space of --space: {'; '.join(skipped)}")
 
 
 def ensemble_complete(run: RunFolder, config: SearchConfig) -> bool:

@@ -21,6 +21,7 @@ def hypermodel_for(config: SearchConfig):
         num_classes=info.num_classes,
         augmentations=tuple(config.augmentations),
         restrict=config.restrict,
+        narrowing=config.narrowing,
     )
 
 

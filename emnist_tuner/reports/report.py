@@ -26,6 +26,7 @@ from .confusion import (
     per_class_table,
 )
 from .formatting import duration, pct, search_counts
+from .space_table import searched_space
 
 
 def _facts(title: str, rows: list[tuple[str, str]]) -> Table:
@@ -50,6 +51,7 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
         "Search summary",
         [
             ("dataset", str(config.get("dataset", "?"))),
+            ("search space", "narrowed by --space (below)" if config.get("narrowing") else "full space"),
             ("run state", run.state()),
             ("trials done", search_counts(run, config, records).text()),
             ("total trial time", duration(sum(seconds)) if seconds else "—"),
@@ -286,7 +288,7 @@ def build_report(run_path: Path | str, data_dir=None) -> Group:
         test_accuracy = (read_json_object(run.metrics_file) or {}).get("test_accuracy")
         model_file, finished = run.model_file, run.metrics_file.is_file()
     else:
-        parts = [_search_summary(run, config), *_search_winner(run)]
+        parts = [_search_summary(run, config), *searched_space(config), *_search_winner(run)]
         test_accuracy = (read_json_object(run.final_file) or {}).get("test_accuracy")
         model_file, finished = run.best_model_file, run.final_file.is_file()
     parts.append(architecture_table(model_file, finished))

@@ -10,6 +10,7 @@ _LABELS = {
     "seed_presets": "--seed-presets (the presets tried first)",
     "space": "the search space's fingerprint (it follows from --profile and the emnist-tuner version)",
     "restrict": "the profile's narrower choices (--profile)",
+    "narrowing": "--space",
     "augmentations": "the augmentations (set by the emnist-tuner version)",
     "val_fraction": "the validation fraction (set by the emnist-tuner version)",
     "variants": "the variants (they follow from --base, --methods and the emnist-tuner version)",
@@ -18,8 +19,10 @@ DERIVED = ("space", "restrict", "variants")  # named only when no option explain
 _NONE = {
     "subset": "all (--all-data)",
     "recipe.epochs": "the winner's epochs",
+    "narrowing": "the full space (no --space)",
 }  # what None means, where it is not "none"
 LONGEST_SHOWN = 60  # longest value shown in a refusal
+LONGEST_SPACE = 160  # longest --space entries shown (only those that differ: the difference is what matters)
 
 
 def _flat(values: dict) -> dict:
@@ -47,7 +50,7 @@ def _shown(value, name: str = "") -> str:
         text = "; ".join(f"{k}={_shown(v)}" for k, v in value.items()) if value else "none"
     else:
         text = str(value)
-    return text if len(text) <= LONGEST_SHOWN else text[: LONGEST_SHOWN - 1] + "…"
+    return _clip(text)
 
 
 def differences(saved: dict, asked: dict, labels: dict[str, str]) -> list[str]:
@@ -60,8 +63,28 @@ def differences(saved: dict, asked: dict, labels: dict[str, str]) -> list[str]:
     for name in mine:
         if mine[name] != theirs.get(name):
             label = labels.get(name) or _LABELS.get(name) or "--" + name.split(".")[-1].replace("_", "-")
-            entry = (
-                f"{label}: the run has {_shown(mine[name], name)}, the command gives {_shown(theirs.get(name), name)}"
-            )
+            if name == "narrowing":
+                run_has, command_gives = _narrowings(mine[name], theirs.get(name))
+            else:
+                run_has, command_gives = _shown(mine[name], name), _shown(theirs.get(name), name)
+            entry = f"{label}: the run has {run_has}, the command gives {command_gives}"
             (derived if name in DERIVED else out).append(entry)
     return list(dict.fromkeys(out or derived))  # train's --epochs is also its recipe's: named once
+
+
+def _narrowings(mine: dict | None, theirs: dict | None) -> list[str]:
+    """Two space files' entries that differ, as text ("conv_blocks in [2, 3]"; an entry one of them lacks:
+    "conv_blocks as declared"); a run or command without --space: the whole file against the full space."""
+    from ..searchspace.narrowing import entry_texts, space_text
+
+    if not mine or not theirs:
+        return [_clip(space_text(n), LONGEST_SPACE) if n else _NONE["narrowing"] for n in (mine, theirs)]
+    ours, others = entry_texts(mine), entry_texts(theirs)
+    names = [n for n in dict.fromkeys([*ours, *others]) if ours.get(n) != others.get(n)]
+    return [
+        _clip("; ".join(texts.get(n, f"{n} as declared") for n in names), LONGEST_SPACE) for texts in (ours, others)
+    ]
+
+
+def _clip(text: str, longest: int = LONGEST_SHOWN) -> str:
+    return text if len(text) <= longest else text[: longest - 1] + "…"

@@ -166,6 +166,7 @@ class SearchConfig(RunConfig):
     val_fraction: float = 0.1
     augmentations: list[str] = field(default_factory=lambda: ["rotation", "translation", "zoom"])
     restrict: dict[str, list] = field(default_factory=dict)  # narrower choices (see CharacterHyperModel)
+    narrowing: dict | None = None  # --space: the space file's checked entries (searchspace.narrowing)
     max_params: int = 5_000_000  # larger models fail their trial (KerasTuner's max_model_size)
     # The study's presets that fit the space are the first points Hyperband samples.
     seed_presets: list[str] = field(
@@ -221,12 +222,26 @@ class SearchConfig(RunConfig):
         return config
 
     def keep_unasked(self, saved: SearchConfig) -> None:
-        """The final step's options (the recipe's and ``tta``) that were not given take ``saved``'s values: the
-        same command run again without, say, ``--final-epochs`` asks for the run's own recipe."""
+        """The final step's options (the recipe's and ``tta``) and ``--space`` that were not given take ``saved``'s
+        values: the same command run again without, say, ``--final-epochs`` asks for the run's own recipe."""
         if self.given is not None:
             names = [f.name for f in dataclasses.fields(FinalRecipe) if f"recipe.{f.name}" not in self.given]
             self.recipe = dataclasses.replace(self.recipe, **{name: getattr(saved.recipe, name) for name in names})
             self.tta = self.tta if "tta" in self.given else saved.tta
+            self.narrowing = self.narrowing if "narrowing" in self.given else saved.narrowing
+
+    def narrow(self, space) -> None:
+        """Searches the space narrowed by ``space``: the path of a TOML file with ``[fixed]``, ``[choices]``
+        and ``[ranges]`` tables, or a dict of that shape ({"fixed": {"batch_norm": True}, "choices":
+        {"conv_blocks": [2, 3]}}), checked against this search's space (``searchspace.narrowing``);
+        ConfigError with one line per bad entry."""
+        from ..data.datasets import get_info
+        from ..searchspace.narrowing import check_narrowing, read_space
+
+        tables, source = read_space(space)
+        shape = get_info(self.dataset).image_shape
+        self.narrowing = check_narrowing(tables, shape, self.restrict, self.augmentations, source)
+        self.given = (self.given or set()) | {"narrowing"}
 
     def validate(self) -> None:
         """ConfigError (exit 2) for an unknown dataset or a bad search option."""

@@ -12,28 +12,8 @@ from keras_tuner import HyperParameters
 from keras_tuner.engine.hyperparameters import HyperParameter
 
 from ..errors import ConfigError
+from .declared import value_in_range
 from .preset_table import AUGMENTATIONS
-
-
-def value_in_range(param: HyperParameter, value: object) -> bool:
-    """Whether ``value`` is a value ``param`` (Choice, Int, Float, Boolean, Fixed) can take."""
-    kind = type(param).__name__
-    if kind == "Boolean":
-        return isinstance(value, bool)
-    if kind == "Choice":
-        return any(value == v and type(value) is type(v) for v in param.values)
-    if kind == "Fixed":
-        return value == param.value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    if kind == "Int" and not isinstance(value, int):
-        return False
-    if not param.min_value <= value <= param.max_value:
-        return False
-    if param.step and param.sampling == "linear":
-        steps = (value - param.min_value) / param.step
-        return abs(steps - round(steps)) < 1e-6
-    return True
 
 
 def describe(param: HyperParameter) -> str:

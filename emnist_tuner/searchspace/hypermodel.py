@@ -8,14 +8,13 @@ compiles a functional Keras model:
     -> conv blocks -> Flatten -> [Dropout] -> hidden Dense layers -> Dense softmax
 
 Hyperparameters that only matter under another one are declared inside
-``hp.conditional_scope`` so that KerasTuner records only the active ones.
+``hp.conditional_scope`` so that KerasTuner records only the active ones. What is declared, and how a
+space file narrows it, is in ``declared`` (Keras-free, so the CLI checks a space file cheaply).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import keras
 import keras_tuner
@@ -29,57 +28,25 @@ from .checks import (
     check_restrict,
     value_problems,
 )
+from .declared import (  # noqa: F401 (the space's constants, also importable from here)
+    ACTIVATIONS,
+    AUGMENTATION_RANGES,
+    FILTER_CHOICES,
+    INITIALIZERS,
+    OPTIMIZERS,
+    RESTRICTABLE,
+    UNIT_CHOICES,
+    Architecture,
+    choose,
+    max_conv_blocks,
+)
+from .narrowing import check_narrowing
 
-MAX_CONV_BLOCKS = 4
-MAX_DENSE_LAYERS = 3
-FILTER_CHOICES = [16, 32, 48, 64, 96, 128]
-DEFAULT_FILTERS = (32, 64, 128, 128)
-UNIT_CHOICES = [32, 64, 128, 256, 512]
-INITIALIZERS = ["glorot_uniform", "he_normal", "he_uniform", "lecun_normal"]
-ACTIVATIONS = ["relu", "elu", "selu", "swish", "leaky_relu"]
-OPTIMIZERS = ["adam", "adamw", "sgd", "rmsprop"]
 # Keras' default 0.99 lets the moving statistics lag far behind the batch statistics for
 # the first few hundred steps (tiny conv variances on 0..1 pixels against the initial 1.0),
 # which ruins validation accuracy in the short first rounds of Hyperband; 0.9 catches up
 # within ~50 steps.
 BN_MOMENTUM = 0.9
-# Choice hyperparameters a profile may narrow (CharacterHyperModel's ``restrict``).
-RESTRICTABLE: dict[str, list] = {
-    "filters": FILTER_CHOICES,
-    "kernel_size": [3, 5],
-    "padding": ["valid", "same"],
-    "pooling": ["max", "average", "none"],
-    "dense_units": UNIT_CHOICES,
-    "initializer": INITIALIZERS,
-    "activation": ACTIVATIONS,
-    "optimizer": OPTIMIZERS,
-}
-# Upper bound, step and default of each augmentation factor (rotation: fraction of a full turn).
-AUGMENTATION_RANGES = {"rotation": (0.15, 0.01, 0.05), "translation": (0.2, 0.02, 0.1), "zoom": (0.2, 0.02, 0.1)}
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """The concrete values one build uses (inactive settings are ``None`` or empty)."""
-
-    conv_blocks: int
-    filters: tuple[int, ...]
-    convs_per_block: int | None
-    kernel_size: int | None
-    padding: str | None
-    pooling: str | None
-    conv_dropout: float | None
-    batch_norm: bool
-    head_dropout: float
-    dense_units: tuple[int, ...]
-    dense_dropout: float | None
-    l1: float | None
-    l2: float | None
-    initializer: str
-    activation: str
-    optimizer: str
-    learning_rate: float
-    augmentation: dict[str, float]
 
 
 class CharacterHyperModel(keras_tuner.HyperModel):
@@ -94,6 +61,8 @@ class CharacterHyperModel(keras_tuner.HyperModel):
         restrict: optional narrower choices for some hyperparameters, e.g.
             ``{"pooling": ["max", "average"], "filters": [16, 32, 64]}`` (``filters`` and
             ``dense_units`` apply to every block / layer). Used by cheap search profiles.
+        narrowing: optional space file entries (``narrowing.read_space``: ``fixed``, ``choices``,
+            ``ranges``), checked against the space these arguments declare; applied on top.
 
     The number of conv blocks is capped so that the default geometry ("same" padding,
     2x2 pooling after every block) always fits the image: at most 4, and at most
@@ -107,13 +76,16 @@ class CharacterHyperModel(keras_tuner.HyperModel):
         augmentations: Iterable[str] = AUGMENTATIONS,
         name: str = "character_cnn",
         restrict: Mapping[str, Iterable] | None = None,
+        narrowing: Mapping | None = None,
     ):
         super().__init__(name=name)
         self.input_shape = check_input_shape(input_shape)
         self.num_classes = check_num_classes(num_classes)
         self.augmentations = check_augmentations(augmentations)
         self.restrict = check_restrict(restrict or {}, RESTRICTABLE)
-        self.max_conv_blocks = min(MAX_CONV_BLOCKS, int(math.log2(min(self.input_shape))))
+        self.max_conv_blocks = max_conv_blocks(self.input_shape)
+        # a dict or None: not part of ``hyperband.space.space_fingerprint``'s settings (the declared space is)
+        self.narrowing = check_narrowing(narrowing, self.input_shape, self.restrict, self.augmentations)
 
     # -- the space ------------------------------------------------------------------
     def declare_hyperparameters(self, hp: keras_tuner.HyperParameters) -> None:
@@ -137,76 +109,9 @@ class CharacterHyperModel(keras_tuner.HyperModel):
         return hp
 
     def _choose(self, hp: keras_tuner.HyperParameters) -> Architecture:
-        """Declares every hyperparameter (inactive ones too, inside their conditional
-        scope, so one call records the whole space) and returns the active values."""
-        blocks = hp.Int("conv_blocks", 0, self.max_conv_blocks, default=2)
-        filters = []
-        for k in range(1, self.max_conv_blocks + 1):
-            with hp.conditional_scope("conv_blocks", list(range(k, self.max_conv_blocks + 1))):
-                value = self._choice(hp, f"filters_{k}", "filters", FILTER_CHOICES, DEFAULT_FILTERS[k - 1])
-                if k <= blocks:
-                    filters.append(value)
-        with hp.conditional_scope("conv_blocks", list(range(1, self.max_conv_blocks + 1))):
-            convs = hp.Int("convs_per_block", 1, 2, default=1)
-            kernel = self._choice(hp, "kernel_size", "kernel_size", RESTRICTABLE["kernel_size"], 3)
-            padding = self._choice(hp, "padding", "padding", RESTRICTABLE["padding"], "same")
-            pooling = self._choice(hp, "pooling", "pooling", RESTRICTABLE["pooling"], "max")
-            conv_dropout = hp.Float("conv_dropout", 0.0, 0.5, step=0.05, default=0.0)
-        batch_norm = hp.Boolean("batch_norm", default=False)
-        head_dropout = hp.Float("head_dropout", 0.0, 0.6, step=0.05, default=0.5)
-        dense_layers = hp.Int("dense_layers", 0, MAX_DENSE_LAYERS, default=0)
-        units = []
-        for k in range(1, MAX_DENSE_LAYERS + 1):
-            with hp.conditional_scope("dense_layers", list(range(k, MAX_DENSE_LAYERS + 1))):
-                value = self._choice(hp, f"dense_units_{k}", "dense_units", UNIT_CHOICES, 128)
-                if k <= dense_layers:
-                    units.append(value)
-        with hp.conditional_scope("dense_layers", list(range(1, MAX_DENSE_LAYERS + 1))):
-            dense_dropout = hp.Float("dense_dropout", 0.0, 0.6, step=0.05, default=0.0)
-        strengths = {}
-        for kind, default in (("l1", 1e-5), ("l2", 1e-4)):
-            use = hp.Boolean(kind, default=False)
-            with hp.conditional_scope(kind, [True]):
-                strength = hp.Float(f"{kind}_strength", 1e-7, 1e-3, sampling="log", default=default)
-            strengths[kind] = strength if use else None
-        initializer = self._choice(hp, "initializer", "initializer", INITIALIZERS, "glorot_uniform")
-        activation = self._choice(hp, "activation", "activation", ACTIVATIONS, "relu")
-        optimizer = self._choice(hp, "optimizer", "optimizer", OPTIMIZERS, "adam")
-        learning_rate = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
-        augmentation = {}
-        if self.augmentations:
-            augment = hp.Boolean("augment", default=False)
-            with hp.conditional_scope("augment", [True]):
-                for kind in self.augmentations:
-                    top, step, default = AUGMENTATION_RANGES[kind]
-                    factor = hp.Float(kind, 0.0, top, step=step, default=default)
-                    if augment:
-                        augmentation[kind] = factor
-        return Architecture(
-            conv_blocks=blocks,
-            filters=tuple(filters),
-            convs_per_block=convs,
-            kernel_size=kernel,
-            padding=padding,
-            pooling=pooling,
-            conv_dropout=conv_dropout,
-            batch_norm=batch_norm,
-            head_dropout=head_dropout,
-            dense_units=tuple(units),
-            dense_dropout=dense_dropout,
-            l1=strengths["l1"],
-            l2=strengths["l2"],
-            initializer=initializer,
-            activation=activation,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            augmentation=augmentation,
-        )
-
-    def _choice(self, hp, name: str, key: str, choices: list, default):
-        """A Choice hyperparameter, narrowed by ``restrict[key]`` when given."""
-        allowed = [c for c in choices if c in self.restrict[key]] if key in self.restrict else choices
-        return hp.Choice(name, allowed, default=default if default in allowed else allowed[0])
+        """Declares every hyperparameter (inactive ones too, inside their conditional scope, so one
+        call records the whole space) and returns the active values (``declared.choose``)."""
+        return choose(hp, self.max_conv_blocks, self.restrict, self.augmentations, self.narrowing)
 
     # -- the model ------------------------------------------------------------------
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:

@@ -341,3 +341,21 @@ def test_the_report_needs_only_the_test_files(tmp_path, fake_emnist):
         (fake_emnist / spec.subdir / spec.name).unlink()  # the training images and labels
     data = run_test_split(tmp_path, {"dataset": "emnist-letters"}, fake_emnist)
     assert len(data.y_test) == 26 * 4
+
+
+def test_the_space_a_search_explored(run_dir):
+    text = _render(build_report(run_dir), 100)
+    assert "full space" in _row_text(text, "search space") and "Search space narrowed" not in text
+    config = json.loads((run_dir / "config.json").read_text())
+    narrowing = {"fixed": {"batch_norm": True}, "choices": {"conv_blocks": [1, 2]}}
+    narrowing["ranges"] = {"head_dropout": [0.1, 0.3]}
+    (run_dir / "config.json").write_text(json.dumps({**config, "narrowing": narrowing, "restrict": {"filters": [16]}}))
+    text = _render(build_report(run_dir), 100)
+    assert "narrowed by --space (below)" in _row_text(text, "search space")
+    assert "Search space narrowed by --space (the other hyperparameters as declared)" in text
+    assert [line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│ ")][:3] == [
+        "conv_blocks",
+        "batch_norm",
+        "head_dropout",
+    ]  # only the narrowed ones, in declaration order
+    assert "│ 0..0.6 step 0.05 │ 0.1..0.3 step 0.05 │" in _row(text, "head_dropout")

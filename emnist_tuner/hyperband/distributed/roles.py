@@ -174,9 +174,9 @@ def run_worker_role(
                 "every process must see the same run folder"
             )
         time.sleep(0.5)
-    config.space = fingerprint_for(config)
     saved = SearchConfig.load(run.path)
-    config.keep_unasked(saved)  # recipe options and --tta left out are the chief's
+    config.keep_unasked(saved)  # recipe options, --tta and --space left out are the chief's
+    config.space = fingerprint_for(config)
     diffs = saved.differences(config)
     if diffs:
         raise RunError(
