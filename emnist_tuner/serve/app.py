@@ -15,6 +15,7 @@ can only name a run found there, never another path.
 from __future__ import annotations
 
 import html
+import importlib.util
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -36,11 +37,17 @@ NO_STORE = {"Cache-Control": "no-store"}
 UNREADABLE = (EmnistTunerError, OSError, ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 
-def plotly_js() -> Path:
-    """plotly.js as the installed plotly Python package bundles it (served, so pages work offline)."""
-    import plotly
+def why(exc: Exception) -> str:
+    """What went wrong reading a run: our errors say it in a line; any other names its type."""
+    return str(exc) if isinstance(exc, EmnistTunerError) else f"{type(exc).__name__}: {exc}"
 
-    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+def plotly_js() -> Path:
+    """plotly.js as the installed plotly Python package bundles it (served, so pages work offline); found
+    without importing plotly's Python modules."""
+    spec = importlib.util.find_spec("plotly")
+    assert spec is not None and spec.origin is not None, "the serve extra's plotly is checked before the app starts"
+    return Path(spec.origin).resolve().parent / "package_data" / "plotly.min.js"
 
 
 def make_app(root: Path | str) -> Starlette:
@@ -78,7 +85,7 @@ def make_app(root: Path | str) -> Starlette:
         try:
             view = run_view(folder)
         except UNREADABLE as exc:
-            return JSONResponse({"error": f"{type(exc).__name__}: {exc}", "damaged": True}, headers=NO_STORE)
+            return JSONResponse({"error": why(exc), "damaged": True}, headers=NO_STORE)
         if request.query_params.get("since") == view["version"]:
             return JSONResponse({"version": view["version"], "unchanged": True}, headers=NO_STORE)
         return JSONResponse(view, headers=NO_STORE)
@@ -91,7 +98,7 @@ def make_app(root: Path | str) -> Starlette:
         try:
             detail = trial_view(folder, trial)
         except UNREADABLE as exc:
-            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, headers=NO_STORE)
+            return JSONResponse({"error": why(exc)}, headers=NO_STORE)
         if detail is None:
             return not_found(f"no trial {trial!r} in run {request.path_params['run']!r}", api=True)
         return JSONResponse(detail, headers=NO_STORE)
@@ -115,7 +122,7 @@ def make_app(root: Path | str) -> Starlette:
         try:
             return JSONResponse(compare_view([folders[n] for n in names]), headers=NO_STORE)
         except UNREADABLE as exc:
-            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, headers=NO_STORE)
+            return JSONResponse({"error": why(exc)}, headers=NO_STORE)
 
     async def plotly(request: Request) -> Response:
         return FileResponse(plotly_js(), media_type="text/javascript")

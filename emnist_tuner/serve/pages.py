@@ -32,9 +32,17 @@ FIGURES = (
     ("history", "Optimization history", "each completed trial's validation accuracy in start order; the best so far"),
     ("curves", "Learning curves", "validation accuracy epoch by epoch; a promoted trial continues its parent"),
     ("parallel", "Parallel coordinates", "each completed trial's hyperparameters and its validation accuracy"),
-    ("contour", "Two hyperparameters", "validation accuracy over two chosen hyperparameters (contour), and by the first alone (slice)"),
-    ("importance", "Importance", "each hyperparameter's share of the accuracy's explained variance (bootstrap interval)"),
-    ("pareto", "Pareto front", "accuracy against parameters and training time; the front is the trials no other beats on both"),
+    (
+        "contour",
+        "Two hyperparameters",
+        "validation accuracy over two chosen hyperparameters (contour); by the first alone (slice)",
+    ),
+    ("importance", "Importance", "each hyperparameter's share of the explained variance (bootstrap interval)"),
+    (
+        "pareto",
+        "Pareto front",
+        "accuracy against parameters and training time; the front: trials no other beats on both",
+    ),
 )
 
 
@@ -69,14 +77,13 @@ def compare_page(names: list[str], known: list[str]) -> str:
     """Runs side by side (`compare`'s table and figure), or a form to pick them."""
     picks = "".join(
         f'<label><input type="checkbox" name="run" value="{html.escape(n)}"'
-        f'{" checked" if n in names else ""}> {html.escape(n)}</label>'
+        f"{' checked' if n in names else ''}> {html.escape(n)}</label>"
         for n in known
     )
     body = (
         "<h1>Compare runs</h1>"
         f'<form method="get" action="/compare" class="pick">{picks} <button>compare</button></form>'
         '<p id="compare-note" class="meta"></p><div class="scroll"><table id="compare" class="data">'
-        '</table></div><div class="plot" id="fig-compare"></div>'
-        + _data(runs=names, api="/api/compare")
+        '</table></div><div class="plot" id="fig-compare"></div>' + _data(runs=names, api="/api/compare")
     )
     return page("Compare runs", body, (PLOTLY, COMMON, "/static/compare.js"))

@@ -99,7 +99,7 @@ def _pareto(records: list[TrialRecord]) -> dict:
     for name, cost in (("parameters", lambda r: r.parameters), ("seconds", lambda r: seconds.get(r.trial_id))):
         shown = [r for r in done if cost(r) is not None]
         costs, scores = [float(cost(r)) for r in shown], [float(r.score) for r in shown]  # type: ignore[arg-type]
-        front = sd.pareto_front(costs, scores) if shown else []
+        front = list(sd.pareto_front(costs, scores)) if shown else []
         panels[name] = {
             "trial_ids": [r.trial_id for r in shown],
             "costs": costs,

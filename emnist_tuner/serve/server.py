@@ -43,6 +43,7 @@ def check_folder(folder: Path | str) -> Path:
 
 
 def check_port(port: int) -> int:
+    """``port``, or ConfigError (exit 2) outside 1..65535."""
     if not 1 <= port <= 65535:
         raise ConfigError(f"--port must be between 1 and 65535, got {port}")
     return port
@@ -79,7 +80,9 @@ def bind(host: str, port: int) -> socket.socket:
                 f"--port {port}: already in use on {host}; stop what uses it or choose another with --port"
             ) from None
         if exc.errno in (errno.EACCES, errno.EPERM):
-            raise ConfigError(f"--port {port}: not allowed here (ports below 1024 need privileges); use 1024 or above")
+            raise ConfigError(
+                f"--port {port}: not allowed here (ports below 1024 need privileges); use 1024 or above"
+            ) from None
         if exc.errno == errno.EADDRNOTAVAIL:
             raise ConfigError(f"--host {host}: not an address of this machine; give one of its addresses") from None
         raise ConfigError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})") from None
@@ -87,17 +90,19 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def _sigterm_as_ctrl_c():
-    """SIGTERM ends the server as Ctrl-C does (uvicorn shuts down gracefully, then re-raises it here)."""
+def _signals_as_ctrl_c():
+    """Ctrl-C and SIGTERM end the server as KeyboardInterrupt (uvicorn shuts down gracefully, then raises the
+    signal again, which lands here), also where the shell started it with SIGINT ignored (in the background)."""
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def serve(folder: Path | str, host: str, port: int, say: Callable[[str], None]) -> None:
@@ -115,13 +120,15 @@ def serve(folder: Path | str, host: str, port: int, say: Callable[[str], None]) 
 
     shown = f"[{host}]" if ":" in host else host
     if not is_loopback(host):
-        print(f"warning: --host {host}: anyone on that network can see these runs at http://{shown}:{port}/",
-              file=sys.stderr)
+        print(
+            f"warning: --host {host}: anyone on that network can see these runs at http://{shown}:{port}/",
+            file=sys.stderr,
+        )
     runs = plural(len(find_run_folders(folder)), "run")
     say(f"serving {runs} in {folder} at http://{shown}:{port}/ (read-only; Ctrl-C stops)")
     config = uvicorn.Config(make_app(folder), log_level="warning", access_log=False, lifespan="off")
     try:
-        with _sigterm_as_ctrl_c():
+        with _signals_as_ctrl_c():
             uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         raise Interrupted("interrupted: the server stopped (it wrote nothing into the runs)") from None

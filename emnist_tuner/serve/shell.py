@@ -19,9 +19,9 @@ def page(title: str, body: str, scripts: tuple[str, ...] = ()) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)} · emnist-tuner</title>"
-        '<link rel="stylesheet" href="/static/serve.css"></head><body>'
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/serve.css"></head><body>'
         '<nav class="top"><a class="brand" href="/">emnist-tuner</a><a href="/">runs</a>'
         '<a href="/compare">compare</a>'
         f'<span class="version">{html.escape(__version__)} · read-only</span></nav>'
-        f'<main>{body}</main>{tags}</body></html>\n'
+        f"<main>{body}</main>{tags}</body></html>\n"
     )
