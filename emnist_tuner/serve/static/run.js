@@ -73,6 +73,12 @@
   document.getElementById("filter").addEventListener("input", () => view && leaderboard());
 
   // --- figures
+  const PARALLEL_AXES = 6;  // more axes than this are unreadable at a figure's width
+  function byImportance() {  // the hyperparameters, the most important first (importance's order), then the rest
+    const names = view.hyperparameters;
+    const ranked = view.importance.shares.map((s) => s.name).filter((n) => names.includes(n));
+    return [...ranked, ...names.filter((n) => !ranked.includes(n))];
+  }
   const completed = () => view.trials.filter((t) => t.status === "completed" && t.score != null);
   const byId = () => Object.fromEntries(view.trials.map((t) => [t.trial_id, t]));
   function clickable(id) {
@@ -121,17 +127,24 @@
     });
   }
 
-  function curves() {
+  function curves() {  // one trace per bracket (curves apart at nulls): a hundred traces would draw slowly
     if (!view.curves.length) return empty("fig-curves", "no trial has finished an epoch yet");
-    const traces = view.curves.map((c) => {
+    const groups = new Map();
+    for (const c of view.curves) {
+      const key = c.bracket == null ? "no bracket" : `bracket ${c.bracket}`;
+      if (!groups.has(key)) groups.set(key, { x: [], y: [], ids: [] });
+      const g = groups.get(key);
       const x = c.parent_point ? [c.parent_point[0], ...c.epochs] : c.epochs;
       const y = c.parent_point ? [c.parent_point[1], ...c.val_accuracy] : c.val_accuracy;
-      return { type: "scatter", mode: "lines+markers", name: c.trial_id, x, y, customdata: x.map(() => c.trial_id),
-        text: x.map(() => hover[c.trial_id]), hoverinfo: "text", showlegend: false,
-        line: { dash: c.status === "completed" ? "solid" : "dot" }, marker: { size: 5 } };
-    });
+      g.x.push(...x, null);
+      g.y.push(...y, null);
+      g.ids.push(...x.map(() => c.trial_id), null);
+    }
+    const traces = [...groups].sort().map(([name, g]) => ({ type: "scatter", mode: "lines+markers", name, x: g.x, y: g.y,
+      customdata: g.ids, text: g.ids.map((id) => (id ? hover[id] : "")), hoverinfo: "text", connectgaps: false,
+      marker: { size: 5 }, line: { width: 1.5 } }));
     draw("fig-curves", traces, { xaxis: { title: { text: "epoch" }, dtick: 1 },
-      yaxis: { title: { text: "validation accuracy" }, tickformat: ".1%" } });
+      yaxis: { title: { text: "validation accuracy" }, tickformat: ".1%" }, legend: { orientation: "h", y: -0.25 } });
   }
 
   function axis(values) {  // numbers as they are; anything else (or an inactive value) as categories
@@ -141,21 +154,65 @@
     return { numeric, labels, values: values.map((v) => labels.indexOf(v == null ? "—" : ET.value(v))) };
   }
 
+  // Parallel coordinates drawn as SVG lines (plotly's parcoords is WebGL: slow without a GPU, and it
+  // cannot say which trial a line is); each axis scaled to its range, categories spread evenly, a
+  // learning rate or another numeric axis spanning two decades or more on a log scale.
+  function scaled(values, format = ET.value) {
+    const a = axis(values);
+    if (!a.numeric) {
+      const at = (i) => (a.labels.length > 1 ? i / (a.labels.length - 1) : 0.5);
+      return { y: a.values.map(at), ticks: a.labels.map((label, i) => [at(i), label]) };
+    }
+    const positive = values.every((v) => v > 0);
+    const log = positive && Math.max(...values) / Math.min(...values) >= 100;
+    const f = (v) => (log ? Math.log10(v) : v);
+    const lo = Math.min(...values.map(f)), hi = Math.max(...values.map(f));
+    const at = (v) => (hi > lo ? (f(v) - lo) / (hi - lo) : 0.5);
+    const ticks = [0, 0.5, 1].map((q) => {
+      const v = log ? 10 ** (lo + q * (hi - lo)) : lo + q * (hi - lo);
+      return [hi > lo ? q : 0.5, format(Number(v.toPrecision(3)))];
+    });
+    return { y: values.map(at), ticks: hi > lo ? ticks : [[0.5, format(values[0])]] };
+  }
   function parallel() {
     const done = completed();
     if (done.length < 2) return empty("fig-parallel", "needs two completed trials");
-    const dims = view.hyperparameters.map((name) => {
-      const a = axis(done.map((t) => t.hyperparameters[name] ?? null));
-      return a.numeric ? { label: name, values: a.values }
-        : { label: name, values: a.values, tickvals: a.labels.map((_, i) => i), ticktext: a.labels };
-    });
-    dims.push({ label: "val acc", values: done.map((t) => t.score), tickformat: ".1%" });
-    draw("fig-parallel", [{ type: "parcoords", dimensions: dims,
-      line: { color: done.map((t) => t.score), colorscale: "Viridis", showscale: true } }], { margin: { t: 60, l: 60, r: 60, b: 30 } });
+    const shown = byImportance().slice(0, PARALLEL_AXES);
+    const names = [...shown, "val acc"];
+    const caption = document.querySelector("#section-parallel .caption");
+    caption.textContent = "each completed trial's hyperparameters and its validation accuracy" +
+      (view.hyperparameters.length > shown.length
+        ? ` (the ${shown.length} most important of ${view.hyperparameters.length} hyperparameters)` : "");
+    const last = names.length - 1;
+    const columns = names.map((name, i) =>
+      scaled(done.map((t) => (i === last ? t.score : t.hyperparameters[name] ?? null)), i === last ? ET.pct : ET.value));
+    const scores = done.map((t) => t.score);
+    const lo = Math.min(...scores), hi = Math.max(...scores);
+    const colours = ["#440154", "#3b528b", "#21918c", "#5ec962", "#c9a800"];
+    const band = (s) => (hi > lo ? Math.min(4, Math.floor(((s - lo) / (hi - lo)) * 5)) : 4);
+    const traces = colours.map((colour, b) => {
+      const x = [], y = [], ids = [];
+      done.forEach((t, j) => {
+        if (band(t.score) !== b) return;
+        names.forEach((_, i) => { x.push(i); y.push(columns[i].y[j]); ids.push(t.trial_id); });
+        x.push(null); y.push(null); ids.push(null);
+      });
+      const top = lo + ((b + 1) / 5) * (hi - lo), bottom = lo + (b / 5) * (hi - lo);
+      return { type: "scatter", mode: "lines+markers", x, y, customdata: ids, connectgaps: false,
+        text: ids.map((id) => (id ? hover[id] : "")), hoverinfo: "text", line: { color: colour, width: 1.2 },
+        marker: { color: colour, size: 5 }, opacity: 0.8, name: `val acc ${ET.pct(bottom)}–${ET.pct(top)}` };
+    }).filter((trace) => trace.x.length);
+    const annotations = columns.flatMap((c, i) => c.ticks.map(([y, label]) => ({ x: i, y, text: ET.esc(label),
+      showarrow: false, xanchor: "right", xshift: -4, font: { size: 10, color: "#555" } })));
+    const shapes = names.map((_, i) => ({ type: "line", x0: i, x1: i, y0: 0, y1: 1, line: { color: "#999", width: 1 } }));
+    draw("fig-parallel", traces, { annotations, shapes, showlegend: true, legend: { orientation: "h", y: -0.2 },
+      xaxis: { tickvals: names.map((_, i) => i), ticktext: names, range: [-0.6, names.length - 0.8], showgrid: false,
+        zeroline: false },
+      yaxis: { visible: false, range: [-0.05, 1.05] }, margin: { t: 20, r: 20, b: 60, l: 20 } });
   }
 
   function pickers() {
-    const names = view.hyperparameters;
+    const names = byImportance();
     for (const [id, index] of [["contour-x", 0], ["contour-y", 1]]) {
       const select = document.getElementById(id);
       const keep = select.value;
@@ -177,13 +234,13 @@
       a.numeric ? {} : { tickvals: a.labels.map((_, i) => i), ticktext: a.labels });
     draw("fig-contour", [
       { type: "contour", x: x.values, y: y.values, z, connectgaps: true, colorscale: "Viridis", opacity: 0.75,
-        hoverinfo: "skip", colorbar: { tickformat: ".1%", x: 0.56 }, contours: { coloring: "heatmap" } },
+        hoverinfo: "skip", colorbar: { tickformat: ".1%", x: 0.53, thickness: 14 }, contours: { coloring: "heatmap" } },
       { type: "scatter", mode: "markers", x: x.values, y: y.values, customdata: ids, text: ids.map((id) => hover[id]),
         hoverinfo: "text", marker: { color: "white", size: 7, line: { color: "black", width: 1 } }, showlegend: false },
       { type: "scatter", mode: "markers", x: x.values, y: z, xaxis: "x2", yaxis: "y2", customdata: ids,
         text: ids.map((id) => hover[id]), hoverinfo: "text", showlegend: false, marker: { size: 7 } },
-    ], { xaxis: ax(x, xName, [0, 0.5]), yaxis: ax(y, yName), xaxis2: ax(x, xName + " (slice)", [0.66, 1]),
-      yaxis2: { anchor: "x2", title: { text: "val acc" }, tickformat: ".1%" } });
+    ], { xaxis: ax(x, xName, [0, 0.5]), yaxis: ax(y, yName), xaxis2: ax(x, xName + " (slice: val acc)", [0.7, 1]),
+      yaxis2: { anchor: "x2", tickformat: ".1%" } });
   }
   document.getElementById("contour-x").addEventListener("change", () => view && contour());
   document.getElementById("contour-y").addEventListener("change", () => view && contour());
@@ -278,7 +335,9 @@
     leaderboard();
     for (const [name, fn] of [["history", drawHistory], ["curves", curves], ["parallel", parallel],
       ["contour", contour], ["importance", importance], ["pareto", pareto]]) {
+      performance.mark("start " + name);
       try { fn(); } catch (e) { console.error(name, e); }
+      performance.measure("figure " + name, "start " + name);
     }
   }
 
