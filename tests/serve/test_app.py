@@ -185,3 +185,14 @@ def test_json_holds_no_nan(root, client):
     assert None in view["history"]["minutes"] and not any(
         isinstance(v, float) and np.isnan(v) for v in view["history"]["minutes"] if v is not None
     )
+
+
+def test_a_train_run_has_its_summary_and_no_trials(root, client):
+    train = root / "trained"
+    train.mkdir()
+    (train / "config.json").write_text('{"kind": "train", "dataset": "synthetic", "preset": "dense"}')
+    (train / "metrics.json").write_text('{"best_val_accuracy": 0.91, "test_accuracy": 0.9, "epochs_trained": 3}')
+    view = client.get("/api/run/trained").json()
+    assert view["kind"] == "train" and "trials" not in view
+    assert view["summary"]["test_text"] == "90.00 %" and view["summary"]["best_val_text"] == "91.00 %"
+    assert client.get("/run/trained").status_code == 200
