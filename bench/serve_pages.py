@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/serve_pages.py [RUN] [--trials 100] [--repeats 5] [--browser]
     .venv/bin/python bench/serve_pages.py --tiny     # 23 trials written by hand, 2 repeats, no browser
+    .venv/bin/python bench/serve_pages.py --search   # only: a real tiny search (synthetic) watched live
 
 RUN (a search folder) is copied into a scratch folder first (the live measurement adds trials to the
 copy); without RUN a finished search of ``--trials`` trials is written by hand on the synthetic dataset.
@@ -107,6 +108,42 @@ def browser_figures(base: str, name: str, run: Path, next_id: int) -> dict:
     }
 
 
+def live_search(scratch: Path) -> list[float]:
+    """Seconds from each completed trial's end (its RUN/timings "ended") to its completed row on a run page
+    open in Chromium, for a real search (synthetic, max_epochs 3, factor 3) served as it runs."""
+    sys.path.insert(0, str(_common.REPO / "tests" / "serve"))
+    sys.path.insert(0, str(_common.REPO / "tests"))
+    from test_browser import chromium, served, wait_for
+
+    run = scratch / "runs" / "live"
+    search = subprocess.Popen(
+        [sys.executable, "-m", "emnist_tuner.cli", "search", "--dataset", "synthetic", "--max-epochs", "3"]
+        + ["--factor", "3", "--run-dir", str(run), "--no-tensorboard"],
+        env={**os.environ, "PYTHONPATH": str(_common.REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while not (run / "config.json").exists() and search.poll() is None:
+        time.sleep(0.1)
+    driver = chromium()
+    try:
+        with served(run.parent) as base:
+            driver.get(f"{base}/run/live")
+            wait_for(driver, "return document.getElementById('progress').textContent.includes('updated')", 60)
+            driver.execute_script(
+                "window.seen = {}; setInterval(() => { for (const tr of document.querySelectorAll("
+                "'#leaderboard tbody tr')) { if (tr.children[2].textContent === 'completed' && !(tr.dataset.trial "
+                "in window.seen)) window.seen[tr.dataset.trial] = Date.now() / 1000; } }, 50);"
+            )
+            search.wait(1800)
+            time.sleep(3)
+            seen = driver.execute_script("return window.seen")
+    finally:
+        driver.quit()
+    ended = [json.loads(f.read_text()) for f in sorted((run / "timings").glob("*.json"))]
+    return [seen[t["trial_id"]] - t["ended"] for t in ended if t["status"] == "COMPLETED" and t["trial_id"] in seen]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", nargs="?", type=Path)
@@ -114,7 +151,15 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--browser", action="store_true", help="also measure in headless Chromium (selenium)")
+    parser.add_argument("--search", action="store_true", help="only: a real tiny search watched live in Chromium")
     args = parser.parse_args()
+    if args.search:
+        with tempfile.TemporaryDirectory() as scratch:
+            delays = live_search(Path(scratch))
+        print(f"{_common.machine()}; a real search (synthetic, max_epochs 3, factor 3): {len(delays)} trials")
+        print("seconds from a trial's end to its row on the open page: " + " ".join(f"{d:.1f}" for d in delays))
+        print(f"live max {max(delays):.1f} s, mean {sum(delays) / len(delays):.1f} s")
+        return
     trials, repeats = (23, 2) if args.tiny else (args.trials, max(2, args.repeats))
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "runs"
