@@ -12,7 +12,9 @@ from .common import console
 def serve(
     folder: Path = typer.Argument(Path("runs"), metavar="FOLDER", help="A folder of run folders (or one run folder)."),
     host: str = typer.Option(
-        "127.0.0.1", "--host", help="Address to listen on; another than 127.0.0.1 shows the runs to that network."
+        "127.0.0.1",
+        "--host",
+        help="Address to listen on: 127.0.0.1 is this machine only; any other shows the runs to its network.",
     ),
     port: int = typer.Option(8765, "--port", help="Port to listen on."),
 ) -> None:

@@ -19,6 +19,8 @@ import importlib.util
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -50,8 +52,10 @@ def plotly_js() -> Path:
     return Path(spec.origin).resolve().parent / "package_data" / "plotly.min.js"
 
 
-def make_app(root: Path | str) -> Starlette:
-    """The app over the run folders under ``root`` (read-only)."""
+def make_app(root: Path | str, allowed_hosts: list[str] | None = None) -> Starlette:
+    """The app over the run folders under ``root`` (read-only). ``allowed_hosts``: the only Host headers
+    answered (others get 400), so a web page elsewhere cannot read the runs through a DNS name rebound
+    to this machine; None answers any."""
     root = Path(root)
 
     def folder_of(request: Request) -> Path | None:
@@ -139,4 +143,5 @@ def make_app(root: Path | str) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *try_routes(root),
     ]
-    return Starlette(routes=routes)
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
+    return Starlette(routes=routes, middleware=middleware)

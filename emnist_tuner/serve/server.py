@@ -126,7 +126,9 @@ def serve(folder: Path | str, host: str, port: int, say: Callable[[str], None]) 
         )
     runs = plural(len(find_run_folders(folder)), "run")
     say(f"serving {runs} in {folder} at http://{shown}:{port}/ (read-only; Ctrl-C stops)")
-    config = uvicorn.Config(make_app(folder), log_level="warning", access_log=False, lifespan="off")
+    # on loopback, only this machine's names are answered (DNS rebinding); another --host answers any name
+    hosts = ["127.0.0.1", "localhost", "[::1]", "::1", host] if is_loopback(host) else None
+    config = uvicorn.Config(make_app(folder, hosts), log_level="warning", access_log=False, lifespan="off")
     try:
         with _signals_as_ctrl_c():
             uvicorn.Server(config).run(sockets=[sock])

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def _start(runs: Path, *args: str) -> tuple[subprocess.Popen, int]:
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
 def test_the_server_answers_and_ctrl_c_or_sigterm_stop_it_with_130(runs, how):
     proc, port = _start(runs)
+    rebound = urllib.request.Request(f"http://127.0.0.1:{port}/api/runs", headers={"Host": "rebound.example"})
+    with pytest.raises(urllib.error.HTTPError, match="400"):  # another name for this machine: not answered
+        urllib.request.urlopen(rebound, timeout=10)
     proc.send_signal(how)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130

@@ -196,3 +196,10 @@ def test_a_train_run_has_its_summary_and_no_trials(root, client):
     assert view["kind"] == "train" and "trials" not in view
     assert view["summary"]["test_text"] == "90.00 %" and view["summary"]["best_val_text"] == "91.00 %"
     assert client.get("/run/trained").status_code == 200
+
+
+def test_on_loopback_only_this_machines_names_are_answered(root):
+    app = make_app(root, ["127.0.0.1", "localhost"])
+    assert TestClient(app, base_url="http://127.0.0.1:8765").get("/api/runs").status_code == 200
+    assert TestClient(app, base_url="http://localhost:8765").get("/").status_code == 200
+    assert TestClient(app, base_url="http://rebound.example:8765").get("/api/runs").status_code == 400
