@@ -76,7 +76,7 @@ def start(root: Path) -> tuple[subprocess.Popen, str]:
 def browser_figures(base: str, name: str, run: Path, next_id: int) -> dict:
     """First paint, the six figures drawn (ms after navigation start), and seconds from a trial's files
     being written to its row on the open page (no reload)."""
-    sys.path.insert(0, str(_common.REPO / "tests" / "serve"))
+    sys.path.insert(0, str(_common.REPO / "tests" / "web"))
     sys.path.insert(0, str(_common.REPO / "tests"))
     from serve_runs import add_trial
     from test_browser import chromium, wait_for
@@ -111,7 +111,7 @@ def browser_figures(base: str, name: str, run: Path, next_id: int) -> dict:
 def live_search(scratch: Path) -> list[float]:
     """Seconds from each completed trial's end (its RUN/timings "ended") to its completed row on a run page
     open in Chromium, for a real search (synthetic, max_epochs 3, factor 3) served as it runs."""
-    sys.path.insert(0, str(_common.REPO / "tests" / "serve"))
+    sys.path.insert(0, str(_common.REPO / "tests" / "web"))
     sys.path.insert(0, str(_common.REPO / "tests"))
     from test_browser import chromium, served, wait_for
 

@@ -26,7 +26,7 @@ LAYERS = [
     {"experiments"},
     {"reports"},
     {"figures"},
-    {"serve"},
+    {"web"},
     {"api"},
     {"cli"},
 ]

@@ -335,7 +335,7 @@ def plot(
 @keywords_checked()
 def serve(folder="runs", *, host: str = "127.0.0.1", port: int = 8765, console: Console | None = None) -> None:
     """Serve the runs under ``folder`` as a read-only web app at ``host``:``port`` until Ctrl-C (`serve`)."""
-    from ..serve.server import serve as run_server
+    from ..web.server import serve as run_server
 
     run_server(folder, host, port, _say(console))
 

@@ -52,8 +52,8 @@ def served(root):
     """The app over ``root`` on a free loopback port, in a thread: yields its base URL."""
     import uvicorn
 
-    from emnist_tuner.serve.app import make_app
-    from emnist_tuner.serve.server import bind
+    from emnist_tuner.web.app import make_app
+    from emnist_tuner.web.server import bind
 
     sock = bind("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(make_app(root), log_level="warning", access_log=False, lifespan="off"))

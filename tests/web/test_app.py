@@ -20,8 +20,8 @@ from emnist_tuner.figures import importance_data as imp
 from emnist_tuner.figures import search_data as sd
 from emnist_tuner.reports.runs_table import compare_rows, run_summary
 from emnist_tuner.runfolder.trials import leaderboard_rows, read_trials
-from emnist_tuner.serve import app as app_module
-from emnist_tuner.serve.app import make_app, plotly_js
+from emnist_tuner.web import app as app_module
+from emnist_tuner.web.app import make_app, plotly_js
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -170,7 +170,7 @@ def test_no_endpoint_writes_into_the_runs(root):
 def test_the_server_imports_no_tensorflow(root):
     shutil.copytree(FIXTURES / "search-v0.1-killed", root / "old")  # no saved schedule: `runs` asks KerasTuner
     code = (
-        "import sys; from starlette.testclient import TestClient; from emnist_tuner.serve.app import make_app\n"
+        "import sys; from starlette.testclient import TestClient; from emnist_tuner.web.app import make_app\n"
         f"c = TestClient(make_app({str(root)!r}))\n"
         f"assert all(c.get(u).status_code == 200 for u in {ENDPOINTS!r})\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'keras_tuner', 'matplotlib') if m in sys.modules))"
@@ -203,3 +203,17 @@ def test_on_loopback_only_this_machines_names_are_answered(root):
     assert TestClient(app, base_url="http://127.0.0.1:8765").get("/api/runs").status_code == 200
     assert TestClient(app, base_url="http://localhost:8765").get("/").status_code == 200
     assert TestClient(app, base_url="http://rebound.example:8765").get("/api/runs").status_code == 400
+
+
+def test_a_run_folder_given_itself_is_served_under_its_name(root):
+    client = TestClient(make_app(root / "big"))
+    assert [r["name"] for r in client.get("/api/runs").json()["runs"]] == ["big"]
+    assert client.get("/api/run/big").json()["summary"]["trials"] == "12/12"
+    assert client.get("/api/run/small").status_code == 404  # a sibling is not under the served folder
+
+
+def test_the_api_function_serve_is_not_hidden_by_the_web_package():
+    import emnist_tuner as et
+    import emnist_tuner.web.server  # noqa: F401 - an import of the package must not replace et.serve
+
+    assert callable(et.serve) and et.serve.__module__ == "emnist_tuner.api"
