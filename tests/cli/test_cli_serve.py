@@ -91,9 +91,26 @@ def _start(runs: Path, *args: str) -> tuple[subprocess.Popen, int]:
     raise AssertionError("the server did not answer within 30 s")
 
 
+@pytest.fixture
+def started():
+    """Starts servers (``started(runs, *options)``: the process and its port); any left running is killed."""
+    procs = []
+
+    def start(runs: Path, *args: str) -> tuple[subprocess.Popen, int]:
+        proc, port = _start(runs, *args)
+        procs.append(proc)
+        return proc, port
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
-def test_the_server_answers_and_ctrl_c_or_sigterm_stop_it_with_130(runs, how):
-    proc, port = _start(runs)
+def test_the_server_answers_and_ctrl_c_or_sigterm_stop_it_with_130(runs, how, started):
+    proc, port = started(runs)
     rebound = urllib.request.Request(f"http://127.0.0.1:{port}/api/runs", headers={"Host": "rebound.example"})
     with pytest.raises(urllib.error.HTTPError, match="400"):  # another name for this machine: not answered
         urllib.request.urlopen(rebound, timeout=10)
@@ -104,8 +121,8 @@ def test_the_server_answers_and_ctrl_c_or_sigterm_stop_it_with_130(runs, how):
     assert err == "interrupted: the server stopped (it wrote nothing into the runs)\n"
 
 
-def test_another_host_is_warned_about(runs):
-    proc, port = _start(runs, "--host", "0.0.0.0")
+def test_another_host_is_warned_about(runs, started):
+    proc, port = started(runs, "--host", "0.0.0.0")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert err.splitlines()[0] == (
