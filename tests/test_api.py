@@ -51,6 +51,7 @@ def test_the_api_raises_the_projects_errors(tmp_path):
         (lambda run: et.predict(run, [], topk=2), "predict() has no keyword topk=; did you mean top="),
         (lambda run: et.export(run, "onnx", run / "m.onnx", data=None), "export() has no keyword data=; did you mean"),
         (lambda run: et.search("synthetic", run, zzz=1), "search() has no keyword zzz=; its keywords: all_data=, "),
+        (lambda run: et.serve(run, prot=8000), "serve() has no keyword prot=; did you mean port=?"),
     ],
 )
 def test_a_misspelt_keyword_is_a_config_error_naming_the_nearest(tmp_path, call, message):
@@ -69,6 +70,7 @@ def test_a_misspelt_keyword_is_a_config_error_naming_the_nearest(tmp_path, call,
         (lambda run: et.final_recipe(warmup_epochs=-1), "warmup_epochs= must be at least 0"),
         (lambda run: et.export(run, "pdf", run / "m"), "fmt= must be one of keras, saved_model, onnx, litert"),
         (lambda run: et.ablate(run, "synthetic", seeds=0), "seeds= must be at least 1, got 0"),
+        (lambda run: et.serve(run, port=0), "port= must be between 1 and 65535, got 0"),
     ],
 )
 def test_the_api_names_its_keywords_where_the_cli_names_its_flags(tmp_path, capsys, call, message):

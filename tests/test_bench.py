@@ -196,3 +196,12 @@ def test_input_stalls_times_both_feeds_epoch_by_epoch():
         assert len(re.findall(rf"round \d, {feed}: epochs \d+\.\d\d \d+\.\d\d s; after the last epoch", text)) == 2
         assert re.search(rf"{feed}: steady epoch median \d+\.\d\d s, mean .* over 1\.3x the fastest: \d of 2", text)
     assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
+
+
+def test_serve_pages_prints_answer_times_and_the_servers_memory():
+    lines = run_bench("serve_pages.py", "--tiny")
+    text = "\n".join(lines)
+    assert "23 trials" in text and "run data (JSON)" in text and "plotly.min.js" in text
+    assert "tensorflow loaded: no" in text
+    match = re.fullmatch(r"rss_mib (\d+)", lines[-1])
+    assert match and 10 < int(match.group(1)) < 300

@@ -339,6 +339,14 @@ def plot(
 
 
 @keywords_checked()
+def serve(folder="runs", *, host: str = "127.0.0.1", port: int = 8765, console: Console | None = None) -> None:
+    """Serve the runs under ``folder`` as a read-only web app at ``host``:``port`` until Ctrl-C (`serve`)."""
+    from ..web.server import serve as run_server
+
+    run_server(folder, host, port, _say(console))
+
+
+@keywords_checked()
 def dashboard(run_dir: Path | str, html_file: Path | str, *, data_dir=None) -> Path:
     """Write the run's report and figures as one self-contained HTML file (`report --html`)."""
     from ..figures.dashboard import write_dashboard
@@ -359,6 +367,7 @@ __all__ = [
     "export",
     "plot",
     "dashboard",
+    "serve",
     "open_run",
     "Run",
     "fetch",

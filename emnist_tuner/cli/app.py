@@ -15,7 +15,7 @@ import typer
 from .. import __version__
 from ..api.keywords import cli_wording
 from ..errors import EmnistTunerError
-from . import ablate, datasets, figures, reading, search, train, transfer, use
+from . import ablate, datasets, figures, reading, search, serve, train, transfer, use
 
 app = typer.Typer(
     add_completion=False,
@@ -92,6 +92,7 @@ for command in (
     figures.plot,
     reading.runs,
     reading.compare,
+    serve.serve,
     transfer.retrain,
     transfer.transfer,
     ablate.ablate,

@@ -108,6 +108,7 @@ class RunHyperband(kt.Hyperband):
         self._epochs_trained = 0
         self._epoch_log: list[dict] = []  # this trial's metrics, epoch by epoch (RUN/timings; `plot`)
         self._parameters: int | None = None
+        self._trial = None  # the trial being trained (its epochs are recorded as they end)
         self.budget = budget
         self.search_seed = config.seed
         self.fit_data: tuple | None = None  # (x, y, batch_size, validation): see run_trial
@@ -152,6 +153,7 @@ class RunHyperband(kt.Hyperband):
                 self._epoch_log.append(
                     {k: round(v, 6) if isinstance(v, float) else v for k, v in event.items() if k in EPOCH_KEYS}
                 )
+                self._record_epochs()
             elif event.get("event") == "train_begin":
                 self._parameters = event.get("parameters")
             emit(event)
@@ -213,9 +215,37 @@ class RunHyperband(kt.Hyperband):
                 "rerun"
             ) from None
 
+    def _timing(self, trial, status: str, ended: float | None = None) -> dict:
+        """The trial's record for ``RUN/timings``: times, epochs so far, parameters, preset, memory."""
+        timing = {
+            "trial_id": trial.trial_id,
+            "started": self._started.get(trial.trial_id, time.time()),
+            "status": status,
+            "rss_mib": rss_mib(),
+            "allocator": allocator_in_use(),
+            "pid": os.getpid(),
+            "tuner": self.tuner_id,
+            "epochs_trained": self._epochs_trained,
+            "parameters": self._parameters,
+            "preset": preset_of(trial.hyperparameters.values, self.presets),
+            "epoch_log": self._epoch_log,
+        }
+        return timing if ended is None else {**timing, "ended": ended}
+
+    def _record_epochs(self) -> None:
+        """The running trial's epochs so far in ``RUN/timings`` (read live by `serve` and `plot`); the
+        trial's end writes the whole record over it. Best effort: a failed write loses nothing."""
+        if self._trial is None:
+            return
+        try:
+            write_json_atomic(self.run.timing_file(self._trial.trial_id), self._timing(self._trial, "RUNNING"))
+        except OSError:
+            pass
+
     def on_trial_begin(self, trial):
         """Starts the trial's clock and epoch log; a ``trial_begin`` event."""
         super().on_trial_begin(trial)
+        self._trial = trial
         self._started[trial.trial_id] = time.time()
         self._epochs_trained = 0
         self._epoch_log, self._parameters = [], None
@@ -238,21 +268,9 @@ class RunHyperband(kt.Hyperband):
         super().on_trial_end(trial)  # KerasTuner ends the trial and saves its state
         trial = self.oracle.get_trial(trial.trial_id)  # the oracle's copy (the chief's, when distributed)
         release_memory()  # before the RSS below is recorded
-        started = self._started.pop(trial.trial_id, time.time())
-        timing = {
-            "trial_id": trial.trial_id,
-            "started": started,
-            "ended": time.time(),
-            "status": trial.status,
-            "rss_mib": rss_mib(),
-            "allocator": allocator_in_use(),
-            "pid": os.getpid(),
-            "tuner": self.tuner_id,
-            "epochs_trained": self._epochs_trained,
-            "parameters": self._parameters,
-            "preset": preset_of(trial.hyperparameters.values, self.presets),
-            "epoch_log": self._epoch_log,
-        }
+        self._trial = None
+        timing = self._timing(trial, trial.status, ended=time.time())
+        started = self._started.pop(trial.trial_id, timing["started"])
         write_json_atomic(self.run.timing_file(trial.trial_id), timing)
         self.emit(
             {

@@ -49,9 +49,12 @@ def run_test_split(run_path: Path | str, config: dict, data_dir=None):
     )
 
 
-def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[np.ndarray, list[str]]:
+def load_confusion(
+    run_path: Path | str, config: dict, data_dir=None, cache: bool = True
+) -> tuple[np.ndarray, list[str]]:
     """The run's confusion matrix and class names, from RUN/confusion.json when it matches the
-    predictions file, else computed from the dataset's test labels and cached (the only write)."""
+    predictions file, else computed from the dataset's test labels and cached (the only write; none
+    when ``cache`` is false)."""
     folder = TrainingFolder(run_path)
     predictions_file = folder.predictions_file
     if not predictions_file.is_file():
@@ -79,6 +82,8 @@ def load_confusion(run_path: Path | str, config: dict, data_dir=None) -> tuple[n
             f"{plural(len(labels), 'image')}"
         )
     matrix = confusion_matrix(labels, predictions, len(class_names))
+    if not cache:
+        return matrix, class_names
     try:
         write_json_atomic(
             folder.confusion_file,

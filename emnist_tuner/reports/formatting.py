@@ -22,12 +22,14 @@ def fmt_value(value) -> str:
     return str(value)
 
 
-def search_counts(run, config: dict, records) -> TrialCounts:
-    """The search's trial counts (``runfolder.trials.TrialCounts``): what every command shows."""
+def search_counts(run, config: dict, records, keras: bool = True) -> TrialCounts:
+    """The search's trial counts (``runfolder.trials.TrialCounts``): what every command shows. A run of
+    version 0.1 did not save its schedule: ``keras`` computes it with KerasTuner (a TensorFlow import),
+    else its total is unknown."""
     from ..runfolder.trials import trial_counts
 
     scheduled = config.get("scheduled_trials")
-    if scheduled is None:  # written by version 0.1: KerasTuner's schedule (a TensorFlow import) says it
+    if scheduled is None and keras:  # written by version 0.1: KerasTuner's schedule (a TensorFlow import) says it
         try:
             from ..hyperband.schedule import hyperband_schedule, total_trials
             from ..quiet import import_keras_quietly

@@ -13,8 +13,9 @@ from ..runfolder.trials import read_trials
 from .formatting import pct, search_counts
 
 
-def run_summary(path: Path | str) -> dict:
-    """What a run folder holds, in any state. Reads only."""
+def run_summary(path: Path | str, keras: bool = True) -> dict:
+    """What a run folder holds, in any state. Reads only. ``keras``: a run of version 0.1 (no saved
+    schedule) gets its trial total from KerasTuner, a TensorFlow import (else its total shows "?")."""
     run = RunFolder(path)
     path = run.path
     config = read_json_object(run.config_file) or {}
@@ -53,7 +54,7 @@ def run_summary(path: Path | str) -> dict:
     final = read_json_object(run.final_file) or {}
     summary.update(
         setting=f"{config.get('profile')} (max_epochs {config.get('max_epochs')}, factor {config.get('factor')})",
-        trials=search_counts(run, config, records).text(),
+        trials=search_counts(run, config, records, keras).text(),
         best_val=max(scores, default=None),
         test_accuracy=final.get("test_accuracy"),
         parameters=final.get("parameters"),
@@ -101,6 +102,14 @@ def compare_table(summaries: list[dict]) -> Table:
     table.add_column("", no_wrap=True)
     for s in summaries:
         table.add_column(s["name"], justify="right")
+    for label, values in compare_rows(summaries):
+        table.add_row(label, *values)
+    return table
+
+
+def compare_rows(summaries: list[dict]) -> list[tuple[str, list[str]]]:
+    """The rows of ``compare``'s table: (label, each run's value as text), the summaries' facts first,
+    then every setting that tells the runs apart (the table and the web page show these)."""
     rows = (
         ("kind", "kind", str),
         ("dataset", "dataset", str),
@@ -112,11 +121,8 @@ def compare_table(summaries: list[dict]) -> Table:
         ("parameters", "parameters", lambda v: f"{v:,}"),
         ("epochs (final)", "epochs", str),
     )
-    for label, key, fmt in rows:
-        table.add_row(label, *["" if s[key] is None else fmt(s[key]) for s in summaries])
-    for name, values in differing_settings(summaries):  # every setting that tells the runs apart
-        table.add_row(name, *values)
-    return table
+    facts = [(label, ["" if s[key] is None else fmt(s[key]) for s in summaries]) for label, key, fmt in rows]
+    return facts + differing_settings(summaries)
 
 
 NOT_SETTINGS = ("kind", "dataset", "data_dir", "space", "variants", "trials_per_worker")

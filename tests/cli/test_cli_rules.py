@@ -111,6 +111,7 @@ def test_help_and_version(capsys):
         "plot",
         "runs",
         "compare",
+        "serve",
         "retrain",
         "transfer",
         "ablate",

@@ -220,3 +220,28 @@ def test_a_trial_rerun_from_the_retry_queue_keeps_its_number(tmp_path):
     for trial in (second, rerun):
         tuner.on_trial_begin(trial)
     assert [(e["trial_id"], e["number"]) for e in events] == [(second.trial_id, 2), (first.trial_id, 1)]
+
+
+def test_a_running_trials_epochs_are_recorded_as_they_end(tmp_path):
+    """`serve` and `plot` read a running trial's epochs from RUN/timings: written at each epoch's end, the
+    whole record written over it at the trial's end."""
+    import json
+
+    from emnist_tuner.runfolder.trials import read_trials
+
+    config = SearchConfig.from_profile("synthetic", "quick", max_epochs=9, factor=3)
+    tuner = _tuner(tmp_path, config, [])
+    trial = tuner.oracle.create_trial("tuner0")
+    tuner.on_trial_begin(trial)
+    timing_file = RunFolder(tmp_path).timing_file(trial.trial_id)
+    assert not timing_file.exists()
+    for epoch, accuracy in enumerate((0.4, 0.55)):
+        tuner.emit({"event": "epoch_end", "epoch": epoch, "val_accuracy": accuracy, "seconds": 1.0})
+        saved = json.loads(timing_file.read_text())
+        assert saved["status"] == "RUNNING" and "ended" not in saved and saved["epochs_trained"] == epoch + 1
+    (record,) = read_trials(tmp_path)
+    assert [e["val_accuracy"] for e in record.epoch_log] == [0.4, 0.55]
+    _finish(tuner, trial)
+    tuner.on_trial_end(trial)
+    saved = json.loads(timing_file.read_text())
+    assert saved["status"] == "COMPLETED" and saved["ended"] >= saved["started"] and len(saved["epoch_log"]) == 2
