@@ -26,6 +26,7 @@ LAYERS = [
     {"experiments"},
     {"reports"},
     {"figures"},
+    {"serve"},
     {"api"},
     {"cli"},
 ]

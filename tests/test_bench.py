@@ -196,3 +196,18 @@ def test_input_stalls_times_both_feeds_epoch_by_epoch():
         assert len(re.findall(rf"round \d, {feed}: epochs \d+\.\d\d \d+\.\d\d s; after the last epoch", text)) == 2
         assert re.search(rf"{feed}: steady epoch median \d+\.\d\d s, mean .* over 1\.3x the fastest: \d of 2", text)
     assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
+
+
+def test_try_page_draws_test_digits_in_chromium_and_compares_with_predict():
+    from helpers import CHROMEDRIVER, CHROMIUM
+    from optional import require
+
+    require(
+        "browser", bool(CHROMIUM and CHROMEDRIVER), "not installed: chromium, chromedriver (Debian: chromium-driver)"
+    )
+    lines = run_bench("try_page.py", "--tiny")
+    text = " ".join(" ".join(lines).split())
+    for row in ("arrays (.npy, as stored)", "28x28 PNG files (predict)", "drawn on the Try page (Chromium)"):
+        assert re.search(rf"{re.escape(row)} │ +\d+\.\d\d % │", text), row
+    assert "the first 10 synthetic test images drawn on the canvas" in text and "0 answered an error" in text
+    assert re.fullmatch(r"difference -?\d+\.\d\d", lines[-1])

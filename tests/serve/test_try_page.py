@@ -14,7 +14,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -175,19 +174,36 @@ def test_nothing_outside_the_served_folder_and_no_unfinished_run(trained_run, tm
     assert _client(trained_run.parent).get(f"/try/{trained_run.name}").status_code == 200  # the same run, served
 
 
+_RECORDING: list[list] = []  # the writes seen while a test records (an audit hook cannot be removed)
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "open" and _RECORDING:
+        path, mode, flags = args
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (flags or 0) & WRITE_FLAGS:
+            _RECORDING[-1].append(path)
+
+
 def test_nothing_is_written_anywhere(trained_run, tmp_path, monkeypatch):
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where a temporary file would go
-    for name in ("TMPDIR", "TEMP", "TMP"):
-        monkeypatch.setenv(name, str(temp))
+    """No file is opened for writing by the process while the page is served, a model loaded and images
+    predicted (Python's audit hook sees every open), and the run folder is byte for byte the same."""
     png = _scan(tmp_path).read_bytes()
     before = snapshot(trained_run.parent)
     client = _client(trained_run.parent)
-    assert client.get(f"/try/{trained_run.name}").status_code == 200
-    assert client.post(f"/api/predict/{trained_run.name}", content=png).status_code == 200
-    assert client.post(f"/api/predict/{trained_run.name}", content=b"bad").status_code == 400
-    assert snapshot(trained_run.parent) == before and list(temp.iterdir()) == []
+    if not getattr(sys, "_try_page_audit", False):
+        sys.addaudithook(_audit)
+        sys._try_page_audit = True  # type: ignore[attr-defined]
+    writes: list = []
+    _RECORDING.append(writes)
+    try:
+        assert client.get(f"/try/{trained_run.name}").status_code == 200
+        assert client.post(f"/api/predict/{trained_run.name}", content=png).status_code == 200
+        assert client.post(f"/api/predict/{trained_run.name}", content=png).status_code == 200
+        assert client.post(f"/api/predict/{trained_run.name}", content=b"bad").status_code == 400
+    finally:
+        _RECORDING.remove(writes)
+    assert writes == [] and snapshot(trained_run.parent) == before
 
 
 def test_the_page_is_self_contained_and_imports_no_tensorflow(trained_run):
