@@ -298,7 +298,11 @@ def test_chromium_reads_a_digit_drawn_on_the_canvas(trained_run, tmp_path):
             ]
             seen = driver.execute_script("const i = document.getElementById('seen'); return [i.naturalWidth, i.hidden]")
             drawing = driver.execute_script("return document.getElementById('pad').toDataURL('image/png')")
-            driver.save_screenshot(str(tmp_path / "try.png"))
+            # an image file chosen instead (the file input; a drop sends the same way)
+            shown_so_far = int(main.get_attribute("data-results"))
+            driver.find_element(By.ID, "file").send_keys(str(_scan(tmp_path, "chosen.png", index=3)))
+            WebDriverWait(driver, 60).until(lambda d: int(main.get_attribute("data-results")) > shown_so_far)
+            chosen = driver.find_element(By.CSS_SELECTOR, "#top li").get_attribute("data-class")
     finally:
         driver.quit()
     (tmp_path / "drawing.png").write_bytes(base64.b64decode(drawing.split(",", 1)[1]))
@@ -306,3 +310,4 @@ def test_chromium_reads_a_digit_drawn_on_the_canvas(trained_run, tmp_path):
     assert [c for c, _ in shown] == [t["class"] for t in row["top"]]
     assert shown[0][1] == f"{100 * row['top'][0]['probability']:.1f} %"
     assert seen == [28, False]
+    assert chosen == et.predict(trained_run, tmp_path / "chosen.png", top=1)[0]["top"][0]["class"]
