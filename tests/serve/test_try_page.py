@@ -150,6 +150,10 @@ def test_unreadable_and_blank_images_are_400_with_a_message(trained_run):
     assert answer.status_code == 400 and answer.json() == {"error": "drawing.png: no ink found (a blank image)"}
     empty = client.post(url, content=b"")
     assert empty.status_code == 400 and "no image" in empty.json()["error"]
+    huge = io.BytesIO()  # 49 megapixels in a few kB: refused from its header, before decoding
+    Image.new("1", (7000, 7000), 1).save(huge, format="PNG")
+    answer = client.post(f"{url}?name=huge.png", content=huge.getvalue())
+    assert answer.json() == {"error": "huge.png: a 7000x7000 image; images up to 40 megapixels are read"}
 
 
 def test_nothing_outside_the_served_folder_and_no_unfinished_run(trained_run, tmp_path):
