@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated data environment, the real data folder, synthetic IDX files."""
+"""Shared fixtures: an isolated data environment, the real data folder, synthetic IDX files, a small trained run."""
 
 from __future__ import annotations
 
@@ -38,6 +38,21 @@ def shared_data() -> Path:
     require("data", SHARED_DATA is not None, "the real data folder ../shared/data (or EMNIST_TUNER_DATA) is missing")
     assert SHARED_DATA is not None
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    """A finished train run folder: the dense preset trained 2 epochs on the synthetic glyphs (about 5 s),
+    shared by every test that only reads it (predict, the Try page)."""
+    import emnist_tuner as et
+
+    run = tmp_path_factory.mktemp("trained") / "train-dense"
+    with pytest.MonkeyPatch.context() as patch:  # session-scoped: isolated here, as isolated_data_env does
+        patch.delenv("EMNIST_TUNER_DATA", raising=False)
+        patch.delenv("EMNIST_TUNER_MIRROR", raising=False)
+        patch.setenv("EMNIST_TUNER_CACHE", str(tmp_path_factory.mktemp("cache")))
+        et.train("dense", "synthetic", run, epochs=2, console=None)
+    return run
 
 
 @pytest.fixture

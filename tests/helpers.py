@@ -1,14 +1,17 @@
-"""Helpers for the tests: synthetic IDX files, checksummed stand-ins, an asymmetric glyph."""
+"""Helpers for the tests: synthetic IDX files, checksummed stand-ins, an asymmetric glyph, a headless browser."""
 
 from __future__ import annotations
 
 import dataclasses
 import gzip
 import hashlib
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from optional import require
 
 from emnist_tuner.data.files import DataFile
 
@@ -97,3 +100,38 @@ def write_split(folder: Path, name: str, per_class: tuple[int, int] = (2, 1), sh
         spec = spec_for(write_idx_gz(folder / spec.subdir / spec.name, array), spec)
         specs.append(spec if sha256 else dataclasses.replace(spec, sha256="", idx_shape=array.shape))
     return specs
+
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def chromium():
+    """A headless Chromium (1280x900) driven through chromedriver, or a skip (in CI a failure) saying what
+    is missing."""
+    missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not path]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("the selenium package (pip install -e '.[dev]')")
+    require(
+        "browser",
+        not missing,
+        f"not installed: {', '.join(missing)} (Debian: apt-get install chromium chromium-driver)",
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
+        "--window-size=1280,900",
+    ):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

@@ -205,3 +205,18 @@ def test_serve_pages_prints_answer_times_and_the_servers_memory():
     assert "tensorflow loaded: no" in text
     match = re.fullmatch(r"rss_mib (\d+)", lines[-1])
     assert match and 10 < int(match.group(1)) < 300
+
+
+def test_try_page_draws_test_digits_in_chromium_and_compares_with_predict():
+    from helpers import CHROMEDRIVER, CHROMIUM
+    from optional import require
+
+    require(
+        "browser", bool(CHROMIUM and CHROMEDRIVER), "not installed: chromium, chromedriver (Debian: chromium-driver)"
+    )
+    lines = run_bench("try_page.py", "--tiny")
+    text = " ".join(" ".join(lines).split())
+    for row in ("arrays (.npy, as stored)", "28x28 PNG files (predict)", "drawn on the Try page (Chromium)"):
+        assert re.search(rf"{re.escape(row)} │ +\d+\.\d\d % │", text), row
+    assert "the first 10 synthetic test images drawn on the canvas" in text and "0 answered an error" in text
+    assert re.fullmatch(r"difference -?\d+\.\d\d", lines[-1])

@@ -10,6 +10,7 @@ with "emnist") are stored transposed by NIST and are turned upright.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,21 @@ def _array_images(path: Path, array: np.ndarray, transposed: bool = False) -> li
     ]
 
 
-def _read_image(path: Path) -> np.ndarray:
+class _Upload(io.BytesIO):
+    """Bytes read from memory under a name (what a decoding error calls them instead of the buffer's address)."""
+
+    def __init__(self, data: bytes, name: str):
+        super().__init__(data)
+        self.label = name
+
+    def __str__(self) -> str:
+        return self.label
+
+    def __repr__(self) -> str:
+        return repr(self.label)
+
+
+def _read_image(path: Path | _Upload) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -90,6 +105,30 @@ def _read_image(path: Path) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise DataError(f"{path}: not an image that can be read ({type(exc).__name__}: {exc})") from None
     return pixels
+
+
+def read_image_bytes(data: bytes, name: str, max_pixels: int | None = None) -> CharacterImage:
+    """One image file's bytes (PNG, JPEG, …) decoded in memory, as ``read_inputs`` reads an image file
+    (nothing is written to disk); an unreadable one, or one over ``max_pixels`` pixels (its header says;
+    checked before decoding), carries its one-line error, under ``name``."""
+    from PIL import Image
+
+    try:
+        if max_pixels is not None:
+            size = "a larger"
+            try:
+                with Image.open(_Upload(data, name)) as image:
+                    width, height = image.size
+                    size = f"a {width}x{height}" if width * height > max_pixels else ""
+            except Image.DecompressionBombError:
+                pass  # far larger than any limit
+            except Exception:  # noqa: BLE001 - unreadable: _read_image says why, in predict's words
+                size = ""
+            if size:
+                raise DataError(f"{name}: {size} image; images up to {max_pixels / 1e6:g} megapixels are read")
+        return CharacterImage(name, _read_image(_Upload(data, name)))
+    except DataError as exc:
+        return CharacterImage(name, error=str(exc))
 
 
 def read_inputs(paths: list[Path]) -> list[CharacterImage]:

@@ -66,7 +66,14 @@ def predict(source: ModelSource, inputs, top: int = 3, invert: str = "auto", on_
     "error"}`` for one that could not be read or prepared. Inference runs in batches; ``on_batch(n)`` is
     told how many images each batch held. ``tta`` > 1: the mean over the image and ``tta`` - 1 transformed
     copies (``training.tta``)."""
-    images = read_inputs(inputs)
+    return predict_images(source, read_inputs(inputs), top, invert, on_batch, tta)
+
+
+def predict_images(
+    source: ModelSource, images: list[CharacterImage], top: int = 3, invert: str = "auto", on_batch=None, tta: int = 1
+) -> list[dict]:
+    """`predict` on images already read (``data.images``: from files, or from memory with
+    ``read_image_bytes``); each image is prepared in place, so its ``pixels`` are then what the model saw."""
     prepare(images, source.style, invert)
     good = [image for image in images if not image.error]
     probabilities = np.zeros((0, len(source.class_names)))

@@ -6,16 +6,12 @@ from __future__ import annotations
 import base64
 import io
 import re
-import shutil
-import tempfile
 
-from helpers import run_cli
-from optional import require
+from helpers import chromium, run_cli
 from PIL import Image, ImageStat
 
 from emnist_tuner.figures.dashboard import dashboard_html
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 IMG = re.compile(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)"')
 
 
@@ -68,41 +64,10 @@ def test_cli_writes_the_dashboard_and_checks_the_path_first(search_run, tmp_path
     assert code == 2 and err.startswith("error: --html") and err.count("\n") == 1 and stdout == ""
 
 
-def _browser():
-    """A headless Chromium driven through chromedriver, or a skip saying what is missing."""
-    missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not path]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("the selenium package (pip install -e '.[dev]')")
-    require(
-        "browser",
-        not missing,
-        f"not installed: {', '.join(missing)} (Debian: apt-get install chromium chromium-driver)",
-    )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
 def _look_at(path, shot):
     """Render ``path`` like a reader's laptop would, full height; (per-image [alt, decoded, width,
     box], screenshot)."""
-    driver = _browser()
+    driver = chromium()
     try:
         driver.get(path.resolve().as_uri())
         height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -135,7 +100,7 @@ def test_clicking_a_contents_link_reaches_its_section(search_run, tmp_path):
 
     page = tmp_path / "dash.html"
     page.write_text(dashboard_html(search_run))
-    driver = _browser()
+    driver = chromium()
     try:
         driver.set_window_size(1280, 800)
         driver.get(page.resolve().as_uri())

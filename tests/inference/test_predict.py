@@ -14,11 +14,9 @@ import emnist_tuner as et
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A small model trained on the synthetic glyphs (a train run folder)."""
-    run = tmp_path_factory.mktemp("predict") / "train-dense"
-    et.train("dense", "synthetic", run, epochs=2, console=None)
-    return run
+def trained(trained_run):
+    """A small model trained on the synthetic glyphs (a train run folder; conftest's, shared)."""
+    return trained_run
 
 
 def _scan(image: np.ndarray, size: int, rng, jpeg: bool, folder, name):
