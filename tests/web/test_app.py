@@ -216,4 +216,4 @@ def test_the_api_function_serve_is_not_hidden_by_the_web_package():
     import emnist_tuner as et
     import emnist_tuner.web.server  # noqa: F401 - an import of the package must not replace et.serve
 
-    assert callable(et.serve) and et.serve.__module__ == "emnist_tuner.api"
+    assert callable(et.serve) and et.serve.__module__ == "emnist_tuner.api.outputs"
