@@ -29,6 +29,7 @@ from ..errors import ConfigError, DataError, RunError
 from ..inference.predict import predict_images, smoothing_note
 from ..inference.source import ModelSource, open_source
 from ..quiet import import_keras_quietly
+from .shell import page
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes of one uploaded image
 MAX_PIXELS = 40_000_000  # pixels of one uploaded image (its header says, before decoding)
@@ -59,9 +60,12 @@ def final_model(folder: Path) -> ModelSource:
     """The final model (or ensemble) of the run in ``folder``, as `predict` opens it (reads only the
     run's small files); Refused (404) with `predict`'s own one-line reason when it has none."""
     try:
-        return open_source(folder)
+        source = open_source(folder)
     except (RunError, ConfigError, DataError) as exc:
         raise Refused(404, str(exc)) from None
+    # the page names the run as the served folder does, not by the server's absolute path
+    source.label = source.label.replace(str(folder), folder.name)
+    return source
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
@@ -162,12 +166,14 @@ def _page(root: Path, run: str, source: ModelSource | None, problem: str | None)
         about = f"{source.label}; {source.dataset}, test accuracy {accuracy}; the model reads {height}x{width} images"
     else:
         about = "no model to try"
-    return (
-        template.replace("{{title}}", html.escape(f"Try {run or root.name}"))
+    title = f"Try {run or root.name}"
+    body = (
+        template.replace("{{title}}", html.escape(title))
         .replace("{{about}}", html.escape(about))
         .replace("{{problem}}", html.escape(problem or ""))
         .replace("{{config}}", json.dumps(config).replace("</", "<\\/"))
     )
+    return page(title, body, scripts=("/assets/try/try.js",), styles=("/assets/try/try.css",))
 
 
 def try_routes(root: Path, models: Models | None = None) -> list[Route]:
