@@ -196,3 +196,21 @@ def test_input_stalls_times_both_feeds_epoch_by_epoch():
         assert len(re.findall(rf"round \d, {feed}: epochs \d+\.\d\d \d+\.\d\d s; after the last epoch", text)) == 2
         assert re.search(rf"{feed}: steady epoch median \d+\.\d\d s, mean .* over 1\.3x the fastest: \d of 2", text)
     assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
+
+
+def test_own_data_tiny_converts_each_format_and_times_a_folder():
+    lines = run_bench("own_data.py", "--tiny")
+    text = "\n".join(lines)
+    for source in ("npz", "csv", "folder"):
+        assert re.search(rf"│ {source}\s+│ .+│ ([0-9a-f]{{16}}) │ \1 │ same\s+│", text), source
+    assert re.search(r"│ 40x40 scans \(glyph function\)\s+│ \d+\.\d\d\s+│ \d+\.\d\d\s+│ 200\s+│", text)
+    assert lines[-1] == "same arrays"
+
+
+@pytest.mark.realdata
+def test_own_data_gives_the_built_in_loaders_arrays_on_the_real_data(shared_data):
+    lines = run_bench("own_data.py", "--data-dir", str(shared_data), "--no-timing")
+    text = "\n".join(lines)
+    for name, source in (("binary-alphadigits", "folder"), ("emnist-letters-sample", "csv"), ("mnist", "npz")):
+        assert re.search(rf"│ {name}\s+│ {source}\s+│ .+│ ([0-9a-f]{{16}}) │ \1 │ same\s+│ same\s+│", text), name
+    assert lines[-1] == "same arrays"

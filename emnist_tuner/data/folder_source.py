@@ -117,4 +117,3 @@ def prepare(images: list, shape: tuple[int, int] | None, spec: str, advance) -> 
 def count_images(parts: dict[str, list[Path]]) -> int:
     """How many image files the folder's splits hold."""
     return sum(len(image_files(folder)) for folders in parts.values() for folder in folders)
-

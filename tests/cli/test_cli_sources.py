@@ -160,8 +160,8 @@ def test_a_run_whose_source_changed_is_refused(tmp_path, capsys, command):
     test_file = tmp_path / "emnist-glyphs-test.csv"
     test_file.write_text(test_file.read_text() + test_file.read_text().splitlines(keepends=True)[0])  # one more
     before = sorted(p.name for p in run.iterdir())
-    extra = {"export": ("--format", "keras", "--out", str(tmp_path / "m.keras")), "predict": (str(tmp_path),)}.get(command, ())
-    code, _, err = run_cli(capsys, command, str(run), *extra)
+    extra = {"export": ("--format", "keras", "--out", str(tmp_path / "m.keras")), "predict": (str(tmp_path),)}
+    code, _, err = run_cli(capsys, command, str(run), *extra.get(command, ()))
     assert code == 1 and err == (
         f"error: {run} was made from {spec}, whose files changed since (emnist-glyphs-test.csv (changed); content "
         f"sha256 {origin['data']['sha256'][:12]}… then, {sources.source_record(spec)['sha256'][:12]}… now); put "

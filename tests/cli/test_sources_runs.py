@@ -52,7 +52,8 @@ def test_train_on_a_users_source(tmp_path, capsys, kind):
     make, test_images = SOURCES[kind]
     spec = make(tmp_path)
     run = tmp_path / "run"
-    code, out, err = run_cli(capsys, "train", "--preset", "dense", "--dataset", spec, "--run-dir", str(run), "--epochs", "2")
+    args = ("--preset", "dense", "--dataset", spec, "--run-dir", str(run), "--epochs", "2")
+    code, out, err = run_cli(capsys, "train", *args)
     assert code == 0, err
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test_images"] == test_images and metrics["dataset"] == spec

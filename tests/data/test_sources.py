@@ -176,7 +176,8 @@ def test_bad_folders_name_the_folder_or_file(tmp_path):
     assert "found only one, a" in _error(f"folder:{tmp_path / 'one'}")
     root = folder_source(tmp_path / "f", per_class=2, test_per_class=1)
     (root / "K").mkdir()
-    assert _error(f"folder:{root}") == f"{root / 'K'}: an empty class folder (no image in it); add its images or remove it"
+    expected = f"{root / 'K'}: an empty class folder (no image in it); add its images or remove it"
+    assert _error(f"folder:{root}") == expected
     (root / "K" / "broken.png").write_bytes(b"not a png")
     assert _error(f"folder:{root}").startswith(f"{root / 'K' / 'broken.png'}: not an image that can be read")
 
