@@ -40,6 +40,7 @@ PrecisionOption = typer.Option(
     "other CPUs: float32).",
 )
 DATASET_HELP = "emnist-letters, mnist, binary-alphadigits, emnist-letters-sample or synthetic."
+DATASET_HELP += " Or your own files: csv:PATH, folder:PATH, npz:PATH (see `emnist-tuner data --dataset`)."
 
 
 def say(text: str) -> None:

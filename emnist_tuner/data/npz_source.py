@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, plural
 
 KEYS = ("x_train", "y_train", "x_test", "y_test", "class_names")
 
@@ -46,7 +46,8 @@ def _labels(path: Path, key: str, y: np.ndarray, count: int) -> np.ndarray:
         raise DataError(f"{path}: {key} has shape {y.shape} of type {y.dtype}; expected (N,) integer labels")
     if len(y) != count:
         raise DataError(
-            f"{path}: {key} holds {len(y):,} labels but x_{key[2:]} {count:,} images; they must match one to one"
+            f"{path}: {key} holds {plural(len(y), 'label')} but x_{key[2:]} {plural(count, 'image')}; they must "
+            "match one to one"
         )
     return y.astype(np.int64)
 
@@ -74,7 +75,7 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
             out[f"y_{split}"] = _labels(path, f"y_{split}", found[f"y_{split}"], len(out[f"x_{split}"]))
     if "x_test" in out and out["x_test"].shape[1:] != out["x_train"].shape[1:]:
         shapes = [f"{out[k].shape[1]}x{out[k].shape[2]}" for k in ("x_train", "x_test")]
-        raise DataError(f"{path}: x_train holds {shapes[0]} images but x_test {shapes[1]}; they must be one size")
+        raise DataError(f"{path}: x_train's images are {shapes[0]} but x_test's {shapes[1]}; they must be one size")
     if "class_names" in found:
         names = found["class_names"]
         if names.ndim != 1 or names.dtype.kind not in "US" or len(set(names.tolist())) != len(names):

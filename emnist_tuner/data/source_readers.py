@@ -42,7 +42,7 @@ def read_csv_source(spec, paths: dict[str, Path]):
         read = [read_csv(p, csv_shape(spec.option("shape"), spec.canonical), transposed, advance) for p in tables]
     if len(read) == 2 and read[1][0].shape[1:] != read[0][0].shape[1:]:
         shapes = [f"{x.shape[1]}x{x.shape[2]}" for x, _ in read]
-        raise DataError(f"{test}: {shapes[1]} images, but {data} holds {shapes[0]}; they must be one size")
+        raise DataError(f"{test}: its images are {shapes[1]}, those of {data} {shapes[0]}; they must be one size")
     if mapping is not None:
         known = np.asarray(sorted(mapping))
         for p, (_, labels) in zip(tables, read):

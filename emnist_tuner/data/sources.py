@@ -188,7 +188,7 @@ def load_source(name: str) -> Source:
     the cache when its content was read before, else read (with a progress bar when large) and cached."""
     spec = parse_spec(name)
     files = source_files(spec)
-    signature = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for _, _, p in files)
+    signature = tuple((str(p), *_size_and_time(p)) for _, _, p in files)
     known = _MEMO.get(spec.canonical)
     if known is not None and known[0] == signature:
         return known[1]
@@ -201,6 +201,11 @@ def load_source(name: str) -> Source:
         write_cache(key, source.to_cache())
     _MEMO[spec.canonical] = (signature, source)
     return source
+
+
+def _size_and_time(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def cache_entry(name: str) -> Path:

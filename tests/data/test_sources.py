@@ -193,7 +193,7 @@ def test_bad_folders_name_the_folder_or_file(tmp_path):
         ),
         (
             {"x_train": np.zeros((2, 8, 8)), "y_train": [0, 1], "x_test": np.zeros((1, 7, 8)), "y_test": [0]},
-            "x_train holds 8x8 images but x_test 7x8",
+            "x_train's images are 8x8 but x_test's 7x8",
         ),
         ({"x_train": np.full((2, 8, 8), 300), "y_train": [0, 1]}, "x_train holds values 300..300, outside 0..255"),
         ({"x_train": np.zeros((2, 8, 8)), "y_train": [0, 4], "class_names": ["a", "b"]}, "y_train[1] is 4"),
