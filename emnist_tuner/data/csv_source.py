@@ -81,22 +81,22 @@ def _fast_rows(block: bytes, width: int | None) -> np.ndarray | None:
     other = ~digit & (b != _COMMA) & (b != _NEWLINE) & (b != _RETURN) & (b != _SPACE)
     if other.any():
         return None
-    newline = b == _NEWLINE
-    lines = int(newline.sum())
-    line_of = np.cumsum(newline) - newline  # each byte's row within the block
-    start = digit & ~np.concatenate(([False], digit[:-1]))
-    end = digit & ~np.concatenate((digit[1:], [False]))
-    tokens = np.bincount(line_of[start], minlength=lines)
-    fields = np.bincount(line_of[b == _COMMA], minlength=lines) + 1
+    line_ends = np.flatnonzero(b == _NEWLINE)
+    lines = len(line_ends)
+    first = np.flatnonzero(digit & ~np.concatenate(([False], digit[:-1])))  # where each number starts
+    length = np.flatnonzero(digit & ~np.concatenate((digit[1:], [False]))) + 1 - first
+    tokens = np.diff(np.searchsorted(first, line_ends), prepend=0)  # numbers per row
+    fields = np.diff(np.searchsorted(np.flatnonzero(b == _COMMA), line_ends), prepend=0) + 1
     width = width or int(fields[0])
     if lines == 0 or (tokens != fields).any() or (fields != width).any():
         return None
-    token_of_digit = np.cumsum(start)[digit] - 1
-    end_index = np.flatnonzero(end)
-    power = end_index[token_of_digit] - np.flatnonzero(digit)
-    if power.max(initial=0) > 12:  # a number too long to be exact as float64 sums
+    if length.max(initial=0) > 15:  # a number too long for int64
         return None
-    values = np.bincount(token_of_digit, weights=(b[digit] - _DIGIT0) * 10.0**power, minlength=lines * width)
+    padded = np.append(b, np.uint8(_DIGIT0))  # a digit's next byte is always there
+    values = (padded[first] - _DIGIT0).astype(np.int64)
+    for k in range(1, int(length.max(initial=1))):  # numbers digit by digit: 0..255 has at most 3
+        longer = np.flatnonzero(length > k)
+        values[longer] = values[longer] * 10 + (padded[first[longer] + k] - _DIGIT0)
     return values.reshape(lines, width)
 
 
