@@ -67,7 +67,8 @@ def _slow_rows(path: Path, block: bytes, first_line: int, width: int | None) -> 
             except ValueError:
                 what = "label" if column == 1 else "pixel"
                 raise DataError(
-                    f"{path}:{line}: column {column}: {text.strip()[:20]!r} is not a whole number ({what})"
+                    f"{path}:{line}: column {column}: {text.strip()[:20]!r} is not a whole number ({what}); a row "
+                    "holds the label, then the pixels 0..255"
                 ) from None
         rows.append(values)
         width = len(values)
@@ -172,7 +173,8 @@ def _check_pixels(path: Path, rows: np.ndarray, first_line: int) -> None:
     if len(bad):
         row, column = bad[0]
         raise DataError(
-            f"{path}:{first_line + row}: column {column + 2}: pixel value {rows[row, column + 1]:g} is outside 0..255"
+            f"{path}:{first_line + row}: column {column + 2}: pixel value {rows[row, column + 1]:g} is outside 0..255 "
+            "(8-bit gray levels)"
         )
 
 

@@ -68,7 +68,10 @@ def _read(path: Path) -> np.ndarray:
     """An image's pixels as Pillow gives them (mode L, 1, I;16, RGB, RGBA, ...)."""
     from .images import _read_image
 
-    return _read_image(path)
+    try:
+        return _read_image(path)
+    except DataError as exc:
+        raise DataError(f"{exc}; remove it from the class folder or replace it with a readable image") from None
 
 
 def read_folders(root: Path, folders: list[Path], names: list[str], advance) -> tuple[list, np.ndarray]:
