@@ -13,6 +13,7 @@ written out as PNGs come back as the same arrays.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -34,20 +35,30 @@ def class_folders(root: Path) -> list[Path]:
             f"found {found}"
         )
     for folder in folders:
-        if not image_files(folder):
+        if not _has_a_file(folder):
             raise DataError(f"{folder}: an empty class folder (no image in it); add its images or remove it")
     return folders
 
 
+def _has_a_file(folder: Path) -> bool:
+    for _top, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        if any(not name.startswith(".") and name.lower() not in SKIPPED for name in files):
+            return True
+    return False
+
+
 def image_files(folder: Path) -> list[Path]:
     """The files of one class folder (any depth below it), sorted; hidden files and system files skipped."""
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-        and p.name.lower() not in SKIPPED
-    )
+    found = []
+    for top, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found += [
+            os.path.join(top, name)
+            for name in files
+            if not name.startswith(".") and name.lower() not in SKIPPED and os.path.isfile(os.path.join(top, name))
+        ]
+    return [Path(name) for name in sorted(found)]
 
 
 def layout(root: Path) -> dict[str, list[Path]]:

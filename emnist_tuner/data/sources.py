@@ -19,6 +19,7 @@ carved from the rest as for the built-in datasets. The first read is cached (``s
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,9 +118,9 @@ def source_files(spec: Spec) -> list[tuple[str, str, Path]]:
     if spec.scheme == "folder":
         from .folder_source import image_files, layout
 
-        parts = layout(spec.path)
+        parts, root = layout(spec.path), len(str(spec.path)) + 1
         return [
-            (split, p.relative_to(spec.path).as_posix(), p)
+            (split, str(p)[root:].replace(os.sep, "/"), p)
             for split, folders in parts.items()
             for folder in folders
             for p in image_files(folder)
