@@ -14,7 +14,8 @@ A spec may end in options after ``#``, comma-separated (``csv:letters-train.csv#
 Labels become 0..K-1 in the sorted order of their values (EMNIST letters' 1..26 are 0..25, as the
 built-in loader has them). A source without a test split gets a stratified, seeded one: 20 % of each
 class (seed ``HELD_OUT_SEED``, whatever ``--seed``), never used for selection; the validation split is
-carved from the rest as for the built-in datasets. The first read is cached (``source_cache``).
+carved from the rest as for the built-in datasets. The first read of a CSV or folder is cached
+(``source_cache``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .source_cache import Content, cache_file, cache_key, content_of, read_cache
 from .source_readers import csv_shape
 
 SCHEMES = ("csv", "folder", "npz")
+CACHED = ("csv", "folder")  # an .npz is read as fast as the cache would be: not copied into it
 TEST_FRACTION = 0.2  # of each class, held out as test where a source has no test split (as Binary AlphaDigits)
 CSV_OPTIONS = ("transposed", "upright", "mapping", "shape")
 FORMS = "csv:PATH, folder:PATH or npz:PATH"
@@ -195,11 +197,13 @@ def load_source(name: str) -> Source:
         return known[1]
     content = content_of(files)
     key = cache_key(spec.scheme, spec.options_text, content)
-    arrays = read_cache(key)
+    cached = spec.scheme in CACHED
+    arrays = read_cache(key) if cached else None
     source = _from_cache(spec, content, arrays) if arrays is not None else None
     if source is None:
         source = _read(spec, files, content)
-        write_cache(key, source.to_cache())
+        if cached:
+            write_cache(key, source.to_cache())
     _MEMO[spec.canonical] = (signature, source)
     return source
 
@@ -243,7 +247,18 @@ def _read(spec: Spec, files: list[tuple[str, str, Path]], content: Content) -> S
             f"{spec.path}: every training image is of one class ({names[int(y_train[0])] if len(y_train) else '-'}); "
             "a classifier needs two or more"
         )
-    return Source(spec, tuple(names), x_train, y_train, x_test, y_test, content, test_from)
+    source = Source(spec, tuple(names), x_train, y_train, x_test, y_test, content, test_from)
+    if not len(source.arrays()[3]):
+        raise DataError(
+            f"{spec.path}: no test images: "
+            + (
+                f"its test split {test_from} is empty"
+                if test_from
+                else f"{TEST_FRACTION:.0%} of each class, held out as test, rounds to none; give 3 or more images "
+                "per class, or a test split of its own"
+            )
+        )
+    return source
 
 
 def source_info(name: str) -> DatasetInfo:

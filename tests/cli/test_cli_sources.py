@@ -128,11 +128,13 @@ def test_data_describes_classes_shape_test_split_and_cache(tmp_path, capsys, mon
     text = " ".join(out.split())
     assert f"dataset npz:{path}" in text and "images 28x28, uint8 0..255" in text and "classes 10" in text
     assert "test 20; none of its own: 20% of each class held out (stratified, seed 20813)" in text
-    assert "read from the files in" in text
+    assert "cache none: an .npz is read directly" in text
     assert "│ 0 │ A │ 10 │ 2 │" in text and "│ 9 │ J │ 10 │ 2 │" in text  # 12 per class: 10 train + val, 2 test
-    sources.forget()
-    code, out, _ = run_cli(capsys, "data", "--dataset", f"npz:{path}")
-    assert code == 0 and "(read from it)" in " ".join(out.split())
+    root = folder_source(tmp_path / "f", per_class=3)
+    for said in ("read from the files in", "(read from it)"):
+        sources.forget()
+        code, out, _ = run_cli(capsys, "data", "--dataset", f"folder:{root}")
+        assert code == 0 and said in " ".join(out.split()) and "test 10; none of its own" in " ".join(out.split())
 
 
 def _fake_run(tmp_path, spec: str):

@@ -59,12 +59,12 @@ def test_csv_header_row_is_skipped_and_the_orientation_can_be_given(tmp_path):
 
 
 def test_csv_explicit_mapping_and_a_shape_that_is_not_square(tmp_path):
-    x = np.arange(2 * 20 * 16, dtype=np.int64).reshape(2, 20, 16) % 256
-    path = write_csv(tmp_path / "small.csv", x.astype(np.uint8), np.array([0, 1]), offset=7)
+    x = np.arange(6 * 20 * 16, dtype=np.int64).reshape(6, 20, 16) % 256
+    path = write_csv(tmp_path / "small.csv", x.astype(np.uint8), np.array([0, 1, 0, 1, 0, 1]), offset=7)
     mapping = tmp_path / "names.txt"
     mapping.write_text("7 48\n8 49\n")
     source = sources.load_source(f"csv:{path}#mapping={mapping},shape=20x16")
-    assert source.class_names == ("0", "1") and source.x_train.shape == (2, 20, 16)
+    assert source.class_names == ("0", "1") and source.x_train.shape == (6, 20, 16)
     assert np.array_equal(source.x_train, x)
 
 
@@ -126,15 +126,22 @@ def test_a_second_load_reads_the_cache_not_the_files(tmp_path, monkeypatch):
 
 
 def test_a_damaged_cache_entry_is_read_again_and_rewritten(tmp_path):
-    path = npz_source(tmp_path / "a.npz")
-    sources.load_source(f"npz:{path}")
-    entry = sources.cache_entry(f"npz:{path}")
+    root = folder_source(tmp_path / "f")
+    sources.load_source(f"folder:{root}")
+    entry = sources.cache_entry(f"folder:{root}")
     entry.write_bytes(b"not an npz")
     sources.forget()
-    again = sources.load_source(f"npz:{path}")
+    again = sources.load_source(f"folder:{root}")
     assert not again.cached and again.x_train.shape == (120, 28, 28)
     sources.forget()
-    assert sources.load_source(f"npz:{path}").cached
+    assert sources.load_source(f"folder:{root}").cached
+
+
+def test_an_npz_is_not_copied_into_the_cache(tmp_path):
+    path = npz_source(tmp_path / "a.npz")
+    sources.load_source(f"npz:{path}")
+    sources.forget()
+    assert not sources.load_source(f"npz:{path}").cached and not sources.cache_entry(f"npz:{path}").exists()
 
 
 def test_a_changed_file_is_read_anew_and_named(tmp_path):
@@ -182,6 +189,9 @@ def test_bad_folders_name_the_folder_or_file(tmp_path):
     assert _error(f"folder:{root}").startswith(f"{root / 'K' / 'broken.png'}: not an image that can be read")
 
 
+NO_LABELS = np.zeros(0, np.int64)
+
+
 @pytest.mark.parametrize(
     "arrays, expected",
     [
@@ -198,6 +208,11 @@ def test_bad_folders_name_the_folder_or_file(tmp_path):
         ({"x_train": np.full((2, 8, 8), 300), "y_train": [0, 1]}, "x_train holds values 300..300, outside 0..255"),
         ({"x_train": np.zeros((2, 8, 8)), "y_train": [0, 4], "class_names": ["a", "b"]}, "y_train[1] is 4"),
         ({"x_train": np.zeros((2, 8, 8)), "y_train": [3, 3]}, "every training image is of one class (3)"),
+        ({"x_train": np.zeros((4, 8, 8)), "y_train": [0, 0, 1, 1]}, "held out as test, rounds to none; give 3 or more"),
+        (
+            {"x_train": np.zeros((2, 8, 8)), "y_train": [0, 1], "x_test": np.zeros((0, 8, 8)), "y_test": NO_LABELS},
+            "no test images: its test split",
+        ),
     ],
 )
 def test_bad_npz_arrays_name_the_key(tmp_path, arrays, expected):
