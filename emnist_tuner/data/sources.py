@@ -295,8 +295,12 @@ def source_changed(name: str, recorded: dict) -> str | None:
     removed file where the cache still lists the files it was read from; None when they are the same."""
     try:
         spec = parse_spec(name)
+    except ConfigError:
+        scheme, _, rest = name.partition(":")
+        return f"whose {'folder' if scheme == 'folder' else 'file'} is gone ({rest.split('#')[0]} does not exist)"
+    try:
         content = content_of(source_files(spec))
-    except (ConfigError, DataError) as exc:
+    except DataError as exc:
         return f"which cannot be read as it was ({exc})"
     if content.sha256 == recorded.get("sha256"):
         return None

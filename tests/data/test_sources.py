@@ -151,6 +151,8 @@ def test_a_changed_file_is_read_anew_and_named(tmp_path):
     (tmp_path / "emnist-glyphs-mapping.txt").write_text("".join(f"{i + 1} {97 + i}\n" for i in range(10)))
     assert "emnist-glyphs-mapping.txt (changed)" in sources.source_changed(f"csv:{path}", record)
     assert sources.load_source(f"csv:{path}").class_names == tuple("abcdefghij")
+    path.unlink()
+    assert sources.source_changed(f"csv:{path}", record) == f"whose file is gone ({path} does not exist)"
 
 
 def _error(spec: str) -> str:
