@@ -62,7 +62,11 @@ def read_folder_source(spec, paths: dict[str, Path]):
     parts = layout(spec.path)
     names = [p.name for p in parts["train"]]
     total = count_images(parts)
-    with reading_progress(f"reading {spec.path.name}", 2 * total) as advance:
+    with reading_progress(f"reading {spec.path.name}", total) as advance_by:
+
+        def advance(n: float = 1) -> None:  # each image counts half when read, half when prepared
+            advance_by(n / 2)
+
         raw = {split: read_folders(spec.path, folders, names, advance) for split, folders in parts.items()}
         shape = ready_shape([image for images, _ in raw.values() for image in images])
         if shape is not None:
