@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import run_cli
+from helpers import run_cli, snapshot
 from source_files import csv_source, folder_source, npz_source
 
 from emnist_tuner.data import sources
@@ -137,22 +137,26 @@ def test_data_describes_classes_shape_test_split_and_cache(tmp_path, capsys, mon
         assert code == 0 and said in " ".join(out.split()) and "test 10; none of its own" in " ".join(out.split())
 
 
-def _fake_run(tmp_path, spec: str):
-    """A finished-looking train run folder made from ``spec``: its config and origin, as `train` writes them."""
+def _fake_run(tmp_path, spec: str, kind: str = "train"):
+    """A train (or search) run folder made from ``spec``: its config and origin, as the command writes them."""
+    from emnist_tuner.runfolder.configs import SearchConfig
     from emnist_tuner.runfolder.origin import remember_origin
 
     run = tmp_path / "run"
     run.mkdir()
-    (run / "config.json").write_text(json.dumps({"kind": "train", "preset": "dense", "dataset": spec}))
+    if kind == "search":
+        SearchConfig.from_profile(spec).save(run)
+    else:
+        (run / "config.json").write_text(json.dumps({"kind": "train", "preset": "dense", "dataset": spec}))
     remember_origin(run, spec)
     return run
 
 
-@pytest.mark.parametrize("command", ["report", "plot", "export", "predict"])
+@pytest.mark.parametrize("command", ["report", "plot", "export", "predict", "resume"])
 def test_a_run_whose_source_changed_is_refused(tmp_path, capsys, command):
     path = csv_source(tmp_path)
     spec = f"csv:{path}"
-    run = _fake_run(tmp_path, spec)
+    run = _fake_run(tmp_path, spec, "search" if command == "resume" else "train")
     origin = json.loads((run / "origin.json").read_text())
     assert origin["dataset"] == spec and origin["data"]["test_split"] == {
         "origin": "own",
@@ -176,5 +180,7 @@ def test_a_train_run_again_on_a_changed_source_is_refused_before_anything_is_wri
     root = folder_source(tmp_path / "f", per_class=3)
     run = _fake_run(tmp_path, f"folder:{root}")
     (root / "C" / "0006.png").unlink()
+    before = snapshot(run)
     code, _, err = run_cli(capsys, "train", "--preset", "dense", "--dataset", f"folder:{root}", "--run-dir", str(run))
     assert code == 1 and "whose files changed since (C/0006.png (removed);" in err
+    assert snapshot(run) == before
