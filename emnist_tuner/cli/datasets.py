@@ -25,7 +25,7 @@ def data(
     if dataset is not None:
         from ..reports.dataset_description import describe_dataset
 
-        console.print(describe_dataset(dataset, data_dir))
+        console.print(describe_dataset(dataset, data_dir, download))
         return
     from ..data.status import check_all
     from ..reports.datasets_table import datasets_table

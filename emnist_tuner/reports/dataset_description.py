@@ -13,7 +13,7 @@ from rich.text import Text
 from ..errors import plural
 
 
-def describe_dataset(name: str, data_dir=None) -> Group:
+def describe_dataset(name: str, data_dir=None, download: bool = False) -> Group:
     """The description of dataset ``name`` (a built-in name or a source spec); reading a source the
     first time caches it, which the last line says."""
     from ..data import sources
@@ -42,7 +42,7 @@ def describe_dataset(name: str, data_dir=None) -> Group:
         facts += [("files", plural(len(source.content.entries), "file")), ("content sha256", source.content.sha256)]
     else:
         info = get_info(name)
-        data = load_dataset(name, data_dir=data_dir)
+        data = load_dataset(name, data_dir=data_dir, download=download)
         x_all, y_all = data.train_and_val()
         y_test = data.y_test
         test = info.note or "its own test files"

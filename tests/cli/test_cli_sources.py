@@ -137,6 +137,14 @@ def test_data_describes_classes_shape_test_split_and_cache(tmp_path, capsys, mon
         assert code == 0 and said in " ".join(out.split()) and "test 10; none of its own" in " ".join(out.split())
 
 
+def test_data_describes_a_built_in_dataset_too(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run_cli(capsys, "data", "--dataset", "synthetic")
+    text = " ".join(out.split())
+    assert code == 0 and "dataset synthetic" in text and "train + validation 600" in text
+    assert "│ 9 │ g9 │ 60 │ 20 │" in text
+
+
 def _fake_run(tmp_path, spec: str, kind: str = "train"):
     """A train (or search) run folder made from ``spec``: its config and origin, as the command writes them."""
     from emnist_tuner.runfolder.configs import SearchConfig
