@@ -220,3 +220,21 @@ def test_try_page_draws_test_digits_in_chromium_and_compares_with_predict():
         assert re.search(rf"{re.escape(row)} │ +\d+\.\d\d % │", text), row
     assert "the first 10 synthetic test images drawn on the canvas" in text and "0 answered an error" in text
     assert re.fullmatch(r"difference -?\d+\.\d\d", lines[-1])
+
+
+def test_own_data_tiny_converts_each_format_and_times_a_folder():
+    lines = run_bench("own_data.py", "--tiny")
+    text = "\n".join(lines)
+    for source in ("npz", "csv", "folder"):
+        assert re.search(rf"│ {source}\s+│ .+│ ([0-9a-f]{{16}}) │ \1 │ same\s+│", text), source
+    assert re.search(r"│ 40x40 scans \(glyph function\)\s+│ \d+\.\d\d\s+│ \d+\.\d\d\s+│ 200\s+│", text)
+    assert lines[-1] == "same arrays"
+
+
+@pytest.mark.realdata
+def test_own_data_gives_the_built_in_loaders_arrays_on_the_real_data(shared_data):
+    lines = run_bench("own_data.py", "--data-dir", str(shared_data), "--no-timing")
+    text = "\n".join(lines)
+    for name, source in (("binary-alphadigits", "folder"), ("emnist-letters-sample", "csv"), ("mnist", "npz")):
+        assert re.search(rf"│ {name}\s+│ {source}\s+│ .+│ ([0-9a-f]{{16}}) │ \1 │ same\s+│ same\s+│", text), name
+    assert lines[-1] == "same arrays"

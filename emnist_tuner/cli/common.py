@@ -48,6 +48,7 @@ PrecisionOption = typer.Option(
 DATASET_HELP = (
     "emnist-letters, emnist-balanced, emnist-byclass, emnist-bymerge, emnist-digits, emnist-mnist, mnist, "
     "binary-alphadigits, emnist-letters-sample or synthetic (`emnist-tuner data` lists them)."
+    " Or your own files: csv:PATH, folder:PATH, npz:PATH (see `emnist-tuner data --dataset`)."
 )
 
 

@@ -14,8 +14,19 @@ from .common import DataDirOption, SpaceOption, console
 def data(
     data_dir: Path | None = DataDirOption,
     download: bool = typer.Option(False, "--download", help="Download missing files from the official sources."),
+    dataset: str | None = typer.Option(
+        None,
+        "--dataset",
+        help="Describe this one dataset instead (a name, or your own files: csv:PATH, folder:PATH, npz:PATH): "
+        "its classes with their counts, image shape, test split, cache.",
+    ),
 ) -> None:
     """Show each dataset: where its files are, whether they verify, and its split sizes."""
+    if dataset is not None:
+        from ..reports.dataset_description import describe_dataset
+
+        console.print(describe_dataset(dataset, data_dir, download))
+        return
     from ..data.status import check_all
     from ..reports.datasets_table import datasets_table
 

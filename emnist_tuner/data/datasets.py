@@ -208,11 +208,24 @@ class Dataset:
 
 
 def get_info(name: str) -> DatasetInfo:
-    """The ``DatasetInfo`` of dataset ``name``; ConfigError for an unknown name."""
+    """The ``DatasetInfo`` of dataset ``name``, a built-in name or a source spec (``data.sources``: read
+    once, then cached); ConfigError for an unknown name, DataError for a source's bad data."""
+    from . import sources
+
+    if sources.is_source(name):
+        return sources.source_info(name)
     try:
         return DATASETS[name]
     except KeyError:
-        raise ConfigError(f"unknown dataset '{name}'; known: {', '.join(DATASETS)}") from None
+        raise ConfigError(f"unknown dataset '{name}'; known: {', '.join(DATASETS)}; or {sources.FORMS}") from None
+
+
+def canonical_dataset(name: str) -> str:
+    """The form of ``name`` a run's config stores: a source spec with its path absolute and resolved (see
+    ``data.sources``), a built-in name unchanged."""
+    from . import sources
+
+    return sources.parse_spec(name).canonical if sources.is_source(name) else name
 
 
 # ---------------------------------------------------------------- splits
@@ -315,7 +328,12 @@ def load_dataset(
         x_test, y_test = _idx_split(info, *(files[f.name] for f in needed))
         empty_x, empty_y = np.zeros((0, *info.image_shape), np.uint8), np.zeros(0, np.int64)
         return Dataset(info, empty_x, empty_y, empty_x, empty_y, x_test, y_test, files)
-    if name == "synthetic":
+    if info.files == () and name != "synthetic":  # a user's source (``data.sources``)
+        from .sources import load_source
+
+        files = {}
+        x_all, y_all, x_test, y_test = load_source(name).arrays()
+    elif name == "synthetic":
         from .synthetic import synthetic_arrays
 
         files = {}

@@ -11,6 +11,7 @@ from ..errors import ConfigError, EmnistTunerError, RunError, plural
 from ..io import check_output_path, read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RunFolder, article
+from ..runfolder.origin import check_data_unchanged
 from ..runfolder.transfer_config import BACKBONES
 from .search_data import FigureUnavailable
 
@@ -258,6 +259,7 @@ def plot_run(
     not drawn) for the others this run could have, or that ``only`` asked for). Checks every input
     before anything is drawn or written."""
     read_run_config(run_dir)  # RunError: not a run folder
+    check_data_unchanged(run_dir)
     names, fmt = check_only(only), check_format(fmt)
     out = check_out(Path(out) if out is not None else Path("plots") / Path(run_dir).resolve().name)
     figures = build_figures(run_dir, names, data_dir)

@@ -21,7 +21,7 @@ from ..io import read_json_object
 from ..runfolder.configs import SearchConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import RunLock, check_new_or_same_kind, run_status
-from ..runfolder.origin import data_dir_now, made_by
+from ..runfolder.origin import check_data_unchanged, data_dir_now, made_by
 from ..runfolder.repair import check_tuner_state
 from ..runfolder.trials import ENDED, read_trials
 from . import kt_ext
@@ -71,6 +71,7 @@ def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
     kt_ext.check_version()
     run = RunFolder(run_dir)
     config = SearchConfig.load(run.path)
+    check_data_unchanged(run.path)
     current = fingerprint_for(config)
     if current != config.space:
         raise RunError(

@@ -14,7 +14,7 @@ from ..errors import ConfigError, DataError, RunError
 from ..io import read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RETRAIN_CONFIG, RunFolder, TrainingFolder, article
-from ..runfolder.origin import data_dirs
+from ..runfolder.origin import check_data_unchanged, data_dirs
 from ..runfolder.recipe_config import FinalRecipe
 from ..runfolder.train_configs import RetrainConfig
 
@@ -87,6 +87,7 @@ def open_source(path: Path | str) -> ModelSource:
     if path.is_dir() and (path / RETRAIN_CONFIG).is_file():
         folder = TrainingFolder(path)
         config = RetrainConfig.load(path)
+        check_data_unchanged(path)
         metrics = read_json_object(folder.metrics_file) or {}
         model = _finished(
             folder.backbone_file, f"the retrain in {path} did not finish; run `emnist-tuner retrain` again"
@@ -106,6 +107,7 @@ def open_source(path: Path | str) -> ModelSource:
             "run, a retrain folder (RUN/mnist) or a .keras file"
         )
     run, config = read_run_config(path)
+    check_data_unchanged(run.path)  # a user's source changed since the model was trained: refused
     kind = config.get("kind", "search")
     if kind == "search":
         final = read_json_object(run.final_file) or {}

@@ -14,6 +14,7 @@ from rich.text import Text
 from ..errors import plural
 from ..io import read_json_object
 from ..runfolder.layout import RunFolder
+from ..runfolder.origin import check_data_unchanged
 from ..runfolder.transfer_config import BACKBONES
 from ..runfolder.trials import ranked, read_trials
 from ..study import FIGURES
@@ -278,6 +279,7 @@ def build_report(run_path: Path | str, data_dir=None) -> Group:
     config = read_json_object(run.config_file)
     if not config:
         return Group(Text(f"{run.path} has no readable config.json: not a run folder."))
+    check_data_unchanged(run.path)  # a user's source changed since: refused
     title = Text(f"Report: {run.path.name}", style="bold underline")
     if config.get("kind") == "ablation":
         from .ablation_table import ablation_section

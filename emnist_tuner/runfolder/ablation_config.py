@@ -29,10 +29,11 @@ class AblationConfig(RunConfig):
 
     def validate(self) -> None:
         """ConfigError (exit 2) for an unknown base preset or dataset or a bad ablation option."""
-        from ..data.datasets import get_info
+        from ..data.datasets import canonical_dataset, get_info
         from ..searchspace import get_preset
 
         get_preset(self.base)
+        self.dataset = canonical_dataset(self.dataset)  # a source spec: its absolute path
         get_info(self.dataset)
         check_options(
             None,

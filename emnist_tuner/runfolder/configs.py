@@ -245,8 +245,9 @@ class SearchConfig(RunConfig):
 
     def validate(self) -> None:
         """ConfigError (exit 2) for an unknown dataset or a bad search option."""
-        from ..data.datasets import get_info
+        from ..data.datasets import canonical_dataset, get_info
 
+        self.dataset = canonical_dataset(self.dataset)  # a source spec: its absolute path
         get_info(self.dataset)
         check_options(
             self.seed,

@@ -66,6 +66,9 @@ def check_new_or_same_kind(run: RunFolder, kind: str) -> bool:
         saved = saved_kind(run)
         if saved != kind:
             raise RunError(f"{run.path} holds {article(saved)} run, not {article(kind)} run; choose another --run-dir")
+        from .origin import check_data_unchanged
+
+        check_data_unchanged(run.path)  # a user's source changed since: not continued
         return True
     if not run.is_empty_or_missing():
         raise RunError(f"{run.path} exists and is not an emnist-tuner run folder; choose an empty or new --run-dir")

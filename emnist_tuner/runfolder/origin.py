@@ -5,8 +5,11 @@
 ``created_by``: the emnist-tuner version that started the run (null for a run started by a version
 that did not record it); ``written_by``: the version that last started or resumed it; ``data_dir``:
 the absolute folder its dataset's files were found in (``data.files.search_folders``), so that
-`report`, `plot`, `export`, `predict` and `resume` find the data in a new shell. Where data is looked
-for, in order: ``--data-dir``, ``EMNIST_TUNER_DATA``, the remembered folder (while it exists), the
+`report`, `plot`, `export`, `predict` and `resume` find the data in a new shell; for a user's source
+(``data.sources``) ``data``: the content hash of its files and how its test split was made, e.g.
+``{"sha256": "…", "files": 3, "key": "…", "test_split": {"origin": "carved", "seed": 20813,
+"fraction": 0.2, "images": 2000}}``; a run whose source changed since is refused (``check_data_unchanged``).
+Where data is looked for, in order: ``--data-dir``, ``EMNIST_TUNER_DATA``, the remembered folder (while it exists), the
 ``--data-dir`` a run of an older version saved in its config, the cache.
 """
 
@@ -17,6 +20,8 @@ from pathlib import Path
 
 from ..data.datasets import DATASETS
 from ..data.files import ENV_DATA, folder_holding
+from ..data.sources import is_source, source_changed, source_record
+from ..errors import DataError
 from ..io import read_json_object, write_json_atomic
 from .layout import ORIGIN, STATUS
 
@@ -39,6 +44,8 @@ def remember_origin(folder: Path | str, dataset: str | None, data_dir=None) -> N
         origin["created_by"] = None if (folder / STATUS).exists() else __version__
     origin["written_by"] = __version__
     info = DATASETS.get(dataset or "")
+    if dataset and is_source(dataset):  # a user's source: what it held, and its test split
+        origin["dataset"], origin["data"] = dataset, source_record(dataset)
     if info is not None:
         origin["dataset"] = info.name
         found = folder_holding(info.files, data_dir) if info.files else None
@@ -48,6 +55,22 @@ def remember_origin(folder: Path | str, dataset: str | None, data_dir=None) -> N
         write_json_atomic(folder / ORIGIN, origin)
     except OSError:
         pass
+
+
+def check_data_unchanged(folder: Path | str) -> None:
+    """DataError (exit 1) when the run in ``folder`` was made from a user's source (``csv:``, ``folder:``,
+    ``npz:``) whose files have changed since: its results, test split and class names are of the data it
+    was made from. For `report`, `plot`, `export`, `predict` and a resume."""
+    origin = read_origin(folder)
+    dataset, recorded = origin.get("dataset"), origin.get("data")
+    if not dataset or not isinstance(recorded, dict) or not is_source(dataset):
+        return
+    changed = source_changed(dataset, recorded)
+    if changed:
+        raise DataError(
+            f"{folder} was made from {dataset}, {changed}; put back the files it was made from, or start a new "
+            "run on the data as it is now"
+        )
 
 
 def data_dirs(folder: Path | str, given=None, saved: str | None = None) -> list[str] | None:

@@ -46,10 +46,11 @@ class TrainConfig(RunConfig):
 
     def validate(self) -> None:
         """ConfigError (exit 2) for an unknown preset or dataset or a bad training option."""
-        from ..data.datasets import get_info
+        from ..data.datasets import canonical_dataset, get_info
         from ..searchspace import get_preset
 
         get_preset(self.preset)
+        self.dataset = canonical_dataset(self.dataset)  # a source spec: its absolute path
         get_info(self.dataset)
         check_training(self)
 
@@ -86,7 +87,8 @@ class RetrainConfig(RunConfig):
 
     def validate(self) -> None:
         """ConfigError (exit 2) for an unknown dataset or a bad training option."""
-        from ..data.datasets import get_info
+        from ..data.datasets import canonical_dataset, get_info
 
+        self.dataset = canonical_dataset(self.dataset)  # a source spec: its absolute path
         get_info(self.dataset)
         check_training(self)
