@@ -69,11 +69,13 @@ def retrain(
         )
     console.print(retrain_table(metrics))
     console.print(f"backbone: {run_dir / metrics['backbone']}")
-    backbone = "" if metrics["dataset"] == "mnist" else f" --backbone {metrics['dataset']}"
+    if metrics["dataset"] == "mnist":
+        command, target = f"emnist-tuner transfer {run_dir}", "Binary AlphaDigits"
+    else:
+        command = f"emnist-tuner transfer {run_dir} --backbone {metrics['dataset']} --to DATASET"
+        target = "DATASET (default: Binary AlphaDigits)"
     console.print(
-        f"next: `emnist-tuner transfer {run_dir}{backbone}` (this backbone on Binary AlphaDigits, against the same "
-        "model trained from scratch" + (")" if not backbone else "; --to DATASET for another target)"),
-        highlight=False,
+        f"next: `{command}` (this backbone on {target}, against the same model trained from scratch)", highlight=False
     )
 
 

@@ -45,8 +45,6 @@ STYLE_RECIPES = {
 def style_of(dataset: str) -> str:
     """How ``dataset``'s training images were prepared: a key of ``STYLE_SHAPES`` (every EMNIST split:
     emnist; Binary AlphaDigits: alphadigits; MNIST, synthetic and a user's source spec: mnist)."""
-    if ":" in dataset:  # a user's source (csv:, folder:, npz:): the documented default
-        return "mnist"
     if dataset.startswith("emnist"):
         return "emnist"
     return "alphadigits" if dataset == "binary-alphadigits" else "mnist"
