@@ -11,7 +11,8 @@ The training images are white ink on black, uint8, and were prepared one of thre
 
 A user's own source (``csv:``, ``folder:``, ``npz:``) is prepared MNIST-like (``style="mnist"``) on a
 canvas of its own image size, the box scaled with it (20x20 on 28x28): the folder loader prepares each
-image with ``to_dataset_format(image, style_of(spec), shape=...)``, and ``predict`` does the same.
+image with ``to_dataset_format(image, style_of(spec))`` (28x28), and ``predict`` does the same; a source
+of 20x16 images (Binary AlphaDigits' own size, e.g. its images written out as PNGs) as Binary AlphaDigits.
 
 ``to_dataset_format`` does the same to any image: grayscale (alpha composited onto white), values to
 0..255 whatever the bit depth, dark ink on a light background inverted (``invert="auto"`` decides per
@@ -42,12 +43,15 @@ STYLE_RECIPES = {
 }
 
 
-def style_of(dataset: str) -> str:
+def style_of(dataset: str, shape: tuple[int, int] | None = None) -> str:
     """How ``dataset``'s training images were prepared: a key of ``STYLE_SHAPES`` (every EMNIST split:
-    emnist; Binary AlphaDigits: alphadigits; MNIST, synthetic and a user's source spec: mnist)."""
+    emnist; Binary AlphaDigits: alphadigits; MNIST, synthetic and a user's source spec: mnist, but a
+    source of ``shape`` 20x16, Binary AlphaDigits' size: alphadigits)."""
     if dataset.startswith("emnist"):
         return "emnist"
-    return "alphadigits" if dataset == "binary-alphadigits" else "mnist"
+    if dataset == "binary-alphadigits" or (":" in dataset and shape is not None and tuple(shape) == (20, 16)):
+        return "alphadigits"
+    return "mnist"
 
 
 def style_recipe(style: str, shape: tuple[int, int] | None = None) -> str:

@@ -26,13 +26,24 @@ def is_source_spec(name: str) -> bool:
     return bool(colon) and scheme in SCHEMES
 
 
+def _path_and_options(rest: str) -> tuple[str, str]:
+    """A spec's text after the scheme as (path, options): options follow the last ``#`` (``csv:a.csv#transposed``)
+    unless the whole text names an existing file."""
+    if "#" in rest and not Path(rest).expanduser().exists():
+        path, _, options = rest.rpartition("#")
+        return path, options
+    return rest, ""
+
+
 def canonical_spec(name: str) -> str:
-    """A source spec with its path absolute and resolved (``csv:rel/a.csv`` -> ``csv:/abs/rel/a.csv``); any
-    other name unchanged. The same form ``data.datasets.canonical_dataset`` stores in a run's config."""
+    """A source spec with its path absolute and resolved (``csv:rel/a.csv`` -> ``csv:/abs/rel/a.csv``), its
+    options kept; any other name unchanged. Runs store their dataset in this form (``get_info(name).name``,
+    ``data.datasets.canonical_dataset``), which is what the commands pass to ``dataset_slug``."""
     if not is_source_spec(name):
         return name
-    scheme, _, path = name.partition(":")
-    return f"{scheme}:{Path(path).expanduser().resolve()}"
+    scheme, _, rest = name.partition(":")
+    path, options = _path_and_options(rest)
+    return f"{scheme}:{Path(path).expanduser().resolve()}" + (f"#{options}" if options else "")
 
 
 def dataset_slug(name: str) -> str:
@@ -41,7 +52,8 @@ def dataset_slug(name: str) -> str:
     if not is_source_spec(name):
         return name
     canonical = canonical_spec(name)
-    scheme, _, path = canonical.partition(":")
+    scheme, _, rest = canonical.partition(":")
+    path = _path_and_options(rest)[0]
     stem = Path(path).stem if scheme != "folder" else Path(path).name
     stem = _UNSAFE.sub("-", stem).strip("-._")[:STEM_CHARACTERS].strip("-._") or "data"
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]

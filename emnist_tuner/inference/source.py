@@ -44,7 +44,7 @@ class ModelSource:
     @property
     def style(self) -> str:
         """How the training images were prepared (``data.glyphs.STYLE_SHAPES``): "mnist", "emnist", "alphadigits"."""
-        return style_of(self.dataset)
+        return style_of(self.dataset, self.input_shape)
 
     @property
     def input_shape(self) -> tuple[int, int]:

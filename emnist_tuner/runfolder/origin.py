@@ -15,9 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..data.datasets import get_info
+from ..data.datasets import DATASETS
 from ..data.files import ENV_DATA, folder_holding
-from ..errors import EmnistTunerError
 from ..io import read_json_object, write_json_atomic
 from .layout import ORIGIN, STATUS
 
@@ -39,10 +38,7 @@ def remember_origin(folder: Path | str, dataset: str | None, data_dir=None) -> N
     if not origin:
         origin["created_by"] = None if (folder / STATUS).exists() else __version__
     origin["written_by"] = __version__
-    try:
-        info = get_info(dataset) if dataset else None
-    except EmnistTunerError:  # checked where the run's config is; not this record's concern
-        info = None
+    info = DATASETS.get(dataset or "")
     if info is not None:
         origin["dataset"] = info.name
         found = folder_holding(info.files, data_dir) if info.files else None

@@ -107,7 +107,15 @@ def test_unusable_images_are_one_line_errors(image, message):
 def test_every_dataset_has_a_glyph_style(dataset, style):
     from emnist_tuner.data.glyphs import style_of
 
-    assert style_of(dataset) == style
+    assert style_of(dataset) == style == style_of(dataset, (28, 28))
+
+
+def test_a_source_of_binary_alphadigits_size_is_prepared_as_binary_alphadigits():
+    from emnist_tuner.data.glyphs import style_of
+
+    assert style_of("folder:/data/alphadigits-pngs", (20, 16)) == "alphadigits"
+    assert style_of("npz:/data/small.npz", (16, 20)) == "mnist"
+    assert style_of("mnist", (20, 16)) == "mnist"  # a built-in dataset keeps its own style
 
 
 def test_the_mnist_style_on_a_canvas_of_another_size_scales_its_box_with_it():

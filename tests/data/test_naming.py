@@ -41,3 +41,11 @@ def test_a_slug_is_safe_as_a_folder_name_whatever_the_path(tmp_path):
     long = dataset_slug(f"npz:{tmp_path / ('x' * 200 + '.npz')}")
     assert len(long) < 60 and re.fullmatch(r"npz-x+-[0-9a-f]{8}", long)
     assert re.fullmatch(r"csv-data-[0-9a-f]{8}", dataset_slug(f"csv:{tmp_path / '!!!.csv'}"))
+
+
+def test_a_specs_options_are_part_of_its_hash_not_of_its_name(tmp_path):
+    path = tmp_path / "letters.csv"
+    plain = dataset_slug(f"csv:{path}")
+    spec = f"csv:{path}#mapping={tmp_path / 'emnist-letters-mapping.txt'},transposed"
+    digest = hashlib.sha256(spec.encode()).hexdigest()[:8]
+    assert canonical_spec(spec) == spec and dataset_slug(spec) == f"csv-letters-{digest}" != plain
