@@ -94,7 +94,7 @@ def main() -> None:
         seeds = range(args.seeds)
     test = selection_fold(labels)
     train = np.setdiff1d(np.arange(len(labels)), test)
-    x = fit_to_canvas(images, canvas, 20)
+    x = fit_to_canvas(images * np.uint8(255), canvas, 20)  # 0/1 -> 0/255, as `transfer` reads them
     rows = []
     for name, kind, values in candidates:
         config = dataclasses.replace(TransferConfig(), **values)

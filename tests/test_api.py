@@ -46,6 +46,7 @@ def test_the_api_raises_the_projects_errors(tmp_path):
             "train() has no keyword epoch=; did you mean epochs=",
         ),
         (lambda run: et.transfer(run, fold=3), "transfer() has no keyword fold=; did you mean folds=?"),
+        (lambda run: et.transfer(run, too="mnist"), "transfer() has no keyword too=; did you mean to=?"),
         (lambda run: et.search_config("synthetic", max_epoch=3), "search_config() has no keyword max_epoch=; did you"),
         (lambda run: et.final_recipe(emma=False), "final_recipe() has no keyword emma=; did you mean ema=?"),
         (lambda run: et.predict(run, [], topk=2), "predict() has no keyword topk=; did you mean top="),
@@ -71,6 +72,9 @@ def test_a_misspelt_keyword_is_a_config_error_naming_the_nearest(tmp_path, call,
         (lambda run: et.export(run, "pdf", run / "m"), "fmt= must be one of keras, saved_model, onnx, litert"),
         (lambda run: et.ablate(run, "synthetic", seeds=0), "seeds= must be at least 1, got 0"),
         (lambda run: et.serve(run, port=0), "port= must be between 1 and 65535, got 0"),
+        (lambda run: et.transfer(run, to="nope"), "to=: unknown dataset 'nope'; known: "),
+        (lambda run: et.transfer(run, backbone="nope"), "backbone= must be one of mnist, emnist or a dataset"),
+        (lambda run: et.retrain(run, "nope"), "unknown dataset 'nope'; known: "),
     ],
 )
 def test_the_api_names_its_keywords_where_the_cli_names_its_flags(tmp_path, capsys, call, message):

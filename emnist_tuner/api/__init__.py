@@ -237,25 +237,29 @@ def transfer(
     run_dir: Path | str,
     backbone: str = "mnist",
     *,
+    to: str = "binary-alphadigits",
     data_dir=None,
     download: bool = False,
     console: Console | None = None,
     **recipe,
 ) -> dict:
-    """Binary AlphaDigits, K-fold: the run's backbone transferred vs the same model from scratch.
-    ``recipe``: any ``TransferConfig`` field (folds, seeds, size, seed, head_epochs, fine_tune_lr,
-    batchnorm, scratch_epochs …); the others keep the defaults chosen on the selection fold."""
+    """Binary AlphaDigits (or the dataset ``to`` names), K-fold: the run's backbone transferred vs the same
+    model from scratch. ``backbone``: mnist (``retrain``'s), emnist (the run's own model) or another dataset
+    the winner was retrained on. ``recipe``: any ``TransferConfig`` field (folds, seeds, size, seed,
+    head_epochs, fine_tune_lr, batchnorm, scratch_epochs …); the others keep the defaults chosen on the
+    selection fold."""
     from ..experiments.winner import read_winner
 
     data_dir = data_dir or data_dir_now(run_dir)  # in a new shell: the folder the run found its data in
     config = TransferConfig(
         backbone=backbone,
+        to=to,
         data_dir=_folder(data_dir),
         **{k: v for k, v in recipe.items() if v is not None},
     )
     config.validate()
     read_winner(run_dir)
-    fetch("binary-alphadigits", data_dir, download)
+    fetch(config.to, data_dir, download)
     import_keras_quietly()
     from ..experiments.transfer import run_transfer
 

@@ -44,7 +44,7 @@ SEARCH_OPTIONS = tuple(
 TRANSFER_OPTIONS = tuple(
     f.name
     for f in dataclasses.fields(TransferConfig)
-    if f.name not in ("kind", "backbone_file", "data_dir", "backbone")
+    if f.name not in ("kind", "backbone_file", "data_dir", "backbone", "to")
 )
 PIPED_WIDTH = 400  # as the CLI: piped output keeps whole paths and names on one line
 

@@ -1,4 +1,5 @@
-"""`emnist-tuner retrain` and `emnist-tuner transfer`: the winner on MNIST, then as a backbone."""
+"""`emnist-tuner retrain` and `emnist-tuner transfer`: the winner on MNIST (or any dataset), then as a
+backbone for Binary AlphaDigits (or any dataset)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ RunArgument = typer.Argument(..., metavar="RUN", help="A finished search or trai
 
 def retrain(
     run_dir: Path = RunArgument,
-    dataset: str = typer.Option("mnist", "--dataset", help="The dataset to retrain the winner on."),
+    dataset: str = typer.Option(
+        "mnist", "--dataset", help="The dataset to retrain the winner on (any: a built-in one or a source spec)."
+    ),
     epochs: int = typer.Option(
         15, "--epochs", help="Epochs of the recipe's schedule (its rate reaches 0 at the last)."
     ),
@@ -42,7 +45,7 @@ def retrain(
     data_dir: Path | None = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
-    """Retrain the run's winning architecture on MNIST: test accuracy, and the backbone for `transfer`."""
+    """Retrain the run's winning architecture on MNIST (or --dataset): test accuracy, and a backbone for `transfer`."""
     from ..experiments.retrain import HOW_TO_GO_ON
     from ..reports.transfer_table import retrain_table
 
@@ -66,10 +69,13 @@ def retrain(
         )
     console.print(retrain_table(metrics))
     console.print(f"backbone: {run_dir / metrics['backbone']}")
+    if metrics["dataset"] == "mnist":
+        command, target = f"emnist-tuner transfer {run_dir}", "Binary AlphaDigits"
+    else:
+        command = f"emnist-tuner transfer {run_dir} --backbone {metrics['dataset']} --to DATASET"
+        target = "DATASET (default: Binary AlphaDigits)"
     console.print(
-        f"next: `emnist-tuner transfer {run_dir}` (this backbone on Binary AlphaDigits, against the same "
-        "model trained from scratch)",
-        highlight=False,
+        f"next: `{command}` (this backbone on {target}, against the same model trained from scratch)", highlight=False
     )
 
 
@@ -78,7 +84,13 @@ def transfer(
     backbone: str = typer.Option(
         "mnist",
         "--backbone",
-        help="mnist: the backbone `retrain` saved; emnist: the run's own model (a search on EMNIST letters).",
+        help="mnist: the backbone `retrain` saved; emnist: the run's own model (a search on EMNIST letters); "
+        "another dataset: the winner retrained on it (`retrain --dataset`).",
+    ),
+    to: str = typer.Option(
+        "binary-alphadigits",
+        "--to",
+        help="The dataset to transfer to (any: a built-in one or a source spec); all its images go into the folds.",
     ),
     folds: int | None = typer.Option(
         None, "--folds", help="Reported stratified folds, each held out once (default 5)."
@@ -121,7 +133,7 @@ def transfer(
     data_dir: Path | None = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
-    """Binary AlphaDigits: the winner as a pretrained backbone vs the same model from scratch, K-fold."""
+    """Binary AlphaDigits (or --to): the winner as a pretrained backbone vs the same model from scratch, K-fold."""
     from ..experiments.transfer import HOW_TO_GO_ON
     from ..reports.transfer_table import transfer_table
 
@@ -144,5 +156,7 @@ def transfer(
         batch_size=batch_size,
     )
     with interruptible(HOW_TO_GO_ON):
-        results = api.transfer(run_dir, backbone, data_dir=data_dir, download=download, console=console, **recipe)
+        results = api.transfer(
+            run_dir, backbone, to=to, data_dir=data_dir, download=download, console=console, **recipe
+        )
     console.print(transfer_table(results))

@@ -9,6 +9,11 @@ The training images are white ink on black, uint8, and were prepared one of thre
 - Binary AlphaDigits (``style="alphadigits"``): 20x16 binary images whose character fills the frame
   (stretched, aspect not kept): the bounding box resized to 20x16, then ink where it is over half the peak.
 
+A user's own source (``csv:``, ``folder:``, ``npz:``) is prepared MNIST-like (``style="mnist"``) on a
+canvas of its own image size, the box scaled with it (20x20 on 28x28): the folder loader prepares each
+image with ``to_dataset_format(image, style_of(spec))`` (28x28), and ``predict`` does the same; a source
+of 20x16 images (Binary AlphaDigits' own size, e.g. its images written out as PNGs) as Binary AlphaDigits.
+
 ``to_dataset_format`` does the same to any image: grayscale (alpha composited onto white), values to
 0..255 whatever the bit depth, dark ink on a light background inverted (``invert="auto"`` decides per
 image from its border), the background level removed, the ink's bounding box cropped, then the
@@ -38,11 +43,31 @@ STYLE_RECIPES = {
 }
 
 
-def style_of(dataset: str) -> str:
-    """How ``dataset``'s training images were prepared: a key of ``STYLE_SHAPES``."""
+def style_of(dataset: str, shape: tuple[int, int] | None = None) -> str:
+    """How ``dataset``'s training images were prepared: a key of ``STYLE_SHAPES`` (every EMNIST split:
+    emnist; Binary AlphaDigits: alphadigits; MNIST, synthetic and a user's source spec: mnist, but a
+    source of ``shape`` 20x16, Binary AlphaDigits' size: alphadigits)."""
     if dataset.startswith("emnist"):
         return "emnist"
-    return "alphadigits" if dataset == "binary-alphadigits" else "mnist"
+    if dataset == "binary-alphadigits" or (":" in dataset and shape is not None and tuple(shape) == (20, 16)):
+        return "alphadigits"
+    return "mnist"
+
+
+def style_recipe(style: str, shape: tuple[int, int] | None = None) -> str:
+    """What ``to_dataset_format`` does in ``style`` onto a ``shape`` canvas (the export's model card)."""
+    if style != "mnist" or shape is None or tuple(shape) == STYLE_SHAPES["mnist"]:
+        return STYLE_RECIPES[style]
+    box = _box_side(shape)
+    return (
+        f"the ink's bounding box scaled (aspect kept) into a {box}x{box} box and centred by centre of mass on a "
+        f"{shape[0]}x{shape[1]} black canvas"
+    )
+
+
+def _box_side(canvas: tuple[int, int]) -> int:
+    """The side of the box a glyph is scaled into on ``canvas`` (MNIST: 20 on 28x28)."""
+    return max(1, round(MNIST_BOX * min(canvas) / CANVAS))
 
 
 def grayscale(image: np.ndarray) -> np.ndarray:
@@ -117,19 +142,19 @@ def _resize(image: np.ndarray, shape: tuple[int, int], resample: str) -> np.ndar
     return np.clip(np.asarray(resized, dtype=np.float64), 0.0, 255.0)
 
 
-def _mnist(glyph: np.ndarray) -> np.ndarray:
+def _mnist(glyph: np.ndarray, shape: tuple[int, int] = (CANVAS, CANVAS)) -> np.ndarray:
     h, w = glyph.shape
-    scale = MNIST_BOX / max(h, w)
+    scale = _box_side(shape) / max(h, w)
     size = (max(1, round(h * scale)), max(1, round(w * scale)))
     small = _resize(glyph, size, "lanczos")
-    canvas = np.zeros((CANVAS, CANVAS))
+    canvas = np.zeros(shape)
     total = small.sum()
     rows, cols = np.indices(small.shape)
     centre = (rows * small).sum() / total, (cols * small).sum() / total
-    top = int(round(CANVAS / 2 - centre[0]))
-    left = int(round(CANVAS / 2 - centre[1]))
-    top = min(max(top, 0), CANVAS - size[0])  # the glyph stays whole on the canvas
-    left = min(max(left, 0), CANVAS - size[1])
+    top = int(round(shape[0] / 2 - centre[0]))
+    left = int(round(shape[1] / 2 - centre[1]))
+    top = min(max(top, 0), shape[0] - size[0])  # the glyph stays whole on the canvas
+    left = min(max(left, 0), shape[1] - size[1])
     canvas[top : top + size[0], left : left + size[1]] = small
     return canvas
 
@@ -151,9 +176,12 @@ def _alphadigits(glyph: np.ndarray) -> np.ndarray:
     return np.where(resized > resized.max(initial=0.0) / 2, 255.0, 0.0)
 
 
-def to_dataset_format(image: np.ndarray, style: str = "mnist", invert: str = "auto") -> np.ndarray:
+def to_dataset_format(
+    image: np.ndarray, style: str = "mnist", invert: str = "auto", shape: tuple[int, int] | None = None
+) -> np.ndarray:
     """One character image -> uint8 ``STYLE_SHAPES[style]`` (28x28, or 20x16 for Binary AlphaDigits), white
-    ink on black, prepared as ``style``'s training images.
+    ink on black, prepared as ``style``'s training images. ``shape``: the canvas of the mnist style (a
+    user's source of another image size; default 28x28); the other styles have their own.
     DataError (one line) for an image with no ink or too small to hold a character."""
     if invert not in INVERT:
         raise DataError(f"invert must be one of {', '.join(INVERT)}, got '{invert}'")
@@ -166,7 +194,10 @@ def to_dataset_format(image: np.ndarray, style: str = "mnist", invert: str = "au
     except DataError:
         raise DataError(_why_blank(gray, invert)) from None
     glyph = ink[rows, cols]
-    out = {"emnist": _emnist, "alphadigits": _alphadigits}.get(style, _mnist)(glyph)
+    if style == "mnist" and shape is not None:
+        out = _mnist(glyph, (int(shape[0]), int(shape[1])))
+    else:
+        out = {"emnist": _emnist, "alphadigits": _alphadigits}.get(style, _mnist)(glyph)
     peak = out.max(initial=0.0)
     if peak > 0:
         out *= 255.0 / peak

@@ -1,10 +1,12 @@
-"""`emnist-tuner retrain`: the run's winning architecture, trained anew on another dataset (MNIST).
+"""`emnist-tuner retrain`: the run's winning architecture, trained anew on another dataset (MNIST, or any
+dataset ``--dataset`` names: a built-in one, an EMNIST split, a user's source).
 
 The winner is rebuilt with the new dataset's head (10 classes for MNIST) and fresh weights, trained
 under the final-training recipe for ``--epochs`` epochs on the training split (the validation split is
 watched, and stops the training early only with a ``--patience``; with the recipe's weight average, what
 is kept is the average where it stops), evaluated once on the dataset's held-out test split and saved
-as ``RUN/<dataset>/backbone.keras``: the backbone ``transfer`` reuses.
+as ``RUN/<dataset>/backbone.keras`` (a user's source: its slug, ``data.naming.dataset_slug``; its
+canonical name is what ``retrain.json`` and ``metrics.json`` record): the backbone ``transfer`` reuses.
 Beside it: ``retrain.json`` (RetrainConfig), ``history.json``, ``metrics.json``, ``test_predictions.npy``.
 """
 
@@ -25,7 +27,10 @@ HOW_TO_GO_ON = "The retrain was not finished and nothing was kept; run the same 
 
 def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dict:
     """Train the winner of ``run_dir`` on ``config.dataset``; returns (and saves) its metrics."""
+    from ..data.datasets import get_info
+
     config.validate()
+    config.dataset = get_info(config.dataset).name  # the canonical name (a source spec: absolute path)
     winner = read_winner(run_dir)
     run = RunFolder(run_dir)
     out = run.retrain_folder(config.dataset)
@@ -45,6 +50,7 @@ def retrain_winner(config: RetrainConfig, run_dir: Path | str, say=print) -> dic
 def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     import keras
 
+    from ..data.naming import dataset_slug
     from ..data.prepare import prepare_data
     from ..training.devices import configure_devices
     from ..training.fit import train_and_record
@@ -52,7 +58,7 @@ def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir, say)
     say(f"devices: {configure_devices(config.precision).describe()}")
     keras.utils.set_random_seed(config.seed)
-    model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{config.dataset}")
+    model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{dataset_slug(config.dataset)}")
     say(
         f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
         f"{plural(model.count_params(), 'parameter')}; {len(data.y_train):,} train / {len(data.y_val):,} val / "

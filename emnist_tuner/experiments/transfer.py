@@ -1,5 +1,5 @@
-"""`emnist-tuner transfer`: the winner as a pretrained backbone for Binary AlphaDigits, against the
-same architecture trained from scratch, on the same stratified K folds.
+"""`emnist-tuner transfer`: the winner as a pretrained backbone for Binary AlphaDigits (or the dataset
+``--to`` names), against the same architecture trained from scratch, on the same stratified K folds.
 
 Binary AlphaDigits has 1,404 images and no test split. One sixth of them, the selection fold, is where
 the default recipes were chosen (``bench/transfer_recipes.py``): it is only ever trained on. The other
@@ -8,7 +8,10 @@ with their own recipe (``TransferConfig``; no early stopping, nothing is chosen 
 with the same seeds, and are evaluated once on it. Each (fold, seed) is saved when it finishes
 (``RUN/transfer/folds/``), so an interrupted run continues where it stopped; the summary
 (``results.json``) gives mean ± std over folds, the per-fold differences and a 95 % t-interval of the
-mean difference. See ``transfer_model`` for the two models and ``transfer_data`` for the images.
+mean difference. Another target (``--to``) has no selection fold: its K folds cover all its images (its
+train, validation and test splits together), and its results live in their own folder
+(``RunFolder.transfer_folder``). See ``transfer_model`` for the two models and ``transfer_data`` for the
+images.
 """
 
 from __future__ import annotations
@@ -21,24 +24,27 @@ import numpy as np
 
 from ..errors import ConfigError, RunError, plural
 from ..io import read_json, write_json_atomic
-from ..runfolder.layout import RunFolder, TransferFolder
+from ..runfolder.layout import DEFAULT_TARGET, RunFolder, TransferFolder
 from ..runfolder.lifecycle import run_lifecycle
 from ..runfolder.transfer_config import TransferConfig
 from .stats import mean_std, paired_interval
 from .winner import read_winner
 
 HOW_TO_GO_ON = "Finished folds are saved; run the same command again to continue."  # after Ctrl-C
-NUM_CLASSES = 36
-DIGITS = 10  # classes 0-9 are the digits, 10-35 the letters A-Z
+NUM_CLASSES = 36  # Binary AlphaDigits'; another target has its own
 
 
 def _backbone_file(run: RunFolder, config: TransferConfig, winner) -> Path:
-    if config.backbone == "mnist":
-        path = run.retrain_folder("mnist").backbone_file
-        if not path.is_file() and winner.dataset == "mnist" and winner.model_file.is_file():
-            return winner.model_file  # a run on MNIST: its own final model is the MNIST backbone
+    if config.backbone != "emnist":  # mnist or another dataset: the winner retrained on it
+        path = run.retrain_folder(config.backbone).backbone_file
+        if not path.is_file() and winner.dataset == config.backbone and winner.model_file.is_file():
+            return winner.model_file  # a run on MNIST (that dataset): its own final model is that backbone
         if not path.is_file():
-            raise RunError(f"{path} is missing: train the MNIST backbone first with: emnist-tuner retrain {run.path}")
+            what, option = ("MNIST", "") if config.backbone == "mnist" else (config.backbone, " --dataset ")
+            raise RunError(
+                f"{path} is missing: train the {what} backbone first with: emnist-tuner retrain {run.path}"
+                + (f"{option}{config.backbone}" if option else "")
+            )
         return path
     if not winner.dataset.startswith("emnist"):
         raise ConfigError(
@@ -51,33 +57,65 @@ def _backbone_file(run: RunFolder, config: TransferConfig, winner) -> Path:
 
 def backbone_for(config: TransferConfig, run_dir: Path | str):
     """(the run's winner, the backbone file ``config`` names, the backbone's canvas), checked."""
+    from ..data.datasets import get_info
+
     winner = read_winner(run_dir)
     backbone_path = _backbone_file(RunFolder(run_dir), config, winner)
-    return winner, backbone_path, _canvas_fitting(config.size, backbone_path)
+    return winner, backbone_path, _canvas_fitting(config.size, backbone_path, get_info(config.to).image_shape)
 
 
 def run_transfer(config: TransferConfig, run_dir: Path | str, say=print) -> dict:
     """Run (or continue) the K-fold comparison; returns the summary saved in ``results.json``."""
+    from .transfer_data import check_folds, load_target, on_canvas
+
     config.validate()
     run = RunFolder(run_dir)
     winner, backbone_path, canvas = backbone_for(config, run_dir)
-    out = run.transfer_folder(config.backbone)
+    out = run.transfer_folder(config.backbone, config.to)
     config.backbone_file = str(backbone_path)
     _check_saved_config(out, config)
-    with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run, data=("binary-alphadigits", config.data_dir)):
+    images, labels = load_target(config.to, config.data_dir)  # before anything is written, as every check
+    classes = _class_names(config.to)
+    check_folds(labels, config.folds, config.to, classes)
+    target = Target(config.to, classes, on_canvas(images, canvas, config.size), labels, images.shape[1:] != canvas)
+    with run_lifecycle(RunFolder(out.path), HOW_TO_GO_ON, lock_of=run, data=(config.to, config.data_dir)):
         config.save(out.path)
-        return _run_folds(config, winner, backbone_path, canvas, out, say)
+        return _run_folds(config, winner, backbone_path, canvas, target, out, say)
 
 
-def _canvas_fitting(size: int, backbone_path: Path) -> tuple[int, int]:
-    """The backbone's input (height, width), checked before anything is written: glyphs ``size``
-    pixels tall must fit on it."""
+class Target:
+    """The dataset transferred to: its name and class names, its images on the backbone's canvas and
+    labels, and whether the images were fitted to the canvas (else used as they are)."""
+
+    def __init__(self, name: str, class_names: list[str], x: np.ndarray, labels: np.ndarray, fitted: bool):
+        self.name, self.class_names, self.x, self.labels, self.fitted = name, class_names, x, labels, fitted
+
+    def digit_classes(self) -> np.ndarray | None:
+        """Per class, whether it is a digit, where the classes are digits and letters (Binary AlphaDigits,
+        EMNIST balanced ...): the results give both groups' accuracy; None for other classes."""
+        names = self.class_names
+        if not all(len(n) == 1 and n.isalnum() for n in names) or not any(n.isdigit() for n in names):
+            return None
+        digits = np.array([n.isdigit() for n in names])
+        return digits if not digits.all() else None
+
+
+def _class_names(name: str) -> list[str]:
+    from ..data.datasets import get_info
+
+    return list(get_info(name).class_names)
+
+
+def _canvas_fitting(size: int, backbone_path: Path, target_shape: tuple[int, int]) -> tuple[int, int]:
+    """The backbone's input (height, width), checked before anything is written: a target whose images
+    have another shape is fitted to it as glyphs ``size`` pixels tall, which must fit on it."""
     import keras
 
     from .transfer_data import check_size
 
     canvas = tuple(keras.models.load_model(backbone_path, compile=False).input_shape[1:3])
-    check_size(size, canvas)
+    if tuple(target_shape) != canvas:
+        check_size(size, canvas, target_shape)
     return canvas
 
 
@@ -94,21 +132,16 @@ def _check_saved_config(out: TransferFolder, config: TransferConfig) -> None:
 
 
 def _run_folds(
-    config: TransferConfig, winner, backbone_path: Path, canvas: tuple[int, int], out: TransferFolder, say
+    config: TransferConfig, winner, backbone_path: Path, canvas: tuple[int, int], target: Target, out, say
 ) -> dict:
-    from .transfer_data import fit_to_canvas, load_alphadigits, transfer_folds
+    from .transfer_data import transfer_folds
 
-    images, labels = load_alphadigits(config.data_dir)
-    x = fit_to_canvas(images, canvas, config.size)
-    selection, folds = transfer_folds(labels, config.folds)
+    selection, folds = transfer_folds(target.labels, config.folds, config.to)
     say(
-        f"Binary AlphaDigits: {plural(len(labels), 'image')} as {config.size}-pixel glyphs on a "
-        f"{canvas[0]}x{canvas[1]} canvas; {plural(config.folds, 'stratified fold')} of the "
-        f"{plural(len(labels) - len(selection), 'image')} that the recipes "
-        f"were not chosen on (the other {len(selection)} only ever train); backbone {backbone_path}; "
-        f"{winner.label} of {winner.run}"
+        _describe(config, target, canvas, len(selection))
+        + f"; backbone {backbone_path}; {winner.label} of {winner.run}"
     )
-    for what, recipe in config.recipe_lines():
+    for what, recipe in config.recipe_lines(target.fitted):
         say(f"{what}: {recipe}")
     seeds = range(config.seed, config.seed + config.seeds)
     for fold, test in enumerate(folds):
@@ -122,20 +155,47 @@ def _run_folds(
                     f"scratch {done['scratch_accuracy']:.4f}"
                 )
                 continue
-            done = _run_fold(config, fold, seed, test, x, labels, backbone_path, winner, canvas)
+            done = _run_fold(config, fold, seed, test, target, backbone_path, winner, canvas)
             write_json_atomic(path, done)
             say(
                 f"{where}: transfer {done['transfer_accuracy']:.4f} ({done['transfer_seconds']:.0f} s) · "
                 f"scratch {done['scratch_accuracy']:.4f} ({done['scratch_seconds']:.0f} s)"
             )
     results = summarize([read_json(out.fold_file(f, s)) for f in range(config.folds) for s in seeds], config, winner)
+    if config.to != DEFAULT_TARGET:  # the default's results stay as they were; the table names it
+        results.update(
+            target=config.to,
+            classes=target.class_names,
+            size=config.size if target.fitted else None,
+            recipe=dict(config.recipe_lines(target.fitted)),
+        )
     write_json_atomic(out.results_file, results)
     return results
 
 
+def _describe(config: TransferConfig, target: Target, canvas: tuple[int, int], selected: int) -> str:
+    """What the folds hold, in one line (the transfer command says it as it starts)."""
+    n = len(target.labels)
+    if config.to == DEFAULT_TARGET:
+        return (
+            f"Binary AlphaDigits: {plural(n, 'image')} as {config.size}-pixel glyphs on a "
+            f"{canvas[0]}x{canvas[1]} canvas; {plural(config.folds, 'stratified fold')} of the "
+            f"{plural(n - selected, 'image')} that the recipes "
+            f"were not chosen on (the other {selected} only ever train)"
+        )
+    shape = f"{target.x.shape[1]}x{target.x.shape[2]}"
+    how = f"as {config.size}-pixel glyphs on a {shape} canvas" if target.fitted else f"{shape} as they are"
+    return (
+        f"{config.to}: {plural(n, 'image')} of {plural(len(target.class_names), 'class', 'classes')} (its train, "
+        f"validation and test splits together: the folds are the evaluation), {how}; "
+        f"{plural(config.folds, 'stratified fold')} of all of them, each held out once"
+    )
+
+
 def _run_fold(
-    config: TransferConfig, fold: int, seed: int, test: np.ndarray, x, labels, backbone_path, winner, canvas
+    config: TransferConfig, fold: int, seed: int, test: np.ndarray, target: Target, backbone_path, winner, canvas
 ) -> dict:
+    x, labels = target.x, target.labels
     train = np.setdiff1d(np.arange(len(labels)), test)
     result = {
         "fold": fold + 1,
@@ -144,25 +204,49 @@ def _run_fold(
         "train_images": int(len(train)),
         "test_indices_sha256": hashlib.sha256(test.tobytes()).hexdigest(),
     }
+    digits = target.digit_classes()
     for name in ("transfer", "scratch"):
         started = time.perf_counter()
         predicted, extra = train_one(
-            name, config, fold, seed, backbone_path, winner, canvas, x[train], labels[train], x[test]
+            name,
+            config,
+            fold,
+            seed,
+            backbone_path,
+            winner,
+            canvas,
+            x[train],
+            labels[train],
+            x[test],
+            len(target.class_names),
         )
         result[f"{name}_seconds"] = time.perf_counter() - started
-        right, digit = predicted == labels[test], labels[test] < DIGITS
+        right = predicted == labels[test]
         result[f"{name}_accuracy"] = float(right.mean())
-        result[f"{name}_digits_accuracy"] = float(right[digit].mean())
-        result[f"{name}_letters_accuracy"] = float(right[~digit].mean())
+        if digits is not None:
+            digit = digits[labels[test]]
+            if digit.any() and not digit.all():
+                result[f"{name}_digits_accuracy"] = float(right[digit].mean())
+                result[f"{name}_letters_accuracy"] = float(right[~digit].mean())
         result.update(extra)
     return result
 
 
 def train_one(
-    name, config: TransferConfig, fold: int, seed: int, backbone_path: Path, winner, canvas, x_train, y_train, x_test
+    name,
+    config: TransferConfig,
+    fold: int,
+    seed: int,
+    backbone_path: Path,
+    winner,
+    canvas,
+    x_train,
+    y_train,
+    x_test,
+    num_classes: int = NUM_CLASSES,
 ) -> tuple[np.ndarray, dict]:
     """Train ``name`` (transfer or scratch) with its recipe on the fold's training images; its
-    predicted classes on ``x_test``, and what it fine-tuned."""
+    predicted classes (of ``num_classes``) on ``x_test``, and what it fine-tuned."""
     import keras
 
     from ..training.batches import fit_inputs
@@ -171,13 +255,13 @@ def train_one(
     keras.backend.clear_session()
     keras.utils.set_random_seed(1000 * seed + fold)  # the same head initialization and batches for both
     steps = -(-len(y_train) // config.batch_size)
-    targets = keras.utils.to_categorical(y_train, NUM_CLASSES)
+    targets = keras.utils.to_categorical(y_train, num_classes)
     fit = dict(**fit_inputs(x_train, targets, config.batch_size), verbose=0)
     schedule = keras.optimizers.schedules.CosineDecay
     extra = {}
     if name == "transfer":
         model = build_transfer_model(
-            keras.models.load_model(backbone_path, compile=False), NUM_CLASSES, config.augment, name="transfer"
+            keras.models.load_model(backbone_path, compile=False), num_classes, config.augment, name="transfer"
         )
         if config.head_epochs:
             set_phase(model, "head")
@@ -187,8 +271,8 @@ def train_one(
         compile_for(model, schedule(config.fine_tune_lr, config.fine_tune_epochs * steps), config.label_smoothing)
         model.fit(**fit, epochs=config.fine_tune_epochs)
     else:
-        fresh = winner.build(canvas, NUM_CLASSES, name="scratch_backbone", augment=False)
-        model = build_transfer_model(fresh, NUM_CLASSES, config.scratch_augment, name="scratch")
+        fresh = winner.build(canvas, num_classes, name="scratch_backbone", augment=False)
+        model = build_transfer_model(fresh, num_classes, config.scratch_augment, name="scratch")
         compile_for(model, schedule(config.scratch_lr, config.scratch_epochs * steps), config.label_smoothing)
         model.fit(**fit, epochs=config.scratch_epochs)
     return np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1), extra

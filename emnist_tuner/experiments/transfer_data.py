@@ -1,18 +1,26 @@
-"""Binary AlphaDigits for transfer: all 1,404 images, fitted to the backbone's canvas, in K folds.
+"""The target of transfer: all its images, fitted to the backbone's canvas, in K folds.
 
-The images are 20 pixels tall and 16 wide, 0/1. MNIST's digits were size-normalized into a
-20x20 box and centred on a 28x28 canvas, so by default (``size`` 20) a glyph keeps its 20-pixel
-height, is scaled to 0..255 and centred on the backbone's canvas: the strokes sit where the
-backbone learned to look. ``size`` scales the glyph (bilinear, aspect kept) to that height first;
-the study instead upsampled to 64x64 because its models took 64x64 inputs, while ours take the
+Binary AlphaDigits (the default target): its 1,404 images are 20 pixels tall and 16 wide, 0/1. MNIST's
+digits were size-normalized into a 20x20 box and centred on a 28x28 canvas, so by default (``size`` 20) a
+glyph keeps its 20-pixel height, is scaled to 0..255 and centred on the backbone's canvas: the strokes
+sit where the backbone learned to look. ``size`` scales the glyph (bilinear, aspect kept) to that height
+first; the study instead upsampled to 64x64 because its models took 64x64 inputs, while ours take the
 28x28 images they were trained on.
+
+Any other target (``transfer --to DATASET``: a built-in dataset, an EMNIST split, a user's source): every
+image it has, its training, validation and test splits together, since the K folds are the evaluation
+(each image is held out once); images that already have the backbone's input shape are used as they
+are, others are fitted to the canvas as Binary AlphaDigits' are. The one-sixth selection fold is Binary
+AlphaDigits' own (the default recipes were chosen there): another target has none, all its images are
+in the reported folds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, plural
+from ..runfolder.layout import DEFAULT_TARGET
 
 GLYPH_SHAPE = (20, 16)
 
@@ -29,6 +37,45 @@ def load_alphadigits(data_dir=None, download: bool = False) -> tuple[np.ndarray,
     return read_alphadigits(files[info.files[0].name])
 
 
+def load_target(name: str, data_dir=None, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of target dataset ``name`` (N, h, w) as uint8 0..255 and its labels: Binary
+    AlphaDigits' in its file's order (0/1 scaled to 0/255); another dataset's training, validation and
+    test splits together (the validation split carved with seed 0: the same images in the same order
+    every time)."""
+    if name == DEFAULT_TARGET:
+        images, labels = load_alphadigits(data_dir, download)
+        return images * np.uint8(255), labels
+    from ..data.datasets import load_dataset
+
+    data = load_dataset(name, data_dir=data_dir, download=download, seed=SPLIT_SEED)
+    images = np.concatenate([data.x_train, data.x_val, data.x_test])
+    return images, np.concatenate([data.y_train, data.y_val, data.y_test]).astype(np.int64)
+
+
+def on_canvas(images: np.ndarray, canvas: tuple[int, int], size: int) -> np.ndarray:
+    """The target's images as the backbone reads them: as they are when they already have its input
+    shape, else fitted to ``canvas`` (``fit_to_canvas``)."""
+    if tuple(images.shape[1:]) == tuple(canvas):
+        return images
+    return fit_to_canvas(images, canvas, size)
+
+
+def check_folds(labels: np.ndarray, k: int, target: str, class_names) -> None:
+    """ConfigError (exit 2) unless every class of the target that has images has at least ``k`` of them
+    (each fold holds out at least one image of each)."""
+    counts = np.bincount(labels, minlength=len(class_names))
+    present = np.flatnonzero(counts)
+    smallest = present[np.argmin(counts[present])]
+    fewest = int(counts[smallest])
+    if fewest < k:
+        what = f"give --folds {fewest} or fewer, or" if fewest >= 2 else "give"
+        raise ConfigError(
+            f"--to {target}: its class {class_names[smallest]!r} has only {plural(fewest, 'image')}, fewer than "
+            f"--folds {k} (each fold holds out one image of every class); {what} a target with at least "
+            f"{plural(k, 'image')} in every class"
+        )
+
+
 def check_size(size: int, canvas: tuple[int, int], glyph: tuple[int, int] = GLYPH_SHAPE) -> int:
     """ConfigError unless a ``glyph``-shaped image scaled to ``size`` pixels tall fits on ``canvas``;
     returns the scaled width."""
@@ -43,13 +90,13 @@ def check_size(size: int, canvas: tuple[int, int], glyph: tuple[int, int] = GLYP
 
 
 def fit_to_canvas(images: np.ndarray, canvas: tuple[int, int], size: int = 20) -> np.ndarray:
-    """0/1 glyphs (N, h, w) scaled to ``size`` pixels tall (aspect kept) and centred on a zero
+    """uint8 0..255 glyphs (N, h, w) scaled to ``size`` pixels tall (aspect kept) and centred on a zero
     ``canvas``, as uint8 0..255."""
     from scipy.ndimage import zoom
 
     height, width = images.shape[1:]
     new_w = check_size(size, canvas, (height, width))
-    glyphs = images.astype(np.float32)
+    glyphs = images.astype(np.float32) / np.float32(255)
     if (size, new_w) != (height, width):
         glyphs = zoom(glyphs, (1, size / height, new_w / width), order=1, grid_mode=True, mode="nearest")
     glyphs = np.clip(glyphs, 0.0, 1.0)
@@ -89,9 +136,12 @@ def selection_fold(labels: np.ndarray) -> np.ndarray:
     return stratified_folds(labels, SELECTION_SHARE, SPLIT_SEED)[0]
 
 
-def transfer_folds(labels: np.ndarray, k: int) -> tuple[np.ndarray, list[np.ndarray]]:
+def transfer_folds(labels: np.ndarray, k: int, target: str = DEFAULT_TARGET) -> tuple[np.ndarray, list[np.ndarray]]:
     """(the selection fold, the ``k`` reported folds): stratified folds of the other images, each
-    held out once; a reported fold trains on every other image, the selection fold's included."""
+    held out once; a reported fold trains on every other image, the selection fold's included. A target
+    other than Binary AlphaDigits has no selection fold (empty): its K folds cover all its images."""
+    if target != DEFAULT_TARGET:
+        return np.zeros(0, dtype=np.int64), stratified_folds(labels, k, SPLIT_SEED)
     selection = selection_fold(labels)
     rest = np.setdiff1d(np.arange(len(labels)), selection)
     return selection, [np.sort(rest[fold]) for fold in stratified_folds(labels[rest], k, SPLIT_SEED)]

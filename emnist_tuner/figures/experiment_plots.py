@@ -13,6 +13,12 @@ from ..study import ablation_claim
 from .accuracy_data import compare_points
 
 
+def _backbone(results: dict) -> str:
+    """The backbone as the study says it (MNIST, EMNIST); another dataset's name as it is."""
+    backbone = str(results.get("backbone", "?"))
+    return backbone.upper() if backbone in ("mnist", "emnist", "?") else backbone
+
+
 def transfer_figure(results: dict) -> Figure:
     """Per fold: transfer and scratch accuracy; beside it, the mean difference and its 95 % interval."""
     transfer, scratch, diff = results["transfer"], results["scratch"], results["difference"]
@@ -65,7 +71,7 @@ def transfer_figure(results: dict) -> Figure:
     gap.grid(axis="y", alpha=0.3)
     seeds = results.get("seeds", 1)
     fig.suptitle(
-        f"Binary AlphaDigits: transfer from the {results.get('backbone', '?').upper()} backbone vs "
+        f"{results.get('target') or 'Binary AlphaDigits'}: transfer from the {_backbone(results)} backbone vs "
         f"scratch, {plural(len(folds), 'fold')}"
         + (f" (mean of {plural(seeds, 'seed')} each)" if seeds > 1 else "")
         + ("; interval: 95 %" if interval else "")

@@ -12,7 +12,6 @@ from ..io import check_output_path, read_json_object
 from ..runfolder.configs import read_run_config
 from ..runfolder.layout import RunFolder, article
 from ..runfolder.origin import check_data_unchanged
-from ..runfolder.transfer_config import BACKBONES
 from .search_data import FigureUnavailable
 
 # name: what it shows (the README and `plot --help` list them in this order)
@@ -202,15 +201,17 @@ def _recover_presets(records, run: RunFolder) -> None:
 def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
     import numpy as np
 
-    from ..data.datasets import DATASETS
+    from ..data.datasets import get_info
     from ..reports.confusion import confusion_matrix, run_test_split
 
     predictions_file = RunFolder(run.path).predictions_file
     if not predictions_file.is_file():
         raise FigureUnavailable("no final model tested yet (no test predictions in the run)")
     name = config.get("dataset")
-    if name not in DATASETS:
-        raise FigureUnavailable(f"unknown dataset {name!r} in the run's config")
+    try:
+        info = get_info(str(name))
+    except EmnistTunerError as exc:  # an unknown name, or a user's source no longer where it was
+        raise FigureUnavailable(f"the run's dataset {name!r}: {exc}") from None
     try:
         data = run_test_split(run.path, config, data_dir)
     except (EmnistTunerError, OSError) as exc:  # missing, unreadable or damaged data files: one line
@@ -221,7 +222,7 @@ def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
             f"the run has {plural(len(predictions), 'test prediction')} but the {name} test split has "
             f"{plural(len(data.y_test), 'image')}"
         )
-    names = list(DATASETS[name].class_names)
+    names = list(info.class_names)
     return {
         "matrix": confusion_matrix(data.y_test, predictions, len(names)),
         "names": names,
@@ -234,13 +235,13 @@ def _winner_data(run: RunFolder, config: dict, data_dir) -> dict:
 def _transfer(run: RunFolder):
     from .experiment_plots import transfer_figure
 
-    for backbone in BACKBONES:
-        results = read_json_object(run.transfer_folder(backbone).results_file)
+    for folder in run.transfer_folders():  # the study's (MNIST backbone, Binary AlphaDigits) first
+        results = read_json_object(folder.results_file)
         if results:
             try:
                 return transfer_figure(results)
             except (KeyError, TypeError, ValueError):
-                raise FigureUnavailable(f"{run.transfer_folder(backbone).results_file} is incomplete") from None
+                raise FigureUnavailable(f"{folder.results_file} is incomplete") from None
     return None
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.glyphs import STYLE_RECIPES
+from ..data.glyphs import STYLE_SHAPES, style_recipe
 from ..errors import ConfigError, DataError, MissingDependency, plural
 from ..io import check_output_path, remove_quietly, write_json_atomic
 from ..quiet import native_logs_hidden
@@ -199,7 +199,13 @@ def model_card(
     """The model card of an export of ``source`` to ``out``: input format and preparation, classes,
     test accuracy, and how the export was verified (agreement with the Keras model on ``described``)."""
     style = source.style
-    recipe = f"grayscale; dark ink on light paper inverted; background removed; {STYLE_RECIPES[style]}"
+    shape = source.input_shape
+    recipe = f"grayscale; dark ink on light paper inverted; background removed; {style_recipe(style, shape)}"
+    function = (
+        f"emnist_tuner.data.glyphs.to_dataset_format(image, style={style!r})"
+        if shape == STYLE_SHAPES[style]
+        else f"emnist_tuner.data.glyphs.to_dataset_format(image, style={style!r}, shape={shape!r})"
+    )
     return {
         "format": fmt,
         "file": out.name,
@@ -211,7 +217,7 @@ def model_card(
             "values": "0..255, white ink on black",
             "style": style,
             "preprocessing": recipe,
-            "preprocessing_function": f"emnist_tuner.data.glyphs.to_dataset_format(image, style={style!r})",
+            "preprocessing_function": function,
         },
         "output": "softmax probabilities, one per class in the order of 'classes'",
         "test_accuracy": source.test_accuracy,

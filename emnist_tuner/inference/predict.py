@@ -41,21 +41,22 @@ def smoothing_note(source: ModelSource) -> str | None:
     )
 
 
-def prepare(images: list[CharacterImage], style: str, invert: str) -> None:
-    """Each readable image in its dataset's format (in place); a failure becomes the image's error."""
-    shape = STYLE_SHAPES[style]
+def prepare(images: list[CharacterImage], style: str, invert: str, shape: tuple[int, int] | None = None) -> None:
+    """Each readable image in its dataset's format (in place), on a ``shape`` canvas (default: the style's);
+    a failure becomes the image's error."""
+    canvas: tuple[int, int] = (int(shape[0]), int(shape[1])) if shape is not None else STYLE_SHAPES[style]
     for image in images:
         if image.error:
             continue
         if image.ready:  # already in a dataset's format (IDX, .npy): it must be the model's
             assert image.pixels is not None  # a ready image has its pixels
-            if image.pixels.shape != shape:
+            if image.pixels.shape != canvas:
                 height, width = image.pixels.shape[:2]
-                image.error = f"{image.name}: a {height}x{width} array, the model reads {shape[0]}x{shape[1]} images"
+                image.error = f"{image.name}: a {height}x{width} array, the model reads {canvas[0]}x{canvas[1]} images"
             continue
         assert image.pixels is not None  # read_inputs gives pixels to every image without an error
         try:
-            image.pixels = to_dataset_format(image.pixels, style, invert)
+            image.pixels = to_dataset_format(image.pixels, style, invert, canvas)
             image.ready = True
         except DataError as exc:
             image.error = f"{image.name}: {exc}"
@@ -74,7 +75,7 @@ def predict_images(
 ) -> list[dict]:
     """`predict` on images already read (``data.images``: from files, or from memory with
     ``read_image_bytes``); each image is prepared in place, so its ``pixels`` are then what the model saw."""
-    prepare(images, source.style, invert)
+    prepare(images, source.style, invert, source.input_shape)
     good = [image for image in images if not image.error]
     probabilities = np.zeros((0, len(source.class_names)))
     if good:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data.datasets import DATASETS
+from ..data.datasets import get_info
 from ..data.glyphs import style_of
 from ..errors import ConfigError, DataError, RunError
 from ..io import read_json_object
@@ -38,13 +38,19 @@ class ModelSource:
 
     @property
     def class_names(self) -> list[str]:
-        """What each output means, in output order."""
-        return list(DATASETS[self.dataset].class_names)
+        """What each output means, in output order (the dataset's class names, a user's source's included)."""
+        return list(get_info(self.dataset).class_names)
 
     @property
     def style(self) -> str:
         """How the training images were prepared (``data.glyphs.STYLE_SHAPES``): "mnist", "emnist", "alphadigits"."""
-        return style_of(self.dataset)
+        return style_of(self.dataset, self.input_shape)
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        """The (height, width) of the images the model reads: its dataset's."""
+        height, width = get_info(self.dataset).image_shape
+        return int(height), int(width)
 
     def load(self):
         """The Keras model (loaded once); DataError for a file Keras cannot load."""

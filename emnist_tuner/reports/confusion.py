@@ -63,12 +63,13 @@ def load_confusion(
     cached = read_json_object(folder.confusion_file)
     if cached and cached.get("predictions_sha256") == digest and cached.get("matrix"):
         return np.asarray(cached["matrix"], dtype=np.int64), list(cached["class_names"])
-    from ..data.datasets import DATASETS
+    from ..data.datasets import get_info
 
     name = config.get("dataset")
-    if name not in DATASETS:
-        raise ConfusionUnavailable(f"unknown dataset {name!r} in config.json")
-    class_names = list(DATASETS[name].class_names)
+    try:
+        class_names = list(get_info(str(name)).class_names)
+    except EmnistTunerError as exc:  # an unknown name, or a user's source no longer where it was
+        raise ConfusionUnavailable(f"the dataset {name!r} in config.json: {exc}") from None
     try:
         labels = run_test_split(run_path, config, data_dir).y_test
     except (EmnistTunerError, OSError) as exc:  # missing, unreadable or damaged data files: one line

@@ -13,9 +13,8 @@ from rich.text import Text
 
 from ..errors import plural
 from ..io import read_json_object
-from ..runfolder.layout import RunFolder
+from ..runfolder.layout import DEFAULT_TARGET, RunFolder
 from ..runfolder.origin import check_data_unchanged
-from ..runfolder.transfer_config import BACKBONES
 from ..runfolder.trials import ranked, read_trials
 from ..study import FIGURES
 from .confusion import (
@@ -217,20 +216,24 @@ def _extra_sections(run: RunFolder) -> tuple[list, dict]:
     if mnist:
         ours["mnist"] = mnist.get("test_accuracy")
         parts.append(retrain_table(mnist))
-    for backbone in BACKBONES:  # the MNIST backbone (the study's), then the run's own EMNIST model
-        transfer_folder = run.transfer_folder(backbone)
+    # the MNIST backbone on Binary AlphaDigits (the study's) first, then every other backbone and target
+    for transfer_folder in run.transfer_folders():
         transfer = read_json_object(transfer_folder.results_file)
         if not transfer:
             continue
         try:
             parts.append(transfer_table(transfer))
-            if backbone == "mnist":
+            if transfer_folder.path == run.transfer_folder("mnist").path:
                 ours.update(transfer=transfer["transfer"]["mean"], scratch=transfer["scratch"]["mean"])
         except (KeyError, TypeError, ValueError):
+            saved = read_json_object(transfer_folder.config_file) or {}
+            to = saved.get("to", DEFAULT_TARGET)
             parts.append(
                 Text(
                     f"{transfer_folder.results_file} is incomplete: rerun `emnist-tuner transfer "
-                    f"{run.path} --backbone {backbone}` with its settings to rebuild it."
+                    f"{run.path} --backbone {saved.get('backbone', 'mnist')}"
+                    + ("" if to == DEFAULT_TARGET else f" --to {to}")
+                    + "` with its settings to rebuild it."
                 )
             )
     return parts, ours

@@ -43,11 +43,19 @@ def _signed(value: float) -> str:
     return f"{100 * value:+.2f}"
 
 
+def _backbone_label(backbone: str) -> str:
+    """mnist -> MNIST, emnist -> EMNIST (the study's words); another dataset's name as it is."""
+    return backbone.upper() if backbone in ("mnist", "emnist") else backbone
+
+
 def transfer_table(results: dict) -> Table:
-    """Per fold and mean ± std: transfer vs scratch, their difference, and the study's single split."""
+    """Per fold and mean ± std: transfer vs scratch, their difference, and (on Binary AlphaDigits) the
+    study's single split. ``results`` of another target name it (``target``) and its classes."""
     k = results["folds"]
+    target = results.get("target")  # absent: Binary AlphaDigits (the default, and every older run)
     table = Table(
-        title=f"Binary AlphaDigits: transfer from the {results['backbone'].upper()} backbone vs scratch, {k}-fold",
+        title=f"{target or 'Binary AlphaDigits'}: transfer from the {_backbone_label(results['backbone'])} backbone "
+        f"vs scratch, {k}-fold",
         title_justify="left",
     )
     table.add_column("fold", no_wrap=True)
@@ -68,20 +76,24 @@ def transfer_table(results: dict) -> Table:
     interval = reported_interval(diff)
     shown = f"[{_signed(interval[0])}, {_signed(interval[1])}]" if interval else "?"
     table.add_row("95 % CI of the difference", "", "", shown)
-    for group, label in (("digits", "digits 0-9 (mean)"), ("letters", "letters A-Z (mean)")):
+    for group, label in (
+        ("digits", "digits (mean)" if target else "digits 0-9 (mean)"),
+        ("letters", "letters (mean)" if target else "letters A-Z (mean)"),
+    ):
         if group in tr and group in sc:
             table.add_row(label, f"{100 * tr[group]:.2f}", f"{100 * sc[group]:.2f}", _signed(tr[group] - sc[group]))
     if tr.get("seed_std") is not None and sc.get("seed_std") is not None:
         table.add_row("seed spread (std)", f"{100 * tr['seed_std']:.2f}", f"{100 * sc['seed_std']:.2f}", "")
     table.add_row("time", duration(tr.get("seconds")), duration(sc.get("seconds")), "")
     study = {key: figure for key, _, _, figure in FIGURES if key in ("transfer", "scratch")}
-    table.add_section()
-    table.add_row(
-        "study (one validation split)",
-        f"{study['transfer']:.2f}",
-        f"{study['scratch']:.2f}",
-        _signed((study["transfer"] - study["scratch"]) / 100),
-    )
+    if target is None:  # the study measured Binary AlphaDigits only
+        table.add_section()
+        table.add_row(
+            "study (one validation split)",
+            f"{study['transfer']:.2f}",
+            f"{study['scratch']:.2f}",
+            _signed((study["transfer"] - study["scratch"]) / 100),
+        )
     verdict = (
         f"No interval and no verdict: {too_few_pairs('folds', '--folds')}"
         if interval is None
@@ -99,9 +111,19 @@ def transfer_table(results: dict) -> Table:
         if isinstance(recipe, dict)
         else f"{plural(results.get('epochs'), 'epoch')} per model"
     )
+    images = f"glyphs {results['size']} px tall" if results.get("size") else "images as they are"
+    classes = results.get("classes")
+    named = f" {plural(len(classes), 'class', 'classes')}: {_class_list(classes)}." if classes else ""
     table.caption = (
-        f"Ours: accuracy on each held-out fold{averaged}, glyphs {results['size']} px tall; "
-        f"{results['winner']}. {verdict}. {how}."
+        f"Ours: accuracy on each held-out fold{averaged}, {images}; {results['winner']}. {verdict}. {how}.{named}"
     )
     table.caption_justify = "left"
     return table
+
+
+def _class_list(names: list, shown: int = 12) -> str:
+    """The class names in order, the middle ones elided when there are many ("0, 1, 2, …, y, z")."""
+    names = [str(n) for n in names]
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[: shown // 2]) + ", …, " + ", ".join(names[-(shown // 2) :])

@@ -17,13 +17,14 @@ A search (kind ``search``)::
     RUN/ensemble/          with --ensemble K: member-N.keras and member-N.json for N = 2..K (member 1
                            is best_model.keras), test_predictions.npy;  RUN/ensemble.keras  their average
 
-A training of one model (``train``: the run folder itself; a retrain: ``RUN/<dataset>/``; an
+A training of one model (``train``: the run folder itself; a retrain: ``RUN/<dataset slug>/``; an
 ablation's variant and seed: ``RUN/variants/NAME/seedK/``) is a ``TrainingFolder``::
 
     metrics.json  history.json  test_predictions.npy  model.keras (train) / backbone.keras (retrain)
     result.json (one ablation training)  retrain.json (a retrain's config)
 
-A transfer comparison, ``RUN/transfer/`` (``RUN/transfer-emnist/`` for the EMNIST backbone), is a
+A transfer comparison, ``RUN/transfer/`` (``RUN/transfer-emnist/`` for the EMNIST backbone; ``-to-<dataset>``
+added for a target other than Binary AlphaDigits, e.g. ``RUN/transfer-to-emnist-balanced/``), is a
 ``TransferFolder``: ``transfer.json`` (its config), ``folds/fold-N.json``, ``results.json``.
 An ablation writes ``RUN/results.json`` (its summary) beside its variants.
 """
@@ -35,8 +36,10 @@ import os
 import time
 from pathlib import Path
 
+from ..data.naming import dataset_slug
 from ..io import read_json_object, write_json_atomic
 
+DEFAULT_TARGET = "binary-alphadigits"  # what `transfer` transfers to unless --to says otherwise
 CONFIG = "config.json"
 STATUS = "status.json"
 LOCK = "run.lock"
@@ -151,12 +154,20 @@ class RunFolder(TrainingFolder):
         return self.path / f"{PROJECT}.abandoned-{int(time.time())}"
 
     def retrain_folder(self, dataset: str) -> TrainingFolder:
-        """Where the winner retrained on ``dataset`` is kept (``RUN/<dataset>``)."""
-        return TrainingFolder(self.path / dataset)
+        """Where the winner retrained on ``dataset`` is kept (``RUN/<slug>``: ``data.naming.dataset_slug``)."""
+        return TrainingFolder(self.path / dataset_slug(dataset))
 
-    def transfer_folder(self, backbone: str) -> TransferFolder:
-        """The transfer comparison with backbone ``backbone`` (mnist: ``RUN/transfer``)."""
-        return TransferFolder(self.path / ("transfer" if backbone == "mnist" else f"transfer-{backbone}"))
+    def transfer_folder(self, backbone: str, to: str = DEFAULT_TARGET) -> TransferFolder:
+        """The transfer comparison of backbone ``backbone`` on dataset ``to``: ``RUN/transfer`` (the MNIST
+        backbone on Binary AlphaDigits), ``RUN/transfer-<backbone>`` for another backbone, ``-to-<slug>``
+        added for another target, so that each pair has its own folder."""
+        name = "transfer" if backbone == "mnist" else f"transfer-{dataset_slug(backbone)}"
+        return TransferFolder(self.path / (name if to == DEFAULT_TARGET else f"{name}-to-{dataset_slug(to)}"))
+
+    def transfer_folders(self) -> list[TransferFolder]:
+        """Every transfer comparison folder the run holds, ``RUN/transfer`` first, then by name."""
+        found = [p for p in self.path.glob("transfer*") if p.is_dir()]
+        return [TransferFolder(p) for p in sorted(found, key=lambda p: (p.name != "transfer", p.name))]
 
     def variant_folder(self, variant: str, seed: int) -> TrainingFolder:
         """An ablation's training of ``variant`` with ``seed``."""

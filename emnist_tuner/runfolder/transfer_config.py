@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from ..errors import ConfigError, plural
 from .configs import RunConfig, check_options
-from .layout import TRANSFER_CONFIG
+from .layout import DEFAULT_TARGET, TRANSFER_CONFIG
 
 BACKBONES = ("mnist", "emnist")
 AUGMENT = ("none", "gentle", "strong")
@@ -26,7 +26,9 @@ class TransferConfig(RunConfig):
     FILE: ClassVar[str] = TRANSFER_CONFIG
     VOLATILE: ClassVar[tuple[str, ...]] = ("data_dir", "backbone_file")
 
-    backbone: str = "mnist"  # mnist: RUN/mnist/backbone.keras (emnist-tuner retrain); emnist: the run's own model
+    backbone: str = "mnist"  # mnist: RUN/mnist/backbone.keras (emnist-tuner retrain); emnist: the run's own model;
+    # any other dataset: the winner retrained on it, RUN/<slug>/backbone.keras (retrain --dataset)
+    to: str = DEFAULT_TARGET  # the dataset transferred to (its canonical name; a user's source included)
     folds: int = 5  # reported folds (the selection fold is never one of them)
     seeds: int = 1  # trainings per fold and model, seeds seed..seed+seeds-1 (the folds stay the same)
     size: int = 20  # glyph height on the backbone's canvas (see experiments.transfer_data)
@@ -51,9 +53,17 @@ class TransferConfig(RunConfig):
 
     def validate(self) -> None:
         """ConfigError (exit 2) for an unknown choice (backbone, augmentation, fine-tuning, batchnorm)
-        or a bad count or rate."""
+        or a bad count or rate; an unknown --to or --backbone dataset. Stores their canonical names."""
+        self.to = _dataset("--to", self.to)
+        if self.backbone not in BACKBONES:
+            try:
+                self.backbone = _dataset("--backbone", self.backbone)
+            except ConfigError:
+                raise ConfigError(
+                    f"--backbone must be one of {', '.join(BACKBONES)} or a dataset the winner was retrained on "
+                    f"(with `emnist-tuner retrain`), got '{self.backbone}'"
+                ) from None
         for option, value, allowed in (
-            ("--backbone", self.backbone, BACKBONES),
             ("--augment", self.augment, AUGMENT),
             ("--scratch-augment", self.scratch_augment, AUGMENT),
             ("--fine-tune", self.fine_tune, FINE_TUNE),
@@ -82,8 +92,9 @@ class TransferConfig(RunConfig):
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"--label-smoothing must be at least 0 and below 1, got {self.label_smoothing}")
 
-    def recipe_lines(self) -> list[tuple[str, str]]:
-        """The two recipes in words (the report and the transfer command show them)."""
+    def recipe_lines(self, fitted: bool = True) -> list[tuple[str, str]]:
+        """The two recipes in words (the report and the transfer command show them); ``fitted``: the
+        target's images are fitted to the backbone's canvas as glyphs ``size`` px tall (else used as they are)."""
         bn = "learns this data's statistics" if self.batchnorm == "train" else "keeps MNIST's statistics"
         which = "every backbone layer" if self.fine_tune == "all" else "the backbone's top (last conv block, dense)"
         smoothing = f", label smoothing {self.label_smoothing:g}" if self.label_smoothing else ""
@@ -105,7 +116,19 @@ class TransferConfig(RunConfig):
             ),
             (
                 "both",
-                f"Adam with cosine decay, batch {self.batch_size}, glyphs {self.size} px tall{smoothing}; "
+                f"Adam with cosine decay, batch {self.batch_size}, "
+                f"{f'glyphs {self.size} px tall' if fitted else 'images as they are'}{smoothing}; "
                 f"{plural(self.folds, 'fold')} x {plural(self.seeds, 'seed')}",
             ),
         ]
+
+
+def _dataset(option: str, name: str) -> str:
+    """The canonical name of dataset ``name`` given as ``option``; ConfigError naming the option."""
+    from ..data.datasets import get_info
+
+    try:
+        return get_info(name).name
+    except ConfigError as exc:
+        message = str(exc).replace("--dataset", option)
+        raise ConfigError(message if option in message else f"{option}: {message}") from None

@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..data.glyphs import STYLE_SHAPES
 from ..data.images import read_image_bytes
 from ..errors import ConfigError, DataError, RunError
 from ..inference.predict import predict_images, smoothing_note
@@ -160,7 +159,7 @@ def _page(root: Path, run: str, source: ModelSource | None, problem: str | None)
     template = (STATIC / "try.html").read_text()
     config = {"run": run, "predictUrl": f"/api/predict/{run}", "maxBytes": MAX_UPLOAD, "problem": problem}
     if source is not None:
-        height, width = STYLE_SHAPES[source.style]
+        height, width = source.input_shape
         config |= {"classes": source.class_names, "seen": [height, width], "dataset": source.dataset}
         accuracy = f"{100 * source.test_accuracy:.2f} %" if source.test_accuracy is not None else "not measured"
         about = f"{source.label}; {source.dataset}, test accuracy {accuracy}; the model reads {height}x{width} images"

@@ -88,3 +88,45 @@ def test_bit_depths_and_alpha():
 def test_unusable_images_are_one_line_errors(image, message):
     with pytest.raises(DataError, match=message):
         to_dataset_format(image)
+
+
+@pytest.mark.parametrize(
+    "dataset, style",
+    [
+        ("mnist", "mnist"),
+        ("synthetic", "mnist"),
+        ("emnist-letters", "emnist"),
+        ("emnist-letters-sample", "emnist"),
+        ("emnist-balanced", "emnist"),  # every EMNIST split was prepared by Cohen et al.'s recipe
+        ("binary-alphadigits", "alphadigits"),
+        ("csv:/data/emnist-letters-train.csv", "mnist"),  # a user's source: the documented default
+        ("folder:/data/scans", "mnist"),
+        ("npz:/data/emnist-digits.npz", "mnist"),  # its name does not make it EMNIST
+    ],
+)
+def test_every_dataset_has_a_glyph_style(dataset, style):
+    from emnist_tuner.data.glyphs import style_of
+
+    assert style_of(dataset) == style == style_of(dataset, (28, 28))
+
+
+def test_a_source_of_binary_alphadigits_size_is_prepared_as_binary_alphadigits():
+    from emnist_tuner.data.glyphs import style_of
+
+    assert style_of("folder:/data/alphadigits-pngs", (20, 16)) == "alphadigits"
+    assert style_of("npz:/data/small.npz", (16, 20)) == "mnist"
+    assert style_of("mnist", (20, 16)) == "mnist"  # a built-in dataset keeps its own style
+
+
+def test_the_mnist_style_on_a_canvas_of_another_size_scales_its_box_with_it():
+    from emnist_tuner.data.glyphs import style_recipe
+
+    assert np.array_equal(to_dataset_format(_bar(), "mnist", shape=(28, 28)), to_dataset_format(_bar(), "mnist"))
+    out = to_dataset_format(_bar(), "mnist", shape=(32, 40))
+    assert out.shape == (32, 40) and out[0, 0] == 0 and out.max() == 255
+    rows, cols = np.nonzero(out > 127)
+    assert rows.max() - rows.min() + 1 in (22, 23, 24)  # 20 of 28 -> 23 of 32 (the shorter side)
+    centre = _centre_of_mass(out.astype(float))
+    assert abs(centre[0] - 16) <= 1 and abs(centre[1] - 20) <= 1
+    assert "23x23 box" in style_recipe("mnist", (32, 40)) and "32x40 black canvas" in style_recipe("mnist", (32, 40))
+    assert style_recipe("mnist", (28, 28)) == style_recipe("mnist") and "20x20 box" in style_recipe("mnist")

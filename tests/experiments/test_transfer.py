@@ -80,7 +80,7 @@ def test_fold_count_outside_the_class_size_is_refused(k):
 
 
 def test_glyphs_keep_their_height_and_sit_in_the_middle_of_the_canvas():
-    glyph = np.ones((1, 20, 16), dtype=np.uint8)
+    glyph = np.full((1, 20, 16), 255, dtype=np.uint8)  # the target's images are 0..255
     out = fit_to_canvas(glyph, (28, 28), 20)
     rows, cols = np.flatnonzero(out[0].any(axis=1)), np.flatnonzero(out[0].any(axis=0))
     assert (rows[0], rows[-1], cols[0], cols[-1]) == (4, 23, 6, 21) and out.max() == 255
@@ -213,7 +213,9 @@ def test_the_selection_fold_is_never_a_reported_fold():
 
 
 @pytest.mark.slow
-def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_path, capsys, fake_transfer_data):
+def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(
+    tmp_path, capsys, monkeypatch, fake_transfer_data
+):
     data = str(fake_transfer_data)
     run = tmp_path / "run"
     code, _, err = run_cli(
@@ -290,6 +292,35 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
     assert code == 2 and "--size must be between 4 and 28 for the backbone's 28x28 input" in err
     assert snapshot(run) == before  # checked before anything is written
 
+    # Any dataset as backbone (retrain --dataset) and as target (--to), with the target's class names; in a
+    # folder of its own, the first comparison untouched.
+    odd = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa")
+    info = datasets.DATASETS["synthetic"]
+    monkeypatch.setitem(datasets.DATASETS, "synthetic", dataclasses.replace(info, class_names=odd))
+    code, out, err = run_cli(capsys, "retrain", str(run), "--dataset", "synthetic", "--epochs", "1")
+    assert code == 0, err
+    assert json.loads((run / "synthetic" / "retrain.json").read_text())["dataset"] == "synthetic"
+    assert f"emnist-tuner transfer {run} --backbone synthetic --to DATASET" in " ".join(out.split())
+    first = snapshot(out_dir)
+    other = [*args, "--backbone", "synthetic", "--to", "synthetic", "--batch-size", "64"]
+    code, out, err = run_cli(capsys, *other)
+    assert code == 0, err
+    assert snapshot(out_dir) == first
+    target = run / "transfer-synthetic-to-synthetic"
+    results = json.loads((target / "results.json").read_text())
+    assert (results["target"], results["classes"], results["backbone"]) == ("synthetic", list(odd), "synthetic")
+    assert results["size"] is None and "images as they are" in results["recipe"]["both"]
+    folds = [json.loads((target / "folds" / f"fold-{k}-seed-0.json").read_text()) for k in (1, 2)]
+    assert sum(f["test_images"] for f in folds) == 800  # every image of the target, train, val and test
+    assert "transfer_digits_accuracy" not in folds[0] and "digits" not in results["transfer"]
+    flat = " ".join(out.split())
+    assert "synthetic: transfer from the synthetic backbone vs scratch, 2-fold" in flat
+    assert "800 images of 10 classes (its train, validation and test splits together" in flat
+    assert "10 classes: alpha, beta, gamma" in flat and "study (one validation split)" not in flat
+    assert json.loads((target / "transfer.json").read_text())["to"] == "synthetic"
+    code, out, err = run_cli(capsys, "report", str(run), "--data-dir", data)
+    assert code == 0 and "Binary AlphaDigits: transfer from the MNIST" in out and "synthetic: transfer from" in out
+
 
 @pytest.mark.parametrize(
     "args, code, message",
@@ -302,6 +333,14 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(tmp_pa
         (["--backbone", "imagenet"], 2, "--backbone must be one of mnist, emnist"),
         (["--backbone", "emnist"], 2, "its model is not an EMNIST backbone"),
         ([], 1, "train the MNIST backbone first with: emnist-tuner retrain"),
+        (["--to", "nope"], 2, "--to: unknown dataset 'nope'; known: emnist-letters"),
+        (["--backbone", "mnsit"], 2, "--backbone must be one of mnist, emnist or a dataset the winner was retrained"),
+        (
+            ["--backbone", "emnist-letters"],
+            1,
+            "/emnist-letters/backbone.keras is missing: train the emnist-letters backbone first with: "
+            "emnist-tuner retrain",
+        ),
     ],
 )
 def test_transfer_refuses_bad_values_and_missing_backbones(tmp_path, capsys, fake_transfer_data, args, code, message):
@@ -312,6 +351,33 @@ def test_transfer_refuses_bad_values_and_missing_backbones(tmp_path, capsys, fak
     got, _, err = run_cli(capsys, "transfer", str(run), "--data-dir", str(fake_transfer_data), *args)
     assert (got, message in err) == (code, True), err
     assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.json"]  # nothing written
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--folds", "81"], "--to synthetic: its class 'g0' has only 80 images, fewer than --folds 81 (each fold"),
+        (["--folds", "3", "--size", "30"], "--size must be between 4 and 28 for the backbone's 28x28 input"),
+    ],
+)
+def test_a_target_with_too_few_images_per_class_or_too_big_for_the_canvas_is_refused(
+    tmp_path, capsys, monkeypatch, args, message
+):
+    import keras
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "train", "preset": "dense", "dataset": "synthetic"}))
+    (run / "metrics.json").write_text("{}")
+    inputs = keras.Input((28, 28))
+    keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs))).save(run / "model.keras")
+    if "--size" in args:  # a target of another shape is fitted to the canvas: --size applies
+        info = datasets.DATASETS["synthetic"]
+        monkeypatch.setitem(datasets.DATASETS, "synthetic", dataclasses.replace(info, image_shape=(20, 16)))
+    before = snapshot(run)
+    code, _, err = run_cli(capsys, "transfer", str(run), "--backbone", "synthetic", "--to", "synthetic", *args)
+    assert (code, err.count("\n"), err.startswith("error: ")) == (2, 1, True) and message in err, err
+    assert snapshot(run) == before  # nothing written
 
 
 @pytest.mark.parametrize(

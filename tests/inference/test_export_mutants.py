@@ -42,6 +42,7 @@ class FakeSource:
     data_dir: str | None = None
     style: str = "mnist"
     class_names: list = field(default_factory=lambda: ["a", "b", "c"])
+    input_shape: tuple = (28, 28)
 
     def load(self):
         return self.model

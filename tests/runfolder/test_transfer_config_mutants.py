@@ -17,7 +17,6 @@ def test_the_defaults_are_valid():
 @pytest.mark.parametrize(
     "option, field, value, allowed",
     [
-        ("--backbone", "backbone", "imagenet", "mnist, emnist"),
         ("--augment", "augment", "wild", "none, gentle, strong"),
         ("--scratch-augment", "scratch_augment", "wild", "none, gentle, strong"),
         ("--fine-tune", "fine_tune", "bottom", "all, top"),
@@ -28,6 +27,39 @@ def test_a_choice_outside_its_list_names_the_option_and_the_choices(option, fiel
     with pytest.raises(ConfigError) as error:
         TransferConfig(**{field: value}).validate()
     assert str(error.value) == f"{option} must be one of {allowed}, got '{value}'"
+
+
+def test_the_backbone_and_the_target_are_any_dataset_stored_by_name_and_an_unknown_one_names_its_option():
+    config = TransferConfig(backbone="emnist-letters", to="synthetic")
+    config.validate()
+    assert (config.backbone, config.to) == ("emnist-letters", "synthetic")
+    assert TransferConfig().to == "binary-alphadigits"
+    with pytest.raises(ConfigError) as error:
+        TransferConfig(backbone="imagenet").validate()
+    assert str(error.value) == (
+        "--backbone must be one of mnist, emnist or a dataset the winner was retrained on "
+        "(with `emnist-tuner retrain`), got 'imagenet'"
+    )
+    with pytest.raises(ConfigError, match=r"^--to: unknown dataset 'imagenet'; known: emnist-letters, mnist"):
+        TransferConfig(to="imagenet").validate()
+
+
+def test_the_folder_of_each_backbone_and_target(tmp_path):
+    from emnist_tuner.data.naming import dataset_slug
+
+    run = RunFolder(tmp_path)
+    spec = f"csv:{tmp_path / 'letters-train.csv'}"
+    assert run.transfer_folder("mnist", "binary-alphadigits").path == tmp_path / "transfer"  # as before --to
+    assert run.transfer_folder("emnist", "binary-alphadigits").path == tmp_path / "transfer-emnist"
+    assert run.transfer_folder("mnist", "emnist-balanced").path == tmp_path / "transfer-to-emnist-balanced"
+    assert run.transfer_folder("synthetic", spec).path == tmp_path / f"transfer-synthetic-to-{dataset_slug(spec)}"
+    assert run.transfer_folder(spec).path == tmp_path / f"transfer-{dataset_slug(spec)}"
+    assert run.retrain_folder(spec).path == tmp_path / dataset_slug(spec)
+    assert run.retrain_folder("emnist-letters").path == tmp_path / "emnist-letters"
+    for folder in ("transfer-to-synthetic", "transfer", "transfer-emnist"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "transfer.txt").write_text("not a comparison")
+    assert [f.path.name for f in run.transfer_folders()] == ["transfer", "transfer-emnist", "transfer-to-synthetic"]
 
 
 @pytest.mark.parametrize(
