@@ -80,6 +80,7 @@ CASES = [
     (("compare", "{run}"), 2, "two or more run folders"),
     (("data", "--dwnload"), 2, "No such option: --dwnload"),
     (("presets", "--all"), 2, "No such option: --all"),
+    (("serve", "{tmp}", "--port", "0"), 2, "--port must be between 1 and 65535"),
 ]
 
 
