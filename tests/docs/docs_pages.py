@@ -10,6 +10,7 @@ entry says ``same_as="README.md"`` and its own shown output is compared with the
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from markdown_run import Page, Site, Tiny
 from readme_page import (
@@ -18,6 +19,7 @@ from readme_page import (
     REPO,
     REWRITES,
     SEARCH,
+    SERVE,
     SET_UP,
     my_digit,
     notebook_ran_as_printed,
@@ -32,6 +34,29 @@ DISTRIBUTED = (
     "a distributed search: a chief and workers on several machines or GPUs with `--profile full`; "
     "tests/hyperband/test_distributed.py runs a chief and two workers on one machine"
 )
+
+EMNIST = ("emnist-letters", "emnist-balanced", "emnist-byclass", "emnist-bymerge", "emnist-digits", "emnist-mnist")
+SPACE_PAGE = "docs/guides/search-space.md"
+
+
+def toml_file(label: str, index: int, name: str):
+    """A setup writing the page's ``index``-th TOML block (1-based) as ``name``: the file a command of the
+    page reads is the one the page shows."""
+
+    def setup(folder: Path) -> None:
+        blocks = re.findall(r"(?ms)^```toml\n(.*?)^```", (REPO / label).read_text())
+        (folder / name).write_text(blocks[index - 1])
+
+    return setup
+
+
+def empty_folder(folder: Path) -> None:
+    (folder / "empty").mkdir()
+
+
+def nothing_written(folder: Path, stdout: str) -> list[str]:
+    return ["runs/new was created by a refused command"] if (folder / "runs" / "new").exists() else []
+
 
 # page (its path in the repository) -> (how each command/block runs, why the others are skipped)
 MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
@@ -52,7 +77,7 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
                 session=False,
                 check="masked",
                 realdata=True,
-                subs=(("~/.cache/emnist-tuner/emnist-letters", "…"),),  # the test has a cache of its own
+                subs=tuple((f"~/.cache/emnist-tuner/{name}", "…") for name in EMNIST),  # the test has its own cache
             ),
             "emnist-tuner data --data-dir broken/": Tiny(session=False, exit=1, setup=truncated_mnist),
             "emnist-tuner presets": Tiny(session=False),
@@ -101,6 +126,23 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
             "emnist-tuner compare runs/quick-mnist runs/train-convnet-mnist": Tiny(check="shape"),
         },
         {},
+    ),
+    "docs/commands/serve.md": (
+        {
+            "emnist-tuner serve -h": Tiny(session=False),
+            "emnist-tuner serve nosuch": Tiny(session=False, exit=1),
+            "emnist-tuner serve empty": Tiny(session=False, exit=1, setup=empty_folder),
+            "emnist-tuner serve runs --port 70000": Tiny(session=False, exit=2),
+        },
+        {
+            "emnist-tuner serve runs": SERVE,
+            "emnist-tuner serve runs --host 0.0.0.0 --port 8080": SERVE
+            + "; tests/cli/test_cli_serve.py::test_another_host_is_warned_about checks this warning",
+            "curl -s -X POST --data-binary @two.png 'http://127.0.0.1:8765/api/predict/quick-mnist?name=two.png'": (
+                "needs a running server; tests/web/test_try_page.py posts images to /api/predict/RUN and compares "
+                "the answer with predict's"
+            ),
+        },
     ),
     "docs/commands/retrain-transfer.md": (
         {
@@ -154,6 +196,29 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
             "CUDA_VISIBLE_DEVICES=1 emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist "
             '--role worker --worker-id "$(hostname)-gpu1" --oracle 10.0.0.5:8000 &': DISTRIBUTED,
         },
+    ),
+    SPACE_PAGE: (
+        {
+            "emnist-tuner presets --space space.toml": Tiny(
+                session=False, setup=toml_file(SPACE_PAGE, 1, "space.toml")
+            ),
+            "emnist-tuner search --dataset synthetic --run-dir runs/tiny --max-epochs 2 --factor 2 --subset 500 "
+            "--space tiny.toml": Tiny(check="masked", setup=toml_file(SPACE_PAGE, 2, "tiny.toml")),
+            "emnist-tuner report runs/tiny": Tiny(check="masked"),
+            "emnist-tuner search --dataset synthetic --run-dir runs/new --space bad.toml": Tiny(
+                session=False, exit=2, setup=toml_file(SPACE_PAGE, 3, "bad.toml"), after=nothing_written
+            ),
+            "emnist-tuner presets --space missing.toml": Tiny(session=False, exit=2),
+            "python: From Python #1": Tiny(
+                session=False,
+                expect=(
+                    r"(?m)^\{'fixed': \{'batch_norm': True\}, 'choices': \{'conv_blocks': \[2, 3\]\}\}$",
+                    r"(?m)^space= \[ranges\] learning_rate: 1e-05 is not a number in 0\.0001\.\.0\.01 "
+                    r"\(log sampling\)$",
+                ),
+            ),
+        },
+        {},
     ),
     "docs/guides/python-api.md": (
         {

@@ -122,9 +122,14 @@ SET_UP = {
     ".venv/bin/pip install -e '.[cpu]'": INSTALL,
     ".venv/bin/pip install -e '.[gpu]'": INSTALL + " (and this one needs an NVIDIA GPU)",
     ".venv/bin/pip install -e '.[cpu,dev]'": INSTALL,
+    ".venv/bin/pip install -e '.[cpu,serve]'": INSTALL,
     "sudo apt install libtcmalloc-minimal4": INSTALL + " (.ci/run installs this one)",
 }
-SKIPPED = dict(SET_UP)
+# `serve` runs until Ctrl-C: not a command a page can run to its end. tests/cli/test_cli_serve.py runs the real
+# command in a subprocess (its first line, SIGINT and SIGTERM, exit 130, the warning for another --host);
+# tests/web/ serve every page and endpoint, in Chromium too (tests/web/test_browser.py).
+SERVE = "a server that runs until Ctrl-C; tests/cli/test_cli_serve.py runs it and stops it, tests/web/ its pages"
+SKIPPED = {**SET_UP, "emnist-tuner serve runs": SERVE}
 
 # Options named in the pages' text that are not the CLI's.
 NOT_CLI_OPTIONS = {"--tiny": "the benchmark scripts' option (bench/*.py --tiny), not a command's"}
