@@ -20,7 +20,7 @@ export EMNIST_TUNER_DATA
 $(BIN)/emnist-tuner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[cpu,dev,export]'
+	$(BIN)/pip install --quiet -e '.[cpu,dev,export,mlflow]'
 	touch $@
 
 install: $(BIN)/emnist-tuner

@@ -15,7 +15,7 @@ import typer
 from .. import __version__
 from ..api.keywords import cli_wording
 from ..errors import EmnistTunerError
-from . import ablate, datasets, figures, reading, search, train, transfer, use
+from . import ablate, datasets, figures, reading, search, tracking, train, transfer, use
 
 app = typer.Typer(
     add_completion=False,
@@ -87,6 +87,7 @@ for command in (
     train.train,
     search.search,
     search.resume,
+    tracking.mlflow,
     reading.leaderboard,
     reading.report,
     figures.plot,
