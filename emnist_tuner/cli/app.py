@@ -87,7 +87,6 @@ for command in (
     train.train,
     search.search,
     search.resume,
-    tracking.mlflow,
     reading.leaderboard,
     reading.report,
     figures.plot,
@@ -98,6 +97,7 @@ for command in (
     ablate.ablate,
     use.predict,
     use.export,
+    tracking.mlflow,
 ):
     app.command(cls=Command, short_help=short_help(command))(command)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import Interrupted
+from ..errors import Interrupted, plural
 from .mlflow_log import SearchLogger
 from .mlflow_store import first_line
 
@@ -23,29 +23,29 @@ class _TrackedDisplay:
     """A progress display that hands each event on, then syncs the logger after a trial ended."""
 
     def __init__(self, display, tracker: _Tracker):
-        self._display, self._tracker = display, tracker
+        self.display, self.tracker = display, tracker
 
     def __enter__(self):
-        self._display.__enter__()
+        self.display.__enter__()
         return self
 
     def __exit__(self, *exc):
-        return self._display.__exit__(*exc)
+        return self.display.__exit__(*exc)
 
     def handle(self, event: dict) -> None:
-        self._display.handle(event)
+        self.display.handle(event)
         if event.get("event") == "trial_end":
-            self._tracker.sync()
+            self.tracker.sync()
 
     def __getattr__(self, name):
-        return getattr(self._display, name)
+        return getattr(self.display, name)
 
 
 class _Tracker:
     """The search's ``ui`` with MLflow logging added (see the module docstring)."""
 
     def __init__(self, ui, logger: SearchLogger):
-        self._ui, self.logger = ui, logger
+        self.ui, self.logger = ui, logger
         self.started = False
         self.warned = False
 
@@ -55,24 +55,24 @@ class _Tracker:
         except Exception as exc:  # the tracker's trouble is not the search's
             if not self.warned:
                 self.warned = True
-                self._ui.say(
+                self.ui.say(
                     f"[yellow]MLflow:[/yellow] logging failed ({first_line(exc)}); the search goes on, log it "
                     f"later with `emnist-tuner mlflow {self.logger.run.path} --uri URI`"
                 )
 
     def schedule(self, config, rounds) -> None:
-        self._ui.schedule(config, rounds)
+        self.ui.schedule(config, rounds)
         self.started = True
         self.sync(state="running")
 
     def progress(self, *args, **kwargs):
-        return _TrackedDisplay(self._ui.progress(*args, **kwargs), self)
+        return _TrackedDisplay(self.ui.progress(*args, **kwargs), self)
 
     def chief_log(self, *args, **kwargs):
-        return _TrackedDisplay(self._ui.chief_log(*args, **kwargs), self)
+        return _TrackedDisplay(self.ui.chief_log(*args, **kwargs), self)
 
     def __getattr__(self, name):
-        return getattr(self._ui, name)
+        return getattr(self.ui, name)
 
 
 @contextmanager
@@ -95,7 +95,8 @@ def tracking(client, run_dir: Path | str, ui) -> Iterator:
     if tracker.started:
         tracker.sync(state="completed")
         if not tracker.warned:
+            logger = tracker.logger
             ui.say(
-                f"MLflow: logged to {client.tracking_uri}, experiment '{tracker.logger.experiment_name}' "
-                f"(parent run {tracker.logger.parent_id})"
+                f"MLflow: logged to {client.tracking_uri}, experiment '{logger.experiment_name}' (parent run "
+                f"{logger.parent_id}; {logger.seconds:.2f} s spent logging, in {plural(logger.syncs, 'call')})"
             )

@@ -64,7 +64,8 @@ class SearchLogger:
         self.parent_id: str | None = None
         self.experiment_id: str | None = None
         self.logged: set[str] = set()  # trial ids the store holds
-        self.seconds = 0.0  # time spent in MLflow calls, all syncs together
+        self.seconds = 0.0  # time spent logging (reading the run folder and MLflow's calls), all syncs together
+        self.syncs = 0
         self.experiment_name = experiment_name()
 
     def sync(self, state: str | None = None) -> int:
@@ -77,6 +78,7 @@ class SearchLogger:
                 return self._sync(state)
         finally:
             self.seconds += time.perf_counter() - start
+            self.syncs += 1
 
     def _sync(self, state: str | None) -> int:
         _, config = read_run_config(self.run.path)
