@@ -80,6 +80,8 @@ CASES = [
     (("compare", "{run}"), 2, "two or more run folders"),
     (("data", "--dwnload"), 2, "No such option: --dwnload"),
     (("presets", "--all"), 2, "No such option: --all"),
+    ((*SEARCH, "--mlflow", "bogus://x"), 2, "--mlflow bogus://x: unknown tracking store scheme"),
+    (("mlflow", "{run}", "--uri", "ftp://host/x"), 2, "--uri ftp://host/x: unknown tracking store scheme"),
 ]
 
 
