@@ -35,6 +35,7 @@ def mlflow(
     uri: str = typer.Option(
         ...,
         "--uri",
+        metavar="URI",
         help="The MLflow tracking store: file:///path/mlruns (or a path), sqlite:///x.db, http://host:5000.",
     ),
 ) -> None:
