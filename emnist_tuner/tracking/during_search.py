@@ -5,7 +5,8 @@ folder (its schedule is shown), the parent run is opened and the trials already 
 each ``trial_end`` event logs the trials ended since (their files are written before the event);
 when the command ends, the rest is logged with the run's state (completed, interrupted, failed)
 and the winner's final training. A failed MLflow call never stops the search: a warning is shown
-once, and the next sync (or `emnist-tuner mlflow RUN`) logs what is missing.
+once, the trial ends after it log nothing (MLflow retries a server for minutes), and the command's
+end (or `emnist-tuner mlflow RUN`) logs what is missing.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class _Tracker:
         self.warned = False
 
     def sync(self, state: str | None = None) -> None:
+        if self.warned and state is None:
+            return  # after a failure, only the command's end tries again (a server down may take minutes each)
         try:
             self.logger.sync(state)
         except Exception as exc:  # the tracker's trouble is not the search's

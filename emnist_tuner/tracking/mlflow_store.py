@@ -40,13 +40,19 @@ def require_mlflow(what: str = "--mlflow"):
 
 @contextmanager
 def quiet() -> Iterator[None]:
-    """MLflow's log records (below errors that we report ourselves) and warnings silenced in the block."""
+    """MLflow's log records (below errors that we report ourselves) and warnings silenced in the block;
+    its logger is put back as it was after it."""
     logger = logging.getLogger("mlflow")
+    level, propagate = logger.level, logger.propagate
     logger.setLevel(logging.CRITICAL + 1)
     logger.propagate = False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def store_kind(uri: str, what: str = "--mlflow") -> str:

@@ -92,10 +92,17 @@ def test_a_failing_store_is_one_warning_and_the_search_goes_on(tmp_path, store):
     client = client_for(store)
     with tracking(client, run, fake) as ui:
         ui.schedule(None, None)
-        client.log_batch = client.create_run = lambda *a, **k: (_ for _ in ()).throw(OSError("disk full"))
+        calls = []
+
+        def failing(*args, **kwargs):
+            calls.append(args)
+            raise OSError("disk full")
+
+        client.log_batch = client.create_run = failing
         with ui.progress(5, 9) as display:
             for trial_id in ("0000", "0001"):
                 write_trial(run, trial_id, *TRIALS[trial_id])
                 display.handle({"event": "trial_end", "trial_id": trial_id})
     warnings = [line for line in fake.said if "MLflow" in line]
     assert len(warnings) == 1 and "disk full" in warnings[0] and "emnist-tuner mlflow" in warnings[0]
+    assert len(calls) == 2  # trial 0000's end, then the command's end: not at trial 0001's end
