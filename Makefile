@@ -20,7 +20,7 @@ export EMNIST_TUNER_DATA
 $(BIN)/emnist-tuner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[cpu,dev,export,serve]'
+	$(BIN)/pip install --quiet -e '.[cpu,dev,export,serve,mlflow]'
 	touch $@
 
 install: $(BIN)/emnist-tuner

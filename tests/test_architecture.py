@@ -20,6 +20,7 @@ LAYERS = [
     {"data"},
     {"searchspace"},
     {"runfolder"},
+    {"tracking"},
     {"training"},
     {"inference"},
     {"hyperband"},

@@ -31,6 +31,7 @@ from ..runfolder.transfer_config import TransferConfig
 from .keywords import SEARCH_OPTIONS, TRANSFER_OPTIONS, default_console, keywords_checked
 from .outputs import dashboard, export, plot, predict, serve
 from .run import Run, open_run
+from .tracking import log_to_mlflow, search_display
 
 
 def _say(console: Console | None):
@@ -66,12 +67,14 @@ def search(
     download: bool = False,
     console: Console | None = None,
     chief=None,
+    mlflow=None,
     **options,
 ) -> dict:
     """Run a Hyperband search (or resume the same search in ``run_dir``), retrain the winner, test it once.
     ``options``: the `search` command's options that a profile sets (max_epochs, factor, iterations, subset,
     batch_size, seed, patience, max_params, trials_per_worker), the final training's ``recipe`` (a ``FinalRecipe``,
-    see ``final_recipe``), ``ensemble`` / ``ensemble_of``; ``space``: see ``search_config``. Returns final.json."""
+    see ``final_recipe``), ``ensemble`` / ``ensemble_of``; ``space``: see ``search_config``; ``mlflow``: a tracking URI
+    to log the search to as it goes (see ``log_to_mlflow``). Returns final.json."""
     config = search_config(
         dataset,
         profile,
@@ -82,12 +85,12 @@ def search(
         data_dir=data_dir,
         **options,
     )
-    fetch(dataset, data_dir, download)
-    import_keras_quietly()
-    from ..hyperband.search import start_search
-    from ..reports.progress import ConsoleUI
+    with search_display(console, run_dir, mlflow) as ui:  # a bad mlflow= URI: one error, before any work
+        fetch(dataset, data_dir, download)
+        import_keras_quietly()
+        from ..hyperband.search import start_search
 
-    return start_search(config, run_dir, ConsoleUI(console or default_console()), chief)
+        return start_search(config, run_dir, ui, chief)
 
 
 @keywords_checked(SEARCH_OPTIONS)
@@ -142,14 +145,14 @@ def final_recipe(
 
 
 @keywords_checked()
-def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None) -> dict:
-    """Continue an interrupted search with its saved settings; returns ``final.json`` as a dict."""
+def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None, mlflow=None) -> dict:
+    """Continue an interrupted search with its saved settings (``mlflow``: see ``search``); returns ``final.json``."""
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
-    import_keras_quietly()
-    from ..hyperband.search import resume_search
-    from ..reports.progress import ConsoleUI
+    with search_display(console, run_dir, mlflow) as ui:
+        import_keras_quietly()
+        from ..hyperband.search import resume_search
 
-    return resume_search(run_dir, ConsoleUI(console or default_console()), data_dir=_folder(data_dir))
+        return resume_search(run_dir, ui, data_dir=_folder(data_dir))
 
 
 @keywords_checked()
@@ -322,6 +325,7 @@ __all__ = [
     "TransferConfig",
     "AblationConfig",
     "search_config",
+    "log_to_mlflow",
     "final_recipe",
     "FinalRecipe",
 ]

@@ -15,7 +15,7 @@ import typer
 from .. import __version__
 from ..api.keywords import cli_wording
 from ..errors import EmnistTunerError
-from . import ablate, datasets, figures, reading, search, serve, train, transfer, use
+from . import ablate, datasets, figures, reading, search, serve, tracking, train, transfer, use
 
 app = typer.Typer(
     add_completion=False,
@@ -98,6 +98,7 @@ for command in (
     ablate.ablate,
     use.predict,
     use.export,
+    tracking.mlflow,
 ):
     app.command(cls=Command, short_help=short_help(command))(command)
 

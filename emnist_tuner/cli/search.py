@@ -23,6 +23,7 @@ from .common import (
     console,
     interruptible,
 )
+from .tracking import MlflowOption, mlflow_client
 
 
 def _by_profile(key: str) -> str:
@@ -114,6 +115,7 @@ def search(
     ),
     data_dir: Path | None = DataDirOption,
     download: bool = DownloadOption,
+    mlflow: str | None = MlflowOption,
 ) -> None:
     """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
     from ..hyperband.distributed import roles
@@ -161,6 +163,7 @@ def search(
     if role == "chief":
         assert address is not None  # check_roles returns the address of either role
         roles.check_port_free(address)
+    client = mlflow_client(mlflow, worker=role == "worker")
     import_keras_quietly()  # every cheap check is done
     from ..hyperband.search import how_to_go_on
     from ..reports.progress import ConsoleUI
@@ -188,6 +191,7 @@ def search(
             download=download,
             console=console,
             chief=chief,
+            mlflow=client,
             **options,
         )
     print_winner(run_dir, final)
@@ -196,14 +200,16 @@ def search(
 def resume(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="The run folder of an interrupted search."),
     data_dir: Path | None = DataDirOption,
+    mlflow: str | None = MlflowOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
+    client = mlflow_client(mlflow)
     import_keras_quietly()
     from ..hyperband.search import how_to_go_on
 
     with interruptible(how_to_go_on(run_dir)):
-        final = api.resume(run_dir, data_dir=data_dir, console=console)
+        final = api.resume(run_dir, data_dir=data_dir, console=console, mlflow=client)
     print_winner(run_dir, final)
 
 

@@ -81,6 +81,8 @@ CASES = [
     (("data", "--dwnload"), 2, "No such option: --dwnload"),
     (("presets", "--all"), 2, "No such option: --all"),
     (("serve", "{tmp}", "--port", "0"), 2, "--port must be between 1 and 65535"),
+    ((*SEARCH, "--mlflow", "bogus://x"), 2, "--mlflow bogus://x: unknown tracking store scheme"),
+    (("mlflow", "{run}", "--uri", "ftp://host/x"), 2, "--uri ftp://host/x: unknown tracking store scheme"),
 ]
 
 

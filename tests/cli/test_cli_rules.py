@@ -117,6 +117,7 @@ def test_help_and_version(capsys):
         "ablate",
         "predict",
         "export",
+        "mlflow",
     ]  # the README's order
 
 

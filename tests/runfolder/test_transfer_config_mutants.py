@@ -40,7 +40,9 @@ def test_the_backbone_and_the_target_are_any_dataset_stored_by_name_and_an_unkno
         "--backbone must be one of mnist, emnist or a dataset the winner was retrained on "
         "(with `emnist-tuner retrain`), got 'imagenet'"
     )
-    with pytest.raises(ConfigError, match=r"^--to: unknown dataset 'imagenet'; known: emnist-letters, emnist-balanced, .*; or csv:PATH"):
+    with pytest.raises(
+        ConfigError, match=r"^--to: unknown dataset 'imagenet'; known: emnist-letters, emnist-balanced, .*; or csv:PATH"
+    ):
         TransferConfig(to="imagenet").validate()
 
 
