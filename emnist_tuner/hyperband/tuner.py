@@ -154,6 +154,8 @@ class RunHyperband(kt.Hyperband):
                 )
             elif event.get("event") == "train_begin":
                 self._parameters = event.get("parameters")
+            elif event.get("event") == "budget_stop":  # --time-budget-hard (growth.budget_callbacks)
+                self._stopped_on_budget = True
             emit(event)
 
         return counting
@@ -218,7 +220,7 @@ class RunHyperband(kt.Hyperband):
         super().on_trial_begin(trial)
         self._started[trial.trial_id] = time.time()
         self._epochs_trained = 0
-        self._epoch_log, self._parameters = [], None
+        self._epoch_log, self._parameters, self._stopped_on_budget = [], None, False
         values = trial.hyperparameters.values
         self.emit(
             {
@@ -252,6 +254,7 @@ class RunHyperband(kt.Hyperband):
             "parameters": self._parameters,
             "preset": preset_of(trial.hyperparameters.values, self.presets),
             "epoch_log": self._epoch_log,
+            "stopped_on_budget": getattr(self, "_stopped_on_budget", False),
         }
         write_json_atomic(self.run.timing_file(trial.trial_id), timing)
         self.emit(
