@@ -72,9 +72,10 @@ def budget_said(clock: SearchClock, scheduled: int, started: int, ui) -> None:
 
 def budget_callbacks(config: SearchConfig, emit, environ) -> list:
     """The trial callbacks of ``--time-budget-hard``: stop at the first epoch end after the deadline."""
-    deadline = deadline_from_env(environ)
-    if not config.time_budget_hard or deadline is None:
+    found = deadline_from_env(environ)
+    if not config.time_budget_hard or found is None:
         return []
+    deadline: float = found
     import keras
 
     class BudgetStop(keras.callbacks.Callback):

@@ -12,7 +12,8 @@ KerasTuner's own, so the chief's gRPC threads never see half an update.
   search never repeats one), then KerasTuner's random sampling;
 - ``create_trial`` hands out no trial once the search's deadline (``--time-budget``, see ``growth``) is past;
 - ``reload`` raises the saved ``hyperband_iterations`` to a larger one asked for (a grown search continues
-  KerasTuner's schedule: its next bracket is the next iteration's first), and repairs the trace of a kill between KerasTuner's two writes: a trial whose trial.json
+  KerasTuner's schedule: its next bracket is the next iteration's first), and repairs the trace of a kill
+  between KerasTuner's two writes: a trial whose trial.json
   says COMPLETED while oracle.json still lists it as running is not retrained, a running trial
   forgets the metrics its killed run reported, and a trial created on disk but never recorded by
   the oracle is forgotten (its id is reused).
@@ -75,7 +76,7 @@ class RunOracle(kt.oracles.HyperbandOracle):
         self.starting_points = [dict(p) for p in starting_points]
         self._issued: set[str] = set()
         super().__init__(*args, **kwargs)
-        self.asked_iterations = self.hyperband_iterations
+        self.asked_iterations: float = kwargs.get("hyperband_iterations") or float("inf")
         self.deadline = deadline_from_env(os.environ)  # --time-budget: no trial starts after it
 
     @kt.synchronized
@@ -109,7 +110,8 @@ class RunOracle(kt.oracles.HyperbandOracle):
         if a trial's end had not been recorded."""
         super().reload()
         changed = False
-        if self.asked_iterations > self.hyperband_iterations:  # a grown search
+        ran: float = getattr(self, "hyperband_iterations", 0)
+        if self.asked_iterations > ran:  # a grown search
             self.hyperband_iterations = self.asked_iterations
             changed = True
         for trial_id in list(self._retry_queue):

@@ -61,7 +61,8 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
         saved.data_dir = data_dir_now(run.path, config.data_dir, saved.data_dir)
         saved.trials_per_worker = config.trials_per_worker
         saved.precision, saved.tensorboard = config.precision, config.tensorboard  # may differ per machine
-        saved.iterations, saved.time_budget, saved.time_budget_hard = iterations, config.time_budget, config.time_budget_hard
+        saved.iterations = iterations
+        saved.time_budget, saved.time_budget_hard = config.time_budget, config.time_budget_hard
         if config.ensemble > 1:  # a finished search gains members (and keeps them when not asked again)
             saved.ensemble, saved.ensemble_of = config.ensemble, config.ensemble_of
         config = saved

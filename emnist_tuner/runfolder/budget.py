@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 
-from ..errors import ConfigError
+from ..errors import ConfigError, plural
 from ..io import read_json_object, write_json_atomic
 from .layout import RunFolder
 
@@ -117,3 +117,15 @@ def deadline_from_env(environ) -> float | None:
         return float(value) if value else None
     except ValueError:
         return None
+
+
+def budget_text(run: RunFolder, config: dict) -> str:
+    """The time budget of a run as ``report`` shows it: "10m (hard), 10m12s spent; ended on it: 4 scheduled
+    trials not run"."""
+    timed = read_search_time(run)
+    text = format_duration(float(config["time_budget"])) + (" (hard)" if config.get("time_budget_hard") else "")
+    if timed.get("spent") is not None:
+        text += f", {format_duration(float(timed['spent']))} spent"
+    if timed.get("ended") == "budget":
+        text += f"; ended on it: {plural(int(timed.get('not_run') or 0), 'scheduled trial')} not run"
+    return text
