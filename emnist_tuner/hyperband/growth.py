@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import plural
+from ..errors import RunError, plural
 from ..io import read_json_object
 from ..runfolder.budget import SearchClock, deadline_from_env, ended_on_budget, format_duration
 from ..runfolder.configs import SearchConfig
@@ -68,6 +68,14 @@ def budget_said(clock: SearchClock, scheduled: int, started: int, ui) -> None:
         f"no new trial started; {plural(clock.not_run, 'scheduled trial')} not run. Give a larger --time-budget "
         "to the same search command to go on"
     )
+    from ..runfolder.trials import read_trials
+
+    if not any(r.status == "completed" and r.score is not None for r in read_trials(clock.run.path)):
+        raise RunError(
+            f"the time budget of {format_duration(clock.budget)} was spent before any trial completed: no winner to "
+            f"train; give a larger --time-budget to the same search command (the {format_duration(clock.spent())} "
+            "spent are counted)"
+        )
 
 
 def budget_callbacks(config: SearchConfig, emit, environ) -> list:
