@@ -39,9 +39,7 @@ def take_growth(saved: SearchConfig, config: SearchConfig) -> int:
 
 def oracle_iterations(run: RunFolder) -> int | None:
     """The Hyperband iterations KerasTuner's saved oracle state was last run with (None: none saved)."""
-    from ..runfolder.layout import PROJECT
-
-    state = read_json_object(run.path / PROJECT / "oracle.json") or {}
+    state = read_json_object(run.oracle_file) or {}
     value = state.get("hyperband_iterations")
     return int(value) if isinstance(value, (int, float)) else None
 
