@@ -196,3 +196,10 @@ def test_input_stalls_times_both_feeds_epoch_by_epoch():
         assert len(re.findall(rf"round \d, {feed}: epochs \d+\.\d\d \d+\.\d\d s; after the last epoch", text)) == 2
         assert re.search(rf"{feed}: steady epoch median \d+\.\d\d s, mean .* over 1\.3x the fastest: \d of 2", text)
     assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
+
+
+def test_time_budget_prints_one_line_per_budget_and_no_late_start():
+    lines = run_bench("time_budget.py", "--tiny", "--budgets", "25")
+    assert lines[-2].split()[0] == "25" and "budget" in lines[-3]
+    # no trial starts after the budget: what the option promises, whatever the machine's speed
+    assert re.fullmatch(r"budgets 1 late 0 worst-overshoot -?\d+\.\d", lines[-1]), lines
