@@ -52,7 +52,10 @@ def search(
         None, "--factor", help=f"Hyperband's reduction factor, 2 or more ({_by_profile('factor')})."
     ),
     iterations: int | None = typer.Option(
-        None, "--iterations", help=f"Hyperband iterations ({_by_profile('iterations')})."
+        None,
+        "--iterations",
+        help=f"Hyperband iterations ({_by_profile('iterations')}); a larger one on a finished run grows it, "
+        "keeping its trials.",
     ),
     subset: int | None = typer.Option(
         None,
