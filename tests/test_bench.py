@@ -238,3 +238,10 @@ def test_own_data_gives_the_built_in_loaders_arrays_on_the_real_data(shared_data
     for name, source in (("binary-alphadigits", "folder"), ("emnist-letters-sample", "csv"), ("mnist", "npz")):
         assert re.search(rf"│ {name}\s+│ {source}\s+│ .+│ ([0-9a-f]{{16}}) │ \1 │ same\s+│ same\s+│", text), name
     assert lines[-1] == "same arrays"
+
+
+def test_time_budget_prints_one_line_per_budget_and_no_late_start():
+    lines = run_bench("time_budget.py", "--tiny", "--budgets", "25")
+    assert lines[-2].split()[0] == "25" and "budget" in lines[-3]
+    # no trial starts after the budget: what the option promises, whatever the machine's speed
+    assert re.fullmatch(r"budgets 1 late 0 worst-overshoot -?\d+\.\d", lines[-1]), lines

@@ -53,7 +53,10 @@ def search(
         None, "--factor", help=f"Hyperband's reduction factor, 2 or more ({_by_profile('factor')})."
     ),
     iterations: int | None = typer.Option(
-        None, "--iterations", help=f"Hyperband iterations ({_by_profile('iterations')})."
+        None,
+        "--iterations",
+        help=f"Hyperband iterations ({_by_profile('iterations')}); a larger one on a finished run grows it, "
+        "keeping its trials.",
     ),
     subset: int | None = typer.Option(
         None,
@@ -103,6 +106,15 @@ def search(
         "--ensemble-of",
         help="seeds: the winner with other seeds (default); top: the next best distinct architectures.",
     ),
+    time_budget: str | None = typer.Option(
+        None,
+        "--time-budget",
+        help="Start no trial after this much search time (45s, 90m, 2h, 1h30m or seconds), then train the "
+        "winner; resume counts the time spent. Again with a larger one: the search goes on.",
+    ),
+    time_budget_hard: bool = typer.Option(
+        False, "--time-budget-hard", help="With --time-budget: also stop the running trial at its next epoch end."
+    ),
     role: str | None = typer.Option(
         None,
         "--role",
@@ -130,6 +142,7 @@ def search(
         weight_decay=weight_decay,
     )
     api.final_recipe(**recipe_options)  # a bad value is one line (exit 2)
+    budget = budget_seconds(time_budget, time_budget_hard)  # so is a bad duration
     # only the recipe options given: on an existing run, those left out keep the run's values
     recipe = {("epochs" if k == "final_epochs" else k): v for k, v in recipe_options.items() if v is not None} or None
     options: dict = dict(
@@ -147,6 +160,8 @@ def search(
         ensemble_of=ensemble_of,
         precision=precision,
         tta=tta,
+        time_budget=budget,
+        time_budget_hard=time_budget_hard or None,
     )
     config = api.search_config(
         dataset,
@@ -195,6 +210,16 @@ def search(
             **options,
         )
     print_winner(run_dir, final)
+
+
+def budget_seconds(time_budget: str | None, hard: bool) -> float | None:
+    """``--time-budget`` in seconds (None: none given); ConfigError for a bad duration, or a hard stop without one."""
+    from ..errors import ConfigError
+    from ..runfolder.budget import parse_duration
+
+    if hard and time_budget is None:
+        raise ConfigError("--time-budget-hard needs a --time-budget (e.g. --time-budget 2h --time-budget-hard)")
+    return None if time_budget is None else parse_duration(time_budget)
 
 
 def resume(

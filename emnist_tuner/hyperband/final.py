@@ -51,7 +51,7 @@ def retrain_best(tuner, config, data, emit) -> dict:
             )
         )
     final = read_json_object(run.final_file)
-    if final is None:
+    if final is None or str(final.get("trial_id")) != trial.trial_id:  # none yet, or a grown search's new winner
         final = _final_model(tuner, config, data, trial, emit)
     if config.ensemble > 1 and not ensemble_matches(final.get("ensemble"), config):
         final = _ensemble(tuner, config, data, final, emit)

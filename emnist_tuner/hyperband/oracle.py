@@ -10,7 +10,10 @@ KerasTuner's own, so the chief's gRPC threads never see half an update.
 - ``_random_values`` returns each of ``starting_points`` first, once each (a point counts as used
   once KerasTuner recorded its values in ``_tried_so_far``, part of oracle.json, so a resumed
   search never repeats one), then KerasTuner's random sampling;
-- ``reload`` repairs the trace of a kill between KerasTuner's two writes: a trial whose trial.json
+- ``create_trial`` hands out no trial once the search's deadline (``--time-budget``, see ``growth``) is past;
+- ``reload`` raises the saved ``hyperband_iterations`` to a larger one asked for (a grown search continues
+  KerasTuner's schedule: its next bracket is the next iteration's first), and repairs the trace of a kill
+  between KerasTuner's two writes: a trial whose trial.json
   says COMPLETED while oracle.json still lists it as running is not retrained, a running trial
   forgets the metrics its killed run reported, and a trial created on disk but never recorded by
   the oracle is forgotten (its id is reused).
@@ -19,13 +22,16 @@ KerasTuner's own, so the chief's gRPC threads never see half an update.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import keras_tuner as kt
 
 from ..io import write_text_atomic
+from ..runfolder.budget import deadline_from_env
 from ..runfolder.layout import TRIAL, last_good
 from ..runfolder.lifecycle import write_error
 from . import kt_ext
@@ -70,6 +76,16 @@ class RunOracle(kt.oracles.HyperbandOracle):
         self.starting_points = [dict(p) for p in starting_points]
         self._issued: set[str] = set()
         super().__init__(*args, **kwargs)
+        self.asked_iterations: float = kwargs.get("hyperband_iterations") or float("inf")
+        self.deadline = deadline_from_env(os.environ)  # --time-budget: no trial starts after it
+
+    @kt.synchronized
+    def create_trial(self, tuner_id):
+        """KerasTuner's, or a STOPPED trial (no new trial) for a tuner holding none once the deadline is past."""
+        if self.deadline is not None and time.time() >= self.deadline and tuner_id not in self.ongoing_trials:
+            self.tuner_ids.discard(tuner_id)
+            return kt.engine.trial.Trial(self.hyperparameters.copy(), status=kt.engine.trial.TrialStatus.STOPPED)
+        return super().create_trial(tuner_id)
 
     # durable state
     def save(self):
@@ -94,6 +110,10 @@ class RunOracle(kt.oracles.HyperbandOracle):
         if a trial's end had not been recorded."""
         super().reload()
         changed = False
+        ran: float = getattr(self, "hyperband_iterations", 0)
+        if self.asked_iterations > ran:  # a grown search
+            self.hyperband_iterations = self.asked_iterations
+            changed = True
         for trial_id in list(self._retry_queue):
             trial = self.trials.get(trial_id)
             if trial is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import RunError, plural
 from ..io import read_json_object
+from ..runfolder.budget import SearchClock, format_duration
 from ..runfolder.configs import SearchConfig
 from ..runfolder.layout import RunFolder
 from ..runfolder.lifecycle import RunLock, check_new_or_same_kind, run_status
@@ -26,6 +27,7 @@ from ..runfolder.repair import check_tuner_state
 from ..runfolder.trials import ENDED, read_trials
 from . import kt_ext
 from .allocator import allocator_environment
+from .growth import budget_said, kept_winner, search_left, take_growth
 from .process import run_worker_process
 from .schedule import hyperband_schedule, total_epochs, total_trials
 from .space import fingerprint_for
@@ -48,6 +50,7 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
         config.keep_unasked(saved)  # recipe options, --tta and --space left out keep the run's values
     config.space = fingerprint_for(config)
     if saved is not None:
+        iterations = take_growth(saved, config)  # a larger --iterations grows the run (growth)
         diffs = saved.differences(config)
         if diffs:
             raise RunError(
@@ -58,6 +61,8 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
         saved.data_dir = data_dir_now(run.path, config.data_dir, saved.data_dir)
         saved.trials_per_worker = config.trials_per_worker
         saved.precision, saved.tensorboard = config.precision, config.tensorboard  # may differ per machine
+        saved.iterations = iterations
+        saved.time_budget, saved.time_budget_hard = config.time_budget, config.time_budget_hard
         if config.ensemble > 1:  # a finished search gains members (and keeps them when not asked again)
             saved.ensemble, saved.ensemble_of = config.ensemble, config.ensemble_of
         config = saved
@@ -99,10 +104,11 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
         ui.schedule(config, rounds)
         ui.say(f"run folder: {run.path}")
         with run_status(run, how_to_go_on(run.path), (config.dataset, config.data_dir), **extra):
-            if ensemble_complete(run, config):
+            more = search_left(run, config)  # grown, or a budget that allows more
+            if ensemble_complete(run, config) and not more:
                 ui.say("the search and its final retrain are already complete")
             else:
-                if read_json_object(run.final_file) is not None:  # only the ensemble is left to do
+                if read_json_object(run.final_file) is not None and not more:  # only the ensemble is left to do
                     ui.say(
                         "the search and the winner's final training are complete; training the ensemble's "
                         "missing members"
@@ -113,8 +119,12 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
                         chief.serve(run, config, ui, rounds)
                     else:
                         _search_until_done(run, config, ui, rounds)
-                with ui.final_progress() as display:
-                    run_worker_process(run, "final", None, display, **(chief.final_process() if chief else {}))
+                kept = kept_winner(run, config) if more else None
+                if kept is not None:
+                    ui.say(f"the winner did not change (trial {kept}): its final training is kept")
+                else:
+                    with ui.final_progress() as display:
+                        run_worker_process(run, "final", None, display, **(chief.final_process() if chief else {}))
         return json.loads(run.final_file.read_text())
 
 
@@ -140,6 +150,14 @@ def ensemble_matches(ensemble: dict | None, config: SearchConfig) -> bool:
 
 
 def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None:
+    clock = SearchClock(run, config.time_budget, total_trials(rounds))
+    clock.ended = None
+    if config.time_budget is not None:
+        ui.say(
+            f"time budget {format_duration(config.time_budget)}"
+            + (", the running trial stopped at an epoch end" if config.time_budget_hard else "")
+            + f": {format_duration(clock.before)} spent before this session"
+        )
     records = read_trials(run.path)
     done = [r for r in records if r.status in ENDED]
     done_epochs = sum(r.new_epochs or 0 for r in done)
@@ -159,5 +177,17 @@ def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None
         best.score if best else None,
         best.trial_id if best else None,
     ) as display:
-        while run_worker_process(run, "search", config.trials_per_worker, display) != "search_done":
-            pass
+        watched = clock.watching(display)
+        try:
+            while not clock.out_of_time():
+                env = clock.worker_env()
+                if run_worker_process(run, "search", config.trials_per_worker, watched, env=env) == "search_done":
+                    break
+        finally:
+            clock.save()  # an interrupted search keeps the time it spent
+    started = len(read_trials(run.path))
+    if config.time_budget is not None and clock.out_of_time() and started < total_trials(rounds):
+        budget_said(clock, total_trials(rounds), started, ui)
+    else:
+        clock.ended, clock.not_run = "done", 0
+        clock.save()

@@ -156,6 +156,8 @@ class RunHyperband(kt.Hyperband):
                 self._record_epochs()
             elif event.get("event") == "train_begin":
                 self._parameters = event.get("parameters")
+            elif event.get("event") == "budget_stop":  # --time-budget-hard (growth.budget_callbacks)
+                self._stopped_on_budget = True
             emit(event)
 
         return counting
@@ -229,6 +231,7 @@ class RunHyperband(kt.Hyperband):
             "parameters": self._parameters,
             "preset": preset_of(trial.hyperparameters.values, self.presets),
             "epoch_log": self._epoch_log,
+            "stopped_on_budget": getattr(self, "_stopped_on_budget", False),
         }
         return timing if ended is None else {**timing, "ended": ended}
 
@@ -248,7 +251,7 @@ class RunHyperband(kt.Hyperband):
         self._trial = trial
         self._started[trial.trial_id] = time.time()
         self._epochs_trained = 0
-        self._epoch_log, self._parameters = [], None
+        self._epoch_log, self._parameters, self._stopped_on_budget = [], None, False
         values = trial.hyperparameters.values
         self.emit(
             {

@@ -57,6 +57,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
     from ..training.devices import configure_devices
     from . import kt_ext
     from .allocator import describe_allocator
+    from .growth import budget_callbacks
     from .space import hypermodel_for, preset_points
     from .tuner import RunHyperband, TrialBudgetReached, trial_callbacks
 
@@ -98,6 +99,7 @@ def run_worker(run_path: str, mode: str, budget: int | None, emit, data_dir: str
         retrain_best(tuner, config, data, emit)
         return
     callbacks = trial_callbacks(run, config, tuner.emit)  # the tuner counts each trial's epochs
+    callbacks += budget_callbacks(config, tuner.emit, os.environ)  # --time-budget-hard
     # each trial's input pipeline is made from these once its seed is set (RunHyperband.run_trial)
     tuner.fit_data = (data.x_train, data.y_train, config.batch_size, (data.x_val, data.y_val))
     try:

@@ -40,7 +40,13 @@ def search_counts(run, config: dict, records, keras: bool = True) -> TrialCounts
             )
         except (KeyError, TypeError, ValueError):  # a partial config: show what is known
             scheduled = None
-    return trial_counts(records, scheduled, run.search_is_over())
+    from dataclasses import replace
+
+    from ..runfolder.budget import read_search_time
+
+    timed = read_search_time(run)
+    counts = trial_counts(records, scheduled, run.search_is_over())
+    return replace(counts, not_run=int(timed.get("not_run") or 0)) if timed.get("ended") == "budget" else counts
 
 
 def duration(seconds: float | None) -> str:

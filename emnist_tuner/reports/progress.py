@@ -133,6 +133,8 @@ class SearchProgress:
             self._epoch_end(event)
         elif kind == "trial_end":
             self._trial_end(event)
+        elif kind == "budget_stop":  # --time-budget-hard
+            self.say(f"time budget spent: this trial stops after epoch {event.get('epoch')} (--time-budget-hard)")
         elif kind == "final_begin":
             self.trial = None
             self.progress.reset(self.trial_task, total=event["epochs"], completed=0, visible=True, description="final")

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from ..errors import plural
 from ..io import read_json_object
+from ..runfolder.budget import budget_text
 from ..runfolder.layout import DEFAULT_TARGET, RunFolder
 from ..runfolder.origin import check_data_unchanged
 from ..runfolder.trials import ranked, read_trials
@@ -54,6 +55,7 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
             ("search space", "narrowed by --space (below)" if config.get("narrowing") else "full space"),
             ("run state", run.state()),
             ("trials done", search_counts(run, config, records).text()),
+            *([("time budget", budget_text(run, config))] if config.get("time_budget") else []),
             ("total trial time", duration(sum(seconds)) if seconds else "—"),
             (
                 "best val accuracy",

@@ -152,7 +152,9 @@ class SearchConfig(RunConfig):
         "precision",
         "ensemble",
         "ensemble_of",
-    )  # may change on resume
+        "time_budget",
+        "time_budget_hard",
+    )  # may change on resume (a larger --iterations too: see hyperband.growth)
 
     dataset: str = ""
     profile: str = "quick"
@@ -182,6 +184,8 @@ class SearchConfig(RunConfig):
     ensemble: int = 1  # models kept: the winner, and ensemble - 1 more members (RUN/ensemble)
     ensemble_of: str = "seeds"  # recipe_config.ENSEMBLE_OF
     tta: int = 1  # also test the final model(s) with test-time augmentation over this many copies
+    time_budget: float | None = None  # seconds after which no new trial starts (runfolder.budget)
+    time_budget_hard: bool = False  # and the running trial stops at its next epoch end
     kind: str = "search"
 
     LABELS: ClassVar[dict[str, str]] = {"recipe.epochs": "--final-epochs"}
@@ -266,6 +270,10 @@ class SearchConfig(RunConfig):
         check_ensemble(self.ensemble, self.ensemble_of)
         check_precision(self.precision)
         check_options(None, (("--tta", self.tta, 1),))
+        if self.time_budget is not None:  # seconds, or a duration such as "90m" (the API)
+            from .budget import parse_duration
+
+            self.time_budget = parse_duration(str(self.time_budget))
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"validation fraction must be in (0, 1), got {self.val_fraction}")
 

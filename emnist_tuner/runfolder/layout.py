@@ -11,6 +11,7 @@ A search (kind ``search``)::
 
     RUN/tuner/             KerasTuner's project folder (oracle.json, tuner0.json, trial_*/trial.json …)
     RUN/timings/ID.json    start and end time of each trial
+    RUN/search_time.json   search time spent, its --time-budget, whether it ended on it (``budget``)
     RUN/logs/              TensorBoard logs (with HParams), worker.log, chief.log, worker-ID.log
     RUN/workers/ID.lock    held by the process of one worker id (distributed search)
     RUN/final.json         the retrained winner's held-out test accuracy;  RUN/best_model.keras  the model

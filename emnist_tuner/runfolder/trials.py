@@ -225,6 +225,7 @@ class TrialCounts:
     recorded: int  # trials KerasTuner has created so far
     scheduled: int | None  # trials the Hyperband schedule plans (None: unknown)
     finished: bool  # the search is over (its oracle stopped; the final retrain may follow)
+    not_run: int = 0  # scheduled trials never started: the search ended on its time budget (runfolder.budget)
 
     @property
     def done(self) -> int:
@@ -242,7 +243,11 @@ class TrialCounts:
     def text(self) -> str:
         """``12/23`` (running or interrupted), ``5/5`` when over; ``, 3 failed`` when some failed."""
         total = "?" if self.total is None else str(self.total)
-        return f"{self.done}/{total}" + (f", {self.failed} failed" if self.failed else "")
+        return (
+            f"{self.done}/{total}"
+            + (f", {self.failed} failed" if self.failed else "")
+            + (f"; ended on its time budget, {self.not_run} scheduled not run" if self.not_run else "")
+        )
 
 
 def trial_counts(records: list[TrialRecord], scheduled: int | None, finished: bool) -> TrialCounts:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ...errors import ConfigError, RunError, plural
+from ...runfolder.budget import SearchClock
 from ...runfolder.configs import SearchConfig
 from ...runfolder.layout import CHIEF_LOG, RunFolder, worker_log_name
 from ..process import run_worker_process
@@ -135,6 +136,8 @@ class ChiefRole:
         retrain is left; then records that phase in the run's status."""
         if run.read_status().get("phase") != "final":
             env = {**self.address.env(CHIEF_ID), "CUDA_VISIBLE_DEVICES": ""}  # the chief trains nothing
+            clock = SearchClock(run, config.time_budget, total_trials(rounds))
+            env.update(clock.worker_env())  # --time-budget: the chief's oracle hands out no trial after it
             run_worker_process(
                 run,
                 "chief",
@@ -144,6 +147,7 @@ class ChiefRole:
                 log_name=CHIEF_LOG,
                 args=("--worker-timeout", str(self.worker_timeout)),
             )
+            clock.save()
         run.write_status("running", "the oracle has stopped; retraining the winner", phase="final", **self.status())
 
     def final_process(self) -> dict:
