@@ -141,14 +141,14 @@ def final_recipe(
 
 
 @keywords_checked()
-def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None) -> dict:
-    """Continue an interrupted search with its saved settings; returns ``final.json`` as a dict."""
+def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None, chief=None) -> dict:
+    """Continue an interrupted search with its saved settings (``chief``: as in ``search``); returns final.json."""
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
     import_keras_quietly()
     from ..hyperband.search import resume_search
     from ..reports.progress import ConsoleUI
 
-    return resume_search(run_dir, ConsoleUI(console or default_console()), data_dir=_folder(data_dir))
+    return resume_search(run_dir, ConsoleUI(console or default_console()), data_dir=_folder(data_dir), chief=chief)
 
 
 @keywords_checked()
