@@ -196,3 +196,11 @@ def test_input_stalls_times_both_feeds_epoch_by_epoch():
         assert len(re.findall(rf"round \d, {feed}: epochs \d+\.\d\d \d+\.\d\d s; after the last epoch", text)) == 2
         assert re.search(rf"{feed}: steady epoch median \d+\.\d\d s, mean .* over 1\.3x the fastest: \d of 2", text)
     assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
+
+
+def test_workers_runs_one_and_two_workers_on_the_same_trials():
+    lines = run_bench("workers.py", "--tiny")
+    text = "\n".join(lines)
+    rows = [line for line in lines if re.match(r"│\s+[12] │", line)]
+    assert len(rows) == 2 and all(re.search(r"│\s+5 │ .* │\s+yes │$", row) for row in rows), text
+    assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])

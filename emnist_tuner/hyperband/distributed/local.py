@@ -26,7 +26,7 @@ import subprocess
 import threading
 import time
 
-from ...errors import ConfigError, RunError
+from ...errors import ConfigError, RunError, plural
 from ...runfolder.layout import CHIEF_LOG, RunFolder, worker_log_name
 from ..process import run_worker_process, worker_pids
 from ..schedule import total_trials
@@ -120,7 +120,7 @@ class LocalPool(ChiefRole):
             return
         gpus, cores = gpu_ids(), cpu_cores()
         display = ui.pool_progress(total_trials(rounds), self.workers, self.worker_timeout)
-        share = f"GPU {', '.join(gpus)}" if gpus else f"{max(1, cores // self.workers)} CPU threads each"
+        share = f"GPU {', '.join(gpus)}" if gpus else f"{plural(max(1, cores // self.workers), 'CPU thread')} each"
         ui.say(f"{self.workers} local workers ({share}), oracle on {self.address} (this run's token)")
         threads = [threading.Thread(target=self._chief, args=(run, display), name="chief", daemon=True)]
         for index in range(self.workers):
