@@ -104,8 +104,9 @@ def forged_end(trial):
 
 
 def test_calls_without_the_token_are_refused_and_change_nothing(chief):
+    from emnist_tuner.errors import RunError
     from emnist_tuner.hyperband import kt_ext
-    from emnist_tuner.hyperband.distributed.security import TOKEN_KEY, Protection
+    from emnist_tuner.hyperband.distributed.security import TOKEN_KEY, Protection, probe
 
     start, events, folder = chief
     address, trial = start(Protection(token=TOKEN))
@@ -123,14 +124,19 @@ def test_calls_without_the_token_are_refused_and_change_nothing(chief):
         {"event": "unauthenticated", "peer": "ipv4:127.0.0.1"}
     ]
     assert not [e for e in events if e["event"] in ("trial_end", "trial_begin")]
+    # a worker's first call says so in one line (KerasTuner's own calls would wait)
+    with pytest.raises(RunError, match=r"refused this worker's token: set EMNIST_TUNER_TOKEN or --token-file"):
+        probe(address, Protection(token="c" * 32))
+    probe(address, Protection(token=TOKEN))
     # the right token passes
     answer = stub.GetSpace(kt_ext.protos().get_service().GetSpaceRequest(), metadata=((TOKEN_KEY, TOKEN),))
     assert answer.hyperparameters.space
 
 
 def test_a_tls_chief_refuses_a_plain_client_and_serves_a_tls_one(chief, tmp_path):
+    from emnist_tuner.errors import RunError
     from emnist_tuner.hyperband import kt_ext
-    from emnist_tuner.hyperband.distributed.security import Protection
+    from emnist_tuner.hyperband.distributed.security import Protection, probe
 
     cert, key = self_signed(tmp_path)
     start, _, folder = chief
@@ -139,6 +145,8 @@ def test_a_tls_chief_refuses_a_plain_client_and_serves_a_tls_one(chief, tmp_path
     with pytest.raises(grpc.RpcError) as failed:
         stub_for(grpc.insecure_channel(address)).EndTrial(forged_end(trial), timeout=5)
     assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
+    with pytest.raises(RunError, match="cannot reach the chief's oracle .* without --tls-ca: a TLS chief needs"):
+        probe(address, Protection(token=TOKEN), wait=1)
     assert snapshot(folder) == before
     worker = Protection(token=TOKEN, tls_ca=str(cert))  # what a worker started with --tls-ca gets
     request = kt_ext.protos().get_service().GetSpaceRequest()

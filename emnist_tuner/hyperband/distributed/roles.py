@@ -31,7 +31,7 @@ from ...runfolder.configs import SearchConfig
 from ...runfolder.layout import CHIEF_LOG, RunFolder, worker_log_name
 from ..process import run_worker_process
 from ..schedule import total_trials
-from .security import Protection
+from .security import Protection, probe
 
 CHIEF_ID = "chief"
 WORKER_KEY = "emnist-tuner-worker"  # gRPC metadata keys of our workers' calls (lower case, ASCII)
@@ -199,6 +199,7 @@ def run_worker_role(
         ui.say(f"the search in {run.path} is over: nothing left for worker {worker_id}")
         return 0
     _check_chief(run, address)
+    probe(str(address), protection or Protection())
     display = ui.worker_log(worker_id)
     env = {**address.env(WORKER_PREFIX + worker_id), **(protection or Protection()).env()}
     args = ("--data-dir", str(config.data_dir)) if config.data_dir else ()

@@ -23,6 +23,7 @@ import hmac
 import ipaddress
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,3 +182,39 @@ class TokenCheck(grpc.ServerInterceptor):
         if first:
             self.report(peer)
         context.abort(grpc.StatusCode.UNAUTHENTICATED, "a call without the search's token was refused")
+
+
+def probe(address: str, protection: Protection, wait: float = 30.0) -> None:
+    """A worker's first call to the chief, before any training process starts: RunError (one line) when
+    the chief refuses the token, or cannot be reached within ``wait`` seconds (KerasTuner's own calls
+    would wait an hour, e.g. for a plain worker at a TLS chief)."""
+    from ...errors import RunError
+    from .. import kt_ext
+
+    channel = protection.channel(address)
+    stub = kt_ext.protos().get_service_grpc().OracleStub(channel)
+    request = kt_ext.protos().get_service().GetSpaceRequest()
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                stub.GetSpace(request, metadata=protection.metadata(), timeout=5)
+                return
+            except grpc.RpcError as exc:
+                code = exc.code()
+                if code == grpc.StatusCode.UNAUTHENTICATED:
+                    raise RunError(
+                        f"the chief at {address} refused this worker's token: set {TOKEN_VARIABLE} or "
+                        "--token-file to the chief's token"
+                    ) from None
+                if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    return  # the chief answered (e.g. refusing a process): the worker process will say why
+                if time.monotonic() > deadline:
+                    tls = "with --tls-ca" if protection.tls_ca else "without --tls-ca"
+                    raise RunError(
+                        f"cannot reach the chief's oracle at {address} within {wait:.0f} s ({exc.details()}); "
+                        f"this worker talks {tls}: a TLS chief needs --tls-ca, a plain one none"
+                    ) from None
+                time.sleep(1)
+    finally:
+        channel.close()
