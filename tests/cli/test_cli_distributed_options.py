@@ -14,7 +14,7 @@ SEARCH = ("search", "--dataset", "synthetic")
     [
         (("--workers", "2", "--role", "chief", "--oracle", "127.0.0.1:8000"), "--workers starts its own chief"),
         (("--workers", "0"), "--workers must be a number from 1 to 64"),
-        (("--insecure",), "--insecure belong to a distributed search"),
+        (("--insecure",), "--insecure belongs to a distributed search"),
         (("--role", "chief", "--oracle", "10.0.0.5:8000", "--token-file", "{tmp}/short"), "at least 16 printable"),
         (("--role", "chief", "--oracle", "10.0.0.5:8000", "--token-file", "{tmp}/none"), "cannot read it"),
         (("--role", "chief", "--oracle", "127.0.0.1:8000", "--tls-cert", "{tmp}/short"), "go together"),

@@ -115,7 +115,8 @@ def protection_options(
     given = {name: path for name, path in tls.items() if path is not None}
     if role is None and (given or token_file or insecure):
         names = [_OPTION[n] for n in given] + (["--token-file"] if token_file else []) + (["--insecure"] * insecure)
-        raise ConfigError(f"{', '.join(names)} belong to a distributed search: add --role chief or --role worker")
+        verb = "belong" if len(names) > 1 else "belongs"
+        raise ConfigError(f"{', '.join(names)} {verb} to a distributed search: add --role chief or --role worker")
     for name, path in given.items():
         if not path.is_file():
             raise ConfigError(f"{_OPTION[name]} {path}: no such file; give a PEM file")
