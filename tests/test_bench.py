@@ -245,3 +245,11 @@ def test_time_budget_prints_one_line_per_budget_and_no_late_start():
     assert lines[-2].split()[0] == "25" and "budget" in lines[-3]
     # no trial starts after the budget: what the option promises, whatever the machine's speed
     assert re.fullmatch(r"budgets 1 late 0 worst-overshoot -?\d+\.\d", lines[-1]), lines
+
+
+def test_workers_runs_one_and_two_workers_on_the_same_trials():
+    lines = run_bench("workers.py", "--tiny")
+    text = "\n".join(lines)
+    rows = [line for line in lines if re.match(r"│\s+[12] │", line)]
+    assert len(rows) == 2 and all(re.search(r"│\s+5 │ .* │\s+yes │$", row) for row in rows), text
+    assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])

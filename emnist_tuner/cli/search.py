@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .. import api
-from ..errors import plural
+from ..errors import ConfigError, plural
 from ..quiet import import_keras_quietly
 from ..runfolder.configs import PROFILES, SearchConfig
 from .common import (
@@ -24,6 +24,13 @@ from .common import (
     interruptible,
 )
 from .tracking import MlflowOption, mlflow_client
+
+WorkersOption = typer.Option(
+    None,
+    "--workers",
+    help="Trials at a time on this machine: N local worker processes (one per GPU, else a share of the CPU "
+    "cores each) and a local chief; auto: one per GPU, else one per 2 cores; 1 (default): one at a time.",
+)
 
 
 def _by_profile(key: str) -> str:
@@ -125,15 +132,34 @@ def search(
     worker_timeout: float = typer.Option(
         120.0, "--worker-timeout", help="Chief: seconds of silence after which a worker's trial goes to another worker."
     ),
+    workers: str | None = WorkersOption,
+    token_file: Path | None = typer.Option(
+        None, "--token-file", help="Distributed: a file holding the shared token (else $EMNIST_TUNER_TOKEN)."
+    ),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="Distributed: this process's certificate (PEM)."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="Distributed: its private key (PEM)."),
+    tls_client_ca: Path | None = typer.Option(
+        None, "--tls-client-ca", help="Chief: require worker certificates signed by this CA (PEM)."
+    ),
+    tls_ca: Path | None = typer.Option(None, "--tls-ca", help="Worker: the CA (or self-signed cert) of the chief."),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Chief: serve beyond loopback without token or TLS (a trusted network only)."
+    ),
     data_dir: Path | None = DataDirOption,
     download: bool = DownloadOption,
     mlflow: str | None = MlflowOption,
 ) -> None:
     """Run a Hyperband search, retrain the winner, evaluate it on the test split."""
-    from ..hyperband.distributed import roles
+    from ..hyperband.distributed import roles, security
+    from ..hyperband.distributed.local import parse_workers, pool_for
     from ..runfolder.lifecycle import check_run_dir_writable
 
     address = roles.check_roles(role, oracle, worker_id, worker_timeout)
+    pool = parse_workers(workers)
+    if pool is not None and role is not None:
+        raise ConfigError("--workers starts its own chief and workers on this machine: leave out --role")
+    tls = dict(tls_cert=tls_cert, tls_key=tls_key, tls_client_ca=tls_client_ca, tls_ca=tls_ca)
+    protection = security.protection_options(role, address.host if address else None, token_file, tls, insecure)
     recipe_options: dict = dict(
         final_epochs=final_epochs,
         warmup_epochs=warmup_epochs,
@@ -178,6 +204,11 @@ def search(
     if role == "chief":
         assert address is not None  # check_roles returns the address of either role
         roles.check_port_free(address)
+        if insecure and not security.is_loopback(address.host):
+            typer.echo(
+                f"warning: --insecure: the oracle on {address} answers anyone who reaches it (no token, no TLS)",
+                err=True,
+            )
     client = mlflow_client(mlflow, worker=role == "worker")
     import_keras_quietly()  # every cheap check is done
     from ..hyperband.search import how_to_go_on
@@ -190,10 +221,10 @@ def search(
             "Start it again with the same --worker-id to go on; its trial waits for it "
             "(or goes to another worker after the chief's --worker-timeout)"
         ):
-            roles.run_worker_role(config, run_dir, ConsoleUI(console), address, worker_id)
+            roles.run_worker_role(config, run_dir, ConsoleUI(console), address, worker_id, protection=protection)
         return
     # a worker has returned: the address is the chief's, if any
-    chief = roles.ChiefRole(address, worker_timeout) if address is not None else None
+    chief = roles.ChiefRole(address, worker_timeout, protection) if address is not None else None
     with interruptible(how_to_go_on(run_dir)):
         final = api.search(
             dataset,
@@ -205,7 +236,7 @@ def search(
             data_dir=data_dir,
             download=download,
             console=console,
-            chief=chief,
+            chief=chief or pool_for(pool),
             mlflow=client,
             **options,
         )
@@ -226,15 +257,19 @@ def resume(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="The run folder of an interrupted search."),
     data_dir: Path | None = DataDirOption,
     mlflow: str | None = MlflowOption,
+    workers: str | None = WorkersOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
+    from ..hyperband.distributed.local import parse_workers, pool_for
+
+    pool = parse_workers(workers)
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
     client = mlflow_client(mlflow)
     import_keras_quietly()
     from ..hyperband.search import how_to_go_on
 
     with interruptible(how_to_go_on(run_dir)):
-        final = api.resume(run_dir, data_dir=data_dir, console=console, mlflow=client)
+        final = api.resume(run_dir, data_dir=data_dir, console=console, mlflow=client, chief=pool_for(pool))
     print_winner(run_dir, final)
 
 

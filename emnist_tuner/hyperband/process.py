@@ -82,8 +82,8 @@ def run_worker_process(
                 if event.get("event") in FINAL_EVENTS:
                     break
                 display.handle(event)
-            if last and last.get("event") != "error":
-                display.handle(last)
+            if last and last.get("event") in FINAL_EVENTS and last.get("event") != "error":
+                display.handle(last)  # a worker that stopped without a last word: its events were all shown
         code, hung = _wait(proc, run.log_file(log_name))
     except BaseException:
         _stop(proc)

@@ -40,7 +40,8 @@ def how_to_go_on(run_dir: Path | str) -> str:
 
 def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> dict:
     """Start a search in ``run_dir``, or resume it when it holds the same search. With ``chief`` (a
-    ``distributed.roles.ChiefRole``), the search runs as the oracle server of a distributed search."""
+    ``distributed.roles.ChiefRole``), the search runs as the oracle server of a distributed search
+    (a ``distributed.local.LocalPool``: with its own local workers)."""
     allocator_environment()  # a bad EMNIST_TUNER_ALLOCATOR is one error line, before anything is written
     kt_ext.check_version()  # so is another keras-tuner
     run = RunFolder(run_dir)
@@ -69,9 +70,10 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
     return _run(run, config, ui, chief, resuming=resuming)
 
 
-def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
+def resume_search(run_dir: Path | str, ui, data_dir: str | None = None, chief=None) -> dict:
     """Resumes the search in ``run_dir`` with its saved config (``data_dir``: where to find the data
-    now) and returns ``final.json``; RunError if the search space changed since it started."""
+    now; ``chief``: as in ``start_search``) and returns ``final.json``; RunError if the search space
+    changed since it started."""
     allocator_environment()
     kt_ext.check_version()
     run = RunFolder(run_dir)
@@ -85,7 +87,7 @@ def resume_search(run_dir: Path | str, ui, data_dir: str | None = None) -> dict:
             "made it"
         )
     config.data_dir = data_dir_now(run.path, data_dir, config.data_dir)  # --data-dir, else as in ``origin``
-    return _run(run, config, ui)
+    return _run(run, config, ui, chief)
 
 
 def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = False) -> dict:

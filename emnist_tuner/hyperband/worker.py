@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["search", "final", "chief"], default="search")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--worker-timeout", type=float, default=120.0)
+    parser.add_argument("--no-adopt", action="store_true")  # chief: running trials go to any worker
     parser.add_argument("--budget", type=int, default=None)
     parser.add_argument("--events-fd", type=int, default=None)
     parser.add_argument("--parent-pid", type=int, default=None)
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "chief":  # the oracle server of a distributed search
             from .distributed.chief import run_chief
 
-            run_chief(args.run, emit, args.worker_timeout)
+            run_chief(args.run, emit, args.worker_timeout, adopt=not args.no_adopt)
         else:
             run_worker(args.run, args.mode, args.budget, emit, args.data_dir)
     except KeyboardInterrupt:

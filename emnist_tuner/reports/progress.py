@@ -205,10 +205,14 @@ class ChiefLog:
         kind = event.get("event")
         say = lambda text: self.console.print(text, highlight=False)  # noqa: E731
         if kind == "oracle_ready":
+            guard = "token and TLS" if event.get("tls") and event.get("token") else "TLS" if event.get("tls") else ""
+            guard = guard or ("token" if event.get("token") else "no authentication")
             say(
-                f"oracle serving on {event['address']}; waiting for workers (a worker silent for "
+                f"oracle serving on {event['address']} ({guard}); waiting for workers (a worker silent for "
                 f"{self.worker_timeout:g} s loses its trial to another)"
             )
+        elif kind == "unauthenticated":
+            say(f"[yellow]refused a call without the search's token from {event['peer']} (said once per peer)[/yellow]")
         elif kind == "trial_begin":
             again = " again (its worker was restarted)" if event.get("again") else ""
             say(
@@ -328,6 +332,12 @@ class ConsoleUI:
 
     def chief_log(self, total: int, worker_timeout: float) -> ChiefLog:
         return ChiefLog(self.console, total, worker_timeout)
+
+    def pool_progress(self, total: int, workers: int, worker_timeout: float = 120.0):
+        """The display of `search --workers N` (``reports.pool_progress``)."""
+        from .pool_progress import PoolProgress
+
+        return PoolProgress(self.console, total, workers, worker_timeout, self.said)
 
     def worker_log(self, worker_id: str) -> WorkerLog:
         return WorkerLog(self.console, worker_id)

@@ -320,7 +320,7 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     assert json.loads((run / "config.json").read_text())["ensemble"] == 4
 
 
-def test_the_same_search_gives_the_same_leaderboard_whatever_the_trials_per_worker(tmp_path):
+def test_the_same_search_gives_the_same_leaderboard_whatever_the_trials_per_worker_or_workers(tmp_path):
     scores = {}
     for per_worker in ("2", "8"):
         run = tmp_path / f"run-{per_worker}"
@@ -330,3 +330,19 @@ def test_the_same_search_gives_the_same_leaderboard_whatever_the_trials_per_work
         pids = {json.loads(p.read_text())["pid"] for p in (run / "timings").glob("*.json")}
         assert len(pids) == (3 if per_worker == "2" else 1)  # 5 trials: 2+2+1 workers, or one worker
     assert scores["2"] == scores["8"] and len(scores["2"]) == 5
+
+    # two trials at a time (a local chief and two workers): the same trials, i.e. the same hyperparameter
+    # values, epochs and rounds (trial ids, hence seeds and scores, follow the order trials were handed out)
+    def trial_values(run):
+        hidden = ("tuner/trial_id", "tuner/bracket")  # KerasTuner writes its current bracket into a promotion
+        return sorted(
+            json.dumps({k: v for k, v in s["hyperparameters"]["values"].items() if k not in hidden}, sort_keys=True)
+            for s in trial_states(run).values()
+        )
+
+    pool = cli("search", *SEARCH, "--no-tensorboard", "--workers", "2", "--run-dir", str(tmp_path / "run-pool"))
+    assert pool.returncode == 0, pool.stderr
+    assert "2 local workers" in pool.stdout and "Leaderboard · trials 5/5" in pool.stdout
+    assert trial_values(tmp_path / "run-pool") == trial_values(tmp_path / "run-8")
+    tuners = {json.loads(p.read_text())["tuner"] for p in (tmp_path / "run-pool" / "timings").glob("*.json")}
+    assert tuners and tuners <= {"worker-local0", "worker-local1"}

@@ -34,6 +34,7 @@ from ...runfolder.trials import failure_reason
 from .. import kt_ext
 from ..oracle import trial_number
 from .roles import SESSION_KEY, WORKER_KEY, WORKER_PREFIX
+from .security import Protection, TokenCheck
 
 OracleServicer: Any = kt_ext.oracle_servicer_class()  # a class, typed Any (KerasTuner has no types)
 
@@ -250,12 +251,25 @@ class WatchedServicer(OracleServicer):
         return self._call(context, body)
 
 
-def serve(watch: WatchedOracle, host: str, port: int, poll: float = 0.2) -> None:
-    """Serve the oracle on host:port until the search is over (see ``WatchedOracle.tick``)."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=[("grpc.so_reuseport", 0)])
+def serve(watch: WatchedOracle, host: str, port: int, poll: float = 0.2, protection: Protection | None = None) -> None:
+    """Serve the oracle on host:port until the search is over (see ``WatchedOracle.tick``); with
+    ``protection``'s token, only calls that carry it; with its certificate, over TLS."""
+    protection = protection or Protection()
+    interceptors = []
+    if protection.token:
+
+        def refused(peer: str) -> None:
+            watch.emit({"event": "unauthenticated", "peer": peer})
+
+        interceptors.append(TokenCheck(protection.token, refused))
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=8), interceptors=interceptors, options=[("grpc.so_reuseport", 0)]
+    )
     kt_ext.protos().get_service_grpc().add_OracleServicer_to_server(WatchedServicer(watch), server)
+    credentials = protection.server_credentials()
     try:
-        bound = server.add_insecure_port(f"{host}:{port}")
+        where = f"{host}:{port}"
+        bound = server.add_secure_port(where, credentials) if credentials else server.add_insecure_port(where)
     except RuntimeError:
         bound = 0
     if not bound:
@@ -264,7 +278,14 @@ def serve(watch: WatchedOracle, host: str, port: int, poll: float = 0.2) -> None
             "choose another --oracle HOST:PORT"
         )
     server.start()
-    watch.emit({"event": "oracle_ready", "address": f"{host}:{port}"})
+    watch.emit(
+        {
+            "event": "oracle_ready",
+            "address": f"{host}:{port}",
+            "token": bool(protection.token),
+            "tls": bool(credentials),
+        }
+    )
     try:
         while not watch.tick():
             time.sleep(poll)
@@ -272,9 +293,11 @@ def serve(watch: WatchedOracle, host: str, port: int, poll: float = 0.2) -> None
         server.stop(grace=2).wait()
 
 
-def run_chief(run_path: str, emit, worker_timeout: float) -> None:
+def run_chief(run_path: str, emit, worker_timeout: float, adopt: bool = True) -> None:
     """The chief's process: the run's Hyperband oracle, served until the search is over. It trains
-    nothing (no data is loaded); KERASTUNER_* are set by the parent (see ``roles``)."""
+    nothing (no data is loaded); KERASTUNER_* and the protection (``security``) are set by the parent
+    (see ``roles``). ``adopt``: trials that were running before a restart wait for their workers
+    (else they go to the next worker asking: a local pool's workers all died with it)."""
     import os
 
     from ...runfolder.configs import SearchConfig
@@ -300,8 +323,9 @@ def run_chief(run_path: str, emit, worker_timeout: float) -> None:
             emit(event)
 
     watch = WatchedOracle(tuner.oracle, emit_safely, worker_timeout)
-    with watch.lock:
-        watch.adopt(saved_ongoing)
+    if adopt:
+        with watch.lock:
+            watch.adopt(saved_ongoing)
     host, port = os.environ["KERASTUNER_ORACLE_IP"], int(os.environ["KERASTUNER_ORACLE_PORT"])
-    serve(watch, host, port)
+    serve(watch, host, port, protection=Protection.from_env())
     emit_safely({"event": "search_done"})

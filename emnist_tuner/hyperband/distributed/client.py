@@ -4,8 +4,9 @@ its busy loop.
 KerasTuner makes a distributed worker's tuner talk to the chief through an ``OracleClient``;
 ``RunHyperband`` uses this subclass instead, which:
 
-- sends this worker's tuner id and a session id (one per process) with every call, as gRPC
-  metadata, so the chief (``chief``) knows who is alive and who holds which trial;
+- sends this worker's tuner id, a session id (one per process) and the search's token, if any
+  (see ``security``; TLS too), with every call, as gRPC metadata, so the chief (``chief``) knows
+  who is alive and who holds which trial;
 - calls ``GetSpace`` every ``heartbeat`` seconds from a background thread while the worker trains;
   if the chief refuses this process (its trial went to another worker, or the same worker id was
   started again), the process reports the reason and exits;
@@ -26,6 +27,7 @@ import grpc
 
 from .. import kt_ext
 from .roles import SESSION_KEY, WORKER_KEY
+from .security import Protection
 
 HEARTBEAT_SECONDS = float(os.environ.get("EMNIST_TUNER_HEARTBEAT", "5"))
 
@@ -66,8 +68,9 @@ class RunOracleClient(OracleClient):
         super().__init__(oracle)
         self.idle_wait = idle_wait
         address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-        metadata = ((WORKER_KEY, tuner_id), (SESSION_KEY, uuid.uuid4().hex))
-        channel = grpc.intercept_channel(grpc.insecure_channel(address), _WithMetadata(metadata))
+        protection = Protection.from_env()  # the token and TLS files the parent handed down
+        metadata = ((WORKER_KEY, tuner_id), (SESSION_KEY, uuid.uuid4().hex), *protection.metadata())
+        channel = grpc.intercept_channel(protection.channel(address), _WithMetadata(metadata))
         self.stub = kt_ext.protos().get_service_grpc().OracleStub(channel)
         threading.Thread(target=_beat, args=(self.stub, heartbeat, emit), name="heartbeat", daemon=True).start()
 

@@ -32,6 +32,7 @@ from ...runfolder.configs import SearchConfig
 from ...runfolder.layout import CHIEF_LOG, RunFolder, worker_log_name
 from ..process import run_worker_process
 from ..schedule import total_trials
+from .security import Protection, probe
 
 CHIEF_ID = "chief"
 WORKER_KEY = "emnist-tuner-worker"  # gRPC metadata keys of our workers' calls (lower case, ASCII)
@@ -123,9 +124,10 @@ class ChiefRole:
 
     tuner_id = CHIEF_ID
 
-    def __init__(self, address: OracleAddress, worker_timeout: float = 120.0):
+    def __init__(self, address: OracleAddress, worker_timeout: float = 120.0, protection: Protection | None = None):
         self.address = address
         self.worker_timeout = worker_timeout
+        self.protection = protection or Protection()
 
     def status(self) -> dict:
         """The chief's fields of ``status.json``."""
@@ -135,7 +137,7 @@ class ChiefRole:
         """Serves the oracle (in a chief process) until every trial has ended, unless only the final
         retrain is left; then records that phase in the run's status."""
         if run.read_status().get("phase") != "final":
-            env = {**self.address.env(CHIEF_ID), "CUDA_VISIBLE_DEVICES": ""}  # the chief trains nothing
+            env = {**self.chief_env(), "CUDA_VISIBLE_DEVICES": ""}  # the chief trains nothing
             clock = SearchClock(run, config.time_budget, total_trials(rounds))
             env.update(clock.worker_env())  # --time-budget: the chief's oracle hands out no trial after it
             run_worker_process(
@@ -150,6 +152,10 @@ class ChiefRole:
             clock.save()
         run.write_status("running", "the oracle has stopped; retraining the winner", phase="final", **self.status())
 
+    def chief_env(self) -> dict:
+        """The environment of the chief's oracle process: KerasTuner's variables, the protection."""
+        return {**self.address.env(CHIEF_ID), **self.protection.env()}
+
     def final_process(self) -> dict:
         """Keyword arguments of ``run_worker_process`` for the final retrain: tuner "chief", no oracle
         address (not a worker), the chief's log."""
@@ -160,10 +166,16 @@ class ChiefRole:
 
 
 def run_worker_role(
-    config: SearchConfig, run_dir: Path | str, ui, address: OracleAddress, worker_id: str, wait_for_chief: float = 120.0
+    config: SearchConfig,
+    run_dir: Path | str,
+    ui,
+    address: OracleAddress,
+    worker_id: str,
+    wait_for_chief: float = 120.0,
+    protection: Protection | None = None,
 ) -> int:
-    """`search --role worker`: train trials for the chief until its oracle stops. Returns the number of
-    trials this worker finished."""
+    """`search --role worker`: train trials for the chief until its oracle stops (``protection``: the
+    token and TLS files its calls use). Returns the number of trials this worker finished."""
     from ..space import fingerprint_for
 
     run = RunFolder(run_dir)
@@ -191,8 +203,9 @@ def run_worker_role(
         ui.say(f"the search in {run.path} is over: nothing left for worker {worker_id}")
         return 0
     _check_chief(run, address)
+    probe(str(address), protection or Protection())
     display = ui.worker_log(worker_id)
-    env = address.env(WORKER_PREFIX + worker_id)
+    env = {**address.env(WORKER_PREFIX + worker_id), **(protection or Protection()).env()}
     args = ("--data-dir", str(config.data_dir)) if config.data_dir else ()
     log_name = worker_log_name(worker_id)
     with _worker_lock(run, worker_id):
