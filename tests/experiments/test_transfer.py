@@ -321,6 +321,17 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(
     code, out, err = run_cli(capsys, "report", str(run), "--data-dir", data)
     assert code == 0 and "Binary AlphaDigits: transfer from the MNIST" in out and "synthetic: transfer from" in out
 
+    # A user's class folder as the target (folder:PATH): its folder names are the classes
+    from source_files import LETTERS, folder_source
+
+    images = folder_source(tmp_path / "my-letters", per_class=4, test_per_class=0)
+    code, out, err = run_cli(capsys, *args, "--backbone", "synthetic", "--to", f"folder:{images}")
+    assert code == 0, err
+    (mine,) = run.glob("transfer-synthetic-to-folder-my-letters-*")
+    results = json.loads((mine / "results.json").read_text())
+    assert results["target"] == f"folder:{images.resolve()}" and results["classes"] == list(LETTERS)
+    assert sum(json.loads(f.read_text())["test_images"] for f in (mine / "folds").glob("fold-*.json")) == 40
+
 
 @pytest.mark.parametrize(
     "args, code, message",
