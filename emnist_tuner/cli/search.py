@@ -9,7 +9,7 @@ import typer
 from .. import api
 from ..errors import plural
 from ..quiet import import_keras_quietly
-from ..runfolder.configs import PROFILES, SearchConfig
+from ..runfolder.configs import PROFILES, SearchConfig, check_keep_checkpoints
 from .common import (
     DATASET_HELP,
     DataDirOption,
@@ -33,6 +33,14 @@ def _by_profile(key: str) -> str:
 
     default = getattr(SearchConfig, key, None)
     return ", ".join(f"{name}: {shown(values.get(key, default))}" for name, values in PROFILES.items())
+
+
+KeepCheckpointsOption = typer.Option(
+    None,
+    "--keep-checkpoints",
+    help="Trial checkpoints kept: needed (default: those Hyperband may still continue, and the best 3), best "
+    "(the winner's only, once the search is over) or all. May change on resume; deleted ones do not come back.",
+)
 
 
 def search(
@@ -102,6 +110,7 @@ def search(
         "--ensemble-of",
         help="seeds: the winner with other seeds (default); top: the next best distinct architectures.",
     ),
+    keep_checkpoints: str | None = KeepCheckpointsOption,
     role: str | None = typer.Option(
         None,
         "--role",
@@ -145,6 +154,7 @@ def search(
         ensemble_of=ensemble_of,
         precision=precision,
         tta=tta,
+        keep_checkpoints=keep_checkpoints,
     )
     config = api.search_config(
         dataset,
@@ -196,14 +206,17 @@ def search(
 def resume(
     run_dir: Path = typer.Argument(..., metavar="RUN", help="The run folder of an interrupted search."),
     data_dir: Path | None = DataDirOption,
+    keep_checkpoints: str | None = KeepCheckpointsOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
+    if keep_checkpoints is not None:
+        check_keep_checkpoints(keep_checkpoints)  # a bad value: one line, exit 2
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
     import_keras_quietly()
     from ..hyperband.search import how_to_go_on
 
     with interruptible(how_to_go_on(run_dir)):
-        final = api.resume(run_dir, data_dir=data_dir, console=console)
+        final = api.resume(run_dir, data_dir=data_dir, console=console, keep_checkpoints=keep_checkpoints)
     print_winner(run_dir, final)
 
 

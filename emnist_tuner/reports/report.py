@@ -13,6 +13,7 @@ from rich.text import Text
 
 from ..errors import plural
 from ..io import read_json_object
+from ..runfolder.checkpoints import disk_use
 from ..runfolder.layout import RunFolder
 from ..runfolder.transfer_config import BACKBONES
 from ..runfolder.trials import ranked, read_trials
@@ -59,6 +60,7 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
                 "best val accuracy",
                 f"{pct(best.score)} (trial {best.trial_id})" if best and best.score is not None else "—",
             ),
+            ("disk use", disk_use(run.path).text(f"--keep-checkpoints {config.get('keep_checkpoints', 'all')}")),
         ],
     )
 

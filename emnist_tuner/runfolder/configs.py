@@ -24,6 +24,15 @@ from .recipe_config import FinalRecipe, check_ensemble, check_precision
 SEED_LIMIT = 2**32
 
 
+KEEP_CHECKPOINTS = ("all", "needed", "best")  # --keep-checkpoints (hyperband.retention)
+
+
+def check_keep_checkpoints(mode: str) -> None:
+    """ConfigError (exit 2) for a --keep-checkpoints that is not one of ``KEEP_CHECKPOINTS``."""
+    if mode not in KEEP_CHECKPOINTS:
+        raise ConfigError(f"--keep-checkpoints must be one of {', '.join(KEEP_CHECKPOINTS)}, got '{mode}'")
+
+
 def check_options(seed: int | None, minimums) -> None:
     """ConfigError for a seed outside 0..2**32-1 or an option below its minimum: ``minimums`` holds
     (option name, value or None, lowest allowed value)."""
@@ -152,6 +161,7 @@ class SearchConfig(RunConfig):
         "precision",
         "ensemble",
         "ensemble_of",
+        "keep_checkpoints",
     )  # may change on resume
 
     dataset: str = ""
@@ -182,6 +192,7 @@ class SearchConfig(RunConfig):
     ensemble: int = 1  # models kept: the winner, and ensemble - 1 more members (RUN/ensemble)
     ensemble_of: str = "seeds"  # recipe_config.ENSEMBLE_OF
     tta: int = 1  # also test the final model(s) with test-time augmentation over this many copies
+    keep_checkpoints: str = "needed"  # trial checkpoints kept: all, needed, best (hyperband.retention)
     kind: str = "search"
 
     LABELS: ClassVar[dict[str, str]] = {"recipe.epochs": "--final-epochs"}
@@ -265,6 +276,7 @@ class SearchConfig(RunConfig):
         check_ensemble(self.ensemble, self.ensemble_of)
         check_precision(self.precision)
         check_options(None, (("--tta", self.tta, 1),))
+        check_keep_checkpoints(self.keep_checkpoints)
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"validation fraction must be in (0, 1), got {self.val_fraction}")
 

@@ -1,0 +1,90 @@
+"""The record of the trial checkpoints a search deleted (``--keep-checkpoints``), and a run's disk use.
+
+``RUN/checkpoints.json`` lists each deleted checkpoint (trial id -> bytes freed, the mode that deleted
+it). An entry is written *before* its file is unlinked, so a kill between the two leaves an entry
+for a file still there (deleted again by the next pruning), never a missing file with no entry.
+``repair`` reads it: a checkpoint listed here is known to be gone on purpose, not damage. The policy
+that decides what may be deleted lives in ``hyperband.retention``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..io import read_json_object, write_json_atomic
+from .layout import RunFolder
+
+RECORD = "checkpoints.json"
+
+
+def record_file(run_path: Path | str) -> Path:
+    """Where a run folder records its deleted checkpoints."""
+    return Path(run_path) / RECORD
+
+
+def deleted_checkpoints(run_path: Path | str) -> dict[str, dict]:
+    """Trial id -> {"bytes", "mode"} of each checkpoint deleted on purpose ({} when none, or no record)."""
+    record = read_json_object(record_file(run_path)) or {}
+    deleted = record.get("deleted")
+    return {str(k): v for k, v in deleted.items() if isinstance(v, dict)} if isinstance(deleted, dict) else {}
+
+
+def record_deleted(run_path: Path | str, entries: dict[str, dict]) -> None:
+    """Adds ``entries`` (trial id -> {"bytes", "mode"}) to the record, atomically."""
+    deleted = deleted_checkpoints(run_path)
+    deleted.update(entries)
+    write_json_atomic(record_file(run_path), {"deleted": dict(sorted(deleted.items()))})
+
+
+def tree_bytes(path: Path | str) -> int:
+    """Bytes of the files under ``path`` (links not followed; a file that vanishes meanwhile counts 0)."""
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+@dataclass(frozen=True)
+class DiskUse:
+    """A run folder's size, and its trial checkpoints': how many are kept and how many were deleted."""
+
+    total: int
+    checkpoints: int  # bytes of the checkpoints kept
+    kept: int
+    deleted: int
+    freed: int  # bytes the deleted ones took
+
+    def text(self, mode: str | None = None) -> str:
+        """E.g. "12.3 MB; trial checkpoints (needed): 3 kept (2.1 MB), 14 deleted (9.8 MB freed)"."""
+        kept = f"{self.kept} kept ({human_bytes(self.checkpoints)})"
+        gone = f", {self.deleted} deleted ({human_bytes(self.freed)} freed)" if self.deleted else ""
+        return f"{human_bytes(self.total)}; trial checkpoints{f' ({mode})' if mode else ''}: {kept}{gone}"
+
+
+def disk_use(run_path: Path | str) -> DiskUse:
+    """The disk use of the run folder at ``run_path`` (reads only)."""
+    run = RunFolder(run_path)
+    files = [f for d in run.trial_dirs() for f in d.glob("checkpoint*") if f.is_file() and ".tmp" not in f.name]
+    kept = {f.parent.name[len("trial_") :] for f in files}
+    deleted = {t: e for t, e in deleted_checkpoints(run.path).items() if t not in kept}
+    return DiskUse(
+        total=tree_bytes(run.path),
+        checkpoints=sum(f.stat().st_size for f in files),
+        kept=len(kept),
+        deleted=len(deleted),
+        freed=sum(int(e.get("bytes") or 0) for e in deleted.values()),
+    )
+
+
+def human_bytes(n: int) -> str:
+    """``n`` bytes in kB, MB or GB (powers of 1000, one decimal): "83.0 MB"."""
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
