@@ -16,9 +16,14 @@ members train from scratch with the trials' hyperparameters, and ``leaderboard``
 ``plot``, ``export``, ``predict`` and ``best_model()`` read ``trial.json``, ``RUN/timings`` and the
 final models. Still kept, besides what may be needed:
 
-- ``needed`` (the default): the best ``KEEP_BEST["needed"]`` = 3 completed trials (ties included),
-  so plain KerasTuner's ``get_best_models(num_models=3)`` on the reopened project works;
-- ``best``: the best one only (during the search, the best so far; afterwards, the winner);
+- ``needed`` (the default): the best ``KEEP_BEST["needed"]`` = 3 completed trials (ties included)
+  and the trials they were continued from: plain KerasTuner's ``get_best_models(num_models=3)`` on
+  the reopened project works (it builds a continued trial's model from its parent's checkpoint, then
+  loads the trial's own);
+- ``best``: the best one only (during the search, the best so far; afterwards, the winner); its
+  final model is ``RUN/best_model.keras``. Plain KerasTuner still reopens the project and lists its
+  trials, and loads the winner when it was not continued from another trial (a continued winner's
+  parent checkpoint is gone);
 - ``all``: every checkpoint (nothing is deleted).
 
 Only a trial that has ended is ever touched, and nothing is deleted without a readable oracle.json.
@@ -61,11 +66,13 @@ def may_be_needed(oracle_state: dict, trials: dict[str, dict], sizes: dict[tuple
                 needed |= {entry.get("id") for entry in rounds[r] if entry.get("id") not in promoted}
         for entries in rounds:  # an unfinished continuation is (re)run from its parent's checkpoint
             needed |= {e.get("past_id") for e in entries if _status(trials, e.get("id")) not in ENDED}
-    for state in trials.values():
-        values = (state.get("hyperparameters") or {}).get("values") or {}
-        if state.get("status") not in ENDED and values.get("tuner/trial_id"):
-            needed.add(str(values["tuner/trial_id"]))
+    needed |= {_parent(state) for state in trials.values() if state.get("status") not in ENDED}
     return {str(t) for t in needed if t}
+
+
+def _parent(state: dict):
+    """The trial a trial was continued from (its ``tuner/trial_id``), or None."""
+    return ((state.get("hyperparameters") or {}).get("values") or {}).get("tuner/trial_id")
 
 
 def _status(trials: dict[str, dict], trial_id) -> str | None:
@@ -88,7 +95,10 @@ def deletable(oracle_state: dict, trials: dict[str, dict], sizes: dict[tuple[int
     """Ended trials whose checkpoints ``mode`` lets go (none for ``all``)."""
     if mode not in KEEP_BEST:
         return set()
-    keep = may_be_needed(oracle_state, trials, sizes) | best_kept(trials, KEEP_BEST[mode])
+    best = best_kept(trials, KEEP_BEST[mode])
+    if mode == "needed":  # plain KerasTuner builds a continued trial's model from its parent's checkpoint
+        best |= {str(_parent(trials[t])) for t in best if _parent(trials[t])}
+    keep = may_be_needed(oracle_state, trials, sizes) | best
     return {t for t, s in trials.items() if s.get("status") in ENDED and t not in keep}
 
 

@@ -55,6 +55,8 @@ CASES = [
     ((*SEARCH, "--profile", "huge"), 2, "unknown profile 'huge'"),
     ((*SEARCH, "--factor", "1"), 2, "--factor must be at least 2"),
     ((*SEARCH, "--role", "boss", "--oracle", "127.0.0.1:8000"), 2, "--role must be chief or worker"),
+    ((*SEARCH, "--keep-checkpoints", "some"), 2, "--keep-checkpoints must be one of all, needed, best, got 'some'"),
+    (("resume", "{run}", "--keep-checkpoints", "most"), 2, "--keep-checkpoints must be one of all, needed, best"),
     (("resume", "{tmp}/new"), 1, "config.json is missing"),
     ((*ABLATE, "--seeds", "0"), 2, "--seeds must be at least 1"),
     ((*ABLATE, "--methods", "foo"), 2, "unknown method 'foo'"),

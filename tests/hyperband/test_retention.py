@@ -81,6 +81,14 @@ def test_the_best_k_keep_every_tie():
     assert best_kept({}, 3) == set()
 
 
+def test_needed_keeps_the_parents_of_the_best_and_best_keeps_the_winner_alone():
+    # plain KerasTuner's get_best_models() builds a continued trial from its parent's checkpoint
+    trials = {"0000": trial(score=0.1), "0001": trial(score=0.2), "0002": trial(score=0.9, parent="0000")}
+    trials |= {"0003": trial(score=0.8), "0004": trial(score=0.7)}
+    assert deletable({"brackets": []}, trials, SIZES, "needed") == {"0001"}
+    assert deletable({"brackets": []}, trials, SIZES, "best") == {"0000", "0001", "0003", "0004"}
+
+
 def make_run(tmp_path: Path, trials: dict[str, dict], state: dict | None) -> RunFolder:
     run = RunFolder(tmp_path / "run")
     for trial_id, content in trials.items():
@@ -107,9 +115,7 @@ def small_search(round_1=True) -> tuple[dict, dict]:
     return trials, {"brackets": [bracket(1, *rounds), bracket(0, [("0003", None), ("0004", None)])]}
 
 
-@pytest.mark.parametrize(
-    "mode, kept", [("all", ids(5)), ("needed", ["0000", "0002", "0004"]), ("best", ["0004"])]
-)
+@pytest.mark.parametrize("mode, kept", [("all", ids(5)), ("needed", ["0000", "0002", "0004"]), ("best", ["0004"])])
 def test_prune_deletes_what_the_mode_lets_go_and_records_it_first(tmp_path, mode, kept):
     run = make_run(tmp_path, *small_search())
     deleted = prune(run, config(mode))
