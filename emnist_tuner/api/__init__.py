@@ -23,7 +23,7 @@ from rich.console import Console
 
 from ..quiet import import_keras_quietly
 from ..runfolder.ablation_config import AblationConfig
-from ..runfolder.configs import SearchConfig, check_keep_checkpoints, read_run_config
+from ..runfolder.configs import SearchConfig, read_run_config
 from ..runfolder.origin import data_dir_now
 from ..runfolder.recipe_config import FinalRecipe
 from ..runfolder.train_configs import RetrainConfig, TrainConfig
@@ -141,21 +141,14 @@ def final_recipe(
 
 
 @keywords_checked()
-def resume(
-    run_dir: Path | str, *, data_dir=None, console: Console | None = None, keep_checkpoints: str | None = None
-) -> dict:
-    """Continue an interrupted search with its saved settings (``keep_checkpoints``: another retention
-    mode, all, needed or best; None: the run's); returns ``final.json`` as a dict."""
-    if keep_checkpoints is not None:
-        check_keep_checkpoints(keep_checkpoints)  # one line (exit 2), before the run is read
+def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None, keep_checkpoints=None) -> dict:
+    """Continue an interrupted search with its saved settings (``keep_checkpoints`` None: the run's); -> final.json."""
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
     import_keras_quietly()
     from ..hyperband.search import resume_search
     from ..reports.progress import ConsoleUI
 
-    return resume_search(
-        run_dir, ConsoleUI(console or default_console()), data_dir=_folder(data_dir), keep_checkpoints=keep_checkpoints
-    )
+    return resume_search(run_dir, ConsoleUI(console or default_console()), _folder(data_dir), keep_checkpoints)
 
 
 @keywords_checked()

@@ -123,7 +123,7 @@ def compare_table(summaries: list[dict]) -> Table:
     return table
 
 
-NOT_SETTINGS = ("kind", "dataset", "data_dir", "space", "variants", "trials_per_worker")
+NOT_SETTINGS = ("kind", "dataset", "data_dir", "space", "variants", "trials_per_worker", "keep_checkpoints")
 # the final-training recipe's ingredients, in the README's words ("The final training and ensembles")
 RECIPE_ROWS = (
     ("epochs", "final epochs"),

@@ -60,11 +60,10 @@ class DiskUse:
     deleted: int
     freed: int  # bytes the deleted ones took
 
-    def text(self, mode: str | None = None) -> str:
-        """E.g. "12.3 MB; trial checkpoints (needed): 3 kept (2.1 MB), 14 deleted (9.8 MB freed)"."""
-        kept = f"{self.kept} kept ({human_bytes(self.checkpoints)})"
+    def checkpoints_text(self) -> str:
+        """E.g. "3 kept (2.1 MB), 14 deleted (9.8 MB freed)"."""
         gone = f", {self.deleted} deleted ({human_bytes(self.freed)} freed)" if self.deleted else ""
-        return f"{human_bytes(self.total)}; trial checkpoints{f' ({mode})' if mode else ''}: {kept}{gone}"
+        return f"{self.kept} kept ({human_bytes(self.checkpoints)}){gone}"
 
 
 def disk_use(run_path: Path | str) -> DiskUse:

@@ -179,10 +179,14 @@ def test_disk_use_in_runs_and_report(tmp_path, capsys):
     prune(run, config("best"))
     use = disk_use(run.path)
     assert (use.kept, use.deleted, use.checkpoints, use.freed) == (1, 4, 1000, 4000)
-    assert use.text("best").endswith("trial checkpoints (best): 1 kept (1.0 kB), 4 deleted (4.0 kB freed)")
+    assert use.checkpoints_text() == "1 kept (1.0 kB), 4 deleted (4.0 kB freed)"
     assert [human_bytes(n) for n in (999, 1000, 83_000_000, 2_500_000_000)] == ["999 B", "1.0 kB", "83.0 MB", "2.5 GB"]
     code, out, err = run_cli(capsys, "runs", str(tmp_path))
     assert code == 0, err
     header = next(line for line in out.splitlines() if "kind" in line and "test acc" in line)
     row = next(line for line in out.splitlines() if "│ run " in line)
     assert "size" in header and human_bytes(use.total) in row
+    code, out, err = run_cli(capsys, "report", str(run.path))
+    said = " ".join(out.split())
+    assert f"disk use {human_bytes(disk_use(run.path).total)} (--keep-checkpoints best)" in said, err
+    assert "trial checkpoints 1 kept (1.0 kB), 4 deleted (4.0 kB freed)" in said
