@@ -17,7 +17,7 @@ are spent, a new one is started. At the end, for every search: all 5 scheduled t
 each ended exactly once in KerasTuner's state, the final retrain done, and no completed trial was
 trained again (its files, and its timing file, unchanged byte for byte and mtime since it was first
 seen completed; its checkpoint may vanish only when `--keep-checkpoints needed`, the default, deleted
-it on purpose and recorded it in RUN/checkpoints.json; a resume that needed it would fail its trial).
+it on purpose and recorded it in RUN/deleted-checkpoints; a resume that needed it would fail its trial).
 Exits 1 if any check fails; the last line is `kills K problems N`.
 """
 
@@ -66,7 +66,7 @@ def snapshot_completed(run: Path) -> dict[str, tuple[bytes, int]]:
 
 def changed_files(before: dict, after: dict, deleted: set[str] = frozenset()) -> list[str]:
     """Files of trials completed earlier that changed or vanished since (a retrained trial rewrites them);
-    ``deleted``: trial ids whose checkpoints --keep-checkpoints deleted on purpose (RUN/checkpoints.json)."""
+    ``deleted``: trial ids whose checkpoints --keep-checkpoints deleted on purpose (RUN/deleted-checkpoints)."""
     return [
         f"{name} changed or vanished after its trial completed"
         for name, seen in before.items()

@@ -1,10 +1,11 @@
 """The record of the trial checkpoints a search deleted (``--keep-checkpoints``), and a run's disk use.
 
-``RUN/checkpoints.json`` lists each deleted checkpoint (trial id -> bytes freed, the mode that deleted
-it). An entry is written *before* its file is unlinked, so a kill between the two leaves an entry
-for a file still there (deleted again by the next pruning), never a missing file with no entry.
-``repair`` reads it: a checkpoint listed here is known to be gone on purpose, not damage. The policy
-that decides what may be deleted lives in ``hyperband.retention``.
+``RUN/deleted-checkpoints/TRIAL_ID.json`` records each deleted checkpoint (bytes freed, the mode that
+deleted it): one file per trial, written atomically, so processes pruning at the same time (parallel
+workers) never lose each other's entries. It is written *before* the checkpoint is unlinked, so a
+kill between the two leaves a record of a file still there (deleted by the next pruning), never a
+missing file without one. ``repair`` reads it: a checkpoint recorded here is gone on purpose, not
+damage. The policy that decides what may be deleted lives in ``hyperband.retention``.
 """
 
 from __future__ import annotations
@@ -16,26 +17,30 @@ from pathlib import Path
 from ..io import read_json_object, write_json_atomic
 from .layout import RunFolder
 
-RECORD = "checkpoints.json"
+RECORD = "deleted-checkpoints"
 
 
-def record_file(run_path: Path | str) -> Path:
-    """Where a run folder records its deleted checkpoints."""
+def record_folder(run_path: Path | str) -> Path:
+    """Where a run folder records its deleted checkpoints, one JSON file per trial."""
     return Path(run_path) / RECORD
 
 
 def deleted_checkpoints(run_path: Path | str) -> dict[str, dict]:
-    """Trial id -> {"bytes", "mode"} of each checkpoint deleted on purpose ({} when none, or no record)."""
-    record = read_json_object(record_file(run_path)) or {}
-    deleted = record.get("deleted")
-    return {str(k): v for k, v in deleted.items() if isinstance(v, dict)} if isinstance(deleted, dict) else {}
+    """Trial id -> {"bytes", "mode"} of each checkpoint deleted on purpose ({} when none)."""
+    found = {}
+    for path in sorted(record_folder(run_path).glob("*.json")):
+        entry = read_json_object(path)
+        if entry is not None:
+            found[path.stem] = entry
+    return found
 
 
 def record_deleted(run_path: Path | str, entries: dict[str, dict]) -> None:
-    """Adds ``entries`` (trial id -> {"bytes", "mode"}) to the record, atomically."""
-    deleted = deleted_checkpoints(run_path)
-    deleted.update(entries)
-    write_json_atomic(record_file(run_path), {"deleted": dict(sorted(deleted.items()))})
+    """Records ``entries`` (trial id -> {"bytes", "mode"}), each atomically in its own file."""
+    folder = record_folder(run_path)
+    folder.mkdir(exist_ok=True)
+    for trial_id, entry in entries.items():
+        write_json_atomic(folder / f"{trial_id}.json", entry)
 
 
 def tree_bytes(path: Path | str) -> int:

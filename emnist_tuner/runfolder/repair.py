@@ -10,7 +10,7 @@
   to a next round, or rerun an interrupted continuation of it): RunError. Once the oracle has no
   trial left to continue from it (or only the final retrain is left, which trains from scratch),
   a missing checkpoint is harmless and is not reported; nor is one that ``--keep-checkpoints``
-  deleted on purpose (listed in ``RUN/checkpoints.json``, see ``runfolder.checkpoints``: only
+  deleted on purpose (listed in ``RUN/deleted-checkpoints``, see ``runfolder.checkpoints``: only
   checkpoints Hyperband can never read again are deleted).
 
 Every RunError is raised before anything is changed.

@@ -8,6 +8,7 @@ searches (a kill and a resume, plain KerasTuner reopening the run) are in ``test
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -165,8 +166,8 @@ def test_repair_does_not_report_a_checkpoint_deleted_on_purpose(tmp_path):
     run = make_run(tmp_path, trials, state)
     pruned = prune(run, SimpleNamespace(keep_checkpoints="needed", max_epochs=9, factor=3))
     assert set(pruned) == set(ids(6))
-    check_checkpoints(run.project, state)  # no error: each missing one is in RUN/checkpoints.json
-    (run.path / "checkpoints.json").unlink()  # without the record, the same folder looks damaged
+    check_checkpoints(run.project, state)  # no error: each missing one is in RUN/deleted-checkpoints
+    shutil.rmtree(run.path / "deleted-checkpoints")  # without the record, the same folder looks damaged
     with pytest.raises(RunError, match=r"trial_0000/checkpoint.weights.h5 is missing"):
         check_checkpoints(run.project, state)
 
