@@ -38,8 +38,9 @@ def _by_profile(key: str) -> str:
 KeepCheckpointsOption = typer.Option(
     None,
     "--keep-checkpoints",
-    help="Trial checkpoints kept: needed (default: those Hyperband may still continue, and the best 3), best "
-    "(the winner's only, once the search is over) or all. May change on resume; deleted ones do not come back.",
+    help="Trial checkpoints kept: needed (default: those Hyperband may still continue, the best trial's and its "
+    "parent's), best (the winner's only, once the search is over) or all. May change on resume; deleted ones do "
+    "not come back.",
 )
 
 
