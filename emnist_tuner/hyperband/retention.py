@@ -23,7 +23,7 @@ final models. Still kept, besides what may be needed:
   training and every ensemble member (``--ensemble-of top`` included) train from scratch from the
   trials' hyperparameters; ``best_model()``, ``export``, ``predict`` and ``report`` read the final
   models. (Measured on the quick profile's MNIST run: the best 3 and their parents kept 46 % of the
-  folder, the winner and its parent 23 %.);
+  folder, the winner and its parent 23 %);
 - ``best``: the best one only (during the search, the best so far; afterwards, the winner); its
   final model is ``RUN/best_model.keras``. Plain KerasTuner still reopens the project and lists its
   trials, and loads the winner when it was not continued from another trial (a continued winner's
@@ -45,7 +45,6 @@ from ..io import read_json_object
 from ..runfolder.checkpoints import record_deleted
 from ..runfolder.layout import TRIAL, RunFolder
 
-MODES = ("all", "needed", "best")
 KEEP_BEST = {"needed": 1, "best": 1}  # the best K completed trials kept (ties included)
 ENDED = ("COMPLETED", "FAILED")
 
@@ -115,16 +114,15 @@ def prune(run: RunFolder, config) -> dict[str, dict]:
         return {}
     trials = {d.name[len("trial_") :]: read_json_object(d / TRIAL) or {} for d in run.trial_dirs()}
     sizes = round_sizes(config.max_epochs, config.factor)
-    files = {t: _checkpoints(run, t) for t in deletable(oracle_state, trials, sizes, mode)}
-    entries = {t: {"bytes": sum(f.stat().st_size for f in fs), "mode": mode} for t, fs in files.items() if fs}
-    if not entries:
-        return {}
-    try:
-        record_deleted(run.path, entries)  # first: a kill before an unlink leaves a listed file, never a silent gap
+    try:  # an OSError (a read-only or full disk, a file another pruner removed): the next pruning tries again
+        files = {t: _checkpoints(run, t) for t in deletable(oracle_state, trials, sizes, mode)}
+        entries = {t: {"bytes": sum(f.stat().st_size for f in fs), "mode": mode} for t, fs in files.items() if fs}
+        if entries:
+            record_deleted(run.path, entries)  # first: a kill before an unlink leaves a record, never a silent gap
         for trial_id in entries:
             for f in files[trial_id]:
                 f.unlink(missing_ok=True)
-    except OSError:  # a read-only or full disk: deleting is optional, the next pruning tries again
+    except OSError:
         return {}
     return entries
 
