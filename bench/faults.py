@@ -16,7 +16,9 @@ After each kill, `emnist-tuner resume RUN` continues it. When a search completes
 are spent, a new one is started. At the end, for every search: all 5 scheduled trials completed,
 each ended exactly once in KerasTuner's state, the final retrain done, and no completed trial was
 trained again (its files, and its timing file, unchanged byte for byte and mtime since it was first
-seen completed). Exits 1 if any check fails; the last line is `kills K problems N`.
+seen completed; its checkpoint may vanish only when `--keep-checkpoints needed`, the default, deleted
+it on purpose and recorded it in RUN/deleted-checkpoints; a resume that needed it would fail its trial).
+Exits 1 if any check fails; the last line is `kills K problems N`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import time
 from pathlib import Path
 
 from emnist_tuner.hyperband.process import worker_pids as workers_of
+from emnist_tuner.runfolder.checkpoints import deleted_checkpoints
 
 SEARCH = ["--dataset", "synthetic", "--max-epochs", "2", "--factor", "2"]
 TRIALS = 5
@@ -61,13 +64,19 @@ def snapshot_completed(run: Path) -> dict[str, tuple[bytes, int]]:
     return files
 
 
-def changed_files(before: dict, after: dict) -> list[str]:
-    """Files of trials completed earlier that changed or vanished since (a retrained trial rewrites them)."""
+def changed_files(before: dict, after: dict, deleted: set[str] = frozenset()) -> list[str]:
+    """Files of trials completed earlier that changed or vanished since (a retrained trial rewrites them);
+    ``deleted``: trial ids whose checkpoints --keep-checkpoints deleted on purpose (RUN/deleted-checkpoints)."""
     return [
         f"{name} changed or vanished after its trial completed"
         for name, seen in before.items()
-        if after.get(name) != seen
+        if after.get(name) != seen and not (name not in after and _deleted_checkpoint(name, deleted))
     ]
+
+
+def _deleted_checkpoint(name: str, deleted: set[str]) -> bool:
+    parts = Path(name).parts  # tuner/trial_ID/checkpoint.weights.h5
+    return len(parts) == 3 and parts[2].startswith("checkpoint") and parts[1][len("trial_") :] in deleted
 
 
 def finish_problems(run: Path) -> list[str]:
@@ -168,7 +177,7 @@ def campaign(kills: int, folder: Path, seed: int = 0, say=print, per_worker: int
         while workers_of(run) and time.time() < deadline:
             time.sleep(0.05)
         before, after = seen.get(str(run), {}), snapshot_completed(run)
-        problems += changed_files(before, after)
+        problems += changed_files(before, after, set(deleted_checkpoints(run)))
         seen[str(run)] = {**after, **before}
         states = trial_states(run)
         row = {

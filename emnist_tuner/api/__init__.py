@@ -145,15 +145,23 @@ def final_recipe(
 
 
 @keywords_checked()
-def resume(run_dir: Path | str, *, data_dir=None, console: Console | None = None, mlflow=None, chief=None) -> dict:
-    """Continue an interrupted search with its saved settings (``mlflow``, ``chief``: see ``search``); returns
-    ``final.json``."""
+def resume(
+    run_dir: Path | str,
+    *,
+    data_dir=None,
+    console: Console | None = None,
+    mlflow=None,
+    chief=None,
+    keep_checkpoints=None,
+) -> dict:
+    """Continue an interrupted search with its saved settings (``mlflow``, ``chief``: see ``search``;
+    ``keep_checkpoints`` None: the run's); returns ``final.json``."""
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
     with search_display(console, run_dir, mlflow) as ui:
         import_keras_quietly()
         from ..hyperband.search import resume_search
 
-        return resume_search(run_dir, ui, data_dir=_folder(data_dir), chief=chief)
+        return resume_search(run_dir, ui, data_dir=_folder(data_dir), chief=chief, keep_checkpoints=keep_checkpoints)
 
 
 @keywords_checked()

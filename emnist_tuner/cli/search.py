@@ -9,7 +9,7 @@ import typer
 from .. import api
 from ..errors import ConfigError, plural
 from ..quiet import import_keras_quietly
-from ..runfolder.configs import PROFILES, SearchConfig
+from ..runfolder.configs import PROFILES, SearchConfig, check_keep_checkpoints
 from .common import (
     DATASET_HELP,
     DataDirOption,
@@ -41,6 +41,15 @@ def _by_profile(key: str) -> str:
 
     default = getattr(SearchConfig, key, None)
     return ", ".join(f"{name}: {shown(values.get(key, default))}" for name, values in PROFILES.items())
+
+
+KeepCheckpointsOption = typer.Option(
+    None,
+    "--keep-checkpoints",
+    help="Trial checkpoints kept: needed (default: those Hyperband may still continue, the best trial's and its "
+    "parent's), best (the winner's only, once the search is over) or all. May change on resume; deleted ones do "
+    "not come back.",
+)
 
 
 def search(
@@ -122,6 +131,7 @@ def search(
     time_budget_hard: bool = typer.Option(
         False, "--time-budget-hard", help="With --time-budget: also stop the running trial at its next epoch end."
     ),
+    keep_checkpoints: str | None = KeepCheckpointsOption,
     role: str | None = typer.Option(
         None,
         "--role",
@@ -188,6 +198,7 @@ def search(
         tta=tta,
         time_budget=budget,
         time_budget_hard=time_budget_hard or None,
+        keep_checkpoints=keep_checkpoints,
     )
     config = api.search_config(
         dataset,
@@ -258,18 +269,28 @@ def resume(
     data_dir: Path | None = DataDirOption,
     mlflow: str | None = MlflowOption,
     workers: str | None = WorkersOption,
+    keep_checkpoints: str | None = KeepCheckpointsOption,
 ) -> None:
     """Continue an interrupted search from its run folder, with its saved config."""
     from ..hyperband.distributed.local import parse_workers, pool_for
 
     pool = parse_workers(workers)
+    if keep_checkpoints is not None:
+        check_keep_checkpoints(keep_checkpoints)  # a bad value: one line, exit 2
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
     client = mlflow_client(mlflow)
     import_keras_quietly()
     from ..hyperband.search import how_to_go_on
 
     with interruptible(how_to_go_on(run_dir)):
-        final = api.resume(run_dir, data_dir=data_dir, console=console, mlflow=client, chief=pool_for(pool))
+        final = api.resume(
+            run_dir,
+            data_dir=data_dir,
+            console=console,
+            mlflow=client,
+            chief=pool_for(pool),
+            keep_checkpoints=keep_checkpoints,
+        )
     print_winner(run_dir, final)
 
 

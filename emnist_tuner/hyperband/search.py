@@ -64,21 +64,28 @@ def start_search(config: SearchConfig, run_dir: Path | str, ui, chief=None) -> d
         saved.precision, saved.tensorboard = config.precision, config.tensorboard  # may differ per machine
         saved.iterations = iterations
         saved.time_budget, saved.time_budget_hard = config.time_budget, config.time_budget_hard
+        if config.given is None or "keep_checkpoints" in config.given:  # left out: the run's own
+            saved.keep_checkpoints = config.keep_checkpoints
         if config.ensemble > 1:  # a finished search gains members (and keeps them when not asked again)
             saved.ensemble, saved.ensemble_of = config.ensemble, config.ensemble_of
         config = saved
     return _run(run, config, ui, chief, resuming=resuming)
 
 
-def resume_search(run_dir: Path | str, ui, data_dir: str | None = None, chief=None) -> dict:
+def resume_search(
+    run_dir: Path | str, ui, data_dir: str | None = None, chief=None, keep_checkpoints: str | None = None
+) -> dict:
     """Resumes the search in ``run_dir`` with its saved config (``data_dir``: where to find the data
-    now; ``chief``: as in ``start_search``) and returns ``final.json``; RunError if the search space
-    changed since it started."""
+    now; ``chief``: as in ``start_search``; ``keep_checkpoints``: a new retention mode, None: the run's)
+    and returns ``final.json``; RunError if the search space changed since it started."""
     allocator_environment()
     kt_ext.check_version()
     run = RunFolder(run_dir)
     config = SearchConfig.load(run.path)
     check_data_unchanged(run.path)
+    if keep_checkpoints is not None:
+        config.keep_checkpoints = keep_checkpoints
+        config.validate()
     current = fingerprint_for(config)
     if current != config.space:
         raise RunError(
@@ -102,6 +109,7 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
         rounds = hyperband_schedule(config.max_epochs, config.factor, config.iterations)
         config.scheduled_trials = total_trials(rounds)  # readers count trials without KerasTuner
         config.save(run.path)
+        _prune(run, config, ui)  # what an earlier, looser --keep-checkpoints kept
         run.logs.mkdir(parents=True, exist_ok=True)
         ui.schedule(config, rounds)
         ui.say(f"run folder: {run.path}")
@@ -127,7 +135,20 @@ def _run(run: RunFolder, config: SearchConfig, ui, chief=None, resuming: bool = 
                 else:
                     with ui.final_progress() as display:
                         run_worker_process(run, "final", None, display, **(chief.final_process() if chief else {}))
+            _prune(run, config, ui)  # the search is over: only the best are kept (the winner, with best)
         return json.loads(run.final_file.read_text())
+
+
+def _prune(run: RunFolder, config: SearchConfig, ui) -> None:
+    """The checkpoints ``--keep-checkpoints`` lets go are deleted (``retention``); one line says how many."""
+    from ..runfolder.checkpoints import human_bytes
+    from .retention import prune
+
+    deleted = prune(run, config)
+    if deleted:
+        freed = human_bytes(sum(e["bytes"] for e in deleted.values()))
+        count, mode = plural(len(deleted), "trial checkpoint"), config.keep_checkpoints
+        ui.say(f"deleted {count} ({freed}) that the search can no longer use (--keep-checkpoints {mode})")
 
 
 def _note_skipped_presets(config: SearchConfig, ui) -> None:

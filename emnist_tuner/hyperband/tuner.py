@@ -32,7 +32,7 @@ from ..runfolder.lifecycle import storage_problem
 from ..runfolder.trials import failure_reason
 from ..training.batches import fit_inputs
 from ..training.fit import EventCallback
-from . import kt_ext
+from . import kt_ext, retention
 from .allocator import allocator_in_use
 from .memory import release_memory, rss_mib
 from .oracle import RunOracle, _write_state, trial_number
@@ -111,6 +111,7 @@ class RunHyperband(kt.Hyperband):
         self._trial = None  # the trial being trained (its epochs are recorded as they end)
         self.budget = budget
         self.search_seed = config.seed
+        self.search_config = config  # --keep-checkpoints (retention.prune after each trial)
         self.fit_data: tuple | None = None  # (x, y, batch_size, validation): see run_trial
         self.finished_here = 0
         self._started: dict[str, float] = {}
@@ -275,6 +276,8 @@ class RunHyperband(kt.Hyperband):
         timing = self._timing(trial, trial.status, ended=time.time())
         started = self._started.pop(trial.trial_id, timing["started"])
         write_json_atomic(self.run.timing_file(trial.trial_id), timing)
+        if not self._is_worker():  # the oracle's state is in this run folder: drop what can no longer be needed
+            retention.prune(self.run, self.search_config)
         self.emit(
             {
                 "event": "trial_end",

@@ -14,6 +14,7 @@ from rich.text import Text
 from ..errors import plural
 from ..io import read_json_object
 from ..runfolder.budget import budget_text
+from ..runfolder.checkpoints import disk_use, human_bytes
 from ..runfolder.layout import DEFAULT_TARGET, RunFolder
 from ..runfolder.origin import check_data_unchanged
 from ..runfolder.trials import ranked, read_trials
@@ -48,6 +49,7 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
     done = [r for r in records if r.status == "completed"]
     seconds = [r.seconds for r in records if r.seconds is not None]
     best = ranked(done)[0] if done else None
+    disk = disk_use(run.path)
     return _facts(
         "Search summary",
         [
@@ -61,6 +63,8 @@ def _search_summary(run: RunFolder, config: dict) -> Table:
                 "best val accuracy",
                 f"{pct(best.score)} (trial {best.trial_id})" if best and best.score is not None else "—",
             ),
+            ("disk use", f"{human_bytes(disk.total)} (--keep-checkpoints {config.get('keep_checkpoints', 'all')})"),
+            ("trial checkpoints", disk.checkpoints_text()),
         ],
     )
 
@@ -295,11 +299,13 @@ def build_report(run_path: Path | str, data_dir=None) -> Group:
         test_accuracy = (read_json_object(run.metrics_file) or {}).get("test_accuracy")
         model_file, finished = run.model_file, run.metrics_file.is_file()
     else:
-        parts = [_search_summary(run, config), *searched_space(config), *_search_winner(run)]
+        parts = [*searched_space(config), *_search_winner(run)]
         test_accuracy = (read_json_object(run.final_file) or {}).get("test_accuracy")
         model_file, finished = run.best_model_file, run.final_file.is_file()
     parts.append(architecture_table(model_file, finished))
     parts += _confusion_section(run, config, data_dir)
+    if config.get("kind") != "train":  # once the confusion cache is written: its disk use is the folder's
+        parts.insert(0, _search_summary(run, config))
     extra, ours = _extra_sections(run)
     parts += extra
     parts.append(reference_table(config, test_accuracy, ours))

@@ -8,6 +8,7 @@ from rich.console import JustifyMethod
 from rich.table import Table
 
 from ..io import read_json_object
+from ..runfolder.checkpoints import human_bytes, tree_bytes
 from ..runfolder.layout import RunFolder
 from ..runfolder.trials import read_trials
 from .formatting import pct, search_counts
@@ -33,6 +34,7 @@ def run_summary(path: Path | str, keras: bool = True) -> dict:
         "test_accuracy": None,
         "parameters": None,
         "epochs": None,
+        "size": tree_bytes(path),  # bytes on disk (checkpoints kept: see --keep-checkpoints)
     }
     if kind == "train":
         metrics = read_json_object(run.metrics_file) or {}
@@ -79,6 +81,7 @@ def runs_table(summaries: list[dict], title: str) -> Table:
         ("trials", "right"),
         ("best val", "right"),
         ("test acc", "right"),
+        ("size", "right"),
     )
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name not in ("run", "dataset"), overflow="fold")
@@ -91,6 +94,7 @@ def runs_table(summaries: list[dict], title: str) -> Table:
             s["trials"] or "",
             pct(s["best_val"]),
             pct(s["test_accuracy"]),
+            human_bytes(s["size"]),
         )
     if not summaries:
         table.caption = "no run folders here (a run folder holds a config.json)"
@@ -125,7 +129,7 @@ def compare_rows(summaries: list[dict]) -> list[tuple[str, list[str]]]:
     return facts + differing_settings(summaries)
 
 
-NOT_SETTINGS = ("kind", "dataset", "data_dir", "space", "variants", "trials_per_worker")
+NOT_SETTINGS = ("kind", "dataset", "data_dir", "space", "variants", "trials_per_worker", "keep_checkpoints")
 # the final-training recipe's ingredients, in the README's words ("The final training and ensembles")
 RECIPE_ROWS = (
     ("epochs", "final epochs"),

@@ -24,6 +24,15 @@ from .recipe_config import FinalRecipe, check_ensemble, check_precision
 SEED_LIMIT = 2**32
 
 
+KEEP_CHECKPOINTS = ("all", "needed", "best")  # --keep-checkpoints (hyperband.retention)
+
+
+def check_keep_checkpoints(mode: str) -> None:
+    """ConfigError (exit 2) for a --keep-checkpoints that is not one of ``KEEP_CHECKPOINTS``."""
+    if mode not in KEEP_CHECKPOINTS:
+        raise ConfigError(f"--keep-checkpoints must be one of {', '.join(KEEP_CHECKPOINTS)}, got '{mode}'")
+
+
 def check_options(seed: int | None, minimums) -> None:
     """ConfigError for a seed outside 0..2**32-1 or an option below its minimum: ``minimums`` holds
     (option name, value or None, lowest allowed value)."""
@@ -154,6 +163,7 @@ class SearchConfig(RunConfig):
         "ensemble_of",
         "time_budget",
         "time_budget_hard",
+        "keep_checkpoints",
     )  # may change on resume (a larger --iterations too: see hyperband.growth)
 
     dataset: str = ""
@@ -186,6 +196,7 @@ class SearchConfig(RunConfig):
     tta: int = 1  # also test the final model(s) with test-time augmentation over this many copies
     time_budget: float | None = None  # seconds after which no new trial starts (runfolder.budget)
     time_budget_hard: bool = False  # and the running trial stops at its next epoch end
+    keep_checkpoints: str = "needed"  # trial checkpoints kept: all, needed, best (hyperband.retention)
     kind: str = "search"
 
     LABELS: ClassVar[dict[str, str]] = {"recipe.epochs": "--final-epochs"}
@@ -274,6 +285,7 @@ class SearchConfig(RunConfig):
             from .budget import parse_duration
 
             self.time_budget = parse_duration(str(self.time_budget))
+        check_keep_checkpoints(self.keep_checkpoints)
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"validation fraction must be in (0, 1), got {self.val_fraction}")
 

@@ -9,7 +9,9 @@
 - A completed trial whose checkpoint is missing while Hyperband may still continue it (promote it
   to a next round, or rerun an interrupted continuation of it): RunError. Once the oracle has no
   trial left to continue from it (or only the final retrain is left, which trains from scratch),
-  a missing checkpoint is harmless and is not reported.
+  a missing checkpoint is harmless and is not reported; nor is one that ``--keep-checkpoints``
+  deleted on purpose (listed in ``RUN/deleted-checkpoints``, see ``runfolder.checkpoints``: only
+  checkpoints Hyperband can never read again are deleted).
 
 Every RunError is raised before anything is changed.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from ..errors import RunError
 from ..io import read_json, read_json_object, write_json_atomic
+from .checkpoints import deleted_checkpoints
 from .layout import CHECKPOINT, TRIAL, RunFolder, damaged, last_good
 
 ENDED = ("COMPLETED", "FAILED")
@@ -89,7 +92,8 @@ def check_checkpoints(project: Path, oracle_state: dict | None) -> None:
         state = read_json_object(trial_dir / TRIAL)
         if state is not None:
             statuses[trial_dir.name[len("trial_") :]] = state.get("status")
-    for trial_id in sorted(checkpoints_still_needed(oracle_state, statuses)):
+    deleted = set(deleted_checkpoints(project.parent))  # by --keep-checkpoints: not damage
+    for trial_id in sorted(checkpoints_still_needed(oracle_state, statuses) - deleted):
         trial_dir = project / f"trial_{trial_id}"
         if not any(trial_dir.glob("checkpoint*")):
             raise RunError(

@@ -57,6 +57,8 @@ CASES = [
     ((*SEARCH, "--role", "boss", "--oracle", "127.0.0.1:8000"), 2, "--role must be chief or worker"),
     ((*SEARCH, "--role", "chief", "--oracle", "0.0.0.0:8000"), 2, "on 0.0.0.0, beyond this machine, to anyone"),
     ((*SEARCH, "--workers", "many"), 2, "--workers must be a number from 1 to 64 or auto"),
+    ((*SEARCH, "--keep-checkpoints", "some"), 2, "--keep-checkpoints must be one of all, needed, best, got 'some'"),
+    (("resume", "{run}", "--keep-checkpoints", "most"), 2, "--keep-checkpoints must be one of all, needed, best"),
     (("resume", "{tmp}/new"), 1, "config.json is missing"),
     ((*ABLATE, "--seeds", "0"), 2, "--seeds must be at least 1"),
     ((*ABLATE, "--methods", "foo"), 2, "unknown method 'foo'"),

@@ -92,3 +92,14 @@ def test_several_differences_are_each_named_and_a_profile_names_its_options_not_
     code, _, err = run_cli(capsys, *SEARCH, "--run-dir", str(run), "--profile", "full")
     assert code == 1 and "--profile: the run has quick, the command gives full" in err
     assert "fingerprint" not in err  # the search space follows from the profile: not named beside it
+
+
+def test_keep_checkpoints_may_change_and_left_out_keeps_the_runs(run, capsys, started):
+    saved = SearchConfig.load(run)
+    saved.keep_checkpoints = "all"
+    saved.save(run)
+    code, _, err = run_cli(capsys, *SEARCH, "--run-dir", str(run), "--final-epochs", "30", "--no-ema", "--tta", "3")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, *SEARCH, "--run-dir", str(run), "--keep-checkpoints", "best", "--tta", "3")
+    assert code == 0, err  # not part of the search's identity
+    assert [config.keep_checkpoints for config in started] == ["all", "best"]

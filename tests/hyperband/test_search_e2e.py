@@ -14,11 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import accuracy_of_saved_predictions
+from helpers import accuracy_of_saved_predictions, run_cli
 
 from emnist_tuner.hyperband.allocator import find_tcmalloc
 from emnist_tuner.hyperband.process import worker_pids as workers_of
+from emnist_tuner.runfolder.checkpoints import deleted_checkpoints
 from emnist_tuner.runfolder.layout import RunFolder
+from emnist_tuner.runfolder.repair import check_checkpoints
 
 pytestmark = pytest.mark.slow
 
@@ -185,8 +187,8 @@ def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
 
 
 def test_sigkill_mid_trial_then_resume_loses_and_redoes_nothing(tmp_path, start_proc):
-    run = tmp_path / "run"
-    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--trials-per-worker", "2")
+    run = tmp_path / "run"  # --keep-checkpoints all: every file of a completed trial stays, byte for byte
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--trials-per-worker", "2", "--keep-checkpoints", "all")
     wait_until(lambda: running_trial_after(run, 2) or proc.poll() is not None, what="a third trial to start")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -208,6 +210,8 @@ def test_sigkill_mid_trial_then_resume_loses_and_redoes_nothing(tmp_path, start_
     assert_search_finished(run)
     after = completed_files(run)
     assert {k: after[k] for k in before} == before  # completed trials untouched, byte for byte
+    assert len(list(run.glob("tuner/trial_*/checkpoint.weights.h5"))) == 5
+    assert not (run / "deleted-checkpoints").exists()
 
 
 def test_ctrl_c_exits_cleanly_and_a_second_process_is_refused(tmp_path, start_proc):
@@ -235,8 +239,17 @@ def test_ctrl_c_exits_cleanly_and_a_second_process_is_refused(tmp_path, start_pr
     resumed = cli("resume", str(run))
     assert resumed.returncode == 0, resumed.stderr
     assert_search_finished(run)
+    assert_unchanged_but_for_deleted_checkpoints(run, before)
+
+
+def assert_unchanged_but_for_deleted_checkpoints(run: Path, before: dict[str, bytes]) -> None:
+    """The files of trials completed ``before`` are unchanged, but for checkpoints that --keep-checkpoints
+    needed (the default) deleted on purpose, and recorded."""
     after = completed_files(run)
-    assert {k: after[k] for k in before} == before
+    deleted = deleted_checkpoints(run)
+    gone = {k for k in before if k not in after}
+    assert gone == {f"tuner/trial_{t}/checkpoint.weights.h5" for t in deleted} & set(before)
+    assert {k: after[k] for k in before if k not in gone} == {k: v for k, v in before.items() if k not in gone}
 
 
 def test_failed_trials_are_recorded_with_their_reason_and_the_search_goes_on(tmp_path):
@@ -346,3 +359,74 @@ def test_the_same_search_gives_the_same_leaderboard_whatever_the_trials_per_work
     assert trial_values(tmp_path / "run-pool") == trial_values(tmp_path / "run-8")
     tuners = {json.loads(p.read_text())["tuner"] for p in (tmp_path / "run-pool" / "timings").glob("*.json")}
     assert tuners and tuners <= {"worker-local0", "worker-local1"}
+
+
+def kept_checkpoints(run: Path) -> set[str]:
+    return {p.parent.name[len("trial_") :] for p in run.glob("tuner/trial_*/checkpoint.weights.h5")}
+
+
+def test_needed_checkpoints_survive_a_kill_and_plain_kerastuner_reopens_the_run(tmp_path, start_proc, capsys):
+    run = tmp_path / "run"
+    # killed when trial 0002 (bracket 1's continuation of the better of 0000 and 0001) has just started
+    proc = start_proc("search", *SEARCH, "--run-dir", str(run), "--no-tensorboard")
+    wait_until(lambda: running_trial_after(run, 2) or proc.poll() is not None, what="a third trial to start")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    wait_until(lambda: not workers_of(run), timeout=20, what="the worker to die with its parent")
+    states = trial_states(run)
+    continued = states["0002"]["hyperparameters"]["values"]["tuner/trial_id"]
+    assert states["0002"]["status"] == "RUNNING" and continued in kept_checkpoints(run)  # its parent
+    assert set(deleted_checkpoints(run)) <= {"0000", "0001"} - {continued}
+    before = completed_files(run)
+
+    resumed = cli("resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr + (run / "logs" / "worker.log").read_text()[-3000:]
+    assert_search_finished(run)  # the continuation was rerun from its parent's checkpoint
+    assert trial_states(run)["0002"]["hyperparameters"]["values"]["tuner/trial_id"] == continued
+    assert_unchanged_but_for_deleted_checkpoints(run, before)
+    scores = {t: s["score"] for t, s in trial_states(run).items()}
+    best = {t for t, score in scores.items() if score == max(scores.values())}  # the best (ties kept), its parent
+    parents = {trial_states(run)[t]["hyperparameters"]["values"].get("tuner/trial_id") for t in best} - {None}
+    assert kept_checkpoints(run) == best | parents
+    assert set(deleted_checkpoints(run)) == set(scores) - kept_checkpoints(run)
+
+    # every reader of the run works; repair (the check before a resume) finds nothing missing
+    code, out, err = run_cli(capsys, "leaderboard", str(run), "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 5, err
+    code, out, err = run_cli(capsys, "report", str(run))
+    assert code == 0, err
+    kept, gone = len(kept_checkpoints(run)), len(deleted_checkpoints(run))
+    said = " ".join(out.split())
+    assert "(--keep-checkpoints needed)" in said and f"trial checkpoints {kept} kept" in said
+    assert (f"{gone} deleted" in said) == bool(gone)
+    check_checkpoints(run / "tuner", json.loads((run / "tuner" / "oracle.json").read_text()))  # repair: no damage
+
+    # plain KerasTuner reopens the project and loads its best models from their checkpoints
+    import keras_tuner
+
+    from emnist_tuner.data.prepare import prepare_data
+    from emnist_tuner.hyperband.space import hypermodel_for
+    from emnist_tuner.runfolder.configs import SearchConfig
+
+    config = SearchConfig.load(run)
+    plain = keras_tuner.Hyperband(
+        hypermodel_for(config),
+        objective="val_accuracy",
+        max_epochs=2,
+        factor=2,
+        directory=str(run),
+        project_name="tuner",
+        overwrite=False,
+    )
+    assert plain.oracle.get_best_trials(1)[0].score == max(scores.values())
+    x = prepare_data("synthetic", None, 0).x_test[:20]
+    (model,) = plain.get_best_models()
+    assert model.predict(x, verbose=0).shape == (20, 10)
+
+    # the same run, resumed with --keep-checkpoints best: only the winner's is left
+    code, out, err = run_cli(capsys, "resume", str(run), "--keep-checkpoints", "best")
+    assert code == 0, err
+    assert kept_checkpoints(run) == {t for t, score in scores.items() if score == max(scores.values())}
+    # best deletes the winner's parent, if it was continued from one
+    assert ("that the search can no longer use (--keep-checkpoints best)" in " ".join(out.split())) == bool(parents)
+    assert json.loads((run / "config.json").read_text())["keep_checkpoints"] == "best"
