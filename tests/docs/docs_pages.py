@@ -223,7 +223,10 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
     ),
     MLFLOW_PAGE: (
         {
-            "emnist-tuner mlflow runs/quick-mnist --uri mlruns": Tiny(check="masked"),
+            "emnist-tuner mlflow runs/quick-mnist --uri mlruns": Tiny(
+                check="masked",
+                subs=(("file:///home/me/mlruns", "file://mlruns"), ("f7eea4396fba4840ac3d5ca529eea26d", "…")),
+            ),
             "emnist-tuner search --dataset synthetic --run-dir runs/new --mlflow ftp://x": Tiny(
                 session=False, exit=2, after=nothing_written
             ),
@@ -267,7 +270,9 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
         {
             "python: Your own data #1": Tiny(files=("shapes.csv",)),
             "emnist-tuner train --preset dense --dataset csv:shapes.csv --run-dir runs/shapes --epochs 1": Tiny(
-                check="masked", files=("runs/shapes/model.keras",)
+                check="masked",
+                subs=(("csv:/home/me/shapes.csv", "csv:shapes.csv"),),
+                files=("runs/shapes/model.keras",),
             ),
         },
         {},
