@@ -32,8 +32,22 @@ README = "README.md"
 
 DISTRIBUTED = (
     "a distributed search: a chief and workers on several machines or GPUs with `--profile full`; "
-    "tests/hyperband/test_distributed.py runs a chief and two workers on one machine"
+    "tests/hyperband/test_distributed.py runs a chief and two workers on one machine, "
+    "tests/hyperband/test_oracle_security.py a chief with a token and TLS"
 )
+LOCAL_WORKERS = (
+    "a search with local workers (minutes of real searches); tests/hyperband/test_local_workers.py runs "
+    "--workers 2, kills a worker, stops all with Ctrl-C and resumes on one"
+)
+OPENSSL = (
+    "openssl, not emnist-tuner (its progress dots on stderr); tests/hyperband/test_oracle_security.py makes a "
+    "self-signed certificate naming the chief's address and serves the oracle with it"
+)
+MLFLOW_SEARCH = (
+    "a real search logged as it goes; tests/cli/test_cli_mlflow.py::test_a_search_is_logged_as_it_goes and "
+    "tests/tracking/test_during_search.py run it on the synthetic dataset"
+)
+MLFLOW_PAGE = "docs/commands/mlflow.md"
 
 EMNIST = ("emnist-letters", "emnist-balanced", "emnist-byclass", "emnist-bymerge", "emnist-digits", "emnist-mnist")
 SPACE_PAGE = "docs/guides/search-space.md"
@@ -52,6 +66,16 @@ def toml_file(label: str, index: int, name: str):
 
 def empty_folder(folder: Path) -> None:
     (folder / "empty").mkdir()
+
+
+def shapes_npz(folder: Path) -> None:
+    """The 60-image, 3-class .npz that docs/commands/data.md describes (no test split of its own)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (60, 28, 28), dtype=np.uint8)
+    names = np.array(["circle", "square", "triangle"])
+    np.savez(folder / "shapes.npz", x_train=x, y_train=np.repeat(np.arange(3), 20), class_names=names)
 
 
 def nothing_written(folder: Path, stdout: str) -> list[str]:
@@ -81,6 +105,7 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
             ),
             "emnist-tuner data --data-dir broken/": Tiny(session=False, exit=1, setup=truncated_mnist),
             "emnist-tuner presets": Tiny(session=False),
+            "emnist-tuner data --dataset npz:shapes.npz": Tiny(session=False, check="shape", setup=shapes_npz),
         },
         {},
     ),
@@ -99,6 +124,15 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
         {
             "emnist-tuner search --dataset mnist --run-dir runs/quick-mnist": Tiny(
                 same_as=README, check="masked", subs=(("data: mnist:", "data: synthetic:"),)
+            ),
+            "emnist-tuner search --dataset synthetic --run-dir runs/new --time-budget 5x": Tiny(
+                session=False, exit=2, after=nothing_written
+            ),
+            "emnist-tuner search --dataset synthetic --run-dir runs/new --time-budget-hard": Tiny(
+                session=False, exit=2, after=nothing_written
+            ),
+            "emnist-tuner search --dataset synthetic --run-dir runs/new --workers 0": Tiny(
+                session=False, exit=2, after=nothing_written
             ),
         },
         {},
@@ -158,6 +192,7 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
                 check="shape",
                 realdata=True,
             ),
+            "emnist-tuner transfer runs/quick-mnist --to nope": Tiny(session=False, exit=2),
         },
         {},
     ),
@@ -186,16 +221,61 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
         },
         {},
     ),
-    "docs/guides/distributed.md": (
-        {},
+    MLFLOW_PAGE: (
         {
-            "emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist --role chief "
-            "--oracle 0.0.0.0:8000": DISTRIBUTED,
-            "CUDA_VISIBLE_DEVICES=0 emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist "
-            '--role worker --worker-id "$(hostname)-gpu0" --oracle 10.0.0.5:8000 &': DISTRIBUTED,
-            "CUDA_VISIBLE_DEVICES=1 emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist "
-            '--role worker --worker-id "$(hostname)-gpu1" --oracle 10.0.0.5:8000 &': DISTRIBUTED,
+            "emnist-tuner mlflow runs/quick-mnist --uri mlruns": Tiny(
+                check="masked",
+                subs=(("file:///home/me/mlruns", "file://mlruns"), ("f7eea4396fba4840ac3d5ca529eea26d", "…")),
+            ),
+            "emnist-tuner search --dataset synthetic --run-dir runs/new --mlflow ftp://x": Tiny(
+                session=False, exit=2, after=nothing_written
+            ),
+            "python: From Python #1": Tiny(
+                edits=(
+                    (
+                        "from mlflow import",
+                        "import os\nos.environ['MLFLOW_ALLOW_FILE_STORE'] = 'true'\nfrom mlflow import",
+                    ),
+                ),
+                expect=(r"(?m)^quick-mnist FINISHED 0\.\d+$", r"(?m)^trial \d{4} 0\.\d+ \[\(\d+, 0\.\d+\)"),
+            ),
         },
+        {"emnist-tuner search --dataset mnist --run-dir runs/quick-mnist --mlflow mlruns": MLFLOW_SEARCH},
+    ),
+    "docs/guides/distributed.md": (
+        {
+            "emnist-tuner search --dataset synthetic --run-dir runs/new --role chief --oracle 0.0.0.0:8000": Tiny(
+                session=False, exit=2, after=nothing_written
+            ),
+        },
+        {
+            "emnist-tuner search --dataset mnist --profile quick --run-dir runs/q --workers 2": LOCAL_WORKERS,
+            "emnist-tuner search --dataset mnist --profile full --run-dir runs/f --workers auto": LOCAL_WORKERS,
+            "emnist-tuner resume runs/q --workers 4": LOCAL_WORKERS,
+            "openssl rand -hex 32 > token && chmod 600 token": OPENSSL,
+            "openssl req -x509 -newkey rsa:2048 -nodes -days 365 -keyout chief.key -out chief.crt "
+            '-subj "/CN=emnist-tuner '
+            'chief" -addext "subjectAltName=IP:10.0.0.5,DNS:chief.example"': OPENSSL,
+            "emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist --role chief "
+            "--oracle 0.0.0.0:8000 --token-file token --tls-cert chief.crt --tls-key chief.key": DISTRIBUTED,
+            "CUDA_VISIBLE_DEVICES=0 emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist "
+            '--role worker --worker-id "$(hostname)-gpu0" --oracle 10.0.0.5:8000 --token-file token '
+            "--tls-ca chief.crt &": (DISTRIBUTED),
+            "CUDA_VISIBLE_DEVICES=1 emnist-tuner search --dataset mnist --profile full --run-dir /shared/runs/mnist "
+            '--role worker --worker-id "$(hostname)-gpu1" --oracle 10.0.0.5:8000 --token-file token '
+            "--tls-ca chief.crt &": (DISTRIBUTED),
+        },
+    ),
+    "docs/guides/data.md": (
+        {
+            "python: Your own data #1": Tiny(files=("shapes.csv",)),
+            "emnist-tuner train --preset dense --dataset csv:shapes.csv --run-dir runs/shapes --epochs 1": Tiny(
+                check="masked",
+                subs=(("csv:/home/me/shapes.csv", "csv:shapes.csv"),),
+                files=("runs/shapes/model.keras",),
+            ),
+        },
+        {},
     ),
     SPACE_PAGE: (
         {

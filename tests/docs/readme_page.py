@@ -123,6 +123,7 @@ SET_UP = {
     ".venv/bin/pip install -e '.[gpu]'": INSTALL + " (and this one needs an NVIDIA GPU)",
     ".venv/bin/pip install -e '.[cpu,dev]'": INSTALL,
     ".venv/bin/pip install -e '.[cpu,serve]'": INSTALL,
+    ".venv/bin/pip install -e '.[cpu,mlflow]'": INSTALL,
     "sudo apt install libtcmalloc-minimal4": INSTALL + " (.ci/run installs this one)",
 }
 # `serve` runs until Ctrl-C: not a command a page can run to its end. tests/cli/test_cli_serve.py runs the real
