@@ -87,9 +87,10 @@ def test_chief_port_in_use(capsys, tmp_path):
 
 
 def test_chief_address_not_of_this_machine(capsys, tmp_path):
-    result = run_cli(
-        capsys, *SEARCH, "--run-dir", str(tmp_path / "run"), "--role", "chief", "--oracle", "192.0.2.1:8000"
-    )
+    chief = (*SEARCH, "--run-dir", str(tmp_path / "run"), "--role", "chief", "--oracle", "192.0.2.1:8000")
+    result = run_cli(capsys, *chief)  # unprotected beyond loopback: refused before the address is tried
+    assert_config_error(result, "the chief would serve the oracle on 192.0.2.1, beyond this machine, to anyone")
+    result = run_cli(capsys, *chief, "--insecure")
     assert_config_error(result, "the chief cannot listen there", "use an address of this machine")
 
 
