@@ -19,8 +19,6 @@ TOKEN = "a" * 32
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key (PEM files), made with ``cryptography``."""
-    crypto = pytest.importorskip("cryptography")
-    del crypto
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
