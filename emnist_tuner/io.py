@@ -5,6 +5,7 @@ A reader (or a resume after SIGKILL) sees either the old content or the new, nev
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tempfile
@@ -140,3 +141,15 @@ def read_json_object(path: Path | str) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address; IPv6 possibly in brackets) reaches this machine only:
+    ``localhost``, 127.0.0.0/8, ::1."""
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

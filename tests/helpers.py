@@ -105,9 +105,9 @@ def write_split(folder: Path, name: str, per_class: tuple[int, int] = (2, 1), sh
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
-def chromium():
-    """A headless Chromium (1280x900) driven through chromedriver, or a skip (in CI a failure) saying what
-    is missing."""
+def chromium(size: tuple[int, int] = (1280, 900)):
+    """A headless Chromium (a window of ``size``) driven through chromedriver, or a skip (in CI a failure)
+    saying what is missing."""
     missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not path]
     try:
         from selenium import webdriver
@@ -131,7 +131,7 @@ def chromium():
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
-        "--window-size=1280,900",
+        f"--window-size={size[0]},{size[1]}",
     ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

@@ -106,3 +106,23 @@ def test_removing_a_leftover_never_raises(tmp_path):
     for leftover in (tree, tmp_path / "a-file" / ".w.onnx.partial.onnx", tmp_path / "absent", "/proc/.w.partial.onnx"):
         remove_quietly(Path(leftover))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.8.9.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("192.0.2.1", False),
+        ("[2001:db8::1]", False),
+        ("example.org", False),
+    ],
+)
+def test_only_this_machines_loopback_counts_as_loopback(host, loopback):
+    from emnist_tuner.io import is_loopback
+
+    assert is_loopback(host) is loopback

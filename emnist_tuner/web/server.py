@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import importlib.util
-import ipaddress
 import signal
 import socket
 import sys
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ConfigError, Interrupted, MissingDependency, RunError, plural
+from ..io import is_loopback
 from .runs_data import find_run_folders
 
 PACKAGES = ("starlette", "uvicorn", "plotly")  # the `serve` extra
@@ -47,16 +47,6 @@ def check_port(port: int) -> int:
     if not 1 <= port <= 65535:
         raise ConfigError(f"--port must be between 1 and 65535, got {port}")
     return port
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int) -> socket.socket:

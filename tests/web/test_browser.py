@@ -4,14 +4,12 @@ that shows a new trial without a reload."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
 
 import pytest
-from optional import require
+from helpers import chromium as shared_chromium
 from serve_runs import add_trial, write_runs, write_search
 
 pytestmark = pytest.mark.slow
@@ -19,32 +17,8 @@ FIGURES = ("history", "curves", "parallel", "contour", "importance", "pareto")
 
 
 def chromium():
-    """A headless Chromium driven through chromedriver (as the dashboard's test), or a skip."""
-    chrome, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    missing = [name for name, path in (("chromium", chrome), ("chromedriver", driver)) if not path]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("the selenium package (pip install -e '.[dev]')")
-    require(
-        "browser",
-        not missing,
-        f"not installed: {', '.join(missing)} (Debian: apt-get install chromium chromium-driver)",
-    )
-    options = webdriver.ChromeOptions()
-    options.binary_location = chrome
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--window-size=1400,1000",
-        "--disable-background-networking",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(driver), options=options)
+    """The shared headless Chromium (tests/helpers.py) with a window wide enough for the run page."""
+    return shared_chromium(size=(1400, 1000))
 
 
 @contextmanager

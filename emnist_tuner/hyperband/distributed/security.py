@@ -20,7 +20,6 @@ The parent process hands all of it to its chief or worker processes in their env
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import os
 import threading
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 import grpc
 
 from ...errors import ConfigError
+from ...io import is_loopback
 
 TOKEN_VARIABLE = "EMNIST_TUNER_TOKEN"
 TOKEN_KEY = "emnist-tuner-token"  # gRPC metadata key of the token (lower case, ASCII)
@@ -90,17 +90,6 @@ class Protection:
 
 def _read(path: str | None) -> bytes:
     return Path(str(path)).read_bytes()
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (as in ``--oracle``) is this machine's loopback only."""
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def protection_options(
