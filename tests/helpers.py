@@ -135,3 +135,14 @@ def chromium(size: tuple[int, int] = (1280, 900)):
     ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def saved_search(folder: Path, config) -> Path:
+    """``folder`` made a search run folder holding ``config`` (with its space's fingerprint), as a search
+    leaves it before its first trial."""
+    from emnist_tuner.hyperband.space import fingerprint_for
+
+    config.space = fingerprint_for(config)
+    folder.mkdir()
+    config.save(folder)
+    return folder

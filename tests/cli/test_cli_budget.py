@@ -5,7 +5,7 @@ search, anything else that would invalidate its trials is refused naming the val
 from __future__ import annotations
 
 import pytest
-from helpers import run_cli
+from helpers import run_cli, saved_search
 
 from emnist_tuner.runfolder.configs import SearchConfig
 
@@ -15,26 +15,8 @@ SEARCH = ["search", "--dataset", "synthetic", "--max-epochs", "2", "--factor", "
 @pytest.fixture
 def run(tmp_path):
     """A search run folder of 2 Hyperband iterations with a 10-minute budget."""
-    from emnist_tuner.hyperband.space import fingerprint_for
-
     config = SearchConfig.from_profile("synthetic", max_epochs=2, factor=2, iterations=2, time_budget=600)
-    config.space = fingerprint_for(config)
-    folder = tmp_path / "run"
-    folder.mkdir()
-    config.save(folder)
-    return folder
-
-
-@pytest.fixture
-def started(monkeypatch):
-    """The config a search would start with (the search itself is not run)."""
-    from emnist_tuner.cli import search as cli_search
-    from emnist_tuner.hyperband import search
-
-    seen: list[SearchConfig] = []
-    monkeypatch.setattr(search, "_run", lambda run, config, ui, chief=None, resuming=False: seen.append(config) or {})
-    monkeypatch.setattr(cli_search, "print_winner", lambda run_dir, final: None)
-    return seen
+    return saved_search(tmp_path / "run", config)
 
 
 @pytest.mark.parametrize(

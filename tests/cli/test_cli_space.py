@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import render, run_cli
+from helpers import render, run_cli, saved_search
 
 from emnist_tuner.runfolder.configs import SearchConfig
 
@@ -68,32 +68,15 @@ def test_a_missing_or_malformed_file_is_one_line(tmp_path, capsys, content, mess
 def run(tmp_path):
     """A search run folder made with a space file (conv_blocks 2 or 3, batch norm on)."""
     from emnist_tuner import api
-    from emnist_tuner.hyperband.space import fingerprint_for
 
     config = api.search_config("synthetic", max_epochs=2, factor=2, space=_space(tmp_path, "run.toml", "[2, 3]"))
-    config.space = fingerprint_for(config)
-    folder = tmp_path / "run"
-    folder.mkdir()
-    config.save(folder)
-    return folder
+    return saved_search(tmp_path / "run", config)
 
 
 def _space(folder, name: str, blocks: str):
     path = folder / name
     path.write_text(f"[fixed]\nbatch_norm = true\n[choices]\nconv_blocks = {blocks}\n")
     return path
-
-
-@pytest.fixture
-def started(monkeypatch):
-    """The config a search would start with (the search itself is not run)."""
-    from emnist_tuner.cli import search as cli_search
-    from emnist_tuner.hyperband import search
-
-    seen: list[SearchConfig] = []
-    monkeypatch.setattr(search, "_run", lambda run, config, ui, chief=None, resuming=False: seen.append(config) or {})
-    monkeypatch.setattr(cli_search, "print_winner", lambda run_dir, final: None)
-    return seen
 
 
 def test_another_space_file_is_refused_naming_the_entries_that_differ(run, tmp_path, capsys):

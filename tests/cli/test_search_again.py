@@ -6,7 +6,7 @@ stops where the search would start."""
 from __future__ import annotations
 
 import pytest
-from helpers import run_cli
+from helpers import run_cli, saved_search
 
 from emnist_tuner.runfolder.configs import SearchConfig
 from emnist_tuner.runfolder.recipe_config import FinalRecipe
@@ -17,33 +17,10 @@ SEARCH = ["search", "--dataset", "synthetic", "--max-epochs", "2", "--factor", "
 @pytest.fixture
 def run(tmp_path):
     """A search run folder made with --final-epochs 30 --label-smoothing 0.05 --no-ema --tta 3."""
-    from emnist_tuner.hyperband.space import fingerprint_for
-
     config = SearchConfig.from_profile(
         "synthetic", max_epochs=2, factor=2, recipe=FinalRecipe(epochs=30, label_smoothing=0.05, ema=False), tta=3
     )
-    config.space = fingerprint_for(config)
-    folder = tmp_path / "run"
-    folder.mkdir()
-    config.save(folder)
-    return folder
-
-
-@pytest.fixture
-def started(monkeypatch):
-    """The config a search would start with (the search itself is not run)."""
-    from emnist_tuner.cli import search as cli_search
-    from emnist_tuner.hyperband import search
-
-    seen: list[SearchConfig] = []
-
-    def _run(run, config, ui, chief=None, resuming=False):
-        seen.append(config)
-        return {}
-
-    monkeypatch.setattr(search, "_run", _run)
-    monkeypatch.setattr(cli_search, "print_winner", lambda run_dir, final: None)
-    return seen
+    return saved_search(tmp_path / "run", config)
 
 
 def test_the_same_command_with_ensemble_keeps_the_runs_recipe(run, capsys, started):
