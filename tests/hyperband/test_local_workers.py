@@ -108,3 +108,40 @@ def test_two_local_workers_survive_a_killed_worker_and_ctrl_c_then_resume_on_one
     tuners = {json.loads(p.read_text())["tuner"] for p in (run / "timings").glob("*.json")}
     assert "tuner0" in tuners and tuners & {"worker-local0", "worker-local1"}
     assert text.count(" completed on worker-local") == len(set(re.findall(r"trial (\d+) completed on", text)))
+
+
+def test_local_workers_save_the_search_time_spent_for_the_next_sessions_budget(tmp_path, monkeypatch):
+    """The local chief's oracle gets the budget, and the time spent is saved when the oracle stops (as a
+    chief's): a later session's --time-budget counts it."""
+    from emnist_tuner.hyperband.distributed.local import LocalPool
+    from emnist_tuner.hyperband.schedule import hyperband_schedule
+    from emnist_tuner.runfolder.configs import SearchConfig
+    from emnist_tuner.runfolder.layout import RunFolder
+
+    config = SearchConfig.from_profile("synthetic", max_epochs=2, factor=2, time_budget=600)
+    run = RunFolder(tmp_path / "run")
+    run.path.mkdir()
+    given = {}
+    monkeypatch.setattr(LocalPool, "_chief", lambda self, run, display, budget: given.update(budget))
+    monkeypatch.setattr(LocalPool, "_worker", lambda self, *args: None)
+
+    class Display:
+        chief = None
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    class UI:
+        def pool_progress(self, *args):
+            return Display()
+
+        def say(self, text):
+            pass
+
+    LocalPool(2).serve(run, config, UI(), hyperband_schedule(2, 2, 1))
+    assert given  # the chief's oracle was told the deadline
+    saved = json.loads((run.path / "search_time.json").read_text())
+    assert saved["budget"] == 600 and saved["spent"] >= 0

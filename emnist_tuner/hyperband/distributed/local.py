@@ -42,7 +42,7 @@ def pool_for(workers: int | None) -> LocalPool | None:
     one-process search, no chief)."""
     if workers is None or workers == 1:
         return None
-    return LocalPool(parse_workers(str(workers)) or 1)
+    return LocalPool(workers)
 
 
 def gpu_ids() -> list[str]:
@@ -123,7 +123,8 @@ class LocalPool(ChiefRole):
         display = ui.pool_progress(total_trials(rounds), self.workers, self.worker_timeout)
         share = f"GPU {', '.join(gpus)}" if gpus else f"{plural(max(1, cores // self.workers), 'CPU thread')} each"
         ui.say(f"{self.workers} local workers ({share}), oracle on {self.address} (this run's token)")
-        budget = SearchClock(run, config.time_budget, total_trials(rounds)).worker_env()  # no trial after it
+        clock = SearchClock(run, config.time_budget, total_trials(rounds))
+        budget = clock.worker_env()  # --time-budget: the chief's oracle hands out no trial after it
         threads = [threading.Thread(target=self._chief, args=(run, display, budget), name="chief", daemon=True)]
         for index in range(self.workers):
             env = {**self.address.env(f"{WORKER_PREFIX}local{index}"), **self.protection.env()}
@@ -145,6 +146,7 @@ class LocalPool(ChiefRole):
             if self.failure is not None:
                 self._stop_all(run, threads)
                 raise self.failure
+        clock.save()  # the search time spent, for a later session's budget (as ChiefRole.serve)
         run.write_status("running", "the oracle has stopped; retraining the winner", phase="final", **self.status())
 
     def _chief(self, run: RunFolder, display, budget: dict) -> None:
