@@ -93,7 +93,7 @@ def test_the_api_console_does_not_wrap_piped_output():
     import subprocess
     import sys
 
-    code = "import emnist_tuner.api as a; a._say(None)('word ' * 40 + 'end')"
+    code = "from emnist_tuner.api.keywords import say_to; say_to(None)('word ' * 40 + 'end')"
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # an explicit width would be kept
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out == "word " * 40 + "end\n"

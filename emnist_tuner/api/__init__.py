@@ -28,15 +28,10 @@ from ..runfolder.origin import data_dir_now
 from ..runfolder.recipe_config import FinalRecipe
 from ..runfolder.train_configs import RetrainConfig, TrainConfig
 from ..runfolder.transfer_config import TransferConfig
-from .keywords import SEARCH_OPTIONS, TRANSFER_OPTIONS, default_console, keywords_checked
+from .keywords import SEARCH_OPTIONS, TRANSFER_OPTIONS, keywords_checked, say_to
 from .outputs import dashboard, export, plot, predict, serve
 from .run import Run, open_run
 from .tracking import log_to_mlflow, search_display
-
-
-def _say(console: Console | None):
-    console = console or default_console()
-    return lambda text: console.print(text, highlight=False)
 
 
 def _folder(data_dir) -> str | None:
@@ -200,7 +195,7 @@ def train(
     import_keras_quietly()
     from ..training.train import train_preset
 
-    return train_preset(config, run_dir, _say(console))
+    return train_preset(config, run_dir, say_to(console))
 
 
 @keywords_checked()
@@ -241,7 +236,7 @@ def retrain(
     import_keras_quietly()
     from ..experiments.retrain import retrain_winner
 
-    return retrain_winner(config, run_dir, _say(console))
+    return retrain_winner(config, run_dir, say_to(console))
 
 
 @keywords_checked(TRANSFER_OPTIONS)
@@ -275,7 +270,7 @@ def transfer(
     import_keras_quietly()
     from ..experiments.transfer import run_transfer
 
-    return run_transfer(config, run_dir, _say(console))
+    return run_transfer(config, run_dir, say_to(console))
 
 
 @keywords_checked()
@@ -310,7 +305,7 @@ def ablate(
     )
     fetch(config.dataset, data_dir, download)
     import_keras_quietly()
-    return run_ablation(config, run_dir, _say(console))
+    return run_ablation(config, run_dir, say_to(console))
 
 
 __all__ = [

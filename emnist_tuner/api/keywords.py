@@ -111,6 +111,12 @@ def keywords_checked(options=()) -> Callable[[F], F]:
     return decorate
 
 
+def say_to(console: Console | None):
+    """A function printing a line to ``console`` (default: ``default_console()``), without rich's highlighting."""
+    console = console or default_console()
+    return lambda text: console.print(text, highlight=False)
+
+
 def default_console() -> Console:
     """Standard output as a console; piped to a file or another program, it does not wrap at 80 columns."""
     console = Console()

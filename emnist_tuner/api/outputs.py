@@ -9,12 +9,7 @@ from rich.console import Console
 
 from ..quiet import import_keras_quietly
 from ..runfolder.configs import read_run_config
-from .keywords import default_console, keywords_checked
-
-
-def _say(console: Console | None):
-    console = console or default_console()
-    return lambda text: console.print(text, highlight=False)
+from .keywords import keywords_checked, say_to
 
 
 @keywords_checked()
@@ -64,7 +59,7 @@ def serve(folder="runs", *, host: str = "127.0.0.1", port: int = 8765, console: 
     """Serve the runs under ``folder`` as a read-only web app at ``host``:``port`` until Ctrl-C (`serve`)."""
     from ..web.server import serve as run_server
 
-    run_server(folder, host, port, _say(console))
+    run_server(folder, host, port, say_to(console))
 
 
 @keywords_checked()

@@ -44,9 +44,9 @@ from pathlib import Path
 from ..io import read_json_object
 from ..runfolder.checkpoints import record_deleted
 from ..runfolder.layout import TRIAL, RunFolder
+from ..runfolder.repair import ENDED
 
 KEEP_BEST = {"needed": 1, "best": 1}  # the best K completed trials kept (ties included)
-ENDED = ("COMPLETED", "FAILED")
 
 
 @functools.lru_cache

@@ -174,7 +174,6 @@ def ensemble_matches(ensemble: dict | None, config: SearchConfig) -> bool:
 
 def _search_until_done(run: RunFolder, config: SearchConfig, ui, rounds) -> None:
     clock = SearchClock(run, config.time_budget, total_trials(rounds))
-    clock.ended = None
     if config.time_budget is not None:
         ui.say(
             f"time budget {format_duration(config.time_budget)}"

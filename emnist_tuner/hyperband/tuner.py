@@ -109,6 +109,7 @@ class RunHyperband(kt.Hyperband):
         self._epoch_log: list[dict] = []  # this trial's metrics, epoch by epoch (RUN/timings; `plot`)
         self._parameters: int | None = None
         self._trial = None  # the trial being trained (its epochs are recorded as they end)
+        self._stopped_on_budget = False  # --time-budget-hard stopped the trial being trained
         self.budget = budget
         self.search_seed = config.seed
         self.search_config = config  # --keep-checkpoints (retention.prune after each trial)
@@ -232,7 +233,7 @@ class RunHyperband(kt.Hyperband):
             "parameters": self._parameters,
             "preset": preset_of(trial.hyperparameters.values, self.presets),
             "epoch_log": self._epoch_log,
-            "stopped_on_budget": getattr(self, "_stopped_on_budget", False),
+            "stopped_on_budget": self._stopped_on_budget,
         }
         return timing if ended is None else {**timing, "ended": ended}
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,10 +37,15 @@ class ModelSource:
     _model: object = field(default=None, repr=False, compare=False)  # loaded once (a bare file is loaded to
     # read its number of outputs, then used)
 
+    @functools.cached_property
+    def info(self):
+        """The dataset's ``DatasetInfo`` (looked up once: a user's source is read from its files)."""
+        return get_info(self.dataset)
+
     @property
     def class_names(self) -> list[str]:
         """What each output means, in output order (the dataset's class names, a user's source's included)."""
-        return list(get_info(self.dataset).class_names)
+        return list(self.info.class_names)
 
     @property
     def style(self) -> str:
@@ -49,7 +55,7 @@ class ModelSource:
     @property
     def input_shape(self) -> tuple[int, int]:
         """The (height, width) of the images the model reads: its dataset's."""
-        height, width = get_info(self.dataset).image_shape
+        height, width = self.info.image_shape
         return int(height), int(width)
 
     def load(self):
