@@ -20,6 +20,7 @@ from ..errors import ConfigError, DataError
 from .emnist_splits import EMNIST_SPLITS, EMNIST_ZIP
 from .files import DataFile, locate_all
 from .idx import read_alphadigits, read_idx, read_idx_pair  # noqa: F401 - read_idx: re-exported
+from .union import is_union
 
 _MNIST_URLS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -210,14 +211,19 @@ class Dataset:
 def get_info(name: str) -> DatasetInfo:
     """The ``DatasetInfo`` of dataset ``name``, a built-in name or a source spec (``data.sources``: read
     once, then cached); ConfigError for an unknown name, DataError for a source's bad data."""
-    from . import sources
+    from . import sources, union
 
+    if union.is_union(name):
+        return union.union_info(name)
     if sources.is_source(name):
         return sources.source_info(name)
     try:
         return DATASETS[name]
     except KeyError:
-        raise ConfigError(f"unknown dataset '{name}'; known: {', '.join(DATASETS)}; or {sources.FORMS}") from None
+        raise ConfigError(
+            f"unknown dataset '{name}'; known: {', '.join(DATASETS)}; or {sources.FORMS}; or a union, "
+            "e.g. mnist+emnist-letters-sample"
+        ) from None
 
 
 def canonical_dataset(name: str) -> str:
@@ -322,6 +328,11 @@ def load_dataset(
     info = get_info(name)
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"validation fraction must be between 0 and 1, got {val_fraction}")
+    if is_union(name):  # a union (``data.union``): its parts, put together
+        from .union import load_union
+
+        load = dict(data_dir=data_dir, download=download, val_fraction=val_fraction, seed=seed, mirror=mirror)
+        return load_union(name, files=files, test_only=test_only, **load)  # type: ignore[return-value]
     needed = test_files(info) if test_only else info.files
     if needed != info.files:
         files = files or locate_all(needed, data_dir=data_dir, download=download, mirror=mirror)

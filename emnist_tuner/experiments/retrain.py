@@ -58,7 +58,8 @@ def _retrain(config: RetrainConfig, winner, out: TrainingFolder, say) -> dict:
     data = prepare_data(config.dataset, config.subset, config.seed, config.val_fraction, config.data_dir, say)
     say(f"devices: {configure_devices(config.precision).describe()}")
     keras.utils.set_random_seed(config.seed)
-    model = winner.build(data.info.image_shape, data.info.num_classes, name=f"backbone_{dataset_slug(config.dataset)}")
+    name = "backbone_" + dataset_slug(config.dataset).replace("+", "_")  # Keras' names: no '+' (a union's)
+    model = winner.build(data.info.image_shape, data.info.num_classes, name=name)
     say(
         f"{winner.label} of {winner.run} (searched on {winner.dataset}) on {config.dataset}: "
         f"{plural(model.count_params(), 'parameter')}; {len(data.y_train):,} train / {len(data.y_val):,} val / "
