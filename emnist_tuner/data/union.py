@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, plural
 
 JOIN = "+"
 
@@ -61,7 +61,8 @@ def union_info(name: str):
     classes = tuple(dict.fromkeys(c for info in infos for c in info.class_names))
     return DatasetInfo(
         JOIN.join(parts),
-        f"the union of {', '.join(parts)}: {len(classes)} classes (a class name in several parts is one class)",
+        f"the union of {', '.join(parts)}: {plural(len(classes), 'class', 'classes')} (a class name in several "
+        "parts is one class)",
         classes,
         infos[0].image_shape,
         tuple(f for info in infos for f in info.files),
