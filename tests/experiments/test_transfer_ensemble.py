@@ -96,6 +96,7 @@ def test_an_ensemble_with_tta_saves_each_member_and_a_lost_member_alone_is_retra
             members = [load_member(files / f"fold-{fold}-seed-0-member-{k}{suffix}.npz") for k in (0, 1)]
             assert members[0]["plain"].shape == (result["test_images"], 10) and members[0]["tta"] is not None
             assert members[0]["training_seed"] != members[1]["training_seed"]  # each member its own seed
+            assert not np.allclose(members[0]["tta"], members[0]["plain"])  # the moved copies count
             mean = np.mean([m["tta"] for m in members], axis=0)  # the ensemble: mean softmax, with TTA
             right = np.argmax(mean, axis=1) == truth[fold - 1]
             assert result[f"{name}_accuracy"] == float(right.mean())
