@@ -82,7 +82,12 @@ def save_member(path: Path, plain: np.ndarray, tta: np.ndarray | None, meta: dic
     arrays = {"plain": plain, "meta": np.array(json.dumps(meta))}
     if tta is not None:
         arrays["tta"] = tta
-    write_atomic(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub: savez(file, *args, **kwds)
+
+    write_atomic(path, write, suffix=".npz")
 
 
 def load_member(path: Path) -> dict:

@@ -142,7 +142,7 @@ class TransferConfig(RunConfig):
 def ensemble_words(ensemble: int, tta: int) -> str:
     """ "1 model per fold and seed, no test-time augmentation", "the mean of 3 models …, test-time augmentation
     over the image and 8 copies"."""
-    models = "1 model" if ensemble == 1 else f"the mean of {ensemble} models' probabilities"
+    models = "1 model" if ensemble == 1 else f"the mean probabilities of {plural(ensemble, 'model')}"
     moved = f"test-time augmentation over the image and {plural(tta, 'moved copy', 'moved copies')}" if tta else ""
     return f"{models} per fold and seed, {moved or 'no test-time augmentation'}"
 

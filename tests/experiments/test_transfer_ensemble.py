@@ -82,7 +82,7 @@ def _transfer(capsys, run, tmp_path, backbone, *extra):
 def test_an_ensemble_with_tta_saves_each_member_and_a_lost_member_alone_is_retrained(run, tmp_path, capsys, trainings):
     folder, out = _transfer(capsys, run, tmp_path, "synthetic", "--ensemble", "2", "--tta", "2")
     assert sorted(trainings) == sorted((m, f, 0, k) for m in ("transfer", "scratch") for f in (1, 2) for k in (0, 1))
-    assert "models: the mean of 2 models' probabilities per fold and seed, test-time augmentation over" in out
+    assert "models: the mean probabilities of 2 models per fold and seed, test-time augmentation over" in out
     assert "fold 1/2 scratch model 2/2:" in out and "one model without TTA: transfer" in out
     (store,) = (run / "scratch-store").iterdir()
     target = json.loads((folder / "results.json").read_text())["target"]
@@ -116,7 +116,7 @@ def test_an_ensemble_with_tta_saves_each_member_and_a_lost_member_alone_is_retra
     from emnist_tuner.reports.transfer_table import transfer_table
 
     table = " ".join(render(transfer_table(results), width=200).split())
-    assert "one model, no TTA" in table and "Each model: the mean of 2 models' probabilities" in table
+    assert "one model, no TTA" in table and "Each model: the mean probabilities of 2 models" in table
 
     # A lost member: it alone trains again; every other member and fold file stays as it was.
     (folder / "members" / "fold-2-seed-0-member-1-transfer.npz").unlink()
