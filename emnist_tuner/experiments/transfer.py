@@ -10,8 +10,9 @@ with the same seeds, and are evaluated once on it. Each (fold, seed) is saved wh
 (``results.json``) gives mean ± std over folds, the per-fold differences and a 95 % t-interval of the
 mean difference. Another target (``--to``) has no selection fold: its K folds cover all its images (its
 train, validation and test splits together), and its results live in their own folder
-(``RunFolder.transfer_folder``). See ``transfer_model`` for the two models and ``transfer_data`` for the
-images.
+(``RunFolder.transfer_folder``). With ``--ensemble K`` and ``--tta N`` each model is the mean of K
+trainings, each with test-time augmentation, saved one by one; scratch's are shared between backbones
+(``transfer_members``). See ``transfer_model`` for the two models and ``transfer_data`` for the images.
 """
 
 from __future__ import annotations
