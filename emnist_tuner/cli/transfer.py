@@ -130,6 +130,17 @@ def transfer(
     scratch_epochs: int | None = typer.Option(None, "--scratch-epochs", help="Scratch: epochs."),
     scratch_lr: float | None = typer.Option(None, "--scratch-lr", help="Scratch: learning rate (cosine decay)."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Default 32."),
+    ensemble: int | None = typer.Option(
+        None,
+        "--ensemble",
+        help="Both models: K trainings per fold and seed (own seeds), their probabilities averaged (default 1).",
+    ),
+    tta: int | None = typer.Option(
+        None,
+        "--tta",
+        help="Both models: test-time augmentation, the mean over the image and N copies moved within the "
+        "model's own augmentation ranges (default 0: off).",
+    ),
     data_dir: Path | None = DataDirOption,
     download: bool = DownloadOption,
 ) -> None:
@@ -154,6 +165,8 @@ def transfer(
         scratch_epochs=scratch_epochs,
         scratch_lr=scratch_lr,
         batch_size=batch_size,
+        ensemble=ensemble,
+        tta=tta,
     )
     with interruptible(HOW_TO_GO_ON):
         results = api.transfer(

@@ -10,27 +10,27 @@ with the same seeds, and are evaluated once on it. Each (fold, seed) is saved wh
 (``results.json``) gives mean ± std over folds, the per-fold differences and a 95 % t-interval of the
 mean difference. Another target (``--to``) has no selection fold: its K folds cover all its images (its
 train, validation and test splits together), and its results live in their own folder
-(``RunFolder.transfer_folder``). See ``transfer_model`` for the two models and ``transfer_data`` for the
-images.
+(``RunFolder.transfer_folder``). With ``--ensemble K`` and ``--tta N`` each model is the mean of K
+trainings, each with test-time augmentation, saved one by one; scratch's are shared between backbones
+(``transfer_members``). See ``transfer_model`` for the two models and ``transfer_data`` for the images.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, RunError, plural
 from ..io import read_json, write_json_atomic
-from ..runfolder.layout import DEFAULT_TARGET, RunFolder, TransferFolder
+from ..runfolder.layout import DEFAULT_TARGET, RunFolder, TransferFolder, scratch_member_file
 from ..runfolder.lifecycle import run_lifecycle
 from ..runfolder.transfer_config import TransferConfig
 from .stats import mean_std, paired_interval
 from .winner import read_winner
 
-HOW_TO_GO_ON = "Finished folds are saved; run the same command again to continue."  # after Ctrl-C
+HOW_TO_GO_ON = "Finished folds and models are saved; run the same command again to continue."  # after Ctrl-C
 NUM_CLASSES = 36  # Binary AlphaDigits'; another target has its own
 
 
@@ -135,6 +135,7 @@ def _run_folds(
     config: TransferConfig, winner, backbone_path: Path, canvas: tuple[int, int], target: Target, out, say
 ) -> dict:
     from .transfer_data import transfer_folds
+    from .transfer_members import open_store, scratch_key
 
     selection, folds = transfer_folds(target.labels, config.folds, config.to)
     say(
@@ -143,6 +144,11 @@ def _run_folds(
     )
     for what, recipe in config.recipe_lines(target.fitted):
         say(f"{what}: {recipe}")
+    key, key_values = scratch_key(config, winner, canvas, target.x, target.labels)
+    run = RunFolder(out.path.parent)
+    store = run.scratch_store(key)
+    open_store(store, key_values)
+    say(f"models: {config.ensemble_words()}; scratch models kept in {store} (shared with other backbones)")
     seeds = range(config.seed, config.seed + config.seeds)
     for fold, test in enumerate(folds):
         for seed in seeds:
@@ -155,12 +161,11 @@ def _run_folds(
                     f"scratch {done['scratch_accuracy']:.4f}"
                 )
                 continue
-            done = _run_fold(config, fold, seed, test, target, backbone_path, winner, canvas)
-            write_json_atomic(path, done)
-            say(
-                f"{where}: transfer {done['transfer_accuracy']:.4f} ({done['transfer_seconds']:.0f} s) · "
-                f"scratch {done['scratch_accuracy']:.4f} ({done['scratch_seconds']:.0f} s)"
+            done, reused = _run_fold(
+                config, fold, seed, test, target, (backbone_path, winner, canvas), out, store, where, say
             )
+            write_json_atomic(path, done)
+            say(f"{where}: " + _fold_words(config, done, reused))
     results = summarize([read_json(out.fold_file(f, s)) for f in range(config.folds) for s in seeds], config, winner)
     if config.to != DEFAULT_TARGET:  # the default's results stay as they were; the table names it
         results.update(
@@ -169,8 +174,28 @@ def _run_folds(
             size=config.size if target.fitted else None,
             recipe=dict(config.recipe_lines(target.fitted)),
         )
+    results.update(
+        ensemble=config.ensemble, tta=config.tta, scratch_store=str(store.relative_to(run.path)), scratch_key=key_values
+    )
     write_json_atomic(out.results_file, results)
     return results
+
+
+def _fold_words(config: TransferConfig, done: dict, reused: int) -> str:
+    """A finished (fold, seed) in words: each model's accuracy (its ensemble's, with TTA when on) and time."""
+    scratch_time = f"{done['scratch_seconds']:.0f} s"
+    if reused:
+        scratch_time += f", {plural(reused, 'model')} reused from another backbone's comparison"
+    words = (
+        f"transfer {done['transfer_accuracy']:.4f} ({done['transfer_seconds']:.0f} s) · "
+        f"scratch {done['scratch_accuracy']:.4f} ({scratch_time})"
+    )
+    if config.ensemble > 1 or config.tta:
+        words += (
+            f"; one model without TTA: transfer {done['transfer_single_accuracy']:.4f}, "
+            f"scratch {done['scratch_single_accuracy']:.4f}"
+        )
+    return words
 
 
 def _describe(config: TransferConfig, target: Target, canvas: tuple[int, int], selected: int) -> str:
@@ -192,9 +217,11 @@ def _describe(config: TransferConfig, target: Target, canvas: tuple[int, int], s
     )
 
 
-def _run_fold(
-    config: TransferConfig, fold: int, seed: int, test: np.ndarray, target: Target, backbone_path, winner, canvas
-) -> dict:
+def _run_fold(config: TransferConfig, fold: int, seed: int, test, target: Target, model, out, store, where, say):
+    """Both models' K members on (``fold``, ``seed``), each loaded if saved before, else trained and saved;
+    (the fold's result, how many scratch members came from another backbone's comparison)."""
+    from .transfer_members import ensemble_prediction, load_member, run_member, save_member
+
     x, labels = target.x, target.labels
     train = np.setdiff1d(np.arange(len(labels)), test)
     result = {
@@ -204,32 +231,42 @@ def _run_fold(
         "train_images": int(len(train)),
         "test_indices_sha256": hashlib.sha256(test.tobytes()).hexdigest(),
     }
+    data = (*model, x[train], labels[train], x[test], len(target.class_names))
     digits = target.digit_classes()
+    single, reused = {}, 0
     for name in ("transfer", "scratch"):
-        started = time.perf_counter()
-        predicted, extra = train_one(
-            name,
-            config,
-            fold,
-            seed,
-            backbone_path,
-            winner,
-            canvas,
-            x[train],
-            labels[train],
-            x[test],
-            len(target.class_names),
-        )
-        result[f"{name}_seconds"] = time.perf_counter() - started
-        right = predicted == labels[test]
+        members = []
+        for member in range(config.ensemble):
+            path = (
+                out.member_file(fold, seed, member)
+                if name == "transfer"
+                else scratch_member_file(store, fold, seed, member)
+            )
+            if path.is_file():
+                members.append(load_member(path))
+                reused += name == "scratch" and members[-1]["trained_for"] != out.path.name
+                continue
+            done = run_member(name, config, fold, seed, member, data, labels[test], out.path.name)
+            save_member(path, done.pop("plain"), done.pop("tta"), done)
+            members.append(load_member(path))
+            if config.ensemble > 1:
+                tta = f", with TTA {done['tta_accuracy']:.4f}" if config.tta else ""
+                which = f"{where} {name} model {member + 1}/{config.ensemble}"
+                say(f"{which}: {done['accuracy']:.4f}{tta} ({done['seconds']:.0f} s)")
+        result[f"{name}_seconds"] = float(sum(m["seconds"] for m in members))
+        right = ensemble_prediction(members, bool(config.tta)) == labels[test]
         result[f"{name}_accuracy"] = float(right.mean())
         if digits is not None:
             digit = digits[labels[test]]
             if digit.any() and not digit.all():
                 result[f"{name}_digits_accuracy"] = float(right[digit].mean())
                 result[f"{name}_letters_accuracy"] = float(right[~digit].mean())
-        result.update(extra)
-    return result
+        result.update(members[0]["extra"])
+        single[f"{name}_single_accuracy"] = members[0]["accuracy"]
+        single[f"{name}_member_accuracies"] = [m["tta_accuracy" if config.tta else "accuracy"] for m in members]
+    if config.ensemble > 1 or config.tta:  # else the accuracies above are the single model's
+        result.update(single, ensemble=config.ensemble, tta=config.tta)
+    return result, reused
 
 
 def train_one(
@@ -245,37 +282,12 @@ def train_one(
     x_test,
     num_classes: int = NUM_CLASSES,
 ) -> tuple[np.ndarray, dict]:
-    """Train ``name`` (transfer or scratch) with its recipe on the fold's training images; its
-    predicted classes (of ``num_classes``) on ``x_test``, and what it fine-tuned."""
-    import keras
+    """Train ``name`` (transfer or scratch) with its recipe on the fold's training images (member 0's
+    seed); its predicted classes (of ``num_classes``) on ``x_test``, and what it fine-tuned."""
+    from .transfer_members import PREDICT_BATCH, train_model
 
-    from ..training.batches import fit_inputs
-    from .transfer_model import build_transfer_model, compile_for, set_phase
-
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(1000 * seed + fold)  # the same head initialization and batches for both
-    steps = -(-len(y_train) // config.batch_size)
-    targets = keras.utils.to_categorical(y_train, num_classes)
-    fit = dict(**fit_inputs(x_train, targets, config.batch_size), verbose=0)
-    schedule = keras.optimizers.schedules.CosineDecay
-    extra = {}
-    if name == "transfer":
-        model = build_transfer_model(
-            keras.models.load_model(backbone_path, compile=False), num_classes, config.augment, name="transfer"
-        )
-        if config.head_epochs:
-            set_phase(model, "head")
-            compile_for(model, schedule(config.head_lr, config.head_epochs * steps), config.label_smoothing)
-            model.fit(**fit, epochs=config.head_epochs)
-        extra["fine_tuned_layers"] = set_phase(model, "fine-tune", config.fine_tune, config.batchnorm)
-        compile_for(model, schedule(config.fine_tune_lr, config.fine_tune_epochs * steps), config.label_smoothing)
-        model.fit(**fit, epochs=config.fine_tune_epochs)
-    else:
-        fresh = winner.build(canvas, num_classes, name="scratch_backbone", augment=False)
-        model = build_transfer_model(fresh, num_classes, config.scratch_augment, name="scratch")
-        compile_for(model, schedule(config.scratch_lr, config.scratch_epochs * steps), config.label_smoothing)
-        model.fit(**fit, epochs=config.scratch_epochs)
-    return np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1), extra
+    model, extra = train_model(name, config, fold, seed, backbone_path, winner, canvas, x_train, y_train, num_classes)
+    return np.argmax(model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0), axis=1), extra
 
 
 def summarize(results: list[dict], config: TransferConfig, winner) -> dict:
@@ -308,12 +320,15 @@ def summarize(results: list[dict], config: TransferConfig, winner) -> dict:
             if all(f"{name}_{group}_accuracy" in r for r in results):
                 entry[group] = float(np.mean([r[f"{name}_{group}_accuracy"] for r in results]))
         summary[name] = entry
-    difference = stat(np.subtract(summary["transfer"]["folds"], summary["scratch"]["folds"]))
-    low, high, _ = paired_interval(difference["folds"])
-    difference["ci95"] = [low, high] if low is not None else None  # fewer than stats.MIN_PAIRS folds
+    difference = _difference(summary["transfer"]["folds"], summary["scratch"]["folds"])
+    single = {}
+    if all("transfer_single_accuracy" in r for r in results):  # an ensemble or TTA: one model without TTA too
+        single = {name: stat(per_fold(f"{name}_single_accuracy")) for name in ("transfer", "scratch")}
+        single["difference"] = _difference(single["transfer"]["folds"], single["scratch"]["folds"])
     return {
         **summary,
         "difference": difference,
+        **({"single_model": single} if single else {}),
         "folds": config.folds,
         "seeds": config.seeds,
         "size": config.size,
@@ -323,3 +338,12 @@ def summarize(results: list[dict], config: TransferConfig, winner) -> dict:
         "epochs": f"{config.head_epochs}+{config.fine_tune_epochs} / {config.scratch_epochs}",
         "fine_tuned_layers": results[0].get("fine_tuned_layers", []),
     }
+
+
+def _difference(transfer: list[float], scratch: list[float]) -> dict:
+    """Per fold transfer - scratch, mean ± std, and the 95 % t-interval of the mean difference."""
+    values = mean_std(np.subtract(transfer, scratch))
+    difference = {"mean": values["mean"], "std": values["std"], "folds": values["values"]}
+    low, high, _ = paired_interval(difference["folds"])
+    difference["ci95"] = [low, high] if low is not None else None  # fewer than stats.MIN_PAIRS folds
+    return difference

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from ..errors import plural
 from ..experiments.stats import reported_interval, too_few_pairs
+from ..runfolder.transfer_config import ensemble_words
 from ..study import FIGURES
 from .formatting import duration, pct
 
@@ -82,6 +83,21 @@ def transfer_table(results: dict) -> Table:
     ):
         if group in tr and group in sc:
             table.add_row(label, f"{100 * tr[group]:.2f}", f"{100 * sc[group]:.2f}", _signed(tr[group] - sc[group]))
+    single = results.get("single_model")
+    if single:  # an ensemble or TTA: member 0 alone, without TTA, on the same folds
+        one, other, gap = single["transfer"], single["scratch"], single["difference"]
+        interval_one = reported_interval(gap)
+        table.add_row(
+            "one model, no TTA",
+            f"{100 * one['mean']:.2f} ± {100 * one['std']:.2f}",
+            f"{100 * other['mean']:.2f} ± {100 * other['std']:.2f}",
+            f"{_signed(gap['mean'])} "
+            + (
+                f"[{_signed(interval_one[0])}, {_signed(interval_one[1])}]"
+                if interval_one
+                else "± " + f"{100 * gap['std']:.2f}"
+            ),
+        )
     if tr.get("seed_std") is not None and sc.get("seed_std") is not None:
         table.add_row("seed spread (std)", f"{100 * tr['seed_std']:.2f}", f"{100 * sc['seed_std']:.2f}", "")
     table.add_row("time", duration(tr.get("seconds")), duration(sc.get("seconds")), "")
@@ -114,8 +130,12 @@ def transfer_table(results: dict) -> Table:
     images = f"glyphs {results['size']} px tall" if results.get("size") else "images as they are"
     classes = results.get("classes")
     named = f" {plural(len(classes), 'class', 'classes')}: {_class_list(classes)}." if classes else ""
+    models = ""
+    if results.get("ensemble", 1) > 1 or results.get("tta"):
+        models = f" Each model: {ensemble_words(results.get('ensemble', 1), results.get('tta', 0))}."
     table.caption = (
-        f"Ours: accuracy on each held-out fold{averaged}, {images}; {results['winner']}. {verdict}. {how}.{named}"
+        f"Ours: accuracy on each held-out fold{averaged}, {images}; {results['winner']}. {verdict}. {how}."
+        f"{models}{named}"
     )
     table.caption_justify = "left"
     return table

@@ -26,7 +26,11 @@ ablation's variant and seed: ``RUN/variants/NAME/seedK/``) is a ``TrainingFolder
 
 A transfer comparison, ``RUN/transfer/`` (``RUN/transfer-emnist/`` for the EMNIST backbone; ``-to-<dataset>``
 added for a target other than Binary AlphaDigits, e.g. ``RUN/transfer-to-emnist-balanced/``), is a
-``TransferFolder``: ``transfer.json`` (its config), ``folds/fold-N.json``, ``results.json``.
+``TransferFolder``: ``transfer.json`` (its config), ``folds/fold-N-seed-S.json``, ``results.json``, and
+``members/fold-N-seed-S-member-M-transfer.npz``: each transferred model's held-out probabilities (``--ensemble``
+members, plain and with ``--tta``), saved as it finishes. Scratch models do not depend on the backbone: theirs
+live in ``RUN/scratch-store/<key>/`` (``key.json``: what they were trained with; ``fold-N-seed-S-member-M.npz``),
+shared by every transfer comparison of the run with the same scratch settings.
 An ablation writes ``RUN/results.json`` (its summary) beside its variants.
 """
 
@@ -65,6 +69,7 @@ RETRAIN_CONFIG = "retrain.json"
 TRANSFER_CONFIG = "transfer.json"
 RESULT = "result.json"
 RESULTS = "results.json"
+SCRATCH_STORE = "scratch-store"  # not "transfer…": transfer_folders() lists only comparisons
 WORKER_LOG = "worker.log"  # a one-machine search's workers
 CHIEF_LOG = "chief.log"  # a distributed search's chief (oracle server and final retrain)
 
@@ -102,6 +107,15 @@ class TransferFolder:
     def fold_file(self, fold: int, seed: int = 0) -> Path:
         """The result of fold ``fold`` (0-based; files are numbered from 1) trained with ``seed``."""
         return self.path / "folds" / f"fold-{fold + 1}-seed-{seed}.json"
+
+    def member_file(self, fold: int, seed: int, member: int) -> Path:
+        """The held-out probabilities of transferred model ``member`` (0-based) of (``fold``, ``seed``)."""
+        return self.path / "members" / f"fold-{fold + 1}-seed-{seed}-member-{member}-transfer.npz"
+
+
+def scratch_member_file(store: Path, fold: int, seed: int, member: int) -> Path:
+    """Scratch model ``member`` of (``fold``, ``seed``) in the shared scratch store ``store``."""
+    return store / f"fold-{fold + 1}-seed-{seed}-member-{member}.npz"
 
 
 class RunFolder(TrainingFolder):
@@ -169,6 +183,11 @@ class RunFolder(TrainingFolder):
         """Every transfer comparison folder the run holds, ``RUN/transfer`` first, then by name."""
         found = [p for p in self.path.glob("transfer*") if p.is_dir()]
         return [TransferFolder(p) for p in sorted(found, key=lambda p: (p.name != "transfer", p.name))]
+
+    def scratch_store(self, key: str) -> Path:
+        """``RUN/scratch-store/<key>``: the scratch models of every transfer comparison trained with the
+        scratch settings whose hash is ``key``."""
+        return self.path / SCRATCH_STORE / key
 
     def variant_folder(self, variant: str, seed: int) -> TrainingFolder:
         """An ablation's training of ``variant`` with ``seed``."""

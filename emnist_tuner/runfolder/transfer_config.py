@@ -47,6 +47,10 @@ class TransferConfig(RunConfig):
     scratch_epochs: int = 60
     scratch_lr: float = 3e-3
     scratch_augment: str = "strong"
+    # both models: K members per (fold, seed), their softmax averaged; test-time augmentation over the image and
+    # this many copies moved within each model's own augmentation ranges (0: off)
+    ensemble: int = 1
+    tta: int = 0
     data_dir: str | None = None
     kind: str = "transfer"
     backbone_file: str = ""
@@ -80,6 +84,8 @@ class TransferConfig(RunConfig):
                 ("--head-epochs", self.head_epochs, 0),
                 ("--fine-tune-epochs", self.fine_tune_epochs, 1),
                 ("--scratch-epochs", self.scratch_epochs, 1),
+                ("--ensemble", self.ensemble, 1),
+                ("--tta", self.tta, 0),
             ),
         )
         for option, rate in (
@@ -89,6 +95,12 @@ class TransferConfig(RunConfig):
         ):
             if not 0 < rate <= 1:
                 raise ConfigError(f"{option} must be above 0 and at most 1, got {rate}")
+        if self.tta and "none" in (self.augment, self.scratch_augment):
+            option = "--augment" if self.augment == "none" else "--scratch-augment"
+            raise ConfigError(
+                f"--tta {self.tta}: {option} none trains a model without augmentation, so there is nothing to vary "
+                "at test time; leave --tta out or choose gentle or strong"
+            )
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"--label-smoothing must be at least 0 and below 1, got {self.label_smoothing}")
 
@@ -121,6 +133,18 @@ class TransferConfig(RunConfig):
                 f"{plural(self.folds, 'fold')} x {plural(self.seeds, 'seed')}",
             ),
         ]
+
+    def ensemble_words(self) -> str:
+        """The ensemble and test-time augmentation in use, in words (the transfer command says it)."""
+        return ensemble_words(self.ensemble, self.tta)
+
+
+def ensemble_words(ensemble: int, tta: int) -> str:
+    """ "1 model per fold and seed, no test-time augmentation", "the mean of 3 models …, test-time augmentation
+    over the image and 8 copies"."""
+    models = "1 model" if ensemble == 1 else f"the mean probabilities of {plural(ensemble, 'model')}"
+    moved = f"test-time augmentation over the image and {plural(tta, 'moved copy', 'moved copies')}" if tta else ""
+    return f"{models} per fold and seed, {moved or 'no test-time augmentation'}"
 
 
 def _dataset(option: str, name: str) -> str:
