@@ -76,7 +76,7 @@ def test_a_misspelt_keyword_is_a_config_error_naming_the_nearest(tmp_path, call,
         (lambda run: et.transfer(run, backbone="nope"), "backbone= must be one of mnist, emnist or a dataset"),
         (lambda run: et.retrain(run, "nope"), "unknown dataset 'nope'; known: "),
         (lambda run: et.transfer(run, ensemble=0), "ensemble= must be at least 1, got 0"),
-        (lambda run: et.transfer(run, tta=-1), "tta= must be at least 0, got -1"),
+        (lambda run: et.transfer(run, tta=0), "tta= must be at least 1, got 0"),
     ],
 )
 def test_the_api_names_its_keywords_where_the_cli_names_its_flags(tmp_path, capsys, call, message):

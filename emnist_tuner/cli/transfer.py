@@ -138,8 +138,8 @@ def transfer(
     tta: int | None = typer.Option(
         None,
         "--tta",
-        help="Both models: test-time augmentation, the mean over the image and N copies moved within the "
-        "model's own augmentation ranges (default 0: off).",
+        help="Both models: test-time augmentation, as predict --tta: the mean over the image and N - 1 copies "
+        "moved within the model's own augmentation ranges (default 1: off).",
     ),
     data_dir: Path | None = DataDirOption,
     download: bool = DownloadOption,

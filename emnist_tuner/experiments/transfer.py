@@ -190,7 +190,7 @@ def _fold_words(config: TransferConfig, done: dict, reused: int) -> str:
         f"transfer {done['transfer_accuracy']:.4f} ({done['transfer_seconds']:.0f} s) · "
         f"scratch {done['scratch_accuracy']:.4f} ({scratch_time})"
     )
-    if config.ensemble > 1 or config.tta:
+    if config.ensemble > 1 or config.tta > 1:
         words += (
             f"; one model without TTA: transfer {done['transfer_single_accuracy']:.4f}, "
             f"scratch {done['scratch_single_accuracy']:.4f}"
@@ -250,11 +250,11 @@ def _run_fold(config: TransferConfig, fold: int, seed: int, test, target: Target
             save_member(path, done.pop("plain"), done.pop("tta"), done)
             members.append(load_member(path))
             if config.ensemble > 1:
-                tta = f", with TTA {done['tta_accuracy']:.4f}" if config.tta else ""
+                tta = f", with TTA {done['tta_accuracy']:.4f}" if config.tta > 1 else ""
                 which = f"{where} {name} model {member + 1}/{config.ensemble}"
                 say(f"{which}: {done['accuracy']:.4f}{tta} ({done['seconds']:.0f} s)")
         result[f"{name}_seconds"] = float(sum(m["seconds"] for m in members))
-        right = ensemble_prediction(members, bool(config.tta)) == labels[test]
+        right = ensemble_prediction(members, config.tta > 1) == labels[test]
         result[f"{name}_accuracy"] = float(right.mean())
         if digits is not None:
             digit = digits[labels[test]]
@@ -263,8 +263,8 @@ def _run_fold(config: TransferConfig, fold: int, seed: int, test, target: Target
                 result[f"{name}_letters_accuracy"] = float(right[~digit].mean())
         result.update(members[0]["extra"])
         single[f"{name}_single_accuracy"] = members[0]["accuracy"]
-        single[f"{name}_member_accuracies"] = [m["tta_accuracy" if config.tta else "accuracy"] for m in members]
-    if config.ensemble > 1 or config.tta:  # else the accuracies above are the single model's
+        single[f"{name}_member_accuracies"] = [m["tta_accuracy" if config.tta > 1 else "accuracy"] for m in members]
+    if config.ensemble > 1 or config.tta > 1:  # else the accuracies above are the single model's
         result.update(single, ensemble=config.ensemble, tta=config.tta)
     return result, reused
 

@@ -111,8 +111,8 @@ def run_member(name, config: TransferConfig, fold: int, seed: int, member: int, 
     )
     plain = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
     tta = None
-    if config.tta:
-        tta = tta_predict(model, x_test, config.tta + 1, member_seed(seed, fold, member), batch_size=PREDICT_BATCH)
+    if config.tta > 1:
+        tta = tta_predict(model, x_test, config.tta, member_seed(seed, fold, member), batch_size=PREDICT_BATCH)
         tta = tta.astype(plain.dtype)
     seconds = time.perf_counter() - started
     meta = {

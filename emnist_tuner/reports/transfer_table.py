@@ -131,8 +131,8 @@ def transfer_table(results: dict) -> Table:
     classes = results.get("classes")
     named = f" {plural(len(classes), 'class', 'classes')}: {_class_list(classes)}." if classes else ""
     models = ""
-    if results.get("ensemble", 1) > 1 or results.get("tta"):
-        models = f" Each model: {ensemble_words(results.get('ensemble', 1), results.get('tta', 0))}."
+    if results.get("ensemble", 1) > 1 or results.get("tta", 1) > 1:
+        models = f" Each model: {ensemble_words(results.get('ensemble', 1), results.get('tta', 1))}."
     table.caption = (
         f"Ours: accuracy on each held-out fold{averaged}, {images}; {results['winner']}. {verdict}. {how}."
         f"{models}{named}"

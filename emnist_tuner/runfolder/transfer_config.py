@@ -50,7 +50,7 @@ class TransferConfig(RunConfig):
     # both models: K members per (fold, seed), their softmax averaged; test-time augmentation over the image and
     # this many copies moved within each model's own augmentation ranges (0: off)
     ensemble: int = 1
-    tta: int = 0
+    tta: int = 1  # as predict --tta: the image and tta - 1 moved copies; 1 = off
     data_dir: str | None = None
     kind: str = "transfer"
     backbone_file: str = ""
@@ -85,7 +85,7 @@ class TransferConfig(RunConfig):
                 ("--fine-tune-epochs", self.fine_tune_epochs, 1),
                 ("--scratch-epochs", self.scratch_epochs, 1),
                 ("--ensemble", self.ensemble, 1),
-                ("--tta", self.tta, 0),
+                ("--tta", self.tta, 1),
             ),
         )
         for option, rate in (
@@ -95,7 +95,7 @@ class TransferConfig(RunConfig):
         ):
             if not 0 < rate <= 1:
                 raise ConfigError(f"{option} must be above 0 and at most 1, got {rate}")
-        if self.tta and "none" in (self.augment, self.scratch_augment):
+        if self.tta > 1 and "none" in (self.augment, self.scratch_augment):
             option = "--augment" if self.augment == "none" else "--scratch-augment"
             raise ConfigError(
                 f"--tta {self.tta}: {option} none trains a model without augmentation, so there is nothing to vary "
@@ -141,9 +141,10 @@ class TransferConfig(RunConfig):
 
 def ensemble_words(ensemble: int, tta: int) -> str:
     """ "1 model per fold and seed, no test-time augmentation", "the mean of 3 models …, test-time augmentation
-    over the image and 8 copies"."""
+    over the image and 7 moved copies" (``tta`` 8: as ``predict --tta``, the image counts; 1 = off)."""
     models = "1 model" if ensemble == 1 else f"the mean probabilities of {plural(ensemble, 'model')}"
-    moved = f"test-time augmentation over the image and {plural(tta, 'moved copy', 'moved copies')}" if tta else ""
+    copies = plural(tta - 1, "moved copy", "moved copies")
+    moved = f"test-time augmentation over the image and {copies}" if tta > 1 else ""
     return f"{models} per fold and seed, {moved or 'no test-time augmentation'}"
 
 

@@ -69,7 +69,7 @@ CASES = [
     (("transfer", "{run}", "--epochs", "3"), 2, "--epochs was removed"),
     (("transfer", "{run}", "--ensemble", "0"), 2, "--ensemble must be at least 1, got 0"),
     (("transfer", "{run}", "--ensemble", "x"), 2, "--ensemble"),
-    (("transfer", "{run}", "--tta", "-1"), 2, "--tta must be at least 0, got -1"),
+    (("transfer", "{run}", "--tta", "0"), 2, "--tta must be at least 1, got 0"),
     (("predict", "{run}", "{tmp}/x.png", "--top", "0"), 2, "--top must be at least 1"),
     (("predict", "{run}", "{tmp}/x.png", "--invert", "maybe"), 2, "--invert must be one of"),
     (("export", "{run}", "--format", "pdf", "--out", "{tmp}/x.pdf"), 2, "--format must be one of"),

@@ -80,7 +80,7 @@ def _transfer(capsys, run, tmp_path, backbone, *extra):
 
 @pytest.mark.slow
 def test_an_ensemble_with_tta_saves_each_member_and_a_lost_member_alone_is_retrained(run, tmp_path, capsys, trainings):
-    folder, out = _transfer(capsys, run, tmp_path, "synthetic", "--ensemble", "2", "--tta", "2")
+    folder, out = _transfer(capsys, run, tmp_path, "synthetic", "--ensemble", "2", "--tta", "3")
     assert sorted(trainings) == sorted((m, f, 0, k) for m in ("transfer", "scratch") for f in (1, 2) for k in (0, 1))
     assert "models: the mean probabilities of 2 models per fold and seed, test-time augmentation over" in out
     assert "fold 1/2 scratch model 2/2:" in out and "one model without TTA: transfer" in out
@@ -90,7 +90,7 @@ def test_an_ensemble_with_tta_saves_each_member_and_a_lost_member_alone_is_retra
     truth = [labels[test] for test in transfer_folds(labels, 2, target)[1]]
     for fold in (1, 2):
         result = json.loads((folder / "folds" / f"fold-{fold}-seed-0.json").read_text())
-        assert (result["ensemble"], result["tta"]) == (2, 2)
+        assert (result["ensemble"], result["tta"]) == (2, 3)
         for name, files in (("transfer", folder / "members"), ("scratch", store)):
             suffix = "-transfer" if name == "transfer" else ""
             members = [load_member(files / f"fold-{fold}-seed-0-member-{k}{suffix}.npz") for k in (0, 1)]
@@ -106,8 +106,8 @@ def test_an_ensemble_with_tta_saves_each_member_and_a_lost_member_alone_is_retra
             assert result[f"{name}_seconds"] == pytest.approx(sum(m["seconds"] for m in members))
             assert np.allclose(mean.sum(axis=1), 1, atol=1e-4)
     results = json.loads((folder / "results.json").read_text())
-    assert (results["ensemble"], results["tta"]) == (2, 2)
-    assert results["scratch_store"] == f"scratch-store/{store.name}" and results["scratch_key"]["tta"] == 2
+    assert (results["ensemble"], results["tta"]) == (2, 3)
+    assert results["scratch_store"] == f"scratch-store/{store.name}" and results["scratch_key"]["tta"] == 3
     single = results["single_model"]
     assert single["transfer"]["folds"] == [
         json.loads((folder / "folds" / f"fold-{f}-seed-0.json").read_text())["transfer_single_accuracy"] for f in (1, 2)
@@ -123,7 +123,7 @@ def test_an_ensemble_with_tta_saves_each_member_and_a_lost_member_alone_is_retra
     (folder / "folds" / "fold-2-seed-0.json").unlink()
     kept = snapshot(run, skip=REWRITTEN)
     trainings.clear()
-    _transfer(capsys, run, tmp_path, "synthetic", "--ensemble", "2", "--tta", "2")
+    _transfer(capsys, run, tmp_path, "synthetic", "--ensemble", "2", "--tta", "3")
     assert trainings == [("transfer", 2, 0, 1)]
     now = snapshot(run, skip=REWRITTEN)
     assert {p: v for p, v in now.items() if p in kept} == kept
