@@ -68,3 +68,15 @@ def test_one_worker_gets_what_kerastuner_alone_gives(tmp_path):
     plain, _ = search(oracle_in(tmp_path / "plain", kt.oracles.HyperbandOracle), 1, seed=0)
     ours, _ = search(oracle_in(tmp_path / "ours"), 1, seed=0)
     assert ours == plain
+
+
+def test_seed_0_draws_the_same_trials_in_every_process(tmp_path):
+    # KerasTuner takes seed 0 for "none" and picks one from Python's global random state: a one-process
+    # search (which seeds it with --seed 0 first) drew 6312, a chief (which does not) anything
+    oracles = []
+    for state in (0, 1):
+        random.seed(state)
+        oracles.append(RunOracle(objective="val_accuracy", max_epochs=2, factor=2, seed=0))
+    assert [o.seed for o in oracles] == [6312, 6312]
+    random.seed(0)
+    assert random.randint(1, 10_000) == 6312  # what KerasTuner drew after keras.utils.set_random_seed(0)
