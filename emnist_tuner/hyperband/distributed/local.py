@@ -82,14 +82,16 @@ def parse_workers(text: str | None) -> int | None:
 
 
 def placement(index: int, workers: int, gpus: list[str], cores: int) -> dict:
-    """Worker ``index``'s environment: its GPU, or its share of the CPU threads."""
+    """Worker ``index``'s environment: its GPU, or its share of the CPU threads. The intra-op threads stay
+    those of one process (every core): TensorFlow splits a CPU op's sums by that count, so with fewer
+    threads some trials' scores differed in the last digits from one process's, and a promotion could too."""
     if gpus:
         return {"CUDA_VISIBLE_DEVICES": gpus[index % len(gpus)]}
     threads = str(max(1, cores // workers))
     return {
         "CUDA_VISIBLE_DEVICES": "",
         "OMP_NUM_THREADS": threads,
-        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTRAOP_THREADS": str(cores),
         "TF_NUM_INTEROP_THREADS": threads,
     }
 
