@@ -7,7 +7,8 @@ The same engine as `--role chief` and `--role worker` (KerasTuner's oracle servi
   for this run and handed to the processes in their environment (``security``): nothing outside this
   machine can reach it, no other process of this machine can call it;
 - worker ``localI`` is pinned to GPU I (``CUDA_VISIBLE_DEVICES``) where there are GPUs, else gets its
-  share of the CPU cores (TensorFlow's intra- and inter-op threads, ``OMP_NUM_THREADS``);
+  share of the CPU cores (TensorFlow's inter-op threads, ``OMP_NUM_THREADS``; its intra-op threads stay those of
+  one process, so that its trials score as in one process: ``placement``);
 - a worker process that dies is started again with its id: the chief hands it its trial back, rerun
   from scratch (``chief.WatchedOracle.before_create``); a worker that fails three times in a row
   without finishing a trial stops the search (one error line);
