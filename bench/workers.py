@@ -9,6 +9,7 @@ trials per hour, last run / first run.
 
     .venv/bin/python bench/workers.py [--workers 1 2] [--dataset mnist] [--profile quick] [--data-dir DIR]
     .venv/bin/python bench/workers.py --tiny     # synthetic data, max_epochs 2, factor 2: checks the script
+    .venv/bin/python bench/workers.py --subset 2000 --keep /tmp/w   # smaller; run folders kept in /tmp/w
 
 Run it on an idle machine: other processes on the cores change the figures more than the workers do.
 """
@@ -77,14 +78,19 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=None, help="the profile's subset by default (quick: 10,000)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--keep", default=None, help="keep the run folders in this new folder (default: deleted)")
     args = parser.parse_args()
     args.data_dir = args.data_dir or (None if args.tiny else _common.default_data_dir())
     args.dataset = args.dataset or ("mnist" if args.data_dir else "synthetic")
     cores = len(os.sched_getaffinity(0))
     console = Console()
     console.print(f"{cores} cores; dataset {args.dataset}, profile {args.profile}{' (tiny)' if args.tiny else ''}")
-    with tempfile.TemporaryDirectory(prefix="bench-workers-") as folder:
-        rows = [run_search(n, args, Path(folder)) for n in args.workers]
+    if args.keep:
+        Path(args.keep).mkdir(parents=True)
+        rows = [run_search(n, args, Path(args.keep)) for n in args.workers]
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-workers-") as folder:
+            rows = [run_search(n, args, Path(folder)) for n in args.workers]
     table = Table(title="search phase: the same search, N trials at a time")
     for name in ("workers", "threads each", "wall s", "trials", "trials/hour", "epochs", "best val acc", "same trials"):
         table.add_column(name, justify="right")

@@ -7,10 +7,17 @@ KerasTuner's own, so the chief's gRPC threads never see half an update.
 
 - ``save`` and ``_save_trial`` write atomically (temporary file, fsync, rename), keeping a
   ``.last-good`` copy of oracle.json and a mirror of each trial.json (see ``runfolder.repair``);
+- seed 0 is a seed (``SEED_ZERO``), not KerasTuner's "pick one at random" (a chief picked another one);
 - ``_random_values`` returns each of ``starting_points`` first, once each (a point counts as used
   once KerasTuner recorded its values in ``_tried_so_far``, part of oracle.json, so a resumed
   search never repeats one), then KerasTuner's random sampling;
 - ``create_trial`` hands out no trial once the search's deadline (``--time-budget``, see ``growth``) is past;
+- ``populate_space`` hands out trials in the order one worker would get them: KerasTuner's Hyperband promotes
+  from a round as soon as more of its trials have ended than it will throw away, and starts the next bracket
+  when it cannot promote yet, so with several workers the trials (ids, hence seeds; promotions) depended on
+  which trial ended first. Here a step that needs the results of a round still running answers IDLE (the
+  worker asks again) until every trial of that round has ended; one worker never sees a running trial there,
+  so a one-process search is unchanged;
 - ``reload`` raises the saved ``hyperband_iterations`` to a larger one asked for (a grown search continues
   KerasTuner's schedule: its next bracket is the next iteration's first), and repairs the trace of a kill
   between KerasTuner's two writes: a trial whose trial.json
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import time
 from collections.abc import Sequence
@@ -37,6 +45,11 @@ from ..runfolder.lifecycle import write_error
 from . import kt_ext
 
 ENDED = ("COMPLETED", "FAILED")
+# KerasTuner takes a false seed for none (``seed or random.randint(1, 10000)``). For --seed 0 a one-process
+# search drew that number right after ``keras.utils.set_random_seed(0)`` (``worker``): 6312; a distributed
+# chief, which seeds nothing, drew another one at every start, hence other trials. Seed 0 is that 6312 now,
+# in every process (the one-process search's draws are unchanged).
+SEED_ZERO = random.Random(0).randint(1, 10000)
 
 
 def _write_state(path: str | Path, state: dict, keep: str | None = None) -> None:
@@ -75,6 +88,8 @@ class RunOracle(kt.oracles.HyperbandOracle):
         kt_ext.check_version()  # the overrides below rely on KerasTuner 1.4.8's private names
         self.starting_points = [dict(p) for p in starting_points]
         self._issued: set[str] = set()
+        if kwargs.get("seed") == 0:
+            kwargs["seed"] = SEED_ZERO
         super().__init__(*args, **kwargs)
         self.asked_iterations: float = kwargs.get("hyperband_iterations") or float("inf")
         self.deadline = deadline_from_env(os.environ)  # --time-budget: no trial starts after it
@@ -86,6 +101,36 @@ class RunOracle(kt.oracles.HyperbandOracle):
             self.tuner_ids.discard(tuner_id)
             return kt.engine.trial.Trial(self.hyperparameters.copy(), status=kt.engine.trial.TrialStatus.STOPPED)
         return super().create_trial(tuner_id)
+
+    # trials in the one-worker order
+    def populate_space(self, trial_id):
+        """KerasTuner's next Hyperband step, or IDLE while that step depends on a trial still running."""
+        if self._needs_running_results():
+            return {"status": kt.engine.trial.TrialStatus.IDLE}
+        return super().populate_space(trial_id)
+
+    def _needs_running_results(self) -> bool:
+        """Whether KerasTuner's ``populate_space`` would now look at the results of a round that has a
+        trial not yet ended (it walks the brackets, then their rounds, the same way: a round 0 not yet
+        full gets a new random trial; round r promotes the best of round r - 1 once enough have ended)."""
+        self._remove_completed_brackets()  # KerasTuner's first step too (it depends on trials created only)
+        for bracket in self._brackets:
+            number, rounds = bracket["bracket_num"], bracket["rounds"]
+            if len(rounds[0]) < self._get_size(number, 0):
+                return False  # a random trial: no result needed
+            for r in range(1, len(rounds)):
+                earlier = [self.trials.get(info["id"]) for info in rounds[r - 1]]
+                if any(trial is not None and trial.status not in ENDED for trial in earlier):
+                    return True
+                chosen = {info["past_id"] for info in rounds[r]}
+                completed = [
+                    info
+                    for info, trial in zip(rounds[r - 1], earlier, strict=True)
+                    if info["id"] not in chosen and trial is not None and trial.status == "COMPLETED"
+                ]
+                if len(completed) > self._get_size(number, r - 1) - self._get_size(number, r):
+                    return False  # KerasTuner promotes from a round whose trials have all ended
+        return False  # a new bracket (or the end): no result needed
 
     # durable state
     def save(self):

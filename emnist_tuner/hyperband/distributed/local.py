@@ -7,7 +7,8 @@ The same engine as `--role chief` and `--role worker` (KerasTuner's oracle servi
   for this run and handed to the processes in their environment (``security``): nothing outside this
   machine can reach it, no other process of this machine can call it;
 - worker ``localI`` is pinned to GPU I (``CUDA_VISIBLE_DEVICES``) where there are GPUs, else gets its
-  share of the CPU cores (TensorFlow's intra- and inter-op threads, ``OMP_NUM_THREADS``);
+  share of the CPU cores (TensorFlow's inter-op threads, ``OMP_NUM_THREADS``; its intra-op threads stay those of
+  one process, so that its trials score as in one process: ``placement``);
 - a worker process that dies is started again with its id: the chief hands it its trial back, rerun
   from scratch (``chief.WatchedOracle.before_create``); a worker that fails three times in a row
   without finishing a trial stops the search (one error line);
@@ -82,14 +83,16 @@ def parse_workers(text: str | None) -> int | None:
 
 
 def placement(index: int, workers: int, gpus: list[str], cores: int) -> dict:
-    """Worker ``index``'s environment: its GPU, or its share of the CPU threads."""
+    """Worker ``index``'s environment: its GPU, or its share of the CPU threads. The intra-op threads stay
+    those of one process (every core): TensorFlow splits a CPU op's sums by that count, so with fewer
+    threads some trials' scores differed in the last digits from one process's, and a promotion could too."""
     if gpus:
         return {"CUDA_VISIBLE_DEVICES": gpus[index % len(gpus)]}
     threads = str(max(1, cores // workers))
     return {
         "CUDA_VISIBLE_DEVICES": "",
         "OMP_NUM_THREADS": threads,
-        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTRAOP_THREADS": str(cores),
         "TF_NUM_INTEROP_THREADS": threads,
     }
 
