@@ -124,7 +124,7 @@ class LocalPool(ChiefRole):
             return
         gpus, cores = gpu_ids(), cpu_cores()
         display = ui.pool_progress(total_trials(rounds), self.workers, self.worker_timeout)
-        share = f"GPU {', '.join(gpus)}" if gpus else f"{plural(max(1, cores // self.workers), 'CPU thread')} each"
+        share = f"GPU {', '.join(gpus)}" if gpus else f"CPU, {plural(cores, 'intra-op thread')} each as one process"
         ui.say(f"{self.workers} local workers ({share}), oracle on {self.address} (this run's token)")
         clock = SearchClock(run, config.time_budget, total_trials(rounds))
         budget = clock.worker_env()  # --time-budget: the chief's oracle hands out no trial after it
