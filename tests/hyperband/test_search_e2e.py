@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,10 +128,21 @@ def start_proc(tmp_path):
             proc.wait()
 
 
-def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
-    run = tmp_path / "run"
-    proc = cli("search", *SEARCH, "--run-dir", str(run))
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """One complete search with the default options: (the command's result, its run folder), shared by the
+    tests that read it; a test that changes the folder works on a copy."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    with pytest.MonkeyPatch.context() as patch:  # module-scoped: isolated here, as isolated_data_env does
+        patch.setenv("EMNIST_TUNER_CACHE", str(tmp_path_factory.mktemp("cache")))
+        return cli("search", *SEARCH, "--run-dir", str(run)), run
+
+
+def test_search_runs_to_the_end_and_refuses_a_changed_config(finished, tmp_path):
+    proc, done = finished
     assert proc.returncode == 0, proc.stderr
+    run = tmp_path / "run"
+    shutil.copytree(done, run)  # the same search, run once for the module; this test changes the folder
     said = " ".join(proc.stdout.split())
     assert "5 trials, 7 epochs in total" in said
     assert "held-out test accuracy" in said and "Leaderboard · trials 5/5" in said
@@ -333,12 +345,14 @@ def test_an_ensemble_killed_between_members_resumes_member_by_member(tmp_path, s
     assert json.loads((run / "config.json").read_text())["ensemble"] == 4
 
 
-def test_the_same_search_gives_the_same_leaderboard_whatever_the_trials_per_worker_or_workers(tmp_path):
+def test_the_same_search_gives_the_same_leaderboard_whatever_the_trials_per_worker_or_workers(finished, tmp_path):
+    assert finished[0].returncode == 0, finished[0].stderr
     scores = {}
-    for per_worker in ("2", "8"):
-        run = tmp_path / f"run-{per_worker}"
-        proc = cli("search", *SEARCH, "--no-tensorboard", "--trials-per-worker", per_worker, "--run-dir", str(run))
-        assert proc.returncode == 0, proc.stderr
+    for per_worker in ("2", "8"):  # 8: the default, the module's finished search
+        run = tmp_path / f"run-{per_worker}" if per_worker == "2" else finished[1]
+        if per_worker == "2":
+            proc = cli("search", *SEARCH, "--trials-per-worker", per_worker, "--run-dir", str(run))
+            assert proc.returncode == 0, proc.stderr
         scores[per_worker] = {t: (s["status"], s["score"]) for t, s in trial_states(run).items()}
         pids = {json.loads(p.read_text())["pid"] for p in (run / "timings").glob("*.json")}
         assert len(pids) == (3 if per_worker == "2" else 1)  # 5 trials: 2+2+1 workers, or one worker
@@ -356,7 +370,7 @@ def test_the_same_search_gives_the_same_leaderboard_whatever_the_trials_per_work
     pool = cli("search", *SEARCH, "--no-tensorboard", "--workers", "2", "--run-dir", str(tmp_path / "run-pool"))
     assert pool.returncode == 0, pool.stderr
     assert "2 local workers" in pool.stdout and "Leaderboard · trials 5/5" in pool.stdout
-    assert trial_values(tmp_path / "run-pool") == trial_values(tmp_path / "run-8")
+    assert trial_values(tmp_path / "run-pool") == trial_values(finished[1])
     tuners = {json.loads(p.read_text())["tuner"] for p in (tmp_path / "run-pool" / "timings").glob("*.json")}
     assert tuners and tuners <= {"worker-local0", "worker-local1"}
 
