@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 DATASET ?= mnist
 RUN_DIR ?= runs/quick-$(DATASET)
 MUTANT_JOBS ?= 2
-TEST_JOBS ?= 2
+TEST_JOBS ?= 0
 # The real data folder beside the repo is used when present; else files are downloaded to the cache.
 EMNIST_TUNER_DATA ?= $(wildcard $(CURDIR)/../shared/data)
 export EMNIST_TUNER_DATA
@@ -53,8 +53,8 @@ lint: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-# Two test processes (pytest-xdist): TensorFlow start-ups, subprocesses and waits of one overlap the other's;
-# tests/conftest.py keeps in one process what shares a costly fixture. TEST_JOBS=0: one process.
+# TEST_JOBS=2: two test processes (pytest-xdist), whose TensorFlow start-ups, subprocesses and waits overlap;
+# tests/conftest.py keeps in one process what shares a costly fixture. 0 (the default): one process.
 test: lint docs
 	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadgroup
 	$(MAKE) --no-print-directory test-jax

@@ -18,10 +18,11 @@ from emnist_tuner.data import datasets
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``jax`` run only with KERAS_BACKEND=jax, in the TF-free environment (``make test-jax``).
 
-    Under pytest-xdist (``-n 2 --dist loadgroup``, as ``make test`` runs), tests that share something costly
-    run in one process: a module's tests that use a module-scoped fixture (a search, a trained model), and
-    the docs tests (the site's session commands run once per process, in reading order)."""
-    if getattr(config.option, "dist", "no") == "loadgroup":
+    Under pytest-xdist (``-n 2 --dist loadgroup``, as ``make test TEST_JOBS=2`` runs), tests that share
+    something costly run in one process: a module's tests that use a module-scoped fixture (a search, a
+    trained model), and the docs tests (the site's session commands run once per process, in reading order)."""
+    option = config.option  # in an xdist worker, dist is "no" and loadgroup says what the run asked
+    if getattr(option, "loadgroup", False) or getattr(option, "dist", "no") == "loadgroup":
         for item in items:
             if item.get_closest_marker("xdist_group"):
                 continue
