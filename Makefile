@@ -11,6 +11,7 @@ BIN := $(VENV)/bin
 DATASET ?= mnist
 RUN_DIR ?= runs/quick-$(DATASET)
 MUTANT_JOBS ?= 2
+TEST_JOBS ?= 0
 # The real data folder beside the repo is used when present; else files are downloaded to the cache.
 EMNIST_TUNER_DATA ?= $(wildcard $(CURDIR)/../shared/data)
 export EMNIST_TUNER_DATA
@@ -52,8 +53,10 @@ lint: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
+# TEST_JOBS=2: two test processes (pytest-xdist), whose TensorFlow start-ups, subprocesses and waits overlap;
+# tests/conftest.py keeps in one process what shares a costly fixture. 0 (the default): one process.
 test: lint docs
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadgroup
 	$(MAKE) --no-print-directory test-jax
 
 # tests/test_jax_backend.py (marked jax; the run above skips it): search, train, retrain, predict, export

@@ -14,8 +14,23 @@ from optional import SHARED_DATA, require
 from emnist_tuner.data import datasets
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``jax`` run only with KERAS_BACKEND=jax, in the TF-free environment (``make test-jax``)."""
+    """Tests marked ``jax`` run only with KERAS_BACKEND=jax, in the TF-free environment (``make test-jax``).
+
+    Under pytest-xdist (``-n 2 --dist loadgroup``, as ``make test TEST_JOBS=2`` runs), tests that share
+    something costly run in one process: a module's tests that use a module-scoped fixture (a search, a
+    trained model), and the docs tests (the site's session commands run once per process, in reading order)."""
+    option = config.option  # in an xdist worker, dist is "no" and loadgroup says what the run asked
+    if getattr(option, "loadgroup", False) or getattr(option, "dist", "no") == "loadgroup":
+        for item in items:
+            if item.get_closest_marker("xdist_group"):
+                continue
+            path = item.path.relative_to(config.rootpath).as_posix()
+            if path.startswith("tests/docs/"):
+                item.add_marker(pytest.mark.xdist_group("docs"))
+            elif any(d[-1].scope == "module" for d in item._fixtureinfo.name2fixturedefs.values() if d):
+                item.add_marker(pytest.mark.xdist_group(path))
     if os.environ.get("KERAS_BACKEND") == "jax":
         return
     skip = pytest.mark.skip(reason="the JAX job: `make test-jax` runs it in .venv-jax (KERAS_BACKEND=jax)")

@@ -92,7 +92,7 @@ def test_precision_prints_each_policy_per_preset():
 
 
 def test_plot_times_every_figure_and_both_commands():
-    lines = run_bench("plot.py", "--tiny", "--repeats", "2")
+    lines = run_bench("plot.py", "--tiny", "--repeats", "1")
     text = "\n".join(lines)
     assert "23 trials" in text
     for name in (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,10 +128,21 @@ def start_proc(tmp_path):
             proc.wait()
 
 
-def test_search_runs_to_the_end_and_refuses_a_changed_config(tmp_path):
-    run = tmp_path / "run"
-    proc = cli("search", *SEARCH, "--run-dir", str(run))
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """One complete search with the default options: (the command's result, its run folder), shared by the
+    tests that read it; a test that changes the folder works on a copy."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    with pytest.MonkeyPatch.context() as patch:  # module-scoped: isolated here, as isolated_data_env does
+        patch.setenv("EMNIST_TUNER_CACHE", str(tmp_path_factory.mktemp("cache")))
+        return cli("search", *SEARCH, "--run-dir", str(run)), run
+
+
+def test_search_runs_to_the_end_and_refuses_a_changed_config(finished, tmp_path):
+    proc, done = finished
     assert proc.returncode == 0, proc.stderr
+    run = tmp_path / "run"
+    shutil.copytree(done, run)  # the same search, run once for the module; this test changes the folder
     said = " ".join(proc.stdout.split())
     assert "5 trials, 7 epochs in total" in said
     assert "held-out test accuracy" in said and "Leaderboard · trials 5/5" in said
