@@ -96,7 +96,7 @@ def test_help_and_version(capsys):
     for argv in (["-h"], ["leaderboard", "-h"], ["--version"]):
         code, out, err = run_cli(capsys, *argv)
         assert code == 0 and err == "" and out
-    assert run_cli(capsys, "--version")[1] == "emnist-tuner 0.3.0\n"
+    assert run_cli(capsys, "--version")[1] == "emnist-tuner 0.4.0\n"
     code, out, _ = run_cli(capsys, "-h")
     commands = out.split("Commands:", 1)[1]
     listed = [line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "]
