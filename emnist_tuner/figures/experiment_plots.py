@@ -37,9 +37,23 @@ def transfer_figure(results: dict) -> Figure:
             ms=7,
             label=f"{name} {100 * part['mean']:.2f} ± {100 * part['std']:.2f} %",
         )
+    single = results.get("single_model") or {}
+    for offset, name in ((-0.12, "transfer"), (0.12, "scratch")):  # an ensemble or TTA: one model without TTA
+        if name in single:
+            part = single[name]
+            bars.plot(
+                folds + offset,
+                100 * np.array(part["folds"]),
+                "x",
+                color="tab:blue" if name == "transfer" else "tab:gray",
+                ms=6,
+                label=f"{name}, one model without TTA {100 * part['mean']:.2f} %",
+            )
     for fold, t, sc in zip(folds, transfer["folds"], scratch["folds"]):  # each fold's pair, joined
         bars.plot([fold - 0.12, fold + 0.12], [100 * t, 100 * sc], color="#999", lw=1, zorder=0)
-    everything = 100 * np.concatenate([transfer["folds"], scratch["folds"]])
+    everything = 100 * np.concatenate(
+        [transfer["folds"], scratch["folds"], *(single[n]["folds"] for n in ("transfer", "scratch") if n in single)]
+    )
     pad = max(1.0, 0.15 * float(everything.max() - everything.min()))
     bars.set_ylim(max(0.0, everything.min() - pad), min(100.0, everything.max() + pad))
     bars.set_xlim(0.5, len(folds) + 0.5)
@@ -74,9 +88,17 @@ def transfer_figure(results: dict) -> Figure:
         f"{results.get('target') or 'Binary AlphaDigits'}: transfer from the {_backbone(results)} backbone vs "
         f"scratch, {plural(len(folds), 'fold')}"
         + (f" (mean of {plural(seeds, 'seed')} each)" if seeds > 1 else "")
+        + _models(results)
         + ("; interval: 95 %" if interval else "")
     )
     return fig
+
+
+def _models(results: dict) -> str:
+    """ "; each model: an ensemble of 3, TTA 8" where the comparison used ``--ensemble`` or ``--tta``."""
+    ensemble, tta = results.get("ensemble", 1), results.get("tta", 1)
+    parts = ([f"an ensemble of {ensemble}"] if ensemble > 1 else []) + ([f"TTA {tta}"] if tta > 1 else [])
+    return f"; each model: {', '.join(parts)}" if parts else ""
 
 
 def ablation_figure(summary: dict) -> Figure | None:

@@ -196,7 +196,20 @@ def test_transfer_figure_shows_each_fold_and_the_interval(search_run):
     assert [round(v, 2) for v in by_label["transfer"].get_ydata()] == [87.0, 88.0, 89.0]
     assert [round(v, 2) for v in by_label["scratch"].get_ydata()] == [85.0, 86.0, 87.0]
     assert gap.get_title() == "mean +2.00 [+1.00, +3.00]"
-    assert figure.get_suptitle().endswith("; interval: 95 %")
+    assert figure.get_suptitle().endswith("; interval: 95 %") and "each model" not in figure.get_suptitle()
+    assert [line.get_marker() for line in dots.get_lines()].count("x") == 0
+    single = {
+        "transfer": {"mean": 0.85, "std": 0.01, "folds": [0.84, 0.85, 0.86]},
+        "scratch": {"mean": 0.83, "std": 0.01, "folds": [0.82, 0.83, 0.84]},
+    }
+    ensemble = {**results, "ensemble": 3, "tta": 8, "single_model": single}
+    (search_run / "transfer" / "results.json").write_text(json.dumps(ensemble))
+    shown = dict(build_figures(search_run, ["transfer"]).figures)["transfer"]
+    assert shown.get_suptitle().endswith("; each model: an ensemble of 3, TTA 8; interval: 95 %")
+    crosses = {line.get_label(): line for line in shown.axes[0].get_lines() if line.get_marker() == "x"}
+    one = crosses["scratch, one model without TTA 83.00 %"]
+    assert [round(v, 2) for v in one.get_ydata()] == [82.0, 83.0, 84.0]
+    assert "transfer, one model without TTA 85.00 %" in crosses and shown.axes[0].get_ylim()[0] < 82
     for name in ("transfer", "scratch", "difference"):  # two folds (a file written before the rule)
         results[name]["folds"] = results[name]["folds"][:2]
     (search_run / "transfer" / "results.json").write_text(json.dumps({**results, "folds": 2}))
