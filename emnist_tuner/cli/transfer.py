@@ -72,8 +72,8 @@ def retrain(
     if metrics["dataset"] == "mnist":
         command, target = f"emnist-tuner transfer {run_dir}", "Binary AlphaDigits"
     else:
-        command = f"emnist-tuner transfer {run_dir} --backbone {metrics['dataset']} --to DATASET"
-        target = "DATASET (default: Binary AlphaDigits)"
+        command = f"emnist-tuner transfer {run_dir} --backbone {metrics['dataset']}"
+        target = "Binary AlphaDigits, or another dataset with --to DATASET"
     console.print(
         f"next: `{command}` (this backbone on {target}, against the same model trained from scratch)", highlight=False
     )
