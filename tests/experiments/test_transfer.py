@@ -345,7 +345,7 @@ def test_retrain_then_transfer_end_to_end_and_continue_after_interruption(
         (["--fine-tune-lr", "0"], 2, "--fine-tune-lr must be above 0 and at most 1, got 0.0"),
         (["--head-lr", "2"], 2, "--head-lr must be above 0 and at most 1, got 2.0"),
         (["--ensemble", "0"], 2, "--ensemble must be at least 1, got 0"),
-        (["--tta", "-1"], 2, "--tta must be at least 0, got -1"),
+        (["--tta", "0"], 2, "--tta must be at least 1, got 0"),
         (["--tta", "2", "--scratch-augment", "none"], 2, "--tta 2: --scratch-augment none trains a model without"),
         (["--backbone", "imagenet"], 2, "--backbone must be one of mnist, emnist"),
         (["--backbone", "emnist"], 2, "its model is not an EMNIST backbone"),
