@@ -51,6 +51,11 @@ MLFLOW_PAGE = "docs/commands/mlflow.md"
 
 EMNIST = ("emnist-letters", "emnist-balanced", "emnist-byclass", "emnist-bymerge", "emnist-digits", "emnist-mnist")
 SPACE_PAGE = "docs/guides/search-space.md"
+UNION = "mnist+emnist-letters-sample"
+TINY_RETRAIN = "--epochs 1 --subset 500 --data-dir ../shared/data"
+TINY_ENSEMBLE = (
+    "--folds 2 --head-epochs 1 --fine-tune-epochs 1 --scratch-epochs 1 --ensemble 2 --tta 3 --data-dir ../shared/data"
+)
 
 
 def toml_file(label: str, index: int, name: str):
@@ -193,6 +198,23 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
                 realdata=True,
             ),
             "emnist-tuner transfer runs/quick-mnist --to nope": Tiny(session=False, exit=2),
+            "emnist-tuner transfer runs/quick-mnist --ensemble 0": Tiny(session=False, exit=2),
+            "emnist-tuner transfer runs/quick-mnist --tta 0": Tiny(session=False, exit=2),
+            "emnist-tuner transfer runs/quick-mnist --tta 2 --augment none": Tiny(session=False, exit=2),
+            # A backbone that has seen letters: the page's commands are tiny already, run as written
+            "emnist-tuner train --preset dense --dataset synthetic --epochs 1 --run-dir runs/dense-tiny": Tiny(
+                check="masked"
+            ),
+            f"emnist-tuner retrain runs/dense-tiny --dataset {UNION} {TINY_RETRAIN}": Tiny(
+                check="masked", realdata=True, files=(f"runs/dense-tiny/{UNION}/backbone.keras",)
+            ),
+            f"emnist-tuner retrain runs/dense-tiny {TINY_RETRAIN}": Tiny(check="masked", realdata=True),
+            f"emnist-tuner transfer runs/dense-tiny --backbone {UNION} {TINY_ENSEMBLE}": Tiny(
+                check="masked",
+                realdata=True,
+                files=(f"runs/dense-tiny/transfer-{UNION}/members/fold-2-seed-0-member-1-transfer.npz",),
+            ),
+            f"emnist-tuner transfer runs/dense-tiny {TINY_ENSEMBLE}": Tiny(check="masked", realdata=True),
         },
         {},
     ),
@@ -268,6 +290,11 @@ MAPS: dict[str, tuple[dict[str, Tiny], dict[str, str]]] = {
     ),
     "docs/guides/data.md": (
         {
+            "emnist-tuner data --dataset mnist+emnist-letters-sample --data-dir ../shared/data": Tiny(
+                session=False, check="masked", realdata=True
+            ),
+            "emnist-tuner data --dataset mnist+mnist": Tiny(session=False, exit=2),
+            "emnist-tuner data --dataset mnist+binary-alphadigits": Tiny(session=False, exit=2),
             "python: Your own data #1": Tiny(files=("shapes.csv",)),
             "emnist-tuner train --preset dense --dataset csv:shapes.csv --run-dir runs/shapes --epochs 1": Tiny(
                 check="masked",
