@@ -125,7 +125,7 @@ def transfer(
     batchnorm: str | None = typer.Option(
         None,
         "--batchnorm",
-        help="Transfer, while fine-tuning: train (learn this data's statistics) or frozen (MNIST's).",
+        help="Transfer, while fine-tuning: train (learn this data's statistics) or frozen (the backbone's).",
     ),
     scratch_epochs: int | None = typer.Option(None, "--scratch-epochs", help="Scratch: epochs."),
     scratch_lr: float | None = typer.Option(None, "--scratch-lr", help="Scratch: learning rate (cosine decay)."),

@@ -4,7 +4,7 @@ trained with its own seed, their held-out softmax saved as each finishes, then a
 Member 0 trains with the seed a comparison has always used, ``1000 * seed + fold`` (the same head
 initialization and batches for transfer and scratch), so ``--ensemble 1`` gives what it gave before;
 member m > 0 with a seed drawn from a hash of (seed, fold, m). With ``--tta N`` each member's
-probabilities are also taken over the image and N copies moved within the model's own augmentation
+probabilities are also taken over the image and N - 1 copies moved within the model's own augmentation
 ranges (``training.tta``, as ``predict --tta``). A member's file holds its plain and TTA probabilities,
 its accuracy, seconds and what it fine-tuned (``save_member``): an interruption loses at most the member
 in training.

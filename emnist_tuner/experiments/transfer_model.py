@@ -9,7 +9,7 @@ BatchNorm layer learns this data's statistics is set by its ``trainable`` flag a
 BatchNorm layer that is not trainable runs in inference mode, with its moving statistics), so each
 training phase sets exactly which layers train and how BatchNorm behaves:
 
-- ``head``: the backbone frozen (BatchNorm keeps MNIST's statistics), only the new head trains;
+- ``head``: the backbone frozen (BatchNorm keeps the backbone's statistics), only the new head trains;
 - ``fine-tune``: ``all`` backbone layers train (``top``: only its last conv block and its hidden dense
   layers); BatchNorm ``train`` learns this data's statistics, ``frozen`` keeps MNIST's.
 

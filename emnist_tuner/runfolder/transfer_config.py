@@ -42,7 +42,7 @@ class TransferConfig(RunConfig):
     fine_tune_epochs: int = 30
     fine_tune_lr: float = 1e-3
     fine_tune: str = "all"  # all: every backbone layer; top: its last conv block and hidden dense layers
-    batchnorm: str = "frozen"  # while fine-tuning: train (learns this data's statistics) or frozen (MNIST's)
+    batchnorm: str = "frozen"  # while fine-tuning: train (learns this data's statistics) or frozen (the backbone's)
     # scratch: the same architecture with fresh weights (Adam, cosine decay)
     scratch_epochs: int = 60
     scratch_lr: float = 3e-3
@@ -107,7 +107,7 @@ class TransferConfig(RunConfig):
     def recipe_lines(self, fitted: bool = True) -> list[tuple[str, str]]:
         """The two recipes in words (the report and the transfer command show them); ``fitted``: the
         target's images are fitted to the backbone's canvas as glyphs ``size`` px tall (else used as they are)."""
-        bn = "learns this data's statistics" if self.batchnorm == "train" else "keeps MNIST's statistics"
+        bn = "learns this data's statistics" if self.batchnorm == "train" else "keeps the backbone's statistics"
         which = "every backbone layer" if self.fine_tune == "all" else "the backbone's top (last conv block, dense)"
         smoothing = f", label smoothing {self.label_smoothing:g}" if self.label_smoothing else ""
         head = (

@@ -116,7 +116,7 @@ def test_the_default_recipes_in_words():
         (
             "transfer",
             "new head alone for 5 epochs at 0.001, then every backbone layer for 30 epochs at 0.001, "
-            "BatchNorm keeps MNIST's statistics, augmentation gentle",
+            "BatchNorm keeps the backbone's statistics, augmentation gentle",
         ),
         ("scratch", "every layer from fresh weights for 60 epochs at 0.003, augmentation strong"),
         ("both", "Adam with cosine decay, batch 32, glyphs 20 px tall; 5 folds x 1 seed"),
