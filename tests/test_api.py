@@ -77,6 +77,8 @@ def test_a_misspelt_keyword_is_a_config_error_naming_the_nearest(tmp_path, call,
         (lambda run: et.retrain(run, "nope"), "unknown dataset 'nope'; known: "),
         (lambda run: et.transfer(run, ensemble=0), "ensemble= must be at least 1, got 0"),
         (lambda run: et.transfer(run, tta=0), "tta= must be at least 1, got 0"),
+        (lambda run: et.search("synthetic", run, workers=0), "workers= must be a number from 1 to 64 or auto, got '0'"),
+        (lambda run: et.resume(run, workers="many"), "workers= must be a number from 1 to 64 or auto, got 'many'"),
     ],
 )
 def test_the_api_names_its_keywords_where_the_cli_names_its_flags(tmp_path, capsys, call, message):
@@ -166,3 +168,15 @@ def test_the_data_dir_given_to_the_api_is_the_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "train_preset", lambda config, run_dir, say: seen.append(config.data_dir))
     et.train("dense", "synthetic", tmp_path / "run", epochs=1, data_dir=tmp_path / "data")
     assert seen == [str(tmp_path / "data")]
+
+
+@pytest.mark.parametrize("workers, expected", [(2, 2), ("2", 2), (1, None), (None, None)])
+def test_workers_gives_the_search_a_local_chief_as_search_workers_does(tmp_path, monkeypatch, workers, expected):
+    import emnist_tuner.hyperband.search as search_module
+    from emnist_tuner.hyperband.distributed.local import LocalPool
+
+    handed = []
+    monkeypatch.setattr(search_module, "start_search", lambda config, run_dir, ui, chief: handed.append(chief) or {})
+    et.search("synthetic", tmp_path / "run", workers=workers)
+    chief = handed[0]
+    assert (chief.workers if isinstance(chief, LocalPool) else None) == expected

@@ -62,6 +62,7 @@ def search(
     download: bool = False,
     console: Console | None = None,
     chief=None,
+    workers: int | str | None = None,
     mlflow=None,
     **options,
 ) -> dict:
@@ -69,7 +70,9 @@ def search(
     ``options``: the `search` command's options that a profile sets (max_epochs, factor, iterations, subset,
     batch_size, seed, patience, max_params, trials_per_worker), the final training's ``recipe`` (a ``FinalRecipe``,
     see ``final_recipe``), ``ensemble`` / ``ensemble_of``; ``space``: see ``search_config``; ``mlflow``: a tracking URI
-    to log the search to as it goes (see ``log_to_mlflow``). Returns final.json."""
+    to log the search to as it goes (see ``log_to_mlflow``); ``workers``: N or "auto" trials at a time, as
+    `search --workers` (or ``chief``: a chief of your own). Returns final.json."""
+    chief = chief or _pool(workers)
     config = search_config(
         dataset,
         profile,
@@ -86,6 +89,13 @@ def search(
         from ..hyperband.search import start_search
 
         return start_search(config, run_dir, ui, chief)
+
+
+def _pool(workers: int | str | None):
+    """``workers=``: a local chief with N workers (None for one at a time), checked as ``--workers``."""
+    from ..hyperband.distributed.local import parse_workers, pool_for
+
+    return pool_for(parse_workers(None if workers is None else str(workers)))
 
 
 @keywords_checked(SEARCH_OPTIONS)
@@ -147,10 +157,12 @@ def resume(
     console: Console | None = None,
     mlflow=None,
     chief=None,
+    workers: int | str | None = None,
     keep_checkpoints=None,
 ) -> dict:
-    """Continue an interrupted search with its saved settings (``mlflow``, ``chief``: see ``search``;
+    """Continue an interrupted search with its saved settings (``mlflow``, ``chief``, ``workers``: see ``search``;
     ``keep_checkpoints`` None: the run's); returns ``final.json``."""
+    chief = chief or _pool(workers)
     SearchConfig.load(run_dir)  # a search run folder, before TensorFlow is imported
     with search_display(console, run_dir, mlflow) as ui:
         import_keras_quietly()
