@@ -253,3 +253,13 @@ def test_workers_runs_one_and_two_workers_on_the_same_trials():
     rows = [line for line in lines if re.match(r"│\s+[12] │", line)]
     assert len(rows) == 2 and all(re.search(r"│\s+5 │ .* │\s+yes │$", row) for row in rows), text
     assert re.fullmatch(r"ratio \d+\.\d\d", lines[-1])
+
+
+def test_transfer_ingredients_gives_each_ensemble_size_with_and_without_tta():
+    lines = run_bench("transfer_ingredients.py", "--tiny")
+    rows = [re.findall(r"[-+]?\d+\.\d+|\b\d\b|yes|no", line) for line in lines if line.startswith("│")]
+    assert [(row[0], row[1]) for row in rows] == [(str(k), tta) for k in (1, 2, 3) for tta in ("no", "yes")]
+    for row in rows:  # mean ± std per model, then transfer - scratch: the difference of the two means
+        transfer, scratch, difference = float(row[2]), float(row[4]), float(row[6])
+        assert difference == pytest.approx(transfer - scratch, abs=0.011)
+    assert float(rows[4][2]) > float(rows[2][2]) > float(rows[0][2])  # the made-up members: more is better
