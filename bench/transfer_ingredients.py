@@ -24,9 +24,11 @@ from emnist_tuner.experiments.stats import mean_std, paired_interval
 
 
 def accuracy(members: list[dict], key: str, labels: np.ndarray) -> float:
-    """The accuracy of the members' mean probabilities (``key``: plain or tta) on ``labels``."""
-    mean = np.mean([m[key] for m in members], axis=0)
-    return float((np.argmax(mean, axis=1) == labels).mean())
+    """The accuracy of the members' mean probabilities (``key``: plain or tta) on ``labels``, as `transfer`
+    computes its ensemble's."""
+    from emnist_tuner.experiments.transfer_members import ensemble_prediction
+
+    return float((ensemble_prediction(members, tta=key == "tta") == labels).mean())
 
 
 def ingredients(members: dict, labels: dict, ensemble: int, tta: bool) -> list[dict]:

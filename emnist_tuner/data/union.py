@@ -52,11 +52,12 @@ def union_parts(name: str) -> list[str]:
     return parts
 
 
-def union_info(name: str):
-    """The ``DatasetInfo`` of union ``name``: its classes in order of first appearance, all its parts' files."""
+def union_info(name: str, parts: list[str] | None = None):
+    """The ``DatasetInfo`` of union ``name`` (``parts``: its ``union_parts`` when already checked): its classes
+    in order of first appearance, all its parts' files."""
     from .datasets import DATASETS, DatasetInfo
 
-    parts = union_parts(name)
+    parts = parts or union_parts(name)
     infos = [DATASETS[part] for part in parts]
     classes = tuple(dict.fromkeys(c for info in infos for c in info.class_names))
     return DatasetInfo(
@@ -75,9 +76,10 @@ def load_union(name: str, **load) -> object:
     renumbered into the union's classes, the splits put together in the parts' order."""
     from .datasets import Dataset, load_dataset
 
-    info = union_info(name)
+    names = union_parts(name)
+    info = union_info(name, names)
     index = {c: i for i, c in enumerate(info.class_names)}
-    parts = [load_dataset(part, **load) for part in union_parts(name)]
+    parts = [load_dataset(part, **load) for part in names]
     splits = {}
     for split in ("train", "val", "test"):
         xs = [getattr(part, f"x_{split}") for part in parts]

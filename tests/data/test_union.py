@@ -10,6 +10,7 @@ from optional import SHARED_DATA, require
 
 from emnist_tuner.data.datasets import get_info, load_dataset
 from emnist_tuner.data.naming import dataset_slug
+from emnist_tuner.data.union import is_union
 from emnist_tuner.errors import ConfigError
 
 
@@ -24,6 +25,7 @@ def test_a_union_has_its_parts_classes_in_order_of_first_appearance():
     shared = get_info("emnist-digits+mnist")  # the same class names: one class each
     assert shared.class_names == tuple("0123456789")
     assert dataset_slug("mnist+emnist-letters-sample") == "mnist+emnist-letters-sample"
+    assert is_union("mnist+emnist-letters-sample") and not is_union("csv:/data/a+b.csv")  # a '+' in a source path
 
 
 @pytest.mark.parametrize(
