@@ -247,8 +247,8 @@ def _run_fold(config: TransferConfig, fold: int, seed: int, test, target: Target
                 reused += name == "scratch" and members[-1]["trained_for"] != out.path.name
                 continue
             done = run_member(name, config, fold, seed, member, data, labels[test], out.path.name)
-            save_member(path, done.pop("plain"), done.pop("tta"), done)
-            members.append(load_member(path))
+            save_member(path, done["plain"], done["tta"], {k: v for k, v in done.items() if k not in ("plain", "tta")})
+            members.append(done)  # as load_member would give it back
             if config.ensemble > 1:
                 tta = f", with TTA {done['tta_accuracy']:.4f}" if config.tta > 1 else ""
                 which = f"{where} {name} model {member + 1}/{config.ensemble}"
